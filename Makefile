@@ -1,0 +1,128 @@
+# ixmetal - one non-recursive Makefile: the kernel image, the ISO, QEMU, tests.
+#
+#   make            build/ixmetal.elf (+ .sym, .asm), prints the image size
+#   make iso        build/ixmetal.iso: GRUB, hybrid BIOS + UEFI, for a USB stick
+#   make run        build and boot under QEMU, console on this terminal
+#   make test       host unit tests, then QEMU boot tests
+#   make qemu-gdb   boot under QEMU, stopped, waiting for gdb on :1234
+#   make format     clang-format every C file
+
+CC      ?= gcc
+LD      ?= ld
+OBJDUMP ?= objdump
+NM      ?= nm
+QEMU    ?= qemu-system-x86_64
+PYTHON  ?= python3
+
+BUILD := build
+
+KERNEL_CFLAGS := -std=c11 -ffreestanding -mno-red-zone -Wall -Wextra -Werror -O2 -g \
+	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fno-tree-loop-distribute-patterns -mgeneral-regs-only -nostdlib -I.
+KERNEL_ASFLAGS := -ffreestanding -fno-pic -fno-pie -I. -Iboot
+KERNEL_LDFLAGS := -m elf_x86_64 -n -z max-page-size=0x1000 -T linker.ld --no-warn-rwx-segments
+
+KERNEL_SRCS := $(wildcard boot/*.S kernel/*.S kernel/*.c driver/*.c apps/*.c)
+KERNEL_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KERNEL_SRCS))
+
+ELF := $(BUILD)/ixmetal.elf
+ISO := $(BUILD)/ixmetal.iso
+
+# Accelerator: KVM only where the real KVM modules are loaded. A bare
+# /dev/kvm can be an instruction-by-instruction emulator (see README).
+ACCEL ?= $(if $(wildcard /sys/module/kvm_intel /sys/module/kvm_amd),kvm,tcg)
+MEM   ?= 512M
+SMP   ?= 2
+APP   ?= app=info
+# Everything QEMU is given, in one place; override on the command line.
+QEMU_OPTS ?= -accel $(ACCEL) -M q35 -m $(MEM) -smp $(SMP) -nographic -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-netdev user,id=n0 -device virtio-net-pci,netdev=n0
+
+.PHONY: all iso run qemu-gdb test unit boot-tests format clean deps
+all: $(ELF) $(BUILD)/ixmetal.sym $(BUILD)/ixmetal.asm
+	@start=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_start$$/\1/p'); \
+	 end=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_end$$/\1/p'); \
+	 echo "ixmetal.elf: $$(stat -c %s $(ELF)) bytes on disk, $$((0x$$end - 0x$$start)) bytes in memory"
+
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(ELF): $(KERNEL_OBJS) linker.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS)
+
+$(BUILD)/ixmetal.sym: $(ELF)
+	$(NM) -n $< > $@
+
+$(BUILD)/ixmetal.asm: $(ELF)
+	$(OBJDUMP) -d -S $< > $@
+
+# The GRUB menu: one entry per line of ISO_ENTRIES, "title|command line".
+ISO_ENTRIES ?= info|app=info;help|help
+$(BUILD)/iso/boot/grub/grub.cfg: Makefile
+	@mkdir -p $(dir $@)
+	@{ echo 'serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1'; \
+	   echo 'terminal_input serial console'; \
+	   echo 'terminal_output serial console'; \
+	   echo 'set timeout=3'; \
+	   echo 'set default=0'; \
+	   echo '$(ISO_ENTRIES)' | tr ';' '\n' | while IFS='|' read -r title args; do \
+	     echo "menuentry 'ixmetal $$title' {"; \
+	     echo "    multiboot2 /boot/ixmetal.elf $$args"; \
+	     echo "}"; \
+	   done; } > $@
+
+iso: $(ISO)
+$(ISO): $(ELF) $(BUILD)/iso/boot/grub/grub.cfg
+	cp $(ELF) $(BUILD)/iso/boot/ixmetal.elf
+	grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	@echo "ixmetal.iso: $$(stat -c %s $@) bytes"
+
+deps:
+	tools/deps.sh
+
+run: deps all
+	$(QEMU) $(QEMU_OPTS) -kernel $(ELF) -append "$(APP)"; \
+	  s=$$?; [ $$s -eq 1 ] && echo "(QEMU exit status 1: ixmetal powered off cleanly)" || echo "(QEMU exit status $$s)"
+
+qemu-gdb: all
+	@echo "QEMU is stopped; in another terminal: gdb $(ELF) -ex 'target remote :1234'"
+	$(QEMU) $(QEMU_OPTS) -kernel $(ELF) -append "$(APP)" -S -gdb tcp::1234
+
+# --- tests -------------------------------------------------------------------
+
+HOST_CFLAGS := -std=c11 -DIXM_HOST -I. -g -O1 -Wall -Wextra -Werror \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_TESTS := kprintf cmdline memmap palloc bootinfo acpi pci
+# The kernel sources each test runs (beyond its own file and tests/unit/host.c).
+UNIT_kprintf  := kernel/kprintf.c
+UNIT_cmdline  := kernel/cmdline.c kernel/kprintf.c
+UNIT_memmap   := kernel/memmap.c
+UNIT_palloc   := kernel/palloc.c
+UNIT_bootinfo := kernel/bootinfo.c kernel/memmap.c
+UNIT_acpi     := kernel/acpi.c kernel/kprintf.c
+UNIT_pci      := kernel/pci.c kernel/kprintf.c
+UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $< tests/unit/host.c $(UNIT_$*)
+
+unit: $(UNIT_BINS)
+
+test: all iso unit
+	$(PYTHON) tests/run.py --unit $(UNIT_BINS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

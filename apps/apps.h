@@ -1,0 +1,31 @@
+/*
+ * apps/apps.h - the table of what ixmetal can run; `app=NAME` picks one.
+ *
+ * This table is all the kernel knows of the apps: names, one line of help,
+ * and an entry point.
+ */
+#ifndef APPS_APPS_H
+#define APPS_APPS_H
+
+#include <stdint.h>
+
+struct app_args {
+    uint64_t duration_ns; /* stop after this long; 0 = when the app is done */
+};
+
+struct app {
+    const char *name;
+    const char *help;
+    int (*main)(const struct app_args *args); /* 0 on success */
+};
+
+extern const struct app apps[];
+extern const int napps;
+
+/* The i-th app's name, NULL past the last: for the app= option. */
+const char *app_name(int i);
+
+int info_main(const struct app_args *args);
+int fault_main(const struct app_args *args);
+
+#endif

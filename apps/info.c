@@ -1,0 +1,70 @@
+/*
+ * apps/info.c - `app=info`: what the kernel found, in detail, then power off.
+ * The boot banner already named the loader, cores and PCI functions; this
+ * adds the memory map, the ACPI tables and a check that DMA memory from the
+ * top of RAM (above 4 GiB when there is RAM there) can be written and read.
+ */
+#include "apps/apps.h"
+
+#include "kernel/acpi.h"
+#include "kernel/bootinfo.h"
+#include "kernel/kprintf.h"
+#include "kernel/mem.h"
+
+#define CHECK_BYTES (2u << 20)
+
+static const char *type_name(uint32_t t)
+{
+    static const char *const names[] = { "?", "available", "reserved", "acpi reclaim",
+                                         "acpi nvs", "bad" };
+    return t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+}
+
+static void print_memory_map(void)
+{
+    for (int i = 0; i < boot.nmap; i++)
+        kprintf("memmap 0x%016lx-0x%016lx %s\n", boot.map[i].base,
+                boot.map[i].base + boot.map[i].len - 1, type_name(boot.map[i].type));
+}
+
+static void print_acpi(void)
+{
+    kprintf("acpi tables:");
+    for (int i = 0; i < acpi.ntables; i++)
+        kprintf(" %s", acpi.sig[i]);
+    kprintf("%s\n", acpi.ntables ? "" : " none");
+    if (acpi.nbad)
+        kprintf("acpi: %d table(s) skipped for a bad checksum or length\n", acpi.nbad);
+    for (int i = 0; i < acpi.nmcfg; i++)
+        kprintf("acpi mcfg: segment %u buses %u-%u ecam 0x%lx\n", acpi.mcfg[i].segment,
+                acpi.mcfg[i].bus_start, acpi.mcfg[i].bus_end, acpi.mcfg[i].base);
+    if (acpi.has_s5)
+        kprintf("acpi s5: pm1a_cnt 0x%x slp_typ %u\n", acpi.pm1a_cnt, acpi.slp_typa);
+}
+
+/* Takes a block from the allocator (top of RAM first) and checks every
+ * 64-bit word holds its own address. */
+static int check_dma_memory(void)
+{
+    uint64_t *p = dma_alloc(CHECK_BYTES, 4096);
+    if (!p) {
+        kprintf("memcheck: could not allocate %u KiB\n", CHECK_BYTES / 1024);
+        return -1;
+    }
+    uint64_t n = CHECK_BYTES / sizeof(uint64_t), bad = 0;
+    for (uint64_t i = 0; i < n; i++)
+        ((volatile uint64_t *)p)[i] = (uint64_t)(uintptr_t)&p[i] ^ 0x5a5a5a5a5a5a5a5aull;
+    for (uint64_t i = 0; i < n; i++)
+        bad += ((volatile uint64_t *)p)[i] != ((uint64_t)(uintptr_t)&p[i] ^ 0x5a5a5a5a5a5a5a5aull);
+    kprintf("memcheck: %u KiB at 0x%lx: %s\n", CHECK_BYTES / 1024, (uint64_t)(uintptr_t)p,
+            bad ? "MISMATCH" : "ok");
+    return bad ? -1 : 0;
+}
+
+int info_main(const struct app_args *args)
+{
+    (void)args;
+    print_memory_map();
+    print_acpi();
+    return check_dma_memory() == 0 ? 0 : 1;
+}

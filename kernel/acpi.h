@@ -1,0 +1,55 @@
+/*
+ * kernel/acpi.h - what ixmetal reads from the ACPI tables (ACPI 6.5):
+ * the cores (MADT), PCI Express configuration space (MCFG) and how to power
+ * off (FADT and the \_S5 object of the DSDT).
+ */
+#ifndef KERNEL_ACPI_H
+#define KERNEL_ACPI_H
+
+#include <stdint.h>
+
+#include "kernel/bootinfo.h"
+
+#define ACPI_MAX_CPUS 256
+#define ACPI_MAX_MCFG 8
+#define ACPI_MAX_TABLES 32
+
+struct acpi_mcfg {
+    uint64_t base; /* ECAM base address: bus 0 of this segment, even if bus_start > 0 */
+    uint16_t segment;
+    uint8_t bus_start, bus_end;
+};
+
+struct acpi_info {
+    uint64_t rsdp_pa; /* 0: no RSDP found; the rest is then empty */
+    int rsdp_from_loader; /* 1: Multiboot2 tag; 0: found by scanning */
+    uint8_t revision;
+    char oem[7];
+    int use_xsdt;
+    int ntables;
+    char sig[ACPI_MAX_TABLES][5]; /* tables that passed their checksum */
+    int nbad; /* tables with a bad checksum or length, reported and skipped */
+
+    int ncpus; /* enabled or online-capable processors in the MADT */
+    uint32_t apic_id[ACPI_MAX_CPUS];
+    uint32_t lapic_pa;
+
+    int nmcfg;
+    struct acpi_mcfg mcfg[ACPI_MAX_MCFG];
+
+    int has_fadt;
+    uint32_t smi_cmd;
+    uint8_t acpi_enable;
+    uint32_t pm1a_cnt, pm1b_cnt; /* I/O ports; 0 if absent */
+    int has_s5;
+    uint8_t slp_typa, slp_typb; /* from \_S5 */
+};
+
+/* The machine's, filled once by kmain(). */
+extern struct acpi_info acpi;
+
+/* Parses everything reachable from the RSDP into *ai. A table whose checksum
+ * or length is wrong is reported on the console and skipped. */
+void acpi_parse(const struct boot_info *bi, struct acpi_info *ai);
+
+#endif

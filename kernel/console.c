@@ -1,0 +1,77 @@
+/*
+ * kernel/console.c - serial console on COM1.
+ *
+ * Register layout from the PC16550D UART datasheet (National Semiconductor,
+ * "PC16550D Universal Asynchronous Receiver/Transmitter with FIFOs", Table II).
+ * The port is polled; interrupts stay off. A machine without a UART at 0x3F8
+ * (the scratch register does not hold a value) keeps running with no console
+ * rather than waiting on a transmitter that will never be ready.
+ */
+#include "kernel/console.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/io.h"
+
+#define COM1 0x3F8
+#define UART_THR 0 /* transmit holding register (DLAB=0) */
+#define UART_DLL 0 /* divisor latch low (DLAB=1) */
+#define UART_IER 1 /* interrupt enable (DLAB=0) */
+#define UART_DLM 1 /* divisor latch high (DLAB=1) */
+#define UART_FCR 2 /* FIFO control */
+#define UART_LCR 3 /* line control */
+#define UART_MCR 4 /* modem control */
+#define UART_LSR 5 /* line status */
+#define UART_SCR 7 /* scratch */
+
+#define LCR_8N1 0x03
+#define LCR_DLAB 0x80
+#define FCR_ENABLE_CLEAR 0x07 /* FIFO on, clear RX and TX FIFOs */
+#define MCR_DTR_RTS 0x03
+#define LSR_THRE 0x20 /* transmit holding register empty */
+
+#define UART_CLOCK_DIV_115200 1 /* 1.8432 MHz / 16 / 115200 */
+
+/* One character at 115200 baud takes ~87 us; the TSC is not calibrated when
+ * the console starts, so the wait is bounded by polls of the (slow, ~1 us)
+ * port instead: a stuck transmitter costs a dropped character, not a hang. */
+#define THRE_POLLS 100000
+
+static bool uart_present;
+
+void console_init(void)
+{
+    outb(COM1 + UART_SCR, 0xA5);
+    if (inb(COM1 + UART_SCR) != 0xA5)
+        return;
+    outb(COM1 + UART_IER, 0);
+    outb(COM1 + UART_LCR, LCR_DLAB);
+    outb(COM1 + UART_DLL, UART_CLOCK_DIV_115200 & 0xFF);
+    outb(COM1 + UART_DLM, UART_CLOCK_DIV_115200 >> 8);
+    outb(COM1 + UART_LCR, LCR_8N1);
+    outb(COM1 + UART_FCR, FCR_ENABLE_CLEAR);
+    outb(COM1 + UART_MCR, MCR_DTR_RTS);
+    uart_present = true;
+}
+
+static void uart_putc(char c)
+{
+    for (int i = 0; i < THRE_POLLS; i++) {
+        if (inb(COM1 + UART_LSR) & LSR_THRE) {
+            outb(COM1 + UART_THR, (uint8_t)c);
+            return;
+        }
+    }
+}
+
+void console_write(const char *s, size_t n)
+{
+    if (!uart_present)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n')
+            uart_putc('\r');
+        uart_putc(s[i]);
+    }
+}

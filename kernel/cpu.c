@@ -1,0 +1,121 @@
+/*
+ * kernel/cpu.c - GDT, TSS and IDT for 64-bit mode (Intel SDM vol. 3A
+ * §3.4.5 segment descriptors, §8.7 task management in 64-bit mode, §7.14
+ * 64-bit interrupt handling).
+ *
+ * Every one of the 256 vectors has a handler (kernel/isr.S) that ends in
+ * trap(): an exception, a stray interrupt or an NMI is always reported, never
+ * a silent triple fault. Double fault, NMI and machine check run on their own
+ * stack (IST1), so even a blown kernel stack is reported.
+ */
+#include "kernel/cpu.h"
+
+#include "kernel/string.h"
+
+#define SEL_CODE 0x08
+#define SEL_DATA 0x10
+#define SEL_TSS 0x18
+
+#define VEC_NMI 2
+#define VEC_DOUBLE_FAULT 8
+#define VEC_MACHINE_CHECK 18
+#define IST_STACK_SIZE 8192
+
+/* SDM vol. 3A §8.7, Figure 8-11: the 64-bit TSS. */
+struct tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss) == 104, "SDM 3A Figure 8-11: the TSS is 104 bytes");
+
+/* SDM vol. 3A §7.14.1, Figure 7-8: a 64-bit interrupt gate. */
+struct idt_gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr; /* P, DPL, type */
+    uint16_t offset_mid;
+    uint32_t offset_hi;
+    uint32_t reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct idt_gate) == 16, "SDM 3A Figure 7-8: a gate is 16 bytes");
+
+struct table_ptr {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+#define GATE_INTERRUPT 0x8E /* present, DPL 0, 64-bit interrupt gate: IF cleared on entry */
+
+static struct tss tss;
+static uint64_t gdt[5];
+static struct idt_gate idt[256];
+static uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+
+extern char isr_stubs[]; /* kernel/isr.S: 256 stubs, ISR_STUB_SIZE bytes apart */
+#define ISR_STUB_SIZE 16
+
+static void gdt_init(void)
+{
+    uint64_t base = (uint64_t)(uintptr_t)&tss, limit = sizeof(tss) - 1;
+    gdt[0] = 0;
+    gdt[1] = 0x00209A0000000000ull; /* code: present, DPL 0, execute/read, L=1 */
+    gdt[2] = 0x0000920000000000ull; /* data: present, writable */
+    /* SDM 3A §8.2.3, Figure 8-4: a 16-byte TSS descriptor, type 9 (available). */
+    gdt[3] = (limit & 0xFFFF) | (base & 0xFFFFFF) << 16 | 0x89ull << 40 |
+             ((limit >> 16) & 0xF) << 48 | ((base >> 24) & 0xFF) << 56;
+    gdt[4] = base >> 32;
+
+    struct table_ptr p = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+    __asm__ volatile("lgdt %0\n\t"
+                     "pushq %1\n\t" /* reload CS with a far return */
+                     "leaq 1f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"
+                     "lretq\n"
+                     "1:\n\t"
+                     "movw %w2, %%ds\n\t"
+                     "movw %w2, %%es\n\t"
+                     "movw %w2, %%ss\n\t"
+                     "ltr %w3"
+                     :
+                     : "m"(p), "i"(SEL_CODE), "r"(SEL_DATA), "r"(SEL_TSS)
+                     : "rax", "memory");
+}
+
+static void idt_init(void)
+{
+    for (int v = 0; v < 256; v++) {
+        uint64_t h = (uint64_t)(uintptr_t)isr_stubs + (uint64_t)v * ISR_STUB_SIZE;
+        int ist = (v == VEC_NMI || v == VEC_DOUBLE_FAULT || v == VEC_MACHINE_CHECK) ? 1 : 0;
+        idt[v] = (struct idt_gate){
+            .offset_lo = h & 0xFFFF,
+            .selector = SEL_CODE,
+            .ist = (uint8_t)ist,
+            .type_attr = GATE_INTERRUPT,
+            .offset_mid = (h >> 16) & 0xFFFF,
+            .offset_hi = (uint32_t)(h >> 32),
+        };
+    }
+    struct table_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(p) : "memory");
+}
+
+void cpu_init(void)
+{
+    memset(&tss, 0, sizeof(tss));
+    tss.ist[0] = (uint64_t)(uintptr_t)(ist_stack + sizeof(ist_stack));
+    tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+    gdt_init();
+    idt_init();
+}
+
+void cpu_halt_forever(void)
+{
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}

@@ -1,0 +1,80 @@
+/*
+ * kernel/cpu.h - the processor: descriptor tables, and the few instructions
+ * the kernel needs that C cannot express (Intel SDM vol. 2 for each).
+ */
+#ifndef KERNEL_CPU_H
+#define KERNEL_CPU_H
+
+#include <stdint.h>
+
+struct cpuid {
+    uint32_t eax, ebx, ecx, edx;
+};
+
+static inline struct cpuid cpuid(uint32_t leaf, uint32_t subleaf)
+{
+    struct cpuid r;
+    __asm__ volatile("cpuid"
+                     : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                     : "a"(leaf), "c"(subleaf));
+    return r;
+}
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static inline uint64_t read_cr2(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
+    return v;
+}
+
+static inline uint64_t read_cr3(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
+    return v;
+}
+
+static inline void write_cr3(uint64_t v)
+{
+    __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static inline void invlpg(uint64_t va)
+{
+    __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+static inline void cpu_pause(void)
+{
+    __asm__ volatile("pause");
+}
+
+/* The APIC id of the running core (CPUID 01h EBX[31:24]). */
+static inline uint32_t cpu_apic_id(void)
+{
+    return cpuid(1, 0).ebx >> 24;
+}
+
+/* CPUID 01h ECX bit 31: set by hypervisors, clear on bare metal. */
+static inline int cpu_in_vm(void)
+{
+    return (cpuid(1, 0).ecx >> 31) & 1;
+}
+
+/* Loads this core's GDT (with a TSS for the exception stacks) and the IDT. */
+void cpu_init(void);
+
+/* Stops this core for good: interrupts off, halt in a loop. */
+__attribute__((noreturn)) void cpu_halt_forever(void);
+
+/* The TSC value at the kernel's first instruction (boot/boot.S). */
+extern uint64_t boot_tsc;
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * kernel/kmain.c - the boot, in order. boot/boot.S arrives here in 64-bit
+ * mode on the boot identity map with the loader's magic and information.
+ */
+#include <stdint.h>
+
+#include "apps/apps.h"
+#include "kernel/acpi.h"
+#include "kernel/bootinfo.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/kprintf.h"
+#include "kernel/mem.h"
+#include "kernel/paging.h"
+#include "kernel/pci.h"
+#include "kernel/power.h"
+#include "kernel/tsc.h"
+
+#define IXMETAL_VERSION "0.1"
+#define DURATION_MAX_S (365ull * 24 * 3600)
+
+struct boot_info boot;
+struct acpi_info acpi;
+
+/* What the command line chose. */
+static int app_index;
+static uint64_t duration_s;
+
+static const struct opt options[] = {
+    { "app", "NAME", "what to run", "info", OPT_NAME, 0, 0, app_name, &app_index },
+    { "duration", "SECONDS", "stop the app after this long; 0 = when it is done", "0", OPT_UINT,
+      0, DURATION_MAX_S, 0, &duration_s },
+};
+#define NOPTIONS ((int)(sizeof(options) / sizeof(options[0])))
+
+static void print_banner(uint64_t init_us)
+{
+    kprintf("ixmetal: %s boot on %s firmware\n", boot_protocol_name(boot.protocol),
+            boot_firmware_name(boot.firmware));
+    kprintf("loader: %s\n", boot.loader[0] ? boot.loader : "(no name given)");
+    kprintf("cmdline: %s%s\n", boot.cmdline, boot.cmdline_truncated ? " (truncated)" : "");
+    uint64_t top = 0;
+    for (int i = 0; i < boot.nmap; i++)
+        if (boot.map[i].type == MEM_AVAILABLE)
+            top = boot.map[i].base + boot.map[i].len;
+    kprintf("memory: %lu MiB usable, top 0x%lx, %lu MiB free\n",
+            memmap_total(boot.map, boot.nmap, MEM_AVAILABLE) >> 20, top, mem_free_bytes() >> 20);
+    if (acpi.ncpus) {
+        kprintf("cpus: %d (apic ids", acpi.ncpus);
+        for (int i = 0; i < acpi.ncpus; i++)
+            kprintf(" %u", acpi.apic_id[i]);
+        kprintf(")\n");
+    } else {
+        kprintf("cpus: 1 (no MADT; only the boot core is known)\n");
+    }
+    kprintf("tsc: %lu MHz from %s\n", tsc_hz() / 1000000, tsc_source());
+    if (acpi.rsdp_pa)
+        kprintf("acpi: revision %u, %s, %d tables, oem '%s'\n", acpi.revision,
+                acpi.use_xsdt ? "xsdt" : "rsdt", acpi.ntables, acpi.oem);
+    kprintf("pci: %d functions via %s\n", pci_count(), pci_method());
+    kprintf("init: %lu us\n", init_us);
+}
+
+/* Returns the app's exit status, or EXIT_BAD_CMDLINE without starting one. */
+static int run_from_cmdline(void)
+{
+    char err[200];
+    int r = cmdline_parse(boot.cmdline, options, NOPTIONS, err, sizeof(err));
+    if (r == CMDLINE_ERROR) {
+        kprintf("%s\n", err);
+        cmdline_usage(options, NOPTIONS);
+        return EXIT_BAD_CMDLINE;
+    }
+    if (r == CMDLINE_HELP) {
+        cmdline_usage(options, NOPTIONS);
+        return EXIT_OK;
+    }
+    const struct app *app = &apps[app_index];
+    struct app_args args = { duration_s * 1000000000ull };
+    kprintf("app: %s\n", app->name);
+    int status = app->main(&args);
+    kprintf("app: %s %s\n", app->name, status == 0 ? "done" : "failed");
+    return status == 0 ? EXIT_OK : EXIT_APP_FAILED;
+}
+
+void kmain(uint32_t magic, uint32_t info_pa)
+{
+    console_init();          // COM1, so every step after this can report
+    cpu_init();              // GDT, TSS and IDT: every exception is reported
+    if (bootinfo_parse(magic, info_pa, &boot) != 0) {
+        kprintf("ixmetal: not started by a Multiboot loader (magic 0x%x); halting\n", magic);
+        cpu_halt_forever();
+    }                        // loader, command line, memory map, RSDP copied out
+    mem_init(&boot);         // free RAM from the memory map
+    paging_init(&boot);      // identity map: all RAM write-back, holes below 4 GiB uncached
+    tsc_init();              // TSC rate: CPUID 15h/16h, else the PIT
+    acpi_parse(&boot, &acpi); // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
+    pci_init(&acpi);         // every function, BARs sized and mapped uncached
+    print_banner(now_ns() / 1000);
+    pci_print_all();
+    power_off(&acpi, run_from_cmdline());
+}

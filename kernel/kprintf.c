@@ -1,0 +1,211 @@
+/*
+ * kernel/kprintf.c - a small printf for a kernel with no C library.
+ *
+ * The formatter writes through a bounded cursor, so it never overruns its
+ * buffer whatever the format asks for; kprintf() formats a whole message
+ * before writing it, so one call reaches the console in one piece.
+ */
+#include "kernel/kprintf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/console.h"
+
+struct out {
+    char *buf;
+    size_t size; /* capacity, including the NUL */
+    size_t len;  /* characters produced so far, even past size */
+};
+
+static void put(struct out *o, char c)
+{
+    if (o->len + 1 < o->size)
+        o->buf[o->len] = c;
+    o->len++;
+}
+
+static void pad(struct out *o, char c, int n)
+{
+    while (n-- > 0)
+        put(o, c);
+}
+
+struct spec {
+    bool left;     /* '-' */
+    bool zero;     /* '0' */
+    int width;     /* -1 when absent */
+    int prec;      /* -1 when absent */
+};
+
+static void put_str(struct out *o, const char *s, const struct spec *sp)
+{
+    int n = 0;
+    if (!s)
+        s = "(null)";
+    while (s[n] && (sp->prec < 0 || n < sp->prec))
+        n++;
+    if (!sp->left)
+        pad(o, ' ', sp->width - n);
+    for (int i = 0; i < n; i++)
+        put(o, s[i]);
+    if (sp->left)
+        pad(o, ' ', sp->width - n);
+}
+
+static void put_num(struct out *o, uint64_t v, bool neg, unsigned base, bool upper,
+                    const char *prefix, const struct spec *sp)
+{
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = digits[v % base];
+        v /= base;
+    } while (v);
+    int plen = 0;
+    while (prefix[plen])
+        plen++;
+    int ndig = n < sp->prec ? sp->prec : n; /* precision: minimum digits */
+    int total = (neg ? 1 : 0) + plen + ndig;
+    bool zero = sp->zero && !sp->left && sp->prec < 0;
+    if (!sp->left && !zero)
+        pad(o, ' ', sp->width - total);
+    if (neg)
+        put(o, '-');
+    for (int i = 0; i < plen; i++)
+        put(o, prefix[i]);
+    if (zero)
+        pad(o, '0', sp->width - total);
+    pad(o, '0', ndig - n);
+    while (n)
+        put(o, tmp[--n]);
+    if (sp->left)
+        pad(o, ' ', sp->width - total);
+}
+
+/* Reads a width or precision: digits, or '*' taken from the arguments. */
+static int read_count(const char **fmt, va_list *ap)
+{
+    int n = 0;
+    if (**fmt == '*') {
+        (*fmt)++;
+        return va_arg(*ap, int);
+    }
+    while (**fmt >= '0' && **fmt <= '9')
+        n = n * 10 + (*(*fmt)++ - '0');
+    return n;
+}
+
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
+{
+    struct out o = { buf, size, 0 };
+    va_list ap;
+    va_copy(ap, ap_in);
+
+    for (; *fmt; fmt++) {
+        if (*fmt != '%') {
+            put(&o, *fmt);
+            continue;
+        }
+        fmt++;
+        struct spec sp = { false, false, -1, -1 };
+        for (;; fmt++) {
+            if (*fmt == '-')
+                sp.left = true;
+            else if (*fmt == '0')
+                sp.zero = true;
+            else
+                break;
+        }
+        if ((*fmt >= '1' && *fmt <= '9') || *fmt == '*') {
+            sp.width = read_count(&fmt, &ap);
+            if (sp.width < 0) { /* C: a negative '*' width means '-' */
+                sp.left = true;
+                sp.width = -sp.width;
+            }
+        }
+        if (*fmt == '.') {
+            fmt++;
+            sp.prec = read_count(&fmt, &ap);
+        }
+        int longs = 0;
+        bool size_t_arg = false;
+        while (*fmt == 'l') {
+            longs++;
+            fmt++;
+        }
+        if (*fmt == 'z') {
+            size_t_arg = true;
+            fmt++;
+        }
+
+        uint64_t u;
+        int64_t s;
+        switch (*fmt) {
+        case 'd':
+        case 'i':
+            s = size_t_arg ? (int64_t)va_arg(ap, long)
+                : longs ? (longs == 1 ? va_arg(ap, long) : va_arg(ap, long long))
+                : va_arg(ap, int);
+            u = s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
+            put_num(&o, u, s < 0, 10, false, "", &sp);
+            break;
+        case 'u':
+        case 'x':
+        case 'X':
+            u = size_t_arg ? va_arg(ap, size_t)
+                : longs ? (longs == 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned long long))
+                : va_arg(ap, unsigned int);
+            put_num(&o, u, false, *fmt == 'u' ? 10 : 16, *fmt == 'X', "", &sp);
+            break;
+        case 'p':
+            put_num(&o, (uint64_t)(uintptr_t)va_arg(ap, void *), false, 16, false, "0x", &sp);
+            break;
+        case 's':
+            put_str(&o, va_arg(ap, const char *), &sp);
+            break;
+        case 'c': {
+            char c[2] = { (char)va_arg(ap, int), 0 };
+            sp.prec = 1;
+            put_str(&o, c, &sp);
+            break;
+        }
+        case '%':
+            put(&o, '%');
+            break;
+        case '\0': /* a lone '%' at the end: print it, stop */
+            put(&o, '%');
+            fmt--;
+            break;
+        default: /* unknown conversion: print it as written */
+            put(&o, '%');
+            put(&o, *fmt);
+            break;
+        }
+    }
+    if (size)
+        buf[o.len < size ? o.len : size - 1] = '\0';
+    va_end(ap);
+    return (int)o.len;
+}
+
+int ksnprintf(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = kvsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int kprintf(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = kvsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    console_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    return n;
+}

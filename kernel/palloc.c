@@ -1,0 +1,121 @@
+/*
+ * kernel/palloc.c - the physical page allocator (see palloc.h).
+ *
+ * A sorted array of free ranges. Reserving and allocating can split a range
+ * in two; when the array is full the smaller piece is dropped (lost for the
+ * boot, never handed out twice), which a map of MEMMAP_MAX regions cannot
+ * reach in practice.
+ */
+#include "kernel/palloc.h"
+
+static uint64_t page_down(uint64_t a) { return a & ~(PAGE_SIZE - 1); }
+static uint64_t page_up(uint64_t a)
+{
+    return a > UINT64_MAX - (PAGE_SIZE - 1) ? page_down(UINT64_MAX) : page_down(a + PAGE_SIZE - 1);
+}
+
+void palloc_init(struct palloc *pa)
+{
+    pa->n = 0;
+}
+
+static void remove_at(struct palloc *pa, int i)
+{
+    for (int j = i; j + 1 < pa->n; j++)
+        pa->free[j] = pa->free[j + 1];
+    pa->n--;
+}
+
+/* Inserts [base, end) keeping the array sorted; merges with neighbours. */
+static void insert(struct palloc *pa, uint64_t base, uint64_t end)
+{
+    if (base >= end)
+        return;
+    int i = 0;
+    while (i < pa->n && pa->free[i].base < base)
+        i++;
+    if (i > 0 && pa->free[i - 1].end >= base) { /* touches the one before */
+        if (end > pa->free[i - 1].end)
+            pa->free[i - 1].end = end;
+        while (i < pa->n && pa->free[i].base <= pa->free[i - 1].end) {
+            if (pa->free[i].end > pa->free[i - 1].end)
+                pa->free[i - 1].end = pa->free[i].end;
+            remove_at(pa, i);
+        }
+        return;
+    }
+    if (pa->n == PALLOC_MAX_RANGES)
+        return;
+    for (int j = pa->n; j > i; j--)
+        pa->free[j] = pa->free[j - 1];
+    pa->free[i].base = base;
+    pa->free[i].end = end;
+    pa->n++;
+    while (i + 1 < pa->n && pa->free[i + 1].base <= pa->free[i].end) {
+        if (pa->free[i + 1].end > pa->free[i].end)
+            pa->free[i].end = pa->free[i + 1].end;
+        remove_at(pa, i + 1);
+    }
+}
+
+void palloc_add(struct palloc *pa, uint64_t base, uint64_t len)
+{
+    uint64_t end = base + len < base ? UINT64_MAX : base + len;
+    if (base < PAGE_SIZE)
+        base = PAGE_SIZE; /* page 0 is never handed out: 0 means failure */
+    insert(pa, page_up(base), page_down(end));
+}
+
+/* Takes [lo, hi) out of range i, which contains it. */
+static void carve(struct palloc *pa, int i, uint64_t lo, uint64_t hi)
+{
+    uint64_t base = pa->free[i].base, end = pa->free[i].end;
+    remove_at(pa, i);
+    insert(pa, base, lo);
+    insert(pa, hi, end);
+}
+
+void palloc_reserve(struct palloc *pa, uint64_t base, uint64_t len)
+{
+    uint64_t lo = page_down(base);
+    uint64_t hi = base + len < base ? page_down(UINT64_MAX) : page_up(base + len);
+    for (int i = 0; i < pa->n;) {
+        uint64_t b = pa->free[i].base, e = pa->free[i].end;
+        if (e <= lo || b >= hi) {
+            i++;
+            continue;
+        }
+        carve(pa, i, lo > b ? lo : b, hi < e ? hi : e);
+        i = 0; /* the array changed under us; it is short, start again */
+    }
+}
+
+uint64_t palloc_alloc(struct palloc *pa, uint64_t size, uint64_t align, uint64_t limit)
+{
+    if (size == 0 || size > UINT64_MAX / 2)
+        return 0;
+    size = page_up(size);
+    if (align < PAGE_SIZE)
+        align = PAGE_SIZE;
+    if (align & (align - 1))
+        return 0;
+    for (int i = pa->n - 1; i >= 0; i--) {
+        uint64_t top = pa->free[i].end < limit ? pa->free[i].end : limit;
+        if (top < pa->free[i].base + size)
+            continue;
+        uint64_t at = (top - size) & ~(align - 1);
+        if (at < pa->free[i].base)
+            continue;
+        carve(pa, i, at, at + size);
+        return at;
+    }
+    return 0;
+}
+
+uint64_t palloc_free_bytes(const struct palloc *pa)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < pa->n; i++)
+        sum += pa->free[i].end - pa->free[i].base;
+    return sum;
+}

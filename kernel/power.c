@@ -1,0 +1,69 @@
+/*
+ * kernel/power.c - power-off.
+ *
+ * ACPI S5 (ACPI 6.5 §16.1.7 "Transitioning from the Working to the Sleeping
+ * State", §4.8.3.2.1 PM1 Control Registers): write SLP_TYPx from \_S5 with
+ * SLP_EN into PM1a_CNT (and PM1b_CNT if present). If the platform is still in
+ * legacy mode (SCI_EN clear), first write ACPI_ENABLE to SMI_CMD (§4.8.2.1)
+ * and wait, bounded, for SCI_EN.
+ */
+#include "kernel/power.h"
+
+#include "kernel/cpu.h"
+#include "kernel/io.h"
+#include "kernel/kprintf.h"
+#include "kernel/tsc.h"
+
+#define QEMU_DEBUG_EXIT_PORT 0xF4 /* QEMU -device isa-debug-exit,iobase=0xf4 */
+
+#define PM1_SCI_EN (1u << 0)
+#define PM1_SLP_TYP_SHIFT 10
+#define PM1_SLP_EN (1u << 13)
+#define ACPI_ENABLE_TIMEOUT_US 1000000
+#define S5_TIMEOUT_US 2000000
+
+static int acpi_enable(const struct acpi_info *ai)
+{
+    if (inw((uint16_t)ai->pm1a_cnt) & PM1_SCI_EN)
+        return 0;
+    if (!ai->smi_cmd || !ai->acpi_enable)
+        return -1;
+    outb((uint16_t)ai->smi_cmd, ai->acpi_enable);
+    uint64_t end = now_ns() + ACPI_ENABLE_TIMEOUT_US * 1000ull;
+    while (now_ns() < end)
+        if (inw((uint16_t)ai->pm1a_cnt) & PM1_SCI_EN)
+            return 0;
+    return -1;
+}
+
+static void acpi_s5(const struct acpi_info *ai)
+{
+    if (!ai->has_fadt || !ai->has_s5 || !ai->pm1a_cnt || ai->pm1a_cnt > 0xFFFF) {
+        kprintf("power: no ACPI S5 (FADT %s, \\_S5 %s)\n", ai->has_fadt ? "found" : "missing",
+                ai->has_s5 ? "found" : "missing");
+        return;
+    }
+    if (acpi_enable(ai) != 0)
+        kprintf("power: ACPI mode did not come on (SCI_EN clear); trying S5 anyway\n");
+    uint16_t a = inw((uint16_t)ai->pm1a_cnt) & ~(7u << PM1_SLP_TYP_SHIFT);
+    if (ai->pm1b_cnt && ai->pm1b_cnt <= 0xFFFF) {
+        uint16_t b = inw((uint16_t)ai->pm1b_cnt) & ~(7u << PM1_SLP_TYP_SHIFT);
+        outw((uint16_t)ai->pm1b_cnt,
+             b | (uint16_t)((ai->slp_typb & 7) << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
+    }
+    outw((uint16_t)ai->pm1a_cnt,
+         a | (uint16_t)((ai->slp_typa & 7) << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
+    delay_us(S5_TIMEOUT_US); /* the machine should be off long before this */
+    kprintf("power: ACPI S5 did not switch the machine off within %u s\n",
+            S5_TIMEOUT_US / 1000000);
+}
+
+void power_off(const struct acpi_info *ai, int status)
+{
+    kprintf("power: off, status %d\n", status);
+    if (cpu_in_vm())
+        outb(QEMU_DEBUG_EXIT_PORT, (uint8_t)status); /* no device there: nothing happens */
+    acpi_s5(ai);
+    kprintf("power: halted; it is safe to switch the machine off\n");
+    cpu_halt_forever();
+}

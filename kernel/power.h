@@ -1,0 +1,21 @@
+/*
+ * kernel/power.h - switching the machine off when the job is done.
+ */
+#ifndef KERNEL_POWER_H
+#define KERNEL_POWER_H
+
+#include "kernel/acpi.h"
+
+/* Exit statuses. Under QEMU with isa-debug-exit, QEMU exits with
+ * (status << 1) | 1: 1 for success, 3 for an app failure, 5 for a bad
+ * command line. */
+enum { EXIT_OK = 0, EXIT_APP_FAILED = 1, EXIT_BAD_CMDLINE = 2 };
+
+/*
+ * In order: QEMU's isa-debug-exit port (only when CPUID says we run in a
+ * virtual machine), ACPI S5 through the FADT's PM1 control registers, and
+ * if both fail, a message and halt.
+ */
+__attribute__((noreturn)) void power_off(const struct acpi_info *ai, int status);
+
+#endif

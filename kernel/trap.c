@@ -1,0 +1,53 @@
+/*
+ * kernel/trap.c - reporting exceptions and panics, then stopping the core.
+ *
+ * Nothing here tries to recover: ixmetal runs one job, and a fault in it is a
+ * bug to be read off the console. The report carries everything needed to
+ * find it with build/ixmetal.asm: vector, error code, RIP, CR2, registers.
+ */
+#include "kernel/trap.h"
+
+#include "kernel/cpu.h"
+#include "kernel/kprintf.h"
+
+/* Intel SDM vol. 3A §7.3, Table 7-1. */
+static const char *const exception_names[32] = {
+    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+    "#BR bound range", "#UD invalid opcode", "#NM device not available",
+    "#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+    "#NP segment not present", "#SS stack fault", "#GP general protection",
+    "#PF page fault", "reserved", "#MF x87 error", "#AC alignment check",
+    "#MC machine check", "#XM SIMD exception", "#VE virtualization exception",
+    "#CP control protection", "reserved", "reserved", "reserved", "reserved",
+    "reserved", "reserved", "#HV hypervisor injection", "#VC VMM communication",
+    "#SX security exception", "reserved",
+};
+
+void trap(struct trap_frame *f)
+{
+    const char *name = f->vector < 32 ? exception_names[f->vector] : "unexpected interrupt";
+    kprintf("\nexception %lu (%s) on cpu %u, error 0x%lx\n", f->vector, name, cpu_apic_id(),
+            f->error);
+    kprintf("  rip 0x%016lx  cr2 0x%016lx  rflags 0x%016lx\n", f->rip, read_cr2(), f->rflags);
+    kprintf("  rsp 0x%016lx  cs 0x%lx ss 0x%lx  cr3 0x%lx\n", f->rsp, f->cs, f->ss, read_cr3());
+    kprintf("  rax 0x%016lx  rbx 0x%016lx  rcx 0x%016lx  rdx 0x%016lx\n", f->rax, f->rbx, f->rcx,
+            f->rdx);
+    kprintf("  rsi 0x%016lx  rdi 0x%016lx  rbp 0x%016lx  r8  0x%016lx\n", f->rsi, f->rdi, f->rbp,
+            f->r8);
+    kprintf("  r9  0x%016lx  r10 0x%016lx  r11 0x%016lx  r12 0x%016lx\n", f->r9, f->r10, f->r11,
+            f->r12);
+    kprintf("  r13 0x%016lx  r14 0x%016lx  r15 0x%016lx\n", f->r13, f->r14, f->r15);
+    kprintf("halted: look up rip in build/ixmetal.asm\n");
+    cpu_halt_forever();
+}
+
+void panic_at(const char *file, int line, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    kprintf("\npanic at %s:%d on cpu %u: %s\nhalted\n", file, line, cpu_apic_id(), msg);
+    cpu_halt_forever();
+}

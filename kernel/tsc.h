@@ -1,0 +1,22 @@
+/*
+ * kernel/tsc.h - time from the time-stamp counter.
+ *
+ * The TSC's rate is found once at boot; after that, reading the time is one
+ * RDTSC and a multiply, cheap enough for a poll loop.
+ */
+#ifndef KERNEL_TSC_H
+#define KERNEL_TSC_H
+
+#include <stdint.h>
+
+void tsc_init(void);
+uint64_t tsc_hz(void);
+const char *tsc_source(void); /* "cpuid 15h", "cpuid 16h", "pit" or "guess" */
+
+/* Nanoseconds since the kernel's first instruction. */
+uint64_t now_ns(void);
+/* TSC ticks in us microseconds: for deadlines in hot loops. */
+uint64_t tsc_ticks_us(uint64_t us);
+void delay_us(uint64_t us);
+
+#endif
