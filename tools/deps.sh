@@ -48,14 +48,20 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "deps: missing:${missing[*]:+ ${missing[*]}}$([ $need_qemu -eq 1 ] && echo " qemu-system-x86 (>= $QEMU_MIN_MAJOR)")"
-    echo "deps: not root; run these as root (or run this script with sudo):"
+    echo "deps: missing:${missing[*]:+ ${missing[*]}}$([ "$need_qemu" -eq 1 ] && echo " qemu-system-x86 (>= $QEMU_MIN_MAJOR)")"
+    echo "deps: not root; run this script with sudo, or these commands as root:"
     if [ "$need_qemu" -eq 1 ]; then
-        echo "  printf '%s\n' '$(echo "$backports_source" | sed 's/$/\\n/' | tr -d '\n' | sed 's/\\n$//')' > $BACKPORTS_LIST"
+        echo "  cat > $BACKPORTS_LIST <<'END'"
+        echo "$backports_source"
+        echo "END"
     fi
     echo "  apt-get update"
-    [ "${#missing[@]}" -gt 0 ] && echo "  apt-get install -y --no-install-recommends ${missing[*]}"
-    [ "$need_qemu" -eq 1 ] && echo "  apt-get install -y -t bookworm-backports qemu-system-x86"
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "  apt-get install -y --no-install-recommends ${missing[*]}"
+    fi
+    if [ "$need_qemu" -eq 1 ]; then
+        echo "  apt-get install -y -t bookworm-backports qemu-system-x86"
+    fi
     exit 1
 fi
 
@@ -69,11 +75,11 @@ fi
 apt-get update -qq || echo "deps: apt-get update reported errors (continuing)"
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "deps: installing ${missing[*]}"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if [ "$need_qemu" -eq 1 ]; then
     echo "deps: installing qemu-system-x86 from bookworm-backports"
-    apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-system-x86
+    apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-system-x86 >/dev/null
 fi
 major=$(qemu_major || true)
 if [ -z "$major" ] || [ "$major" -lt "$QEMU_MIN_MAJOR" ]; then

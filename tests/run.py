@@ -1,0 +1,600 @@
+#!/usr/bin/env python3
+"""tests/run.py - ixmetal's test runner: host unit tests, then QEMU boot tests.
+
+Every boot test starts QEMU under TCG with a timeout, reads the serial log
+and checks exact lines and QEMU's exit status. The last line is
+"N passed, N failed"; the exit status is non-zero if anything failed.
+
+    tests/run.py --unit build/unit/test_*      # what `make test` runs
+    tests/run.py --only ovmf                   # boot tests whose name contains 'ovmf'
+"""
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+ELF = os.path.join(BUILD, "ixmetal.elf")
+ISO = os.path.join(BUILD, "ixmetal.iso")
+SYM = os.path.join(BUILD, "ixmetal.sym")
+QEMU = os.environ.get("QEMU", "qemu-system-x86_64")
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+# QEMU's isa-debug-exit turns the kernel's status s into exit code (s << 1) | 1.
+EXIT_OK, EXIT_APP_FAILED, EXIT_BAD_CMDLINE = 1, 3, 5
+DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+# The NIC every boot test lists: a transitional virtio-net at slot 3, without
+# its iPXE option ROM (which only slows SeaBIOS down).
+VIRTIO_NET = ["-netdev", "user,id=n0,restrict=on",
+              "-device", "virtio-net-pci,netdev=n0,addr=3,romfile="]
+VIRTIO_LINE = "pci 0000:00:03.0 1af4:1000 class 0200 virtio-net"
+
+passed = 0
+failed = 0
+
+
+def report(name, problems, seconds):
+    global passed, failed
+    if problems:
+        failed += 1
+        print(f"FAIL {name} ({seconds:.1f} s)")
+        for p in problems:
+            print(f"     {p}")
+    else:
+        passed += 1
+        print(f"PASS {name} ({seconds:.1f} s)")
+    sys.stdout.flush()
+
+
+# --- unit tests ----------------------------------------------------------------
+
+def run_unit(binaries):
+    """Each binary prints PASS/FAIL lines per case; each case counts once."""
+    global passed, failed
+    for b in binaries:
+        name = os.path.basename(b)
+        try:
+            p = subprocess.run([b], capture_output=True, text=True, timeout=300)
+            out, code = p.stdout + p.stderr, p.returncode
+        except subprocess.TimeoutExpired:
+            out, code = "", "timeout"
+        cases = 0
+        for line in out.splitlines():
+            if line.startswith("PASS "):
+                passed += 1
+                cases += 1
+                print(f"PASS unit/{line[5:]}")
+            elif line.startswith("FAIL ") or line.startswith("     "):
+                if line.startswith("FAIL "):
+                    failed += 1
+                    cases += 1
+                print(line)
+        if code != 0 and not any(l.startswith("FAIL ") for l in out.splitlines()):
+            failed += 1
+            print(f"FAIL unit/{name}: exited with {code} without a FAIL line")
+            print("\n".join("     " + l for l in out.splitlines()[-20:]))
+        elif cases == 0:
+            failed += 1
+            print(f"FAIL unit/{name}: ran no test case")
+
+
+# --- QEMU plumbing -------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_lines(raw):
+    """Serial bytes to lines: GRUB's and SeaBIOS's escape sequences and CRs out."""
+    text = raw.decode("latin-1")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    text = re.sub(r"\x1b[()][A-Za-z0-9]", "", text)
+    # A bare CR returns to column 0: what follows it is what the line shows.
+    return [l.rstrip("\r").split("\r")[-1] for l in text.split("\n")]
+
+
+class Qemu:
+    """One QEMU run: serial to a file, optional monitor socket, a deadline."""
+
+    def __init__(self, args, timeout):
+        self.dir = tempfile.mkdtemp(prefix="ixmetal-test-")
+        self.log = os.path.join(self.dir, "serial.log")
+        self.mon_path = os.path.join(self.dir, "monitor.sock")
+        self.deadline = time.monotonic() + timeout
+        cmd = [QEMU, "-accel", "tcg", "-display", "none", "-no-reboot",
+               "-serial", f"file:{self.log}",
+               "-monitor", f"unix:{self.mon_path},server,nowait"] + args
+        self.cmd = cmd
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def lines(self):
+        try:
+            with open(self.log, "rb") as f:
+                return clean_lines(f.read())
+        except FileNotFoundError:
+            return []
+
+    def wait_exit(self):
+        """QEMU's exit status, or None if it was still running at the deadline."""
+        try:
+            return self.proc.wait(timeout=max(0.1, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            return None
+
+    def wait_line(self, pattern):
+        """Waits for a serial line matching pattern; returns it, or None."""
+        rx = re.compile(pattern)
+        while time.monotonic() < self.deadline:
+            for l in self.lines():
+                if rx.search(l):
+                    return l
+            if self.proc.poll() is not None:
+                return None
+            time.sleep(0.05)
+        return None
+
+    def monitor(self, command):
+        """One HMP command over the monitor socket; returns its output."""
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(self.mon_path)
+        buf = b""
+        while not buf.endswith(b"(qemu) "):
+            buf += s.recv(4096)
+        s.sendall(command.encode() + b"\n")
+        buf = b""
+        while not buf.endswith(b"(qemu) "):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+        s.close()
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", buf.decode("latin-1")).replace("\r", "")
+        return text.split("\n", 1)[1] if "\n" in text else text
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        out = self.proc.stdout.read().decode("latin-1") if self.proc.stdout else ""
+        self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return out
+
+
+def ovmf_args(tmpdir):
+    vars_copy = os.path.join(tmpdir, "vars.fd")
+    shutil.copy(OVMF_VARS, vars_copy)
+    return ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,file={vars_copy}"]
+
+
+def kernel(cmdline):
+    return ["-kernel", ELF, "-append", cmdline]
+
+
+# --- checks ----------------------------------------------------------------------
+
+class Checks:
+    def __init__(self, lines):
+        self.lines = lines
+        self.problems = []
+
+    def has(self, line):
+        if line not in self.lines:
+            self.problems.append(f"missing line: {line!r}")
+
+    def lacks(self, pattern):
+        rx = re.compile(pattern)
+        for l in self.lines:
+            if rx.search(l):
+                self.problems.append(f"unexpected line: {l!r}")
+                return
+
+    def match(self, pattern):
+        """The first line matching pattern, as a match object (a problem if none)."""
+        rx = re.compile(pattern)
+        for l in self.lines:
+            m = rx.fullmatch(l)
+            if m:
+                return m
+        self.problems.append(f"no line matches: {pattern!r}")
+        return None
+
+    def equal(self, what, got, expected):
+        if got != expected:
+            self.problems.append(f"{what}: got {got!r}, expected {expected!r}")
+
+    def exit_status(self, got, expected):
+        self.equal("QEMU exit status", got, expected)
+
+    def memory_consistent(self):
+        """The banner's usable MiB and top equal what the printed map adds up to."""
+        avail = []
+        for l in self.lines:
+            m = re.fullmatch(r"memmap 0x([0-9a-f]{16})-0x([0-9a-f]{16}) available", l)
+            if m:
+                avail.append((int(m.group(1), 16), int(m.group(2), 16) + 1))
+        m = self.match(r"memory: (\d+) MiB usable, top 0x([0-9a-f]+), (\d+) MiB free")
+        if not avail or not m:
+            self.problems.append("no memory map printed")
+            return avail
+        self.equal("usable MiB", int(m.group(1)), sum(e - b for b, e in avail) >> 20)
+        self.equal("top", int(m.group(2), 16), max(e for b, e in avail))
+        return avail
+
+    def memcheck_ok(self):
+        m = self.match(r"memcheck: 2048 KiB at 0x([0-9a-f]+): ok")
+        return int(m.group(1), 16) if m else None
+
+
+def boot_common(c, protocol, firmware):
+    c.has(f"ixmetal: {protocol} boot on {firmware} firmware")
+    c.has(VIRTIO_LINE)
+    c.match(r"init: \d+ us")
+    c.lacks(r"^(exception|panic)")
+
+
+# --- boot tests ------------------------------------------------------------------
+
+def t_kernel_pc_128m():
+    """QEMU -kernel (Multiboot1), -M pc (no MCFG: ports), 128 MiB, app=info."""
+    q = Qemu(["-M", "pc", "-m", "128M", "-smp", "1"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("app=info"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_OK)
+    boot_common(c, "multiboot1", "bios")
+    c.has("loader: qemu")
+    c.has("cpus: 1 (apic ids 0)")
+    c.match(r"pci: \d+ functions via ports 0xcf8/0xcfc")
+    c.has("    bar0 io 0xc000 size 0x20")  # SeaBIOS gives the first I/O BAR 0xc000
+    avail = c.memory_consistent()
+    if avail and not (120 << 20) <= sum(e - b for b, e in avail) <= (128 << 20):
+        c.problems.append("usable memory is not between 120 and 128 MiB")
+    c.memcheck_ok()
+    c.has("app: info done")
+    c.has("power: off, status 0")
+    return c.problems, q
+
+
+def t_kernel_q35_smp4():
+    """-M q35 (MCFG: ECAM) with 4 cores: the MADT lists APIC ids 0-3."""
+    q = Qemu(["-M", "q35", "-m", "256M", "-smp", "4"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("app=info"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_OK)
+    boot_common(c, "multiboot1", "bios")
+    c.has("cpus: 4 (apic ids 0 1 2 3)")
+    c.match(r"pci: \d+ functions via ecam")
+    # QEMU's q35 puts ECAM (PCIEXBAR) at 0xb0000000 for all 256 buses.
+    c.has("acpi mcfg: segment 0 buses 0-255 ecam 0xb0000000")
+    c.has("pci 0000:00:00.0 8086:29c0 class 0600 host bridge")
+    c.memory_consistent()
+    c.has("power: off, status 0")
+    return c.problems, q
+
+
+def t_kernel_pc_6g():
+    """-m 6G: RAM above 4 GiB is mapped, free, and handed out first."""
+    q = Qemu(["-M", "pc", "-m", "6G", "-smp", "2"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("app=info"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_OK)
+    boot_common(c, "multiboot1", "bios")
+    # QEMU's pc machine keeps 3 GiB below 4 GiB when given 3.5 GiB or more,
+    # and puts the other 3 GiB at 4 GiB.
+    c.has("memmap 0x0000000100000000-0x00000001bfffffff available")
+    c.memory_consistent()
+    at = c.memcheck_ok()
+    if at is not None and not (1 << 32) <= at < 0x1C0000000:
+        c.problems.append(f"DMA memory came from 0x{at:x}, not from above 4 GiB")
+    c.has("cpus: 2 (apic ids 0 1)")
+    return c.problems, q
+
+
+def t_iso_seabios():
+    """The GRUB ISO on SeaBIOS: Multiboot2, BIOS."""
+    q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT + VIRTIO_NET + ["-cdrom", ISO], 60)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_OK)
+    boot_common(c, "multiboot2", "bios")
+    c.match(r"loader: GRUB .+")
+    c.has("cmdline: app=info")
+    c.memory_consistent()
+    c.has("power: off, status 0")
+    return c.problems, q
+
+
+def t_iso_ovmf():
+    """The GRUB ISO on OVMF: Multiboot2, UEFI, the RSDP from GRUB's tag, a
+    64-bit BAR far above 4 GiB listed where QEMU says it is, and power-off
+    through ACPI S5 (no isa-debug-exit here; -no-shutdown keeps QEMU up to
+    be asked about its BARs afterwards)."""
+    tmp = tempfile.mkdtemp(prefix="ixmetal-ovmf-")
+    q = Qemu(["-M", "q35", "-m", "512M", "-no-shutdown"] + ovmf_args(tmp) + VIRTIO_NET
+             + ["-cdrom", ISO], 120)
+    c = Checks([])
+    if q.wait_line(r"^power: off, status 0$") is None:
+        c.problems.append("never reached 'power: off, status 0'")
+    status = ""
+    for _ in range(50):
+        status = q.monitor("info status")
+        if "shutdown" in status:
+            break
+        time.sleep(0.1)
+    c.lines = q.lines()
+    if "paused (shutdown)" not in status:
+        c.problems.append(f"QEMU status after power-off: {status.strip()!r}, expected a shutdown")
+    pci = q.monitor("info pci")
+    shutil.rmtree(tmp, ignore_errors=True)
+    boot_common(c, "multiboot2", "uefi")
+    c.lacks(r"^power: halted")
+    m = re.search(r"Bus\s+0, device\s+3, function 0:.*?BAR4: 64 bit prefetchable memory at "
+                  r"0x([0-9a-f]+) \[0x([0-9a-f]+)\]", pci, re.S)
+    if not m:
+        c.problems.append("QEMU's 'info pci' shows no 64-bit BAR4 for 00:03.0")
+    else:
+        lo, hi = int(m.group(1), 16), int(m.group(2), 16)
+        c.has(f"    bar4 mem64 prefetchable 0x{lo:x} size 0x{hi - lo + 1:x}")
+        if lo < 1 << 32:
+            c.problems.append(f"OVMF put BAR4 at 0x{lo:x}, below 4 GiB: test proves nothing")
+    c.match(r"acpi: revision 2, xsdt, \d+ tables, oem '.*'")
+    return c.problems, q
+
+
+def t_acpi_s5_poweroff():
+    """No isa-debug-exit: the kernel powers off through ACPI S5 and QEMU
+    exits 0 by itself."""
+    q = Qemu(["-M", "pc", "-m", "128M"] + VIRTIO_NET + kernel("app=info"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, 0)
+    c.has("power: off, status 0")
+    c.has("acpi s5: pm1a_cnt 0x604 slp_typ 0")  # PIIX4 PM at 0x600, \_S5 = 0
+    c.lacks(r"^power: (halted|no ACPI S5|ACPI S5 did not)")
+    return c.problems, q
+
+
+def t_bad_cmdline():
+    """A bad value: one line naming the token, the usage, no app, status 2."""
+    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("duration=5 app=nosuch"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_BAD_CMDLINE)
+    c.has("cmdline: bad value in 'app=nosuch': expected one of info, fault")
+    c.has("usage: key=value ... (tokens without '=' are ignored)")
+    c.lacks(r"^app: ")
+    return c.problems, q
+
+
+def t_unknown_key():
+    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("app=info colour=blue"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_BAD_CMDLINE)
+    c.has("cmdline: unknown key 'colour' in 'colour=blue'")
+    c.lacks(r"^app: ")
+    return c.problems, q
+
+
+def t_bad_number():
+    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("duration=ten"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_BAD_CMDLINE)
+    c.has("cmdline: bad value in 'duration=ten': expected a whole number from 0 to 31536000")
+    c.lacks(r"^app: ")
+    return c.problems, q
+
+
+def t_help():
+    """'help' prints every key with its meaning and default, then powers off."""
+    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET + kernel("help"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_OK)
+    c.has("usage: key=value ... (tokens without '=' are ignored)")
+    c.has("  app=NAME             what to run: info, fault (default info)")
+    c.has("  duration=SECONDS     stop the app after this long; 0 = when it is done (default 0)")
+    c.has("  help                 print this and power off")
+    c.lacks(r"^app: ")
+    return c.problems, q
+
+
+def symbol_range(name):
+    """[start, end) of a function from build/ixmetal.sym (nm -n order)."""
+    with open(SYM) as f:
+        syms = [(int(a, 16), n) for a, t, n in (l.split() for l in f if len(l.split()) == 3)]
+    for i, (addr, n) in enumerate(syms):
+        if n == name:
+            return addr, next(a for a, _ in syms[i + 1:] if a > addr)
+    raise KeyError(name)
+
+
+def t_exception_report():
+    """app=fault writes to an unmapped address: the report names #PF, the
+    write error code, CR2 and a RIP inside fault_main, then the core halts."""
+    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET + kernel("app=fault"), 30)
+    halted = q.wait_line(r"^halted: ")
+    time.sleep(0.2)
+    running = q.proc.poll() is None
+    c = Checks(q.lines())
+    if not halted:
+        c.problems.append("no 'halted:' line")
+    if not running:
+        c.problems.append("QEMU exited: the core should halt, not reset or power off")
+    # Error code 0x2: a write (W/R=1) to a not-present page (P=0), SDM 3A §5.7.
+    c.has("exception 14 (#PF page fault) on cpu 0, error 0x2")
+    m = c.match(r"  rip 0x([0-9a-f]{16})  cr2 0x([0-9a-f]{16})  rflags 0x[0-9a-f]{16}")
+    if m:
+        lo, hi = symbol_range("fault_main")
+        rip = int(m.group(1), 16)
+        if not lo <= rip < hi:
+            c.problems.append(f"rip 0x{rip:x} is not in fault_main [0x{lo:x}, 0x{hi:x})")
+        c.equal("cr2", int(m.group(2), 16), 0x00007FFF00000000)
+    c.match(r"  r13 0x[0-9a-f]{16}  r14 0x[0-9a-f]{16}  r15 0x[0-9a-f]{16}")
+    c.lacks(r"^app: fault (done|failed)")
+    return c.problems, q
+
+
+class GdbStub:
+    """Just enough of the GDB remote protocol to stop at a breakpoint and
+    patch guest memory: QEMU's -gdb is the only way in to write it."""
+
+    def __init__(self, port):
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def cmd(self, data):
+        pkt = f"${data}#{sum(data.encode()) % 256:02x}".encode()
+        self.s.sendall(pkt)
+        buf = b""
+        while True:
+            buf += self.s.recv(65536)
+            m = re.search(rb"\$([^#]*)#[0-9a-fA-F]{2}", buf)
+            if m:
+                self.s.sendall(b"+")
+                return m.group(1).decode("latin-1")
+
+    def read(self, addr, n):
+        out = b""
+        while len(out) < n:
+            k = min(1024, n - len(out))
+            out += bytes.fromhex(self.cmd(f"m{addr + len(out):x},{k:x}"))
+        return out
+
+    def write(self, addr, data):
+        return self.cmd(f"M{addr:x},{len(data):x}:{data.hex()}")
+
+
+def find_table(g, sig):
+    """The physical address of ACPI table sig, found as the kernel would: the
+    RSDP in 0xE0000-0xFFFFF, then the RSDT's entries (ACPI 6.5 §5.2.5, §5.2.7)."""
+    area = g.read(0xE0000, 0x20000)
+    for off in range(0, len(area) - 20, 16):
+        if area[off:off + 8] == b"RSD PTR " and sum(area[off:off + 20]) % 256 == 0:
+            rsdt = int.from_bytes(area[off + 16:off + 20], "little")
+            hdr = g.read(rsdt, 36)
+            n = (int.from_bytes(hdr[4:8], "little") - 36) // 4
+            entries = g.read(rsdt + 36, 4 * n)
+            for i in range(n):
+                t = int.from_bytes(entries[4 * i:4 * i + 4], "little")
+                if g.read(t, 4) == sig:
+                    return t
+    return None
+
+
+def t_corrupt_madt():
+    """A MADT whose checksum is wrong is reported and skipped, never trusted:
+    QEMU is stopped at kmain, one byte of the live table is changed, and the
+    kernel then counts no cores from it (-smp 2 would otherwise show 2)."""
+    port = free_port()
+    q = Qemu(["-M", "pc", "-m", "128M", "-smp", "2", "-S", "-gdb", f"tcp:127.0.0.1:{port}"]
+             + DEBUG_EXIT + VIRTIO_NET + kernel("app=info"), 60)
+    c = Checks([])
+    madt = None
+    try:
+        g = GdbStub(port)
+        kmain = symbol_range("kmain")[0]
+        g.cmd(f"Z0,{kmain:x},1")
+        g.cmd("c")  # answers when the breakpoint is hit
+        g.cmd(f"z0,{kmain:x},1")
+        madt = find_table(g, b"APIC")
+        if madt is None:
+            c.problems.append("the test could not find the MADT")
+        else:
+            old = g.read(madt + 9, 1)[0]
+            g.write(madt + 9, bytes([(old + 1) % 256]))
+        g.s.sendall(b"$c#63")
+        g.s.close()
+    except (OSError, KeyError, ValueError) as e:
+        c.problems.append(f"gdb stub: {e}")
+    status = q.wait_exit()
+    c.lines = q.lines()
+    c.exit_status(status, EXIT_OK)
+    if madt is not None:
+        c.has(f"acpi: table APIC at 0x{madt:x} has a bad checksum (bytes sum to 0x01, not 0); "
+              "skipped")
+    c.has("cpus: 1 (no MADT; only the boot core is known)")
+    c.has("acpi: 1 table(s) skipped for a bad checksum or length")
+    c.has("power: off, status 0")  # FADT, still good, gave S5 and the rest
+    return c.problems, q
+
+
+BOOT_TESTS = [
+    ("boot/kernel-pc-128m", t_kernel_pc_128m),
+    ("boot/kernel-q35-smp4", t_kernel_q35_smp4),
+    ("boot/kernel-pc-6g", t_kernel_pc_6g),
+    ("boot/iso-seabios", t_iso_seabios),
+    ("boot/iso-ovmf", t_iso_ovmf),
+    ("boot/acpi-s5-poweroff", t_acpi_s5_poweroff),
+    ("boot/cmdline-bad-app", t_bad_cmdline),
+    ("boot/cmdline-unknown-key", t_unknown_key),
+    ("boot/cmdline-bad-number", t_bad_number),
+    ("boot/cmdline-help", t_help),
+    ("boot/exception-report", t_exception_report),
+    ("boot/acpi-corrupt-madt", t_corrupt_madt),
+]
+
+
+def run_boot(only):
+    for name, fn in BOOT_TESTS:
+        if only and only not in name:
+            continue
+        t0 = time.monotonic()
+        q = None
+        try:
+            problems, q = fn()
+        except Exception as e:  # a harness failure is a test failure, not a crash
+            problems = [f"{type(e).__name__}: {e}"]
+        if q is not None:
+            lines = q.lines()
+            qemu_out = q.stop()
+            if problems:
+                problems.append("serial log (last 25 lines):")
+                problems += ["  | " + l for l in lines[-25:]]
+                if qemu_out.strip():
+                    problems.append("QEMU said: " + qemu_out.strip()[-500:])
+        report(name, problems, time.monotonic() - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--unit", nargs="*", default=[], help="unit test binaries to run")
+    ap.add_argument("--only", help="run only boot tests whose name contains this")
+    ap.add_argument("--no-boot", action="store_true", help="skip the QEMU boot tests")
+    a = ap.parse_args()
+    run_unit(a.unit)
+    if not a.no_boot:
+        run_boot(a.only)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
