@@ -9,9 +9,17 @@
 
 #include <stdint.h>
 
+#include "kernel/tsc.h"
+
 struct app_args {
-    uint64_t duration_ns; /* stop after this long; 0 = when the app is done */
+    uint64_t deadline_ns; /* now_ns() at which to stop (duration=); 0 = none */
 };
+
+/* Apps poll this in their loops: ixmetal has no interrupts to stop them. */
+static inline int app_time_up(const struct app_args *a)
+{
+    return a->deadline_ns && now_ns() >= a->deadline_ns;
+}
 
 struct app {
     const char *name;
@@ -26,6 +34,7 @@ extern const int napps;
 const char *app_name(int i);
 
 int info_main(const struct app_args *args);
+int clock_main(const struct app_args *args);
 int fault_main(const struct app_args *args);
 
 #endif

@@ -10,6 +10,7 @@
 #include "kernel/bootinfo.h"
 #include "kernel/kprintf.h"
 #include "kernel/mem.h"
+#include "kernel/paging.h"
 
 #define CHECK_BYTES (2u << 20)
 
@@ -65,6 +66,9 @@ int info_main(const struct app_args *args)
 {
     (void)args;
     print_memory_map();
+    uint64_t g1, m2;
+    paging_count(&g1, &m2);
+    kprintf("paging: %lu x 1 GiB, %lu x 2 MiB pages\n", g1, m2);
     print_acpi();
     return check_dma_memory() == 0 ? 0 : 1;
 }

@@ -77,7 +77,7 @@ static int run_from_cmdline(void)
         return EXIT_OK;
     }
     const struct app *app = &apps[app_index];
-    struct app_args args = { duration_s * 1000000000ull };
+    struct app_args args = { duration_s ? now_ns() + duration_s * 1000000000ull : 0 };
     kprintf("app: %s\n", app->name);
     int status = app->main(&args);
     kprintf("app: %s %s\n", app->name, status == 0 ? "done" : "failed");

@@ -43,7 +43,7 @@ static void put_str(struct out *o, const char *s, const struct spec *sp)
     int n = 0;
     if (!s)
         s = "(null)";
-    while (s[n] && (sp->prec < 0 || n < sp->prec))
+    while ((sp->prec < 0 || n < sp->prec) && s[n]) /* no byte past the precision is read */
         n++;
     if (!sp->left)
         pad(o, ' ', sp->width - n);
@@ -59,10 +59,10 @@ static void put_num(struct out *o, uint64_t v, bool neg, unsigned base, bool upp
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char tmp[24];
     int n = 0;
-    do {
+    while (v || (n == 0 && sp->prec != 0)) { /* C: 0 with precision 0 has no digits */
         tmp[n++] = digits[v % base];
         v /= base;
-    } while (v);
+    }
     int plen = 0;
     while (prefix[plen])
         plen++;

@@ -165,7 +165,23 @@ int paging_map(uint64_t pa, uint64_t len, enum cache c)
     return 0;
 }
 
-int paging_has_1g(void)
+void paging_count(uint64_t *pages_1g, uint64_t *pages_2m)
 {
-    return have_1g;
+    *pages_1g = *pages_2m = 0;
+    for (int i = 0; i < 512; i++) {
+        if (!(pml4[i] & PTE_P))
+            continue;
+        const uint64_t *pdpt = table_at(pml4[i]);
+        for (int j = 0; j < 512; j++) {
+            if (!(pdpt[j] & PTE_P))
+                continue;
+            if (pdpt[j] & PTE_PS) {
+                (*pages_1g)++;
+                continue;
+            }
+            const uint64_t *pd = table_at(pdpt[j]);
+            for (int k = 0; k < 512; k++)
+                *pages_2m += (pd[k] & PTE_P) != 0;
+        }
+    }
 }

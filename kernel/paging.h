@@ -24,7 +24,7 @@ void paging_init(const struct boot_info *bi);
  */
 int paging_map(uint64_t pa, uint64_t len, enum cache c);
 
-/* True if 1 GiB pages are in use (CPUID 80000001h EDX bit 26). */
-int paging_has_1g(void);
+/* Counts the pages of the map: 1 GiB ones and 2 MiB ones. */
+void paging_count(uint64_t *pages_1g, uint64_t *pages_2m);
 
 #endif

@@ -233,6 +233,17 @@ class Checks:
         self.equal("top", int(m.group(2), 16), max(e for b, e in avail))
         return avail
 
+    def high_bar_frames(self):
+        """2 MiB frames of the printed memory BARs at or above 8 GiB (beyond
+        any RAM these tests give): each needs a 2 MiB page of its own."""
+        frames = set()
+        for l in self.lines:
+            m = re.fullmatch(r"    bar\d mem(32|64)( prefetchable)? 0x([0-9a-f]+) size 0x([0-9a-f]+)", l)
+            if m and int(m.group(3), 16) >= 8 << 30:
+                lo, size = int(m.group(3), 16), int(m.group(4), 16)
+                frames.update(range(lo >> 21, ((lo + size - 1) >> 21) + 1))
+        return len(frames)
+
     def memcheck_ok(self):
         m = self.match(r"memcheck: 2048 KiB at 0x([0-9a-f]+): ok")
         return int(m.group(1), 16) if m else None
@@ -302,6 +313,51 @@ def t_kernel_pc_6g():
     if at is not None and not (1 << 32) <= at < 0x1C0000000:
         c.problems.append(f"DMA memory came from 0x{at:x}, not from above 4 GiB")
     c.has("cpus: 2 (apic ids 0 1)")
+    # The default CPU (qemu64) has no 1 GiB pages: 7 GiB mapped in 2 MiB
+    # pages, plus one for each 64-bit BAR SeaBIOS put above RAM.
+    c.has(f"paging: 0 x 1 GiB, {3584 + c.high_bar_frames()} x 2 MiB pages")
+    return c.problems, q
+
+
+def t_paging_1g():
+    """-cpu max offers 1 GiB pages: 0-3 GiB RAM, 3-4 GiB the PCI hole (one
+    uncached 1 GiB page: every BAR there is already UC), 4-7 GiB RAM; and a
+    2 MiB page for each 64-bit BAR SeaBIOS put above RAM (it does with
+    RAM above 4 GiB)."""
+    q = Qemu(["-M", "pc", "-cpu", "max", "-m", "6G"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("app=info"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_OK)
+    boot_common(c, "multiboot1", "bios")
+    high = c.high_bar_frames()
+    if high == 0:
+        c.problems.append("no 64-bit BAR above RAM: the test no longer shows a BAR mapped up there")
+    c.has(f"paging: 7 x 1 GiB, {high} x 2 MiB pages")
+    c.memcheck_ok()
+    return c.problems, q
+
+
+def t_duration():
+    """duration=2 stops app=clock after 2 s of kernel time, and that is 2 s
+    of the host's time too (a TSC calibrated wrong would show here)."""
+    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("app=clock duration=2"), 30)
+    c = Checks([])
+    started = q.wait_line(r"^app: clock$")
+    t0 = time.monotonic()
+    status = q.wait_exit()
+    wall = time.monotonic() - t0
+    c.lines = q.lines()
+    c.exit_status(status, EXIT_OK)
+    if not started:
+        c.problems.append("the clock app never started")
+    c.has("clock: 1 s")
+    c.lacks(r"^clock: [2-9] s$")
+    c.match(r"clock: stopped after (1\.99\d|2\.00\d) s")
+    c.has("app: clock done")
+    if not 1.5 <= wall <= 4.0:
+        c.problems.append(f"2 s of kernel time took {wall:.2f} s of host time")
     return c.problems, q
 
 
@@ -376,7 +432,7 @@ def t_bad_cmdline():
     status = q.wait_exit()
     c = Checks(q.lines())
     c.exit_status(status, EXIT_BAD_CMDLINE)
-    c.has("cmdline: bad value in 'app=nosuch': expected one of info, fault")
+    c.has("cmdline: bad value in 'app=nosuch': expected one of info, clock, fault")
     c.has("usage: key=value ... (tokens without '=' are ignored)")
     c.lacks(r"^app: ")
     return c.problems, q
@@ -411,7 +467,7 @@ def t_help():
     c = Checks(q.lines())
     c.exit_status(status, EXIT_OK)
     c.has("usage: key=value ... (tokens without '=' are ignored)")
-    c.has("  app=NAME             what to run: info, fault (default info)")
+    c.has("  app=NAME             what to run: info, clock, fault (default info)")
     c.has("  duration=SECONDS     stop the app after this long; 0 = when it is done (default 0)")
     c.has("  help                 print this and power off")
     c.lacks(r"^app: ")
@@ -546,10 +602,29 @@ def t_corrupt_madt():
     return c.problems, q
 
 
+def t_build_artifacts():
+    """make's outputs: GRUB accepts both headers; symbols and disassembly exist."""
+    problems = []
+    for flag in ("--is-x86-multiboot", "--is-x86-multiboot2"):
+        if subprocess.run(["grub-file", flag, ELF]).returncode != 0:
+            problems.append(f"grub-file {flag} rejects {ELF}")
+    for path, needle in ((SYM, " T kmain\n"), (os.path.join(BUILD, "ixmetal.asm"), "<kmain>:")):
+        try:
+            with open(path) as f:
+                if needle not in f.read():
+                    problems.append(f"{path} lacks {needle.strip()!r}")
+        except OSError as e:
+            problems.append(str(e))
+    return problems, None
+
+
 BOOT_TESTS = [
+    ("build/artifacts", t_build_artifacts),
     ("boot/kernel-pc-128m", t_kernel_pc_128m),
     ("boot/kernel-q35-smp4", t_kernel_q35_smp4),
     ("boot/kernel-pc-6g", t_kernel_pc_6g),
+    ("boot/paging-1g", t_paging_1g),
+    ("boot/duration", t_duration),
     ("boot/iso-seabios", t_iso_seabios),
     ("boot/iso-ovmf", t_iso_ovmf),
     ("boot/acpi-s5-poweroff", t_acpi_s5_poweroff),
