@@ -249,6 +249,14 @@ class Checks:
         return int(m.group(1), 16) if m else None
 
 
+def boot_kernel(args, cmdline, debug_exit=True, timeout=30):
+    """Boots build/ixmetal.elf with -kernel and the test NIC; waits for QEMU
+    to exit. Returns the run, its exit status and the checks on its log."""
+    q = Qemu(args + (DEBUG_EXIT if debug_exit else []) + VIRTIO_NET + kernel(cmdline), timeout)
+    status = q.wait_exit()
+    return q, status, Checks(q.lines())
+
+
 def boot_common(c, protocol, firmware):
     c.has(f"ixmetal: {protocol} boot on {firmware} firmware")
     c.has(VIRTIO_LINE)
@@ -260,10 +268,7 @@ def boot_common(c, protocol, firmware):
 
 def t_kernel_pc_128m():
     """QEMU -kernel (Multiboot1), -M pc (no MCFG: ports), 128 MiB, app=info."""
-    q = Qemu(["-M", "pc", "-m", "128M", "-smp", "1"] + DEBUG_EXIT + VIRTIO_NET
-             + kernel("app=info"), 30)
-    status = q.wait_exit()
-    c = Checks(q.lines())
+    q, status, c = boot_kernel(["-M", "pc", "-m", "128M", "-smp", "1"], "app=info")
     c.exit_status(status, EXIT_OK)
     boot_common(c, "multiboot1", "bios")
     c.has("loader: qemu")
@@ -281,10 +286,7 @@ def t_kernel_pc_128m():
 
 def t_kernel_q35_smp4():
     """-M q35 (MCFG: ECAM) with 4 cores: the MADT lists APIC ids 0-3."""
-    q = Qemu(["-M", "q35", "-m", "256M", "-smp", "4"] + DEBUG_EXIT + VIRTIO_NET
-             + kernel("app=info"), 30)
-    status = q.wait_exit()
-    c = Checks(q.lines())
+    q, status, c = boot_kernel(["-M", "q35", "-m", "256M", "-smp", "4"], "app=info")
     c.exit_status(status, EXIT_OK)
     boot_common(c, "multiboot1", "bios")
     c.has("cpus: 4 (apic ids 0 1 2 3)")
@@ -299,10 +301,7 @@ def t_kernel_q35_smp4():
 
 def t_kernel_pc_6g():
     """-m 6G: RAM above 4 GiB is mapped, free, and handed out first."""
-    q = Qemu(["-M", "pc", "-m", "6G", "-smp", "2"] + DEBUG_EXIT + VIRTIO_NET
-             + kernel("app=info"), 30)
-    status = q.wait_exit()
-    c = Checks(q.lines())
+    q, status, c = boot_kernel(["-M", "pc", "-m", "6G", "-smp", "2"], "app=info")
     c.exit_status(status, EXIT_OK)
     boot_common(c, "multiboot1", "bios")
     # QEMU's pc machine keeps 3 GiB below 4 GiB when given 3.5 GiB or more,
@@ -324,10 +323,7 @@ def t_paging_1g():
     uncached 1 GiB page: every BAR there is already UC), 4-7 GiB RAM; and a
     2 MiB page for each 64-bit BAR SeaBIOS put above RAM (it does with
     RAM above 4 GiB)."""
-    q = Qemu(["-M", "pc", "-cpu", "max", "-m", "6G"] + DEBUG_EXIT + VIRTIO_NET
-             + kernel("app=info"), 30)
-    status = q.wait_exit()
-    c = Checks(q.lines())
+    q, status, c = boot_kernel(["-M", "pc", "-cpu", "max", "-m", "6G"], "app=info")
     c.exit_status(status, EXIT_OK)
     boot_common(c, "multiboot1", "bios")
     high = c.high_bar_frames()
@@ -415,9 +411,7 @@ def t_iso_ovmf():
 def t_acpi_s5_poweroff():
     """No isa-debug-exit: the kernel powers off through ACPI S5 and QEMU
     exits 0 by itself."""
-    q = Qemu(["-M", "pc", "-m", "128M"] + VIRTIO_NET + kernel("app=info"), 30)
-    status = q.wait_exit()
-    c = Checks(q.lines())
+    q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "app=info", debug_exit=False)
     c.exit_status(status, 0)
     c.has("power: off, status 0")
     c.has("acpi s5: pm1a_cnt 0x604 slp_typ 0")  # PIIX4 PM at 0x600, \_S5 = 0
@@ -425,46 +419,22 @@ def t_acpi_s5_poweroff():
     return c.problems, q
 
 
-def t_bad_cmdline():
-    """A bad value: one line naming the token, the usage, no app, status 2."""
-    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET
-             + kernel("duration=5 app=nosuch"), 30)
-    status = q.wait_exit()
-    c = Checks(q.lines())
-    c.exit_status(status, EXIT_BAD_CMDLINE)
-    c.has("cmdline: bad value in 'app=nosuch': expected one of info, clock, fault")
-    c.has("usage: key=value ... (tokens without '=' are ignored)")
-    c.lacks(r"^app: ")
-    return c.problems, q
-
-
-def t_unknown_key():
-    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET
-             + kernel("app=info colour=blue"), 30)
-    status = q.wait_exit()
-    c = Checks(q.lines())
-    c.exit_status(status, EXIT_BAD_CMDLINE)
-    c.has("cmdline: unknown key 'colour' in 'colour=blue'")
-    c.lacks(r"^app: ")
-    return c.problems, q
-
-
-def t_bad_number():
-    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET
-             + kernel("duration=ten"), 30)
-    status = q.wait_exit()
-    c = Checks(q.lines())
-    c.exit_status(status, EXIT_BAD_CMDLINE)
-    c.has("cmdline: bad value in 'duration=ten': expected a whole number from 0 to 31536000")
-    c.lacks(r"^app: ")
-    return c.problems, q
+def cmdline_error(cmdline, message):
+    """A bad command line: one line naming the token, the usage, no app,
+    status EXIT_BAD_CMDLINE."""
+    def test():
+        q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], cmdline)
+        c.exit_status(status, EXIT_BAD_CMDLINE)
+        c.has(message)
+        c.has("usage: key=value ... (tokens without '=' are ignored)")
+        c.lacks(r"^app: ")
+        return c.problems, q
+    return test
 
 
 def t_help():
     """'help' prints every key with its meaning and default, then powers off."""
-    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET + kernel("help"), 30)
-    status = q.wait_exit()
-    c = Checks(q.lines())
+    q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "help")
     c.exit_status(status, EXIT_OK)
     c.has("usage: key=value ... (tokens without '=' are ignored)")
     c.has("  app=NAME             what to run: info, clock, fault (default info)")
@@ -628,9 +598,12 @@ BOOT_TESTS = [
     ("boot/iso-seabios", t_iso_seabios),
     ("boot/iso-ovmf", t_iso_ovmf),
     ("boot/acpi-s5-poweroff", t_acpi_s5_poweroff),
-    ("boot/cmdline-bad-app", t_bad_cmdline),
-    ("boot/cmdline-unknown-key", t_unknown_key),
-    ("boot/cmdline-bad-number", t_bad_number),
+    ("boot/cmdline-bad-app", cmdline_error(
+        "duration=5 app=nosuch", "cmdline: bad value in 'app=nosuch': expected one of info, clock, fault")),
+    ("boot/cmdline-unknown-key", cmdline_error(
+        "app=info colour=blue", "cmdline: unknown key 'colour' in 'colour=blue'")),
+    ("boot/cmdline-bad-number", cmdline_error(
+        "duration=ten", "cmdline: bad value in 'duration=ten': expected a whole number from 0 to 31536000")),
     ("boot/cmdline-help", t_help),
     ("boot/exception-report", t_exception_report),
     ("boot/acpi-corrupt-madt", t_corrupt_madt),
