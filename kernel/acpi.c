@@ -88,6 +88,8 @@ static void add_cpu(struct acpi_info *ai, uint32_t id)
 static void parse_madt(const uint8_t *t, struct acpi_info *ai)
 {
     uint32_t len = get32(t + 4);
+    if (len < 44)
+        return; /* too short for its own fixed fields: nothing in it to trust */
     ai->lapic_pa = get32(t + 36);
     for (uint32_t off = 44; off + 2 <= len;) {
         uint8_t type = t[off], elen = t[off + 1];
@@ -189,7 +191,9 @@ static void parse_fadt(const uint8_t *t, struct acpi_info *ai)
     if (!dsdt)
         return;
     const uint8_t *d = table_at(dsdt);
-    if (d && memcmp(d, "DSDT", 4) == 0)
+    if (!d)
+        ai->nbad++;
+    else if (memcmp(d, "DSDT", 4) == 0)
         parse_s5(d, ai);
 }
 
@@ -252,6 +256,7 @@ void acpi_parse(const struct boot_info *bi, struct acpi_info *ai)
     }
     const uint8_t *rt = table_at(root);
     if (!rt && entry == 8 && get32(rsdp + 16)) {
+        ai->nbad++; /* the XSDT */
         kprintf("acpi: falling back from the XSDT to the RSDT\n");
         entry = 4;
         rt = table_at(get32(rsdp + 16));

@@ -62,10 +62,10 @@ static void parse_mb1(uint64_t pa, struct boot_info *bi)
         while (at + 24 <= end) {
             const uint8_t *e = phys_ptr(at, 24);
             uint32_t size = get32(e);
+            if (size < 20 || size > end - at - 4)
+                break; /* malformed: shorter than its fields, or past the map */
             add_region(bi, get64(e + 4), get64(e + 12), get32(e + 20));
-            if (size < 20)
-                break; /* malformed: would loop or misread */
-            at += size + 4;
+            at += (uint64_t)size + 4;
         }
     } else if (flags & MB1_INFO_MEM) {
         /* Only mem_lower/mem_upper: KiB below 640 K and above 1 MiB. */
@@ -97,7 +97,7 @@ static void parse_mb2(uint64_t pa, struct boot_info *bi)
     for (uint32_t off = 8; off + 8 <= total;) {
         const uint8_t *tag = info + off;
         uint32_t type = get32(tag), size = get32(tag + 4);
-        if (type == MB2_TAG_END || size < 8 || off + size > total)
+        if (type == MB2_TAG_END || size < 8 || size > total - off) /* no 32-bit wrap */
             break;
         switch (type) {
         case MB2_TAG_CMDLINE:

@@ -66,13 +66,19 @@ void palloc_add(struct palloc *pa, uint64_t base, uint64_t len)
     insert(pa, page_up(base), page_down(end));
 }
 
-/* Takes [lo, hi) out of range i, which contains it. */
+/* Takes [lo, hi) out of range i, which contains it. The larger piece goes
+ * back first: with the array full, the second insert is the one dropped. */
 static void carve(struct palloc *pa, int i, uint64_t lo, uint64_t hi)
 {
     uint64_t base = pa->free[i].base, end = pa->free[i].end;
     remove_at(pa, i);
-    insert(pa, base, lo);
-    insert(pa, hi, end);
+    if (lo - base >= end - hi) {
+        insert(pa, base, lo);
+        insert(pa, hi, end);
+    } else {
+        insert(pa, hi, end);
+        insert(pa, base, lo);
+    }
 }
 
 void palloc_reserve(struct palloc *pa, uint64_t base, uint64_t len)

@@ -7,7 +7,7 @@
 #include "kernel/cmdline.h"
 #include "tests/unit/host.h"
 
-static const char *const app_names[] = { "info", "fault", "fwd" };
+static const char *const app_names[] = {"info", "fault", "fwd"};
 
 static const char *app_choice(int i)
 {
@@ -18,9 +18,9 @@ static int app;
 static uint64_t duration;
 
 static const struct opt opts[] = {
-    { "app", "NAME", "what to run", "info", OPT_NAME, 0, 0, app_choice, &app },
-    { "duration", "SECONDS", "stop the app after this long", "60", OPT_UINT, 1, 3600, NULL,
-      &duration },
+    {"app", "NAME", "what to run", "info", OPT_NAME, 0, 0, app_choice, &app},
+    {"duration", "SECONDS", "stop the app after this long", "60", OPT_UINT, 1, 3600, NULL,
+     &duration},
 };
 #define NOPTS ((int)(sizeof(opts) / sizeof(opts[0])))
 
@@ -71,7 +71,7 @@ static void bare_help(void)
     CHECK_EQ(parse("/boot/ixmetal.elf app=fault help duration=2"), CMDLINE_HELP);
     CHECK_EQ(app, 1);
     CHECK_EQ(duration, 2);
-    CHECK_EQ(parse("helpme"), CMDLINE_OK); /* only the exact word */
+    CHECK_EQ(parse("helpme"), CMDLINE_OK);           /* only the exact word */
     CHECK_EQ(parse("help app=nope"), CMDLINE_ERROR); /* an error beats help */
 }
 
@@ -86,8 +86,10 @@ static void unknown_key(void)
     CHECK_STR(err, "cmdline: unknown key 'App' in 'App=info'");
 }
 
-#define BAD_DURATION(tok)                                                                          \
+/* clang-format off */
+#define BAD_DURATION(tok) \
     { tok, "cmdline: bad value in '" tok "': expected a whole number from 1 to 3600" }
+/* clang-format on */
 
 /* Anything but a decimal number in [min, max] is an error, and the
  * destination keeps its value. */
@@ -120,7 +122,7 @@ static void number_limits(void)
 
     uint64_t big = 0;
     const struct opt wide[] = {
-        { "n", "N", "any number", "0", OPT_UINT, 0, UINT64_MAX, NULL, &big },
+        {"n", "N", "any number", "0", OPT_UINT, 0, UINT64_MAX, NULL, &big},
     };
     CHECK_EQ(cmdline_parse("n=18446744073709551615", wide, 1, err, sizeof(err)), CMDLINE_OK);
     CHECK_EQ(big, UINT64_MAX);
@@ -133,7 +135,7 @@ static void number_limits(void)
 /* A name not in the list: the error lists every choice. */
 static void bad_name(void)
 {
-    static const char *const toks[] = { "app=nope", "app=", "app=INFO", "app=info2" };
+    static const char *const toks[] = {"app=nope", "app=", "app=INFO", "app=info2"};
     static const char *const errs[] = {
         "cmdline: bad value in 'app=nope': expected one of info, fault, fwd",
         "cmdline: bad value in 'app=': expected one of info, fault, fwd",
@@ -161,7 +163,7 @@ static void long_choice_list(void)
 {
     int pick = -1;
     const struct opt many[] = {
-        { "pick", "NAME", "one of many", "choice00", OPT_NAME, 0, 0, many_choice, &pick },
+        {"pick", "NAME", "one of many", "choice00", OPT_NAME, 0, 0, many_choice, &pick},
     };
     char list[600] = "", want[700];
     for (int i = 0; i < 40; i++)
@@ -223,11 +225,10 @@ static void short_error_buffer(void)
 static void usage_text(void)
 {
     cmdline_usage(opts, NOPTS);
-    CHECK_STR(console_log,
-              "usage: key=value ... (tokens without '=' are ignored)\n"
-              "  app=NAME             what to run: info, fault, fwd (default info)\n"
-              "  duration=SECONDS     stop the app after this long (default 60)\n"
-              "  help                 print this and power off\n");
+    CHECK_STR(console_log, "usage: key=value ... (tokens without '=' are ignored)\n"
+                           "  app=NAME             what to run: info, fault, fwd (default info)\n"
+                           "  duration=SECONDS     stop the app after this long (default 60)\n"
+                           "  help                 print this and power off\n");
 }
 
 int main(void)

@@ -136,7 +136,7 @@ static void numeric_flags_width_precision(void)
     EXPECT("00042", "%05d", 42);
     EXPECT("-0042", "%05d", -42);
     EXPECT("000000ff", "%08x", 0xFFu);
-    EXPECT("42", "%1d", 42); /* width smaller than the number: no cut */
+    EXPECT("42", "%1d", 42);                  /* width smaller than the number: no cut */
     EXPECT_UNCHECKED("42   |", "%-05d|", 42); /* '-' overrides '0' */
     EXPECT("007", "%.3d", 7);
     EXPECT("-007", "%.3d", -7);
@@ -264,13 +264,13 @@ static void compare(const char *fmt, ...)
 
 static void matches_c_library(void)
 {
-    static const char *const flags[] = { "", "-", "0", "-0" };
-    static const char *const widths[] = { "", "1", "6", "25" };
-    static const char *const precs[] = { "", ".0", ".1", ".5", ".22" };
-    static const int ints[] = { 0, 1, -1, 42, -42, INT_MAX, INT_MIN };
-    static const unsigned uints[] = { 0, 1, 42, 0xDEADBEEF, UINT_MAX };
-    static const long long lls[] = { 0, -1, LLONG_MIN, LLONG_MAX, 1234567890123ll };
-    static const char *const strs[] = { "", "a", "hello, world" };
+    static const char *const flags[] = {"", "-", "0", "-0"};
+    static const char *const widths[] = {"", "1", "6", "25"};
+    static const char *const precs[] = {"", ".0", ".1", ".5", ".22"};
+    static const int ints[] = {0, 1, -1, 42, -42, INT_MAX, INT_MIN};
+    static const unsigned uints[] = {0, 1, 42, 0xDEADBEEF, UINT_MAX};
+    static const long long lls[] = {0, -1, LLONG_MIN, LLONG_MAX, 1234567890123ll};
+    static const char *const strs[] = {"", "a", "hello, world"};
     char fmt[32];
     int n = 0;
 
