@@ -7,17 +7,113 @@
  */
 #include "kernel/acpi.h"
 
+#include <stddef.h>
+
 #include "kernel/kprintf.h"
 #include "kernel/phys.h"
 #include "kernel/string.h"
 
-#define SDT_HEADER_LEN 36
 #define SDT_MAX_LEN (16u << 20) /* longer than any real table: a corrupt length */
 
-/* ACPI 6.5 §5.2.5.3, Table 5.3: the RSDP. */
+/* ACPI 6.5 §5.2.5.3, Table 5.3: the Root System Description Pointer. */
+struct rsdp {
+    char signature[8]; /* "RSD PTR " */
+    uint8_t checksum;  /* over the first 20 bytes */
+    char oem_id[6];
+    uint8_t revision; /* 0: ACPI 1.0, 20 bytes; 2: ACPI 2.0+, 36 bytes */
+    uint32_t rsdt_address;
+    uint32_t length;
+    uint64_t xsdt_address;
+    uint8_t extended_checksum; /* over all 36 bytes */
+    uint8_t reserved[3];
+} __attribute__((packed));
+_Static_assert(offsetof(struct rsdp, rsdt_address) == 16, "ACPI 6.5 Table 5.3");
+_Static_assert(offsetof(struct rsdp, xsdt_address) == 24, "ACPI 6.5 Table 5.3");
+_Static_assert(sizeof(struct rsdp) == 36, "ACPI 6.5 Table 5.3");
 #define RSDP_V1_LEN 20
 #define RSDP_V2_LEN 36
 #define RSDP_SIG 0x2052545020445352ull /* "RSD PTR " as a little-endian u64 */
+
+/* §5.2.6, Table 5.4: the header every other table starts with. */
+struct sdt_header {
+    char signature[4];
+    uint32_t length; /* of the whole table, header included */
+    uint8_t revision;
+    uint8_t checksum; /* all bytes of the table sum to 0 */
+    char oem_id[6];
+    char oem_table_id[8];
+    uint32_t oem_revision;
+    uint32_t creator_id;
+    uint32_t creator_revision;
+} __attribute__((packed));
+_Static_assert(sizeof(struct sdt_header) == 36, "ACPI 6.5 Table 5.4");
+
+/* §5.2.12, Table 5.19: MADT; then entries of { type, length, ... }. */
+struct madt {
+    struct sdt_header h;
+    uint32_t local_apic_address;
+    uint32_t flags;
+} __attribute__((packed));
+_Static_assert(sizeof(struct madt) == 44, "ACPI 6.5 Table 5.19");
+#define MADT_LOCAL_APIC 0   /* §5.2.12.2, Table 5.23 */
+#define MADT_LOCAL_X2APIC 9 /* §5.2.12.12, Table 5.37 */
+#define MADT_ENABLED 0x1        /* Local APIC Flags, Table 5.24 */
+#define MADT_ONLINE_CAPABLE 0x2
+
+struct madt_local_apic {
+    uint8_t type, length; /* 0, 8 */
+    uint8_t processor_uid;
+    uint8_t apic_id;
+    uint32_t flags;
+} __attribute__((packed));
+_Static_assert(sizeof(struct madt_local_apic) == 8, "ACPI 6.5 Table 5.23");
+
+struct madt_local_x2apic {
+    uint8_t type, length; /* 9, 16 */
+    uint16_t reserved;
+    uint32_t x2apic_id;
+    uint32_t flags;
+    uint32_t processor_uid;
+} __attribute__((packed));
+_Static_assert(sizeof(struct madt_local_x2apic) == 16, "ACPI 6.5 Table 5.37");
+
+/* PCI Firmware Specification 3.2 §4.1.2, Tables 4-2 and 4-3: MCFG. */
+struct mcfg {
+    struct sdt_header h;
+    uint64_t reserved;
+} __attribute__((packed));
+struct mcfg_entry {
+    uint64_t base_address;
+    uint16_t segment;
+    uint8_t start_bus, end_bus;
+    uint32_t reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct mcfg) == 44, "PCI Firmware 3.2 Table 4-2");
+_Static_assert(sizeof(struct mcfg_entry) == 16, "PCI Firmware 3.2 Table 4-3");
+
+/* §5.2.9, Table 5.9: FADT, only the fields ixmetal reads; gaps are fields
+ * it does not. FADTs of ACPI 1.0 end at byte 116, before X_DSDT. */
+struct fadt {
+    struct sdt_header h;
+    uint32_t firmware_ctrl;
+    uint32_t dsdt;
+    uint8_t unused0[4];
+    uint32_t smi_cmd;
+    uint8_t acpi_enable;
+    uint8_t acpi_disable;
+    uint8_t unused1[10];
+    uint32_t pm1a_cnt_blk;
+    uint32_t pm1b_cnt_blk;
+    uint8_t unused2[40];
+    uint32_t flags;
+    uint8_t unused3[24];
+    uint64_t x_dsdt;
+} __attribute__((packed));
+_Static_assert(offsetof(struct fadt, smi_cmd) == 48, "ACPI 6.5 Table 5.9");
+_Static_assert(offsetof(struct fadt, pm1a_cnt_blk) == 64, "ACPI 6.5 Table 5.9");
+_Static_assert(offsetof(struct fadt, flags) == 112, "ACPI 6.5 Table 5.9");
+_Static_assert(offsetof(struct fadt, x_dsdt) == 140, "ACPI 6.5 Table 5.9");
+#define FADT_V1_LEN 116
 
 static uint8_t sum(const uint8_t *p, uint32_t n)
 {
@@ -27,13 +123,14 @@ static uint8_t sum(const uint8_t *p, uint32_t n)
     return s;
 }
 
-static int rsdp_valid(const uint8_t *p)
+/* 0: not an RSDP; 1: use its RSDT; 2: use its XSDT. */
+static int rsdp_valid(const struct rsdp *r)
 {
-    if (memcmp(p, "RSD PTR ", 8) != 0 || sum(p, RSDP_V1_LEN) != 0)
+    if (memcmp(r->signature, "RSD PTR ", 8) != 0 || sum((const uint8_t *)r, RSDP_V1_LEN) != 0)
         return 0;
-    if (p[15] >= 2 && sum(p, RSDP_V2_LEN) != 0)
+    if (r->revision >= 2 && sum((const uint8_t *)r, RSDP_V2_LEN) != 0)
         return 1; /* v1 part fine, extended part corrupt: use the RSDT */
-    return p[15] >= 2 ? 2 : 1;
+    return r->revision >= 2 ? 2 : 1;
 }
 
 /* ACPI 6.5 §5.2.5.1: the RSDP is in the first KiB of the EBDA, or on a
@@ -45,9 +142,9 @@ static uint64_t rsdp_scan(void)
     for (int a = 0; a < 2; a++) {
         if (areas[a][0] < 0x400 || areas[a][1] > 0x100000)
             continue; /* no EBDA pointer, or a nonsense one */
-        for (uint64_t pa = areas[a][0]; pa + RSDP_V2_LEN <= areas[a][1]; pa += 16) {
-            const uint8_t *p = phys_ptr(pa, RSDP_V2_LEN);
-            if (get64(p) == RSDP_SIG && rsdp_valid(p)) /* cheap test first */
+        for (uint64_t pa = areas[a][0]; pa + RSDP_V1_LEN <= areas[a][1]; pa += 16) {
+            const struct rsdp *r = phys_ptr(pa, RSDP_V1_LEN);
+            if (get64(r) == RSDP_SIG && rsdp_valid(r)) /* cheap test first */
                 return pa;
         }
     }
@@ -55,24 +152,23 @@ static uint64_t rsdp_scan(void)
 }
 
 /* Returns the table at pa if its length and checksum hold, else NULL (said). */
-static const uint8_t *table_at(uint64_t pa)
+static const struct sdt_header *table_at(uint64_t pa)
 {
-    const uint8_t *h = phys_ptr(pa, SDT_HEADER_LEN);
-    uint32_t len = get32(h + 4);
-    if (len < SDT_HEADER_LEN || len > SDT_MAX_LEN) {
-        kprintf("acpi: table %.4s at 0x%lx has a bad length %u; skipped\n", (const char *)h, pa,
+    const struct sdt_header *h = phys_ptr(pa, sizeof(*h));
+    uint32_t len = h->length;
+    if (len < sizeof(*h) || len > SDT_MAX_LEN) {
+        kprintf("acpi: table %.4s at 0x%lx has a bad length %u; skipped\n", h->signature, pa,
                 len);
         return NULL;
     }
-    const uint8_t *t = phys_ptr(pa, len);
-    uint8_t s = sum(t, len);
+    uint8_t s = sum(phys_ptr(pa, len), len);
     if (s != 0) {
         kprintf("acpi: table %.4s at 0x%lx has a bad checksum (bytes sum to 0x%02x, not 0); "
                 "skipped\n",
-                (const char *)h, pa, s);
+                h->signature, pa, s);
         return NULL;
     }
-    return t;
+    return h;
 }
 
 static void add_cpu(struct acpi_info *ai, uint32_t id)
@@ -84,40 +180,48 @@ static void add_cpu(struct acpi_info *ai, uint32_t id)
         ai->apic_id[ai->ncpus++] = id;
 }
 
-/* ACPI 6.5 §5.2.12: MADT. Entries: type, length, then by type. */
-static void parse_madt(const uint8_t *t, struct acpi_info *ai)
+/* §5.2.12: the cores are the enabled or online-capable local APIC and local
+ * x2APIC entries (a core can be listed as both; it counts once). */
+static void parse_madt(const struct sdt_header *h, struct acpi_info *ai)
 {
-    uint32_t len = get32(t + 4);
-    if (len < 44)
+    const struct madt *m = (const struct madt *)h;
+    const uint8_t *t = (const uint8_t *)h;
+    if (h->length < sizeof(*m))
         return; /* too short for its own fixed fields: nothing in it to trust */
-    ai->lapic_pa = get32(t + 36);
-    for (uint32_t off = 44; off + 2 <= len;) {
+    ai->lapic_pa = m->local_apic_address;
+    for (uint32_t off = sizeof(*m); off + 2 <= h->length;) {
         uint8_t type = t[off], elen = t[off + 1];
-        if (elen < 2 || off + elen > len) {
+        if (elen < 2 || off + elen > h->length) {
             kprintf("acpi: MADT entry at offset %u has a bad length %u; rest of MADT skipped\n",
                     off, elen);
             return;
         }
-        /* §5.2.12.2 Processor Local APIC (8 bytes): flags bit 0 Enabled,
-         * bit 1 Online Capable. §5.2.12.12 Local x2APIC (16 bytes). */
-        if (type == 0 && elen >= 8 && (get32(t + off + 4) & 3))
-            add_cpu(ai, t[off + 3]);
-        else if (type == 9 && elen >= 16 && (get32(t + off + 8) & 3))
-            add_cpu(ai, get32(t + off + 4));
+        if (type == MADT_LOCAL_APIC && elen >= sizeof(struct madt_local_apic)) {
+            const struct madt_local_apic *e = (const void *)(t + off);
+            if (e->flags & (MADT_ENABLED | MADT_ONLINE_CAPABLE))
+                add_cpu(ai, e->apic_id);
+        } else if (type == MADT_LOCAL_X2APIC && elen >= sizeof(struct madt_local_x2apic)) {
+            const struct madt_local_x2apic *e = (const void *)(t + off);
+            if (e->flags & (MADT_ENABLED | MADT_ONLINE_CAPABLE))
+                add_cpu(ai, e->x2apic_id);
+        }
         off += elen;
     }
 }
 
-/* PCI Firmware Specification 3.2 §4.1.2: MCFG, 16-byte entries from offset 44. */
-static void parse_mcfg(const uint8_t *t, struct acpi_info *ai)
+/* PCI Firmware 3.2 §4.1.2: one ECAM window per segment and bus range. */
+static void parse_mcfg(const struct sdt_header *h, struct acpi_info *ai)
 {
-    uint32_t len = get32(t + 4);
-    for (uint32_t off = 44; off + 16 <= len && ai->nmcfg < ACPI_MAX_MCFG; off += 16) {
+    const uint8_t *t = (const uint8_t *)h;
+    for (uint32_t off = sizeof(struct mcfg);
+         off + sizeof(struct mcfg_entry) <= h->length && ai->nmcfg < ACPI_MAX_MCFG;
+         off += sizeof(struct mcfg_entry)) {
+        const struct mcfg_entry *e = (const void *)(t + off);
         struct acpi_mcfg *m = &ai->mcfg[ai->nmcfg];
-        m->base = get64(t + off);
-        m->segment = get16(t + off + 8);
-        m->bus_start = t[off + 10];
-        m->bus_end = t[off + 11];
+        m->base = e->base_address;
+        m->segment = e->segment;
+        m->bus_start = e->start_bus;
+        m->bus_end = e->end_bus;
         if (m->bus_end >= m->bus_start && m->base)
             ai->nmcfg++;
     }
@@ -151,11 +255,10 @@ static int aml_small_int(const uint8_t *p, const uint8_t *end, uint8_t *v, const
  * Searching the byte stream for it is the usual shortcut for a kernel with
  * no AML interpreter; the checks around it keep it from matching garbage.
  */
-static void parse_s5(const uint8_t *dsdt, struct acpi_info *ai)
+static void parse_s5(const struct sdt_header *dsdt, struct acpi_info *ai)
 {
-    uint32_t len = get32(dsdt + 4);
-    const uint8_t *end = dsdt + len;
-    for (const uint8_t *p = dsdt + SDT_HEADER_LEN; p + 4 < end; p++) {
+    const uint8_t *end = (const uint8_t *)dsdt + dsdt->length;
+    for (const uint8_t *p = (const uint8_t *)(dsdt + 1); p + 4 < end; p++) {
         if (p[0] != '_' || memcmp(p, "_S5_", 4) != 0)
             continue;
         if (!(p[-1] == 0x08 || (p[-1] == '\\' && p[-2] == 0x08)))
@@ -174,55 +277,69 @@ static void parse_s5(const uint8_t *dsdt, struct acpi_info *ai)
     }
 }
 
-/* ACPI 6.5 §5.2.9, Table 5.9: FADT fields at their byte offsets. */
-static void parse_fadt(const uint8_t *t, struct acpi_info *ai)
+/* §5.2.9: the power-management registers and the DSDT, for \_S5. */
+static void parse_fadt(const struct sdt_header *h, struct acpi_info *ai)
 {
-    uint32_t len = get32(t + 4);
-    if (len < 116)
+    const struct fadt *f = (const struct fadt *)h;
+    if (h->length < FADT_V1_LEN)
         return;
     ai->has_fadt = 1;
-    ai->smi_cmd = get32(t + 48);
-    ai->acpi_enable = t[52];
-    ai->pm1a_cnt = get32(t + 64);
-    ai->pm1b_cnt = get32(t + 68);
-    uint64_t dsdt = get32(t + 40);
-    if (len >= 148 && get64(t + 140))
-        dsdt = get64(t + 140); /* X_DSDT */
+    ai->smi_cmd = f->smi_cmd;
+    ai->acpi_enable = f->acpi_enable;
+    ai->pm1a_cnt = f->pm1a_cnt_blk;
+    ai->pm1b_cnt = f->pm1b_cnt_blk;
+    uint64_t dsdt = f->dsdt;
+    if (h->length >= sizeof(*f) && f->x_dsdt)
+        dsdt = f->x_dsdt; /* ACPI 2.0+: the 64-bit address wins */
     if (!dsdt)
         return;
-    const uint8_t *d = table_at(dsdt);
+    const struct sdt_header *d = table_at(dsdt);
     if (!d)
         ai->nbad++;
-    else if (memcmp(d, "DSDT", 4) == 0)
+    else if (memcmp(d->signature, "DSDT", 4) == 0)
         parse_s5(d, ai);
 }
 
 static void parse_table(uint64_t pa, struct acpi_info *ai)
 {
-    const uint8_t *t = table_at(pa);
-    if (!t) {
+    const struct sdt_header *h = table_at(pa);
+    if (!h) {
         ai->nbad++;
         return;
     }
     if (ai->ntables < ACPI_MAX_TABLES) {
-        memcpy(ai->sig[ai->ntables], t, 4);
+        memcpy(ai->sig[ai->ntables], h->signature, 4);
         ai->sig[ai->ntables++][4] = '\0';
     }
-    if (memcmp(t, "APIC", 4) == 0)
-        parse_madt(t, ai);
-    else if (memcmp(t, "MCFG", 4) == 0)
-        parse_mcfg(t, ai);
-    else if (memcmp(t, "FACP", 4) == 0)
-        parse_fadt(t, ai);
+    if (memcmp(h->signature, "APIC", 4) == 0)
+        parse_madt(h, ai);
+    else if (memcmp(h->signature, "MCFG", 4) == 0)
+        parse_mcfg(h, ai);
+    else if (memcmp(h->signature, "FACP", 4) == 0)
+        parse_fadt(h, ai);
+}
+
+/* The root table (§5.2.7 RSDT, §5.2.8 XSDT): its signature checked, not
+ * only its checksum, since a wrong address can land on any valid table. */
+static const struct sdt_header *root_at(uint64_t pa, int xsdt)
+{
+    const struct sdt_header *h = table_at(pa);
+    const char *want = xsdt ? "XSDT" : "RSDT";
+    if (h && memcmp(h->signature, want, 4) != 0) {
+        kprintf("acpi: the %s address 0x%lx holds a '%.4s' table; skipped\n", want, pa,
+                h->signature);
+        return NULL;
+    }
+    return h;
 }
 
 void acpi_parse(const struct boot_info *bi, struct acpi_info *ai)
 {
     memset(ai, 0, sizeof(*ai));
-    const uint8_t *rsdp = NULL;
+    const struct rsdp *rsdp = NULL;
     int kind = 0;
     if (bi->rsdp_len >= RSDP_V1_LEN) {
-        rsdp = bi->rsdp; /* the loader's copy (Multiboot2 tags 14, 15) */
+        rsdp = (const struct rsdp *)bi->rsdp; /* the loader's copy (Multiboot2 tags 14, 15) */
         kind = rsdp_valid(rsdp);
         ai->rsdp_from_loader = 1;
         if (!kind)
@@ -243,30 +360,32 @@ void acpi_parse(const struct boot_info *bi, struct acpi_info *ai)
     }
     if (ai->rsdp_from_loader)
         ai->rsdp_pa = (uint64_t)(uintptr_t)rsdp; /* where our copy is: informational */
-    ai->revision = rsdp[15];
-    memcpy(ai->oem, rsdp + 9, 6);
+    ai->revision = rsdp->revision;
+    memcpy(ai->oem, rsdp->oem_id, 6);
     if (ai->revision >= 2 && kind == 1)
         kprintf("acpi: RSDP extended checksum is wrong; using the RSDT\n");
 
-    uint64_t root = get32(rsdp + 16);
     int entry = 4;
-    if (kind == 2 && get64(rsdp + 24)) {
-        root = get64(rsdp + 24);
+    const struct sdt_header *rt = NULL;
+    if (kind == 2 && rsdp->xsdt_address) {
         entry = 8;
+        rt = root_at(rsdp->xsdt_address, 1);
+        if (!rt) {
+            ai->nbad++; /* the XSDT */
+            if (rsdp->rsdt_address)
+                kprintf("acpi: falling back from the XSDT to the RSDT\n");
+        }
     }
-    const uint8_t *rt = table_at(root);
-    if (!rt && entry == 8 && get32(rsdp + 16)) {
-        ai->nbad++; /* the XSDT */
-        kprintf("acpi: falling back from the XSDT to the RSDT\n");
+    if (!rt && rsdp->rsdt_address) {
         entry = 4;
-        rt = table_at(get32(rsdp + 16));
+        rt = root_at(rsdp->rsdt_address, 0);
+        if (!rt)
+            ai->nbad++;
     }
-    if (!rt) {
-        ai->nbad++;
+    if (!rt)
         return;
-    }
     ai->use_xsdt = entry == 8;
-    uint32_t len = get32(rt + 4);
-    for (uint32_t off = SDT_HEADER_LEN; off + entry <= len; off += entry)
-        parse_table(entry == 8 ? get64(rt + off) : get32(rt + off), ai);
+    const uint8_t *t = (const uint8_t *)rt;
+    for (uint32_t off = sizeof(*rt); off + entry <= rt->length; off += entry)
+        parse_table(entry == 8 ? get64(t + off) : get32(t + off), ai);
 }

@@ -6,6 +6,8 @@
  */
 #include "kernel/bootinfo.h"
 
+#include <stddef.h>
+
 #include "boot/multiboot.h"
 #include "kernel/phys.h"
 #include "kernel/string.h"
@@ -44,59 +46,99 @@ static void add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32
         bi->map[bi->nmap++] = (struct mem_region){ base, len, type };
 }
 
-/* Multiboot 0.6.96 §3.3, "Boot information format". */
+/* Multiboot 0.6.96 §3.3, "Boot information format": the fields we read. */
+struct mb1_info {
+    uint32_t flags;
+    uint32_t mem_lower, mem_upper; /* KiB; flags bit 0 */
+    uint32_t boot_device;
+    uint32_t cmdline; /* physical address; flags bit 2 */
+    uint32_t mods_count, mods_addr;
+    uint32_t syms[4];
+    uint32_t mmap_length, mmap_addr; /* flags bit 6 */
+    uint32_t drives_length, drives_addr;
+    uint32_t config_table;
+    uint32_t boot_loader_name; /* physical address; flags bit 9 */
+} __attribute__((packed));
+_Static_assert(offsetof(struct mb1_info, cmdline) == 16, "Multiboot 0.6.96 §3.3");
+_Static_assert(offsetof(struct mb1_info, mmap_length) == 44, "Multiboot 0.6.96 §3.3");
+_Static_assert(offsetof(struct mb1_info, boot_loader_name) == 64, "Multiboot 0.6.96 §3.3");
+
+/* One mmap entry; size counts the bytes after itself (usually 20). */
+struct mb1_mmap_entry {
+    uint32_t size;
+    uint64_t base_addr, length;
+    uint32_t type;
+} __attribute__((packed));
+_Static_assert(sizeof(struct mb1_mmap_entry) == 24, "Multiboot 0.6.96 §3.3");
+
 static void parse_mb1(uint64_t pa, struct boot_info *bi)
 {
-    const uint8_t *mbi = phys_ptr(pa, 116);
-    uint32_t flags = get32(mbi);
+    const struct mb1_info *mbi = phys_ptr(pa, sizeof(*mbi));
+    uint32_t flags = mbi->flags;
 
     if (flags & MB1_INFO_CMDLINE)
-        bi->cmdline_truncated = copy_string(bi->cmdline, sizeof(bi->cmdline), get32(mbi + 16));
+        bi->cmdline_truncated = copy_string(bi->cmdline, sizeof(bi->cmdline), mbi->cmdline);
     if (flags & MB1_INFO_LOADER_NAME)
-        copy_string(bi->loader, sizeof(bi->loader), get32(mbi + 64));
+        copy_string(bi->loader, sizeof(bi->loader), mbi->boot_loader_name);
 
     if (flags & MB1_INFO_MMAP) {
-        uint32_t len = get32(mbi + 44);
-        uint64_t at = get32(mbi + 48), end = at + len;
-        /* Each entry: size (u32, not counting itself), base_addr, length, type. */
-        while (at + 24 <= end) {
-            const uint8_t *e = phys_ptr(at, 24);
-            uint32_t size = get32(e);
-            if (size < 20 || size > end - at - 4)
+        uint64_t at = mbi->mmap_addr, end = at + mbi->mmap_length;
+        while (at + sizeof(struct mb1_mmap_entry) <= end) {
+            const struct mb1_mmap_entry *e = phys_ptr(at, sizeof(*e));
+            if (e->size < 20 || e->size > end - at - 4)
                 break; /* malformed: shorter than its fields, or past the map */
-            add_region(bi, get64(e + 4), get64(e + 12), get32(e + 20));
-            at += (uint64_t)size + 4;
+            add_region(bi, e->base_addr, e->length, e->type);
+            at += (uint64_t)e->size + 4;
         }
     } else if (flags & MB1_INFO_MEM) {
         /* Only mem_lower/mem_upper: KiB below 640 K and above 1 MiB. */
-        add_region(bi, 0, (uint64_t)get32(mbi + 4) * 1024, MEM_AVAILABLE);
-        add_region(bi, 0x100000, (uint64_t)get32(mbi + 8) * 1024, MEM_AVAILABLE);
+        add_region(bi, 0, (uint64_t)mbi->mem_lower * 1024, MEM_AVAILABLE);
+        add_region(bi, 0x100000, (uint64_t)mbi->mem_upper * 1024, MEM_AVAILABLE);
     }
 }
 
-/* Multiboot2 §3.6.8: the memory map tag. */
+/* Multiboot2 §3.6: an 8-byte header, then 8-aligned tags. */
+struct mb2_tag {
+    uint32_t type;
+    uint32_t size; /* including this header, excluding padding */
+};
+
+/* §3.6.8: the memory map tag, then entries of entry_size bytes. */
+struct mb2_tag_mmap {
+    struct mb2_tag tag;
+    uint32_t entry_size, entry_version;
+};
+struct mb2_mmap_entry {
+    uint64_t base_addr, length;
+    uint32_t type, reserved;
+};
+_Static_assert(sizeof(struct mb2_tag_mmap) == 16, "Multiboot2 §3.6.8");
+_Static_assert(sizeof(struct mb2_mmap_entry) == 24, "Multiboot2 §3.6.8");
+
 static void parse_mb2_mmap(const uint8_t *tag, uint32_t size, struct boot_info *bi)
 {
-    uint32_t esize = get32(tag + 8);
-    if (esize < 24)
-        return;
-    for (uint32_t off = 16; off + 24 <= size; off += esize) {
-        const uint8_t *e = tag + off;
-        add_region(bi, get64(e), get64(e + 8), get32(e + 16));
+    const struct mb2_tag_mmap *t = (const struct mb2_tag_mmap *)tag;
+    uint32_t esize = t->entry_size;
+    if (esize < sizeof(struct mb2_mmap_entry) || esize > size)
+        return; /* malformed; a huge esize would also wrap off below */
+    for (uint32_t off = sizeof(*t); off + sizeof(struct mb2_mmap_entry) <= size; off += esize) {
+        const struct mb2_mmap_entry *e = (const struct mb2_mmap_entry *)(tag + off);
+        add_region(bi, e->base_addr, e->length, e->type);
     }
 }
 
 /* Multiboot2 §3.6: 8-aligned tags after an 8-byte header, ended by type 0. */
 static void parse_mb2(uint64_t pa, struct boot_info *bi)
 {
-    uint32_t total = get32(phys_ptr(pa, 8));
+    uint32_t total = *(const uint32_t *)phys_ptr(pa, 8); /* total_size; 8-aligned */
     if (total > MB2_INFO_MAX)
         total = MB2_INFO_MAX;
     const uint8_t *info = phys_ptr(pa, total);
 
-    for (uint32_t off = 8; off + 8 <= total;) {
+    for (uint32_t off = 8; off + sizeof(struct mb2_tag) <= total;) {
         const uint8_t *tag = info + off;
-        uint32_t type = get32(tag), size = get32(tag + 4);
+        uint32_t type = ((const struct mb2_tag *)tag)->type;
+        uint32_t size = ((const struct mb2_tag *)tag)->size;
         if (type == MB2_TAG_END || size < 8 || size > total - off) /* no 32-bit wrap */
             break;
         switch (type) {

@@ -84,6 +84,8 @@ static void put_num(struct out *o, uint64_t v, bool neg, unsigned base, bool upp
         pad(o, ' ', sp->width - total);
 }
 
+#define COUNT_MAX 4096 /* widths and precisions are capped here */
+
 /* Reads a width or precision: digits, or '*' taken from the arguments. */
 static int read_count(const char **fmt, va_list *ap)
 {
@@ -93,7 +95,8 @@ static int read_count(const char **fmt, va_list *ap)
         return va_arg(*ap, int);
     }
     while (**fmt >= '0' && **fmt <= '9')
-        n = n * 10 + (*(*fmt)++ - '0');
+        if ((n = n * 10 + (*(*fmt)++ - '0')) > COUNT_MAX)
+            n = COUNT_MAX; /* no int overflow, whatever the digits */
     return n;
 }
 
@@ -165,12 +168,13 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
         case 's':
             put_str(&o, va_arg(ap, const char *), &sp);
             break;
-        case 'c': {
-            char c[2] = { (char)va_arg(ap, int), 0 };
-            sp.prec = 1;
-            put_str(&o, c, &sp);
+        case 'c': /* put directly: a NUL character is output too, as in C */
+            if (!sp.left)
+                pad(&o, ' ', sp.width - 1);
+            put(&o, (char)va_arg(ap, int));
+            if (sp.left)
+                pad(&o, ' ', sp.width - 1);
             break;
-        }
         case '%':
             put(&o, '%');
             break;

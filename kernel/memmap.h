@@ -30,7 +30,8 @@ struct mem_region {
  * beats AVAILABLE; among the rest the larger type number wins), so memory is
  * never handed out that some entry says is taken. Unknown types count as
  * reserved; zero-length entries vanish. Returns the new number of entries,
- * at most max (entries that do not fit are dropped from the top).
+ * at most max (entries that do not fit are dropped from the top): overlaps
+ * can split entries, so map must have room for max entries, not only n.
  */
 int memmap_normalize(struct mem_region *map, int n, int max);
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define PAGE_SIZE 4096ull
-#define PALLOC_MAX_RANGES 128
+#define PALLOC_MAX_RANGES 512
 
 struct palloc {
     struct {

@@ -113,6 +113,12 @@ void pci_enable(const struct pci_dev *d, uint16_t cmd_bits)
     pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) | cmd_bits);
 }
 
+/* A BAR's size is its lowest writable address bit (PCI 3.0 §6.2.5.1). */
+static uint64_t lowest_bit(uint64_t mask)
+{
+    return mask & (~mask + 1);
+}
+
 int pci_bar_decode(uint32_t lo, uint32_t lo_sized, uint32_t hi, uint32_t hi_sized,
                    struct pci_bar *b)
 {
@@ -121,11 +127,9 @@ int pci_bar_decode(uint32_t lo, uint32_t lo_sized, uint32_t hi, uint32_t hi_size
         uint32_t mask = lo_sized & ~3u;
         if (!mask)
             return 1;
-        if (!(mask & 0xFFFF0000))
-            mask |= 0xFFFF0000; /* a 16-bit I/O decoder reads 0 above bit 15 */
         b->type = PCI_BAR_IO;
         b->addr = lo & ~3u;
-        b->size = (uint32_t)(~mask + 1);
+        b->size = lowest_bit(mask); /* a 16-bit decoder reads 0 above bit 15 */
         return 1;
     }
     b->prefetchable = (lo >> 3) & 1;
@@ -137,7 +141,7 @@ int pci_bar_decode(uint32_t lo, uint32_t lo_sized, uint32_t hi, uint32_t hi_size
         }
         b->type = PCI_BAR_MEM64;
         b->addr = (uint64_t)hi << 32 | (lo & ~0xFu);
-        b->size = ~mask + 1;
+        b->size = lowest_bit(mask); /* also when the upper half is hardwired to 0 */
         return 2;
     }
     uint32_t mask = lo_sized & ~0xFu;
@@ -147,7 +151,7 @@ int pci_bar_decode(uint32_t lo, uint32_t lo_sized, uint32_t hi, uint32_t hi_size
     }
     b->type = PCI_BAR_MEM32;
     b->addr = lo & ~0xFu;
-    b->size = (uint32_t)(~mask + 1);
+    b->size = lowest_bit(mask);
     return 1;
 }
 

@@ -532,6 +532,20 @@ static void corrupt_xsdt_falls_back_to_rsdt(void)
     CHECK_EQ(ai.nbad, 1);
 }
 
+/* An XSDT address that points at another valid table (here the MADT) is
+ * refused for its signature, counted, and the RSDT used instead. */
+static void root_with_wrong_signature(void)
+{
+    build_machine();
+    rsdp_from_loader(2, RSDT, MADT);
+    acpi_parse(&bi, &ai);
+    CHECK(console_contains("acpi: the XSDT address 0x102000 holds a 'APIC' table; skipped\n"));
+    CHECK_EQ(ai.use_xsdt, 0);
+    CHECK_EQ(ai.nbad, 1);
+    CHECK_SIGS("APIC", "MCFG", "FACP");
+    check_cpus();
+}
+
 /* A corrupt MADT: reported and skipped (no cores), the other tables still
  * parsed. */
 static void corrupt_madt_skipped(void)
@@ -814,5 +828,6 @@ int main(void)
     RUN(s5_truncated_at_table_end);
     RUN(dsdt_bad_checksum);
     RUN(fadt_lengths_and_x_dsdt);
+    RUN(root_with_wrong_signature);
     return test_finish();
 }

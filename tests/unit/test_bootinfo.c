@@ -534,6 +534,19 @@ static void mb2_mmap_entry_size(void)
     CHECK_EQ(bi.nmap, 0);
 }
 
+/* An entry_size near 2^32 would wrap the entry offset back into the tag
+ * and loop for ever: the map is ignored instead. */
+static void mb2_mmap_huge_entry_size(void)
+{
+    mb2_begin(MB2_INFO);
+    uint64_t t = mb2_mmap_tag(24, 1);
+    mb2_mmap_entry(t, 24, 0, 0x100000, 0x100000, A);
+    put32(t + 8, 0xFFFFFFF0);
+    mb2_end();
+    CHECK_EQ(parse_guarded("mb2_mmap_huge_entry_size", MB2_BOOT_MAGIC, MB2_INFO), 0);
+    CHECK_EQ(bi.nmap, 0);
+}
+
 /* More map entries than MEMMAP_MAX: the first MEMMAP_MAX are kept (here
  * adjacent pages, merged into one region), nothing is overrun. */
 static void mb2_more_entries_than_memmap_max(void)
@@ -595,6 +608,7 @@ int main(void)
     RUN(mb2_tag_smaller_than_header_stops);
     RUN(mb2_tag_past_total_size_stops);
     RUN(mb2_mmap_entry_size);
+    RUN(mb2_mmap_huge_entry_size);
     RUN(mb2_more_entries_than_memmap_max);
     RUN(mb2_total_size_edges);
     RUN(wrong_magic);

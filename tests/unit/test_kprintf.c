@@ -128,6 +128,29 @@ static void chars_and_percent(void)
     EXPECT("%d", "%%d");
 }
 
+/* %c of a NUL character writes a NUL, as C does: the length counts it. */
+static void char_nul(void)
+{
+    char buf[8];
+    memset(buf, 'z', sizeof(buf));
+    CHECK_EQ(ksnprintf(buf, sizeof(buf), "a%cb", 0), 3);
+    CHECK_EQ(buf[0], 'a');
+    CHECK_EQ(buf[1], 0);
+    CHECK_EQ(buf[2], 'b');
+    CHECK_EQ(buf[3], 0);
+}
+
+/* A width or precision written with absurd digits is capped, not an
+ * integer overflow: 4096 spaces, then the number. */
+static void huge_width_capped(void)
+{
+    static char buf[8192];
+    CHECK_EQ(fmt_unchecked(buf, sizeof(buf), "%99999999999d", 7), 4096);
+    CHECK_EQ(buf[0], ' ');
+    CHECK_EQ(buf[4094], ' ');
+    CHECK_EQ(buf[4095], '7');
+}
+
 /* Width, '-', '0' and precision on numbers, each rule on its own. */
 static void numeric_flags_width_precision(void)
 {
@@ -309,6 +332,8 @@ int main(void)
     RUN(strings);
     RUN(string_precision_reads_no_further);
     RUN(chars_and_percent);
+    RUN(char_nul);
+    RUN(huge_width_capped);
     RUN(numeric_flags_width_precision);
     RUN(zero_with_zero_precision);
     RUN(star_width_and_precision);

@@ -168,6 +168,9 @@ static void reserve_splits_a_range(void)
     palloc_reserve(&pa, 0x300000, 0x1000); /* outside everything */
     CHECK_EQ(pa.n, 2);
     CHECK_EQ(palloc_free_bytes(&pa), 1 * MiB - 0x4000);
+    palloc_reserve(&pa, 0x160800, 0); /* empty: touches no page */
+    CHECK_EQ(pa.n, 2);
+    CHECK_EQ(palloc_free_bytes(&pa), 1 * MiB - 0x4000);
 }
 
 /* One reservation across several ranges: the end of the first, all of the

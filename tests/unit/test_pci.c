@@ -60,6 +60,10 @@ static void bar_mem64(void)
     CHECK_BAR(b, PCI_BAR_MEM64, 0xFE800000, 512 * KiB, 0);
     CHECK_EQ(pci_bar_decode(0x0000000C, 0x0000000C, 0x80, 0xFFFFFFFE, &b), 2); /* 8 GiB */
     CHECK_BAR(b, PCI_BAR_MEM64, 0x8000000000, 0x200000000, 1);
+    /* A 64-bit BAR whose upper half is hardwired to 0 (it decodes below
+     * 4 GiB only): the size is still the lowest writable bit, 64 KiB. */
+    CHECK_EQ(pci_bar_decode(0xFEA00004, 0xFFFF0004, 0, 0, &b), 2);
+    CHECK_BAR(b, PCI_BAR_MEM64, 0xFEA00000, 64 * KiB, 0);
 }
 
 /* Unimplemented BARs decode as none: 32-bit (reads 0), 64-bit (only the
