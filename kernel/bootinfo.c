@@ -40,10 +40,18 @@ static int copy_bytes(char *dst, int max, const char *src, int n)
     return i == max - 1 && i < n && src[i] != '\0';
 }
 
+/* UEFI maps come in many adjacent pieces of one type: they are merged as
+ * they arrive, so MEMMAP_MAX slots go a long way. What still does not fit
+ * is counted, and the kernel says so. */
 static void add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
 {
-    if (bi->nmap < MEMMAP_MAX)
+    struct mem_region *last = bi->nmap ? &bi->map[bi->nmap - 1] : NULL;
+    if (last && last->type == type && last->base + last->len == base)
+        last->len += len;
+    else if (bi->nmap < MEMMAP_MAX)
         bi->map[bi->nmap++] = (struct mem_region){ base, len, type };
+    else
+        bi->map_dropped++;
 }
 
 /* Multiboot 0.6.96 §3.3, "Boot information format": the fields we read. */

@@ -46,6 +46,9 @@ static void print_banner(uint64_t init_us)
             top = boot.map[i].base + boot.map[i].len;
     kprintf("memory: %lu MiB usable, top 0x%lx, %lu MiB free\n",
             memmap_total(boot.map, boot.nmap, MEM_AVAILABLE) >> 20, top, mem_free_bytes() >> 20);
+    if (boot.map_dropped)
+        kprintf("memory: %d memory map entries beyond the first %d were ignored\n",
+                boot.map_dropped, MEMMAP_MAX);
     if (acpi.ncpus) {
         kprintf("cpus: %d (apic ids", acpi.ncpus);
         for (int i = 0; i < acpi.ncpus; i++)

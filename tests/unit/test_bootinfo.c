@@ -547,8 +547,8 @@ static void mb2_mmap_huge_entry_size(void)
     CHECK_EQ(bi.nmap, 0);
 }
 
-/* More map entries than MEMMAP_MAX: the first MEMMAP_MAX are kept (here
- * adjacent pages, merged into one region), nothing is overrun. */
+/* More map entries than MEMMAP_MAX: adjacent pieces of one type merge as
+ * they arrive; what still does not fit is counted, and nothing is overrun. */
 static void mb2_more_entries_than_memmap_max(void)
 {
     mb2_begin(MB2_INFO);
@@ -557,7 +557,21 @@ static void mb2_more_entries_than_memmap_max(void)
         mb2_mmap_entry(t, 24, i, 0x100000 + (uint64_t)i * 0x1000, 0x1000, A);
     mb2_end();
     CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
-    CHECK_MAP({0x100000, MEMMAP_MAX * 0x1000ull, A});
+    CHECK_MAP({0x100000, 200 * 0x1000ull, A}); /* adjacent pieces merge as they come */
+    CHECK_EQ(bi.map_dropped, 0);
+
+    /* Alternating types cannot merge: the first MEMMAP_MAX are kept, the
+     * other 72 counted. */
+    mb2_begin(MB2_INFO);
+    t = mb2_mmap_tag(24, 200);
+    for (int i = 0; i < 200; i++)
+        mb2_mmap_entry(t, 24, i, 0x100000 + (uint64_t)i * 0x1000, 0x1000, i % 2 ? R : A);
+    mb2_end();
+    CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
+    CHECK_EQ(bi.nmap, MEMMAP_MAX);
+    CHECK_EQ(bi.map_dropped, 200 - MEMMAP_MAX);
+    CHECK_EQ(bi.map[MEMMAP_MAX - 1].base, 0x100000 + (MEMMAP_MAX - 1) * 0x1000ull);
+    CHECK_EQ(bi.map[MEMMAP_MAX - 1].type, R);
 }
 
 /* total_size of just the header: no tags read. A total_size above the
