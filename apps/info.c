@@ -16,7 +16,7 @@
 
 static const char *type_name(uint32_t t)
 {
-    static const char *const names[] = { "?", "available", "reserved", "acpi reclaim",
+    static const char *const names[] = { "?",        "available", "reserved", "acpi reclaim",
                                          "acpi nvs", "bad" };
     return t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }

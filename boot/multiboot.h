@@ -11,10 +11,10 @@
 
 /* Multiboot 0.6.96 §3.1.1: the header, in the first 8192 bytes, 4-aligned. */
 #define MB1_HEADER_MAGIC 0x1BADB002
-#define MB1_FLAG_PAGE_ALIGN (1 << 0) /* modules page-aligned */
-#define MB1_FLAG_MEMINFO (1 << 1)    /* we want mem_* and mmap_* */
+#define MB1_FLAG_PAGE_ALIGN (1 << 0)   /* modules page-aligned */
+#define MB1_FLAG_MEMINFO (1 << 1)      /* we want mem_* and mmap_* */
 #define MB1_FLAG_AOUT_KLUDGE (1 << 16) /* address fields valid: QEMU needs them for ELF64 */
-#define MB1_BOOT_MAGIC 0x2BADB002 /* in EAX at entry, §3.2 */
+#define MB1_BOOT_MAGIC 0x2BADB002      /* in EAX at entry, §3.2 */
 
 /* Multiboot 0.6.96 §3.3: boot information flags we read. */
 #define MB1_INFO_MEM (1 << 0)
@@ -24,7 +24,7 @@
 
 /* Multiboot2 §3.1.1: the header, in the first 32768 bytes, 8-aligned. */
 #define MB2_HEADER_MAGIC 0xE85250D6
-#define MB2_ARCH_I386 0 /* 32-bit protected mode entry */
+#define MB2_ARCH_I386 0           /* 32-bit protected mode entry */
 #define MB2_BOOT_MAGIC 0x36D76289 /* in EAX at entry, §3.3 */
 
 /* Multiboot2 §3.1.3: header tags. */

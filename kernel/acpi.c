@@ -57,7 +57,7 @@ struct madt {
 _Static_assert(sizeof(struct madt) == 44, "ACPI 6.5 Table 5.19");
 #define MADT_LOCAL_APIC 0   /* §5.2.12.2, Table 5.23 */
 #define MADT_LOCAL_X2APIC 9 /* §5.2.12.12, Table 5.37 */
-#define MADT_ENABLED 0x1        /* Local APIC Flags, Table 5.24 */
+#define MADT_ENABLED 0x1    /* Local APIC Flags, Table 5.24 */
 #define MADT_ONLINE_CAPABLE 0x2
 
 struct madt_local_apic {
@@ -157,8 +157,7 @@ static const struct sdt_header *table_at(uint64_t pa)
     const struct sdt_header *h = phys_ptr(pa, sizeof(*h));
     uint32_t len = h->length;
     if (len < sizeof(*h) || len > SDT_MAX_LEN) {
-        kprintf("acpi: table %.4s at 0x%lx has a bad length %u; skipped\n", h->signature, pa,
-                len);
+        kprintf("acpi: table %.4s at 0x%lx has a bad length %u; skipped\n", h->signature, pa, len);
         return NULL;
     }
     uint8_t s = sum(phys_ptr(pa, len), len);

@@ -21,14 +21,14 @@ struct acpi_mcfg {
 };
 
 struct acpi_info {
-    uint64_t rsdp_pa; /* 0: no RSDP found; the rest is then empty */
+    uint64_t rsdp_pa;     /* 0: no RSDP found; the rest is then empty */
     int rsdp_from_loader; /* 1: Multiboot2 tag; 0: found by scanning */
     uint8_t revision;
     char oem[7];
     int use_xsdt;
     int ntables;
     char sig[ACPI_MAX_TABLES][5]; /* tables that passed their checksum */
-    int nbad; /* tables with a bad checksum or length, reported and skipped */
+    int nbad;                     /* tables with a bad checksum or length, reported and skipped */
 
     int ncpus; /* enabled or online-capable processors in the MADT */
     uint32_t apic_id[ACPI_MAX_CPUS];

@@ -24,7 +24,7 @@ struct boot_info {
     int cmdline_truncated;
     struct mem_region map[MEMMAP_MAX]; /* normalized (kernel/memmap.h) */
     int nmap;
-    int map_dropped; /* entries that did not fit in map[]: their memory is unused */
+    int map_dropped;  /* entries that did not fit in map[]: their memory is unused */
     uint8_t rsdp[36]; /* copy of the ACPI RSDP from a Multiboot2 tag */
     int rsdp_len;     /* 0: none given, 20: ACPI 1.0, 36: ACPI 2.0+ */
 };

@@ -47,8 +47,9 @@ static int apply(const struct opt *o, const char *tok, const char *val, char *er
             *(uint64_t *)o->dst = v;
             return 0;
         }
-        ksnprintf(err, errlen, "cmdline: bad value in '%s': expected a whole number from %lu to %lu",
-                  tok, o->min, o->max);
+        ksnprintf(err, errlen,
+                  "cmdline: bad value in '%s': expected a whole number from %lu to %lu", tok,
+                  o->min, o->max);
         return -1;
     }
     for (int i = 0; o->choice(i); i++) {

@@ -20,7 +20,7 @@ struct opt {
     const char *key;
     const char *metavar; /* for the usage text: "SECONDS" */
     const char *help;
-    const char *def;     /* the default, as the usage text shows it */
+    const char *def; /* the default, as the usage text shows it */
     enum opt_kind kind;
     uint64_t min, max;
     const char *(*choice)(int i); /* NULL past the last name */

@@ -29,8 +29,8 @@ static uint64_t duration_s;
 
 static const struct opt options[] = {
     { "app", "NAME", "what to run", "info", OPT_NAME, 0, 0, app_name, &app_index },
-    { "duration", "SECONDS", "stop the app after this long; 0 = when it is done", "0", OPT_UINT,
-      0, DURATION_MAX_S, 0, &duration_s },
+    { "duration", "SECONDS", "stop the app after this long; 0 = when it is done", "0", OPT_UINT, 0,
+      DURATION_MAX_S, 0, &duration_s },
 };
 #define NOPTIONS ((int)(sizeof(options) / sizeof(options[0])))
 
@@ -87,20 +87,26 @@ static int run_from_cmdline(void)
     return status == 0 ? EXIT_OK : EXIT_APP_FAILED;
 }
 
-void kmain(uint32_t magic, uint32_t info_pa)
+/* Copies out what the loader passed; anything but Multiboot cannot go on. */
+static void read_boot_info(uint32_t magic, uint32_t info_pa)
 {
-    console_init();          // COM1, so every step after this can report
-    cpu_init();              // GDT, TSS and IDT: every exception is reported
     if (bootinfo_parse(magic, info_pa, &boot) != 0) {
         kprintf("ixmetal: not started by a Multiboot loader (magic 0x%x); halting\n", magic);
         cpu_halt_forever();
-    }                        // loader, command line, memory map, RSDP copied out
-    mem_init(&boot);         // free RAM from the memory map
-    paging_init(&boot);      // identity map: all RAM write-back, holes below 4 GiB uncached
-    tsc_init();              // TSC rate: CPUID 15h/16h, else the PIT
-    acpi_parse(&boot, &acpi); // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
-    pci_init(&acpi);         // every function, BARs sized and mapped uncached
-    print_banner(now_ns() / 1000);
-    pci_print_all();
-    power_off(&acpi, run_from_cmdline());
+    }
+}
+
+void kmain(uint32_t magic, uint32_t info_pa)
+{
+    console_init();                 // COM1, so every step after this can report
+    cpu_init();                     // GDT, TSS and IDT: every exception is reported
+    read_boot_info(magic, info_pa); // loader, command line, memory map, RSDP
+    mem_init(&boot);                // free RAM from the memory map
+    paging_init(&boot);             // identity map: RAM write-back, holes below 4 GiB uncached
+    tsc_init();                     // TSC rate: CPUID 15h/16h, else the PIT
+    acpi_parse(&boot, &acpi);       // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
+    pci_init(&acpi);                // every function, BARs sized and mapped uncached
+    print_banner(now_ns() / 1000);  // what was found, and how long it took
+    pci_print_all();                // one line per PCI function, then its BARs
+    power_off(&acpi, run_from_cmdline()); // the app the command line names, then off
 }

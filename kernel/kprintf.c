@@ -32,10 +32,10 @@ static void pad(struct out *o, char c, int n)
 }
 
 struct spec {
-    bool left;     /* '-' */
-    bool zero;     /* '0' */
-    int width;     /* -1 when absent */
-    int prec;      /* -1 when absent */
+    bool left; /* '-' */
+    bool zero; /* '0' */
+    int width; /* -1 when absent */
+    int prec;  /* -1 when absent */
 };
 
 static void put_str(struct out *o, const char *s, const struct spec *sp)
@@ -149,8 +149,8 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
         case 'd':
         case 'i':
             s = size_t_arg ? (int64_t)va_arg(ap, long)
-                : longs ? (longs == 1 ? va_arg(ap, long) : va_arg(ap, long long))
-                : va_arg(ap, int);
+                : longs    ? (longs == 1 ? va_arg(ap, long) : va_arg(ap, long long))
+                           : va_arg(ap, int);
             u = s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
             put_num(&o, u, s < 0, 10, false, "", &sp);
             break;
@@ -159,7 +159,7 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
         case 'X':
             u = size_t_arg ? va_arg(ap, size_t)
                 : longs ? (longs == 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned long long))
-                : va_arg(ap, unsigned int);
+                        : va_arg(ap, unsigned int);
             put_num(&o, u, false, *fmt == 'u' ? 10 : 16, *fmt == 'X', "", &sp);
             break;
         case 'p':

@@ -13,8 +13,7 @@
 /* Like vsnprintf: writes at most size bytes including the NUL, returns the
  * length the whole output would have had. */
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int ksnprintf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Formats into a line buffer and hands it to console_write(). */
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -69,7 +69,8 @@ int memmap_normalize(struct mem_region *map, int n, int max)
                 type = stronger(type, clean_type(map[i].type));
         if (type == 0)
             continue; /* a hole between entries */
-        if (nout > 0 && out[nout - 1].type == type && out[nout - 1].base + out[nout - 1].len == lo) {
+        if (nout > 0 && out[nout - 1].type == type &&
+            out[nout - 1].base + out[nout - 1].len == lo) {
             out[nout - 1].len += hi - lo;
         } else if (nout < MEMMAP_MAX && nout < max) {
             out[nout++] = (struct mem_region){ lo, hi - lo, type };

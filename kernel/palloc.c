@@ -10,7 +10,10 @@
  */
 #include "kernel/palloc.h"
 
-static uint64_t page_down(uint64_t a) { return a & ~(PAGE_SIZE - 1); }
+static uint64_t page_down(uint64_t a)
+{
+    return a & ~(PAGE_SIZE - 1);
+}
 static uint64_t page_up(uint64_t a)
 {
     return a > UINT64_MAX - (PAGE_SIZE - 1) ? page_down(UINT64_MAX) : page_down(a + PAGE_SIZE - 1);

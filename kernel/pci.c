@@ -43,8 +43,8 @@ static uint64_t ecam_addr(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn, ui
 {
     for (int i = 0; i < necam; i++)
         if (ecam[i].segment == seg && bus >= ecam[i].bus_start && bus <= ecam[i].bus_end)
-            return ecam[i].base + ((uint64_t)bus << 20 | (uint64_t)dev << 15 |
-                                   (uint64_t)fn << 12 | off);
+            return ecam[i].base +
+                   ((uint64_t)bus << 20 | (uint64_t)dev << 15 | (uint64_t)fn << 12 | off);
     return 0;
 }
 
@@ -194,11 +194,11 @@ static void map_bars(const struct pci_dev *d)
 }
 
 static const struct pci_dev *add_function(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn,
-                                           uint32_t id)
+                                          uint32_t id)
 {
     if (ndevs == PCI_MAX_DEVS) {
-        kprintf("pci: more than %d functions; %04x:%02x:%02x.%x ignored\n", PCI_MAX_DEVS, seg,
-                bus, dev, fn);
+        kprintf("pci: more than %d functions; %04x:%02x:%02x.%x ignored\n", PCI_MAX_DEVS, seg, bus,
+                dev, fn);
         return 0;
     }
     struct pci_dev *d = &devs[ndevs++];
@@ -261,7 +261,8 @@ void pci_init(const struct acpi_info *ai)
         uint64_t len = (uint64_t)(m->bus_end - m->bus_start + 1) << 20;
         if (paging_map(start, len, CACHE_UC) != 0) {
             kprintf("pci: ECAM at 0x%lx is beyond this CPU's physical address width; "
-                    "using ports 0xCF8/0xCFC\n", start);
+                    "using ports 0xCF8/0xCFC\n",
+                    start);
             necam = 0;
         }
     }
@@ -296,21 +297,21 @@ static const struct {
     uint16_t vendor, device;
     const char *name;
 } known[] = {
-    { 0x1af4, 0x1000, "virtio-net" },       { 0x1af4, 0x1041, "virtio-net" },
-    { 0x8086, 0x10c9, "82576 igb" },        { 0x8086, 0x10d3, "82574L e1000e" },
-    { 0x8086, 0x100e, "82540EM e1000" },    { 0x8086, 0x10fb, "82599 ixgbe" },
-    { 0x8086, 0x1528, "X540 ixgbe" },       { 0x8086, 0x1563, "X550 ixgbe" },
+    { 0x1af4, 0x1000, "virtio-net" },    { 0x1af4, 0x1041, "virtio-net" },
+    { 0x8086, 0x10c9, "82576 igb" },     { 0x8086, 0x10d3, "82574L e1000e" },
+    { 0x8086, 0x100e, "82540EM e1000" }, { 0x8086, 0x10fb, "82599 ixgbe" },
+    { 0x8086, 0x1528, "X540 ixgbe" },    { 0x8086, 0x1563, "X550 ixgbe" },
 };
 
 static const struct {
     uint16_t class_sub;
     const char *name;
 } classes[] = {
-    { 0x0100, "scsi" },          { 0x0101, "ide" },          { 0x0106, "sata" },
-    { 0x0108, "nvme" },          { 0x0200, "ethernet" },     { 0x0300, "vga" },
-    { 0x0380, "display" },       { 0x0600, "host bridge" },  { 0x0601, "isa bridge" },
-    { 0x0604, "pci bridge" },    { 0x0680, "bridge" },       { 0x0700, "serial" },
-    { 0x0c03, "usb" },           { 0x0c05, "smbus" },        { 0x0880, "system" },
+    { 0x0100, "scsi" },       { 0x0101, "ide" },         { 0x0106, "sata" },
+    { 0x0108, "nvme" },       { 0x0200, "ethernet" },    { 0x0300, "vga" },
+    { 0x0380, "display" },    { 0x0600, "host bridge" }, { 0x0601, "isa bridge" },
+    { 0x0604, "pci bridge" }, { 0x0680, "bridge" },      { 0x0700, "serial" },
+    { 0x0c03, "usb" },        { 0x0c05, "smbus" },       { 0x0880, "system" },
 };
 
 const char *pci_name(const struct pci_dev *d)

@@ -15,7 +15,7 @@ enum pci_bar_type { PCI_BAR_NONE, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
 struct pci_bar {
     uint64_t addr; /* bus address == physical address on x86 */
     uint64_t size;
-    uint8_t type;  /* enum pci_bar_type */
+    uint8_t type; /* enum pci_bar_type */
     uint8_t prefetchable;
 };
 

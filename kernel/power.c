@@ -54,8 +54,7 @@ static void acpi_s5(const struct acpi_info *ai)
     outw((uint16_t)ai->pm1a_cnt,
          a | (uint16_t)((ai->slp_typa & 7) << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
     delay_us(S5_TIMEOUT_US); /* the machine should be off long before this */
-    kprintf("power: ACPI S5 did not switch the machine off within %u s\n",
-            S5_TIMEOUT_US / 1000000);
+    kprintf("power: ACPI S5 did not switch the machine off within %u s\n", S5_TIMEOUT_US / 1000000);
 }
 
 void power_off(const struct acpi_info *ai, int status)

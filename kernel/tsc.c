@@ -26,9 +26,9 @@
 #define P61_SPEAKER 0x02
 #define P61_OUT2 0x20
 
-#define CALIBRATE_US 500           /* the PIT interval: 0.5 ms, 596 PIT ticks */
-#define PIT_MAX_POLLS 50000000     /* a PIT that never fires: ~50x the interval */
-#define FALLBACK_HZ 2000000000ull  /* used only if all else fails, with a warning */
+#define CALIBRATE_US 500          /* the PIT interval: 0.5 ms, 596 PIT ticks */
+#define PIT_MAX_POLLS 50000000    /* a PIT that never fires: ~50x the interval */
+#define FALLBACK_HZ 2000000000ull /* used only if all else fails, with a warning */
 
 static uint64_t hz;
 static uint64_t ns_mult; /* ns = ticks * ns_mult >> 32 */

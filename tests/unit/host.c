@@ -150,15 +150,51 @@ static void mmio_out(uint64_t addr, uint32_t v, int size)
         fake_io.mmio_write(addr, v, size);
 }
 
-uint8_t inb(uint16_t port) { return (uint8_t)in_any(port, 1); }
-uint16_t inw(uint16_t port) { return (uint16_t)in_any(port, 2); }
-uint32_t inl(uint16_t port) { return in_any(port, 4); }
-void outb(uint16_t port, uint8_t v) { out_any(port, v, 1); }
-void outw(uint16_t port, uint16_t v) { out_any(port, v, 2); }
-void outl(uint16_t port, uint32_t v) { out_any(port, v, 4); }
-uint32_t mmio_read32(uint64_t a) { return mmio_in(a, 4); }
-uint16_t mmio_read16(uint64_t a) { return (uint16_t)mmio_in(a, 2); }
-uint8_t mmio_read8(uint64_t a) { return (uint8_t)mmio_in(a, 1); }
-void mmio_write32(uint64_t a, uint32_t v) { mmio_out(a, v, 4); }
-void mmio_write16(uint64_t a, uint16_t v) { mmio_out(a, v, 2); }
-void mmio_write8(uint64_t a, uint8_t v) { mmio_out(a, v, 1); }
+uint8_t inb(uint16_t port)
+{
+    return (uint8_t)in_any(port, 1);
+}
+uint16_t inw(uint16_t port)
+{
+    return (uint16_t)in_any(port, 2);
+}
+uint32_t inl(uint16_t port)
+{
+    return in_any(port, 4);
+}
+void outb(uint16_t port, uint8_t v)
+{
+    out_any(port, v, 1);
+}
+void outw(uint16_t port, uint16_t v)
+{
+    out_any(port, v, 2);
+}
+void outl(uint16_t port, uint32_t v)
+{
+    out_any(port, v, 4);
+}
+uint32_t mmio_read32(uint64_t a)
+{
+    return mmio_in(a, 4);
+}
+uint16_t mmio_read16(uint64_t a)
+{
+    return (uint16_t)mmio_in(a, 2);
+}
+uint8_t mmio_read8(uint64_t a)
+{
+    return (uint8_t)mmio_in(a, 1);
+}
+void mmio_write32(uint64_t a, uint32_t v)
+{
+    mmio_out(a, v, 4);
+}
+void mmio_write16(uint64_t a, uint16_t v)
+{
+    mmio_out(a, v, 2);
+}
+void mmio_write8(uint64_t a, uint8_t v)
+{
+    mmio_out(a, v, 1);
+}

@@ -27,26 +27,25 @@ void test_run(const char *name, void (*fn)(void));
 /* Prints nothing more; returns the exit status for main(). */
 int test_finish(void);
 
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond))                                                               \
-            test_fail(__FILE__, __LINE__, "expected %s", #cond);                   \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            test_fail(__FILE__, __LINE__, "expected %s", #cond);                                   \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                             \
-    do {                                                                           \
-        unsigned long long _a = (unsigned long long)(a), _b = (unsigned long long)(b); \
-        if (_a != _b)                                                              \
-            test_fail(__FILE__, __LINE__, "%s == 0x%llx, expected %s == 0x%llx", #a, _a, #b, \
-                      _b);                                                         \
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        unsigned long long _a = (unsigned long long)(a), _b = (unsigned long long)(b);             \
+        if (_a != _b)                                                                              \
+            test_fail(__FILE__, __LINE__, "%s == 0x%llx, expected %s == 0x%llx", #a, _a, #b, _b);  \
     } while (0)
 
-#define CHECK_STR(a, b)                                                            \
-    do {                                                                           \
-        const char *_a = (a), *_b = (b);                                           \
-        if (!_a || !_b || strcmp(_a, _b) != 0)                                     \
-            test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,     \
-                      _a ? _a : "(null)", _b ? _b : "(null)");                     \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *_a = (a), *_b = (b);                                                           \
+        if (!_a || !_b || strcmp(_a, _b) != 0)                                                     \
+            test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a, _a ? _a : "(null)", \
+                      _b ? _b : "(null)");                                                         \
     } while (0)
 
 /* --- console: what the code under test printed with kprintf ---------------- */

@@ -177,9 +177,9 @@ static void build_madt(void)
     madt_lapic(1, 1, 1);
     madt_lapic(2, 5, 0); /* disabled */
     madt_lapic(3, 3, 2); /* online capable */
-    static const uint8_t ioapic[12] = {1, 12, 0, 0, 0x00, 0x00, 0xC0, 0xFE, 0, 0, 0, 0};
+    static const uint8_t ioapic[12] = { 1, 12, 0, 0, 0x00, 0x00, 0xC0, 0xFE, 0, 0, 0, 0 };
     tb_bytes(ioapic, 12);
-    static const uint8_t iso[10] = {2, 10, 0, 0, 2, 0, 0, 0, 0, 0};
+    static const uint8_t iso[10] = { 2, 10, 0, 0, 2, 0, 0, 0, 0, 0 };
     tb_bytes(iso, 10);
     madt_x2apic(1, 1, 1); /* the same core as local APIC id 1 */
     madt_x2apic(0x100, 1, 4);
@@ -297,7 +297,7 @@ static void check_sigs(const char *file, int line, const char *const *want, int 
 
 #define CHECK_SIGS(...)                                                                            \
     do {                                                                                           \
-        const char *const want_[] = {__VA_ARGS__};                                                 \
+        const char *const want_[] = { __VA_ARGS__ };                                               \
         check_sigs(__FILE__, __LINE__, want_, (int)(sizeof(want_) / sizeof(want_[0])));            \
     } while (0)
 
@@ -568,7 +568,7 @@ static void corrupt_madt_skipped(void)
  * table being read (host.c stops the test on any read past fake memory). */
 static void bad_table_lengths(void)
 {
-    static const uint32_t lens[] = {0, 20, 35, 0x1000001, 0xFFFFFFFF};
+    static const uint32_t lens[] = { 0, 20, 35, 0x1000001, 0xFFFFFFFF };
     for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
         build_machine();
         rsdp_from_loader(2, RSDT, XSDT);
@@ -601,7 +601,7 @@ static void bad_table_lengths(void)
  * endless loop, the cores before it are kept. */
 static void madt_bad_entry_length_stops(void)
 {
-    static const uint8_t bad_len[] = {0, 1, 200};
+    static const uint8_t bad_len[] = { 0, 1, 200 };
     for (unsigned i = 0; i < 3; i++) {
         build_machine();
         rsdp_from_loader(2, RSDT, XSDT);
@@ -691,33 +691,33 @@ static void parse_with_aml(const uint8_t *aml, uint32_t n)
  * PkgLength; and not found when absent. */
 static void s5_forms(void)
 {
-    static const uint8_t zero_one[] = {0x08, '_',  'S',  '5',  '_',  0x12,
-                                       0x06, 0x04, 0x00, 0x01, 0x00, 0x00};
+    static const uint8_t zero_one[] = { 0x08, '_',  'S',  '5',  '_',  0x12,
+                                        0x06, 0x04, 0x00, 0x01, 0x00, 0x00 };
     parse_with_aml(zero_one, sizeof(zero_one));
     CHECK_EQ(ai.has_s5, 1);
     CHECK_EQ(ai.slp_typa, 0);
     CHECK_EQ(ai.slp_typb, 1);
 
-    static const uint8_t rooted[] = {0xA3, 0x08, '\\', '_',  'S',  '5',  '_',  0x12,
-                                     0x08, 0x04, 0x0A, 0x03, 0x0A, 0x04, 0x00, 0x00};
+    static const uint8_t rooted[] = { 0xA3, 0x08, '\\', '_',  'S',  '5',  '_',  0x12,
+                                      0x08, 0x04, 0x0A, 0x03, 0x0A, 0x04, 0x00, 0x00 };
     parse_with_aml(rooted, sizeof(rooted));
     CHECK_EQ(ai.has_s5, 1);
     CHECK_EQ(ai.slp_typa, 3);
     CHECK_EQ(ai.slp_typb, 4);
 
-    static const uint8_t long_pkg[] = {0x08, '_',  'S',  '5',  '_',  0x12, 0x49,
-                                       0x00, 0x04, 0x0A, 0x06, 0x01, 0x00, 0x00};
+    static const uint8_t long_pkg[] = { 0x08, '_',  'S',  '5',  '_',  0x12, 0x49,
+                                        0x00, 0x04, 0x0A, 0x06, 0x01, 0x00, 0x00 };
     parse_with_aml(long_pkg, sizeof(long_pkg));
     CHECK_EQ(ai.has_s5, 1);
     CHECK_EQ(ai.slp_typa, 6);
     CHECK_EQ(ai.slp_typb, 1);
 
-    static const uint8_t s4_only[] = {0x08, '_',  'S',  '4',  '_',  0x12, 0x06,
-                                      0x04, 0x0A, 0x04, 0x0A, 0x04, 0x00, 0x00};
+    static const uint8_t s4_only[] = { 0x08, '_',  'S',  '4',  '_',  0x12, 0x06,
+                                       0x04, 0x0A, 0x04, 0x0A, 0x04, 0x00, 0x00 };
     parse_with_aml(s4_only, sizeof(s4_only));
     CHECK_EQ(ai.has_s5, 0);
 
-    static const uint8_t not_a_package[] = {0x08, '_', 'S', '5', '_', 0x0A, 0x05};
+    static const uint8_t not_a_package[] = { 0x08, '_', 'S', '5', '_', 0x0A, 0x05 };
     parse_with_aml(not_a_package, sizeof(not_a_package));
     CHECK_EQ(ai.has_s5, 0);
 }
@@ -726,8 +726,8 @@ static void s5_forms(void)
  * past the table read (it ends where fake memory ends). */
 static void s5_truncated_at_table_end(void)
 {
-    static const uint8_t full[] = {0x08, '_',  'S',  '5',  '_',  0x12, 0x08,
-                                   0x04, 0x0A, 0x05, 0x0A, 0x07, 0x00, 0x00};
+    static const uint8_t full[] = { 0x08, '_',  'S',  '5',  '_',  0x12, 0x08,
+                                    0x04, 0x0A, 0x05, 0x0A, 0x07, 0x00, 0x00 };
     for (uint32_t n = 5; n <= 11; n++) { /* through the BytePrefix of SLP_TYPb */
         build_machine();
         rsdp_from_loader(2, RSDT, XSDT);
@@ -766,8 +766,8 @@ static void dsdt_bad_checksum(void)
  * X_DSDT wins over DSDT. */
 static void fadt_lengths_and_x_dsdt(void)
 {
-    static const uint8_t other_s5[] = {0x08, '_',  'S',  '5',  '_',  0x12, 0x06,
-                                       0x04, 0x0A, 0x02, 0x0A, 0x03, 0x00, 0x00};
+    static const uint8_t other_s5[] = { 0x08, '_',  'S',  '5',  '_',  0x12, 0x06,
+                                        0x04, 0x0A, 0x02, 0x0A, 0x03, 0x00, 0x00 };
 
     build_machine();
     rsdp_from_loader(2, RSDT, XSDT);

@@ -154,7 +154,7 @@ static void check_map(const char *file, int line, const struct mem_region *want,
 
 #define CHECK_MAP(...)                                                                             \
     do {                                                                                           \
-        const struct mem_region want_[] = {__VA_ARGS__};                                           \
+        const struct mem_region want_[] = { __VA_ARGS__ };                                         \
         check_map(__FILE__, __LINE__, want_, (int)(sizeof(want_) / sizeof(want_[0])));             \
     } while (0)
 
@@ -205,8 +205,8 @@ static void mb1_cmdline_loader_map(void)
     CHECK_EQ(bi.cmdline_truncated, 0);
     CHECK_STR(bi.loader, "GRUB 2.06");
     CHECK_EQ(bi.rsdp_len, 0);
-    CHECK_MAP({0x0, 0x9FC00, A}, {0x9FC00, 0x400, R}, {0xF0000, 0x10000, R},
-              {0x100000, 0x1FEE0000, A}, {0x1FFE0000, 0x20000, R}, {0xFFFC0000, 0x40000, R});
+    CHECK_MAP({ 0x0, 0x9FC00, A }, { 0x9FC00, 0x400, R }, { 0xF0000, 0x10000, R },
+              { 0x100000, 0x1FEE0000, A }, { 0x1FFE0000, 0x20000, R }, { 0xFFFC0000, 0x40000, R });
 }
 
 /* An entry's size field says where the next one starts (size + 4), so
@@ -218,7 +218,7 @@ static void mb1_entries_larger_than_20(void)
     mb1_entry(20, 0x100000, 0x700000, A);
     mb1_entry(28, 0xFEC00000, 0x1000, R);
     CHECK_EQ(bootinfo_parse(MB1_BOOT_MAGIC, MB1_INFO, &bi), 0);
-    CHECK_MAP({0x0, 0x9F000, A}, {0x100000, 0x700000, A}, {0xFEC00000, 0x1000, R});
+    CHECK_MAP({ 0x0, 0x9F000, A }, { 0x100000, 0x700000, A }, { 0xFEC00000, 0x1000, R });
 }
 
 /* Without a map, mem_lower (KiB below 640 KiB) and mem_upper (KiB from
@@ -231,13 +231,13 @@ static void mb1_mem_lower_upper_only(void)
     put_string(MB1_CMDLINE, "not flagged");
     put_string(MB1_LOADER, "not flagged");
     CHECK_EQ(bootinfo_parse(MB1_BOOT_MAGIC, MB1_INFO, &bi), 0);
-    CHECK_MAP({0x0, 639 * 1024, A}, {0x100000, 523136ull * 1024, A});
+    CHECK_MAP({ 0x0, 639 * 1024, A }, { 0x100000, 523136ull * 1024, A });
     CHECK_STR(bi.cmdline, "");
     CHECK_STR(bi.loader, "");
 
     put32(MB1_INFO + 8, 0x500000); /* 5 GiB in KiB: the byte count needs 64 bits */
     CHECK_EQ(bootinfo_parse(MB1_BOOT_MAGIC, MB1_INFO, &bi), 0);
-    CHECK_MAP({0x0, 639 * 1024, A}, {0x100000, 0x140000000ull, A});
+    CHECK_MAP({ 0x0, 639 * 1024, A }, { 0x100000, 0x140000000ull, A });
 
     mb1_begin(0);
     CHECK_EQ(bootinfo_parse(MB1_BOOT_MAGIC, MB1_INFO, &bi), 0);
@@ -281,11 +281,11 @@ static void mb1_malformed_entry_size(void)
     mb1_entry(20, 0x20000000, 0x10000000, A);
     put32(MB1_MMAP + 24, 8); /* the second entry's size */
     CHECK_EQ(parse_guarded("mb1_malformed_entry_size", MB1_BOOT_MAGIC, MB1_INFO), 0);
-    CHECK_MAP({0x100000, 0x100000, A});
+    CHECK_MAP({ 0x100000, 0x100000, A });
 
     put32(MB1_MMAP + 24, 0);
     CHECK_EQ(parse_guarded("mb1_malformed_entry_size", MB1_BOOT_MAGIC, MB1_INFO), 0);
-    CHECK_MAP({0x100000, 0x100000, A});
+    CHECK_MAP({ 0x100000, 0x100000, A });
 }
 
 /* An entry whose size runs past mmap_length (0xFFFFFFFC: size + 4 wraps a
@@ -298,12 +298,12 @@ static void mb1_entry_size_past_the_map(void)
     put32(MB1_MMAP + 24, 0xFFFFFFFC);
     put32(MB1_INFO + 44, 4 * 24);
     CHECK_EQ(parse_guarded("mb1_entry_size_past_the_map", MB1_BOOT_MAGIC, MB1_INFO), 0);
-    CHECK_MAP({0x100000, 0x100000, A});
+    CHECK_MAP({ 0x100000, 0x100000, A });
 
     put32(MB1_MMAP + 24, 100); /* past mmap_length, no wrap */
     put32(MB1_INFO + 44, 2 * 24);
     CHECK_EQ(parse_guarded("mb1_entry_size_past_the_map", MB1_BOOT_MAGIC, MB1_INFO), 0);
-    CHECK_MAP({0x100000, 0x100000, A});
+    CHECK_MAP({ 0x100000, 0x100000, A });
 }
 
 /* mmap_length that ends inside an entry: the partial entry is not read. */
@@ -314,7 +314,7 @@ static void mb1_mmap_length_cuts_an_entry(void)
     mb1_entry(20, 0x300000, 0x100000, A);
     put32(MB1_INFO + 44, 24 + 10);
     CHECK_EQ(bootinfo_parse(MB1_BOOT_MAGIC, MB1_INFO, &bi), 0);
-    CHECK_MAP({0x100000, 0x100000, A});
+    CHECK_MAP({ 0x100000, 0x100000, A });
 }
 
 /* --- Multiboot2 cases ------------------------------------------------------------ */
@@ -352,8 +352,8 @@ static void mb2_cmdline_loader_map_rsdp(void)
     CHECK_STR(bi.cmdline, "app=info duration=5");
     CHECK_EQ(bi.cmdline_truncated, 0);
     CHECK_STR(bi.loader, "GRUB 2.12");
-    CHECK_MAP({0x0, 0x9FC00, A}, {0x100000, 0xF00000, A}, {0x1000000, 0x1000, R},
-              {0x1001000, 0x7EFDF000, A}, {0x7FFE0000, 0x20000, R});
+    CHECK_MAP({ 0x0, 0x9FC00, A }, { 0x100000, 0xF00000, A }, { 0x1000000, 0x1000, R },
+              { 0x1001000, 0x7EFDF000, A }, { 0x7FFE0000, 0x20000, R });
     CHECK_EQ(bi.rsdp_len, 36);
     CHECK(memcmp(bi.rsdp, rsdp_new, 36) == 0);
 }
@@ -397,8 +397,8 @@ static void mb2_new_rsdp_preferred(void)
  * BIOS. */
 static void mb2_efi_tags_mean_uefi(void)
 {
-    static const uint32_t efi_tags[] = {MB2_TAG_EFI32,  MB2_TAG_EFI64,    MB2_TAG_EFI_MMAP,
-                                        MB2_TAG_EFI_BS, MB2_TAG_EFI32_IH, MB2_TAG_EFI64_IH};
+    static const uint32_t efi_tags[] = { MB2_TAG_EFI32,  MB2_TAG_EFI64,    MB2_TAG_EFI_MMAP,
+                                         MB2_TAG_EFI_BS, MB2_TAG_EFI32_IH, MB2_TAG_EFI64_IH };
     uint64_t systab = 0x7F9EE018;
     for (unsigned i = 0; i < sizeof(efi_tags) / sizeof(efi_tags[0]); i++) {
         mb2_begin(MB2_INFO);
@@ -497,7 +497,7 @@ static void mb2_tag_smaller_than_header_stops(void)
  * first size is the tag's true one: the fixture itself is sound. */
 static void mb2_tag_past_total_size_stops(void)
 {
-    static const uint32_t sizes[] = {40, 48, 0x200, 0xFFFFFFF0, 0xFFFFFFFF};
+    static const uint32_t sizes[] = { 40, 48, 0x200, 0xFFFFFFF0, 0xFFFFFFFF };
     for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         uint64_t pa = FAKE_PHYS_SIZE - 72;
         mb2_begin(pa);
@@ -523,7 +523,7 @@ static void mb2_mmap_entry_size(void)
     mb2_mmap_entry(t, 32, 2, 0xE0000, 0x20000, R);
     mb2_end();
     CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
-    CHECK_MAP({0x0, 0x9F000, A}, {0xE0000, 0x20000, R}, {0x100000, 0x100000, A});
+    CHECK_MAP({ 0x0, 0x9F000, A }, { 0xE0000, 0x20000, R }, { 0x100000, 0x100000, A });
 
     mb2_begin(MB2_INFO);
     t = mb2_mmap_tag(16, 3);
@@ -557,7 +557,7 @@ static void mb2_more_entries_than_memmap_max(void)
         mb2_mmap_entry(t, 24, i, 0x100000 + (uint64_t)i * 0x1000, 0x1000, A);
     mb2_end();
     CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
-    CHECK_MAP({0x100000, 200 * 0x1000ull, A}); /* adjacent pieces merge as they come */
+    CHECK_MAP({ 0x100000, 200 * 0x1000ull, A }); /* adjacent pieces merge as they come */
     CHECK_EQ(bi.map_dropped, 0);
 
     /* Alternating types cannot merge: the first MEMMAP_MAX are kept, the

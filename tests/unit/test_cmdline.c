@@ -7,7 +7,7 @@
 #include "kernel/cmdline.h"
 #include "tests/unit/host.h"
 
-static const char *const app_names[] = {"info", "fault", "fwd"};
+static const char *const app_names[] = { "info", "fault", "fwd" };
 
 static const char *app_choice(int i)
 {
@@ -18,9 +18,9 @@ static int app;
 static uint64_t duration;
 
 static const struct opt opts[] = {
-    {"app", "NAME", "what to run", "info", OPT_NAME, 0, 0, app_choice, &app},
-    {"duration", "SECONDS", "stop the app after this long", "60", OPT_UINT, 1, 3600, NULL,
-     &duration},
+    { "app", "NAME", "what to run", "info", OPT_NAME, 0, 0, app_choice, &app },
+    { "duration", "SECONDS", "stop the app after this long", "60", OPT_UINT, 1, 3600, NULL,
+      &duration },
 };
 #define NOPTS ((int)(sizeof(opts) / sizeof(opts[0])))
 
@@ -122,7 +122,7 @@ static void number_limits(void)
 
     uint64_t big = 0;
     const struct opt wide[] = {
-        {"n", "N", "any number", "0", OPT_UINT, 0, UINT64_MAX, NULL, &big},
+        { "n", "N", "any number", "0", OPT_UINT, 0, UINT64_MAX, NULL, &big },
     };
     CHECK_EQ(cmdline_parse("n=18446744073709551615", wide, 1, err, sizeof(err)), CMDLINE_OK);
     CHECK_EQ(big, UINT64_MAX);
@@ -135,7 +135,7 @@ static void number_limits(void)
 /* A name not in the list: the error lists every choice. */
 static void bad_name(void)
 {
-    static const char *const toks[] = {"app=nope", "app=", "app=INFO", "app=info2"};
+    static const char *const toks[] = { "app=nope", "app=", "app=INFO", "app=info2" };
     static const char *const errs[] = {
         "cmdline: bad value in 'app=nope': expected one of info, fault, fwd",
         "cmdline: bad value in 'app=': expected one of info, fault, fwd",
@@ -163,7 +163,7 @@ static void long_choice_list(void)
 {
     int pick = -1;
     const struct opt many[] = {
-        {"pick", "NAME", "one of many", "choice00", OPT_NAME, 0, 0, many_choice, &pick},
+        { "pick", "NAME", "one of many", "choice00", OPT_NAME, 0, 0, many_choice, &pick },
     };
     char list[600] = "", want[700];
     for (int i = 0; i < 40; i++)

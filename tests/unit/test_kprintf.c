@@ -287,13 +287,13 @@ static void compare(const char *fmt, ...)
 
 static void matches_c_library(void)
 {
-    static const char *const flags[] = {"", "-", "0", "-0"};
-    static const char *const widths[] = {"", "1", "6", "25"};
-    static const char *const precs[] = {"", ".0", ".1", ".5", ".22"};
-    static const int ints[] = {0, 1, -1, 42, -42, INT_MAX, INT_MIN};
-    static const unsigned uints[] = {0, 1, 42, 0xDEADBEEF, UINT_MAX};
-    static const long long lls[] = {0, -1, LLONG_MIN, LLONG_MAX, 1234567890123ll};
-    static const char *const strs[] = {"", "a", "hello, world"};
+    static const char *const flags[] = { "", "-", "0", "-0" };
+    static const char *const widths[] = { "", "1", "6", "25" };
+    static const char *const precs[] = { "", ".0", ".1", ".5", ".22" };
+    static const int ints[] = { 0, 1, -1, 42, -42, INT_MAX, INT_MIN };
+    static const unsigned uints[] = { 0, 1, 42, 0xDEADBEEF, UINT_MAX };
+    static const long long lls[] = { 0, -1, LLONG_MIN, LLONG_MAX, 1234567890123ll };
+    static const char *const strs[] = { "", "a", "hello, world" };
     char fmt[32];
     int n = 0;
 

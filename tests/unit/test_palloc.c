@@ -243,7 +243,7 @@ static void exhaustion_and_accounting(void)
     CHECK_EQ(palloc_free_bytes(&pa), added - reserved);
 
     uint64_t got;
-    uint64_t sizes[] = {0x5000, 0x1000, 0x20000, 0x3000};
+    uint64_t sizes[] = { 0x5000, 0x1000, 0x20000, 0x3000 };
     for (int i = 0; (got = palloc_alloc(&pa, sizes[i % 4], PAGE_SIZE, NO_LIMIT)) != 0; i++) {
         allocated += sizes[i % 4];
         CHECK_EQ(allocated + palloc_free_bytes(&pa), added - reserved);
@@ -325,10 +325,12 @@ static uint64_t smaller_piece(const struct palloc *before, uint64_t at, uint64_t
  */
 static void random_allocations_are_disjoint(void)
 {
-    static const struct block added[] = {
-        {0x1000, 0x9F000}, {0x100000, 0xC0000000}, {0x100000000, 0x440000000}};
-    static const struct block reserved[] = {
-        {0x100000, 0x200000}, {0x9000000, 0x9100000}, {0x200000000, 0x200001000}};
+    static const struct block added[] = { { 0x1000, 0x9F000 },
+                                          { 0x100000, 0xC0000000 },
+                                          { 0x100000000, 0x440000000 } };
+    static const struct block reserved[] = { { 0x100000, 0x200000 },
+                                             { 0x9000000, 0x9100000 },
+                                             { 0x200000000, 0x200001000 } };
     static struct block blocks[NALLOC + PALLOC_MAX_RANGES];
     static struct palloc before;
     uint64_t total = 0, used = 0, lost = 0;
@@ -374,14 +376,14 @@ static void random_allocations_are_disjoint(void)
                       (unsigned long long)lost_now, (unsigned long long)piece);
             bad = 1;
         }
-        blocks[i] = (struct block){at, at + pages};
+        blocks[i] = (struct block){ at, at + pages };
     }
     if (bad)
         return;
     /* Allocations and the free list together: no two intervals overlap. */
     int nb = NALLOC;
     for (int i = 0; i < pa.n; i++)
-        blocks[nb++] = (struct block){pa.free[i].base, pa.free[i].end};
+        blocks[nb++] = (struct block){ pa.free[i].base, pa.free[i].end };
     qsort(blocks, (size_t)nb, sizeof(blocks[0]), by_base);
     int overlaps = 0;
     for (int i = 1; i < nb; i++)

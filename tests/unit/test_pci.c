@@ -251,7 +251,7 @@ static uint64_t map_fail_pa;
 int paging_map(uint64_t pa, uint64_t len, enum cache c)
 {
     if (nmaps < 32)
-        maps[nmaps++] = (struct map_call){pa, len, c};
+        maps[nmaps++] = (struct map_call){ pa, len, c };
     return map_fail_pa && pa == map_fail_pa ? -1 : 0;
 }
 
@@ -351,9 +351,9 @@ static const struct want_dev want_devs[] = {
 static const struct {
     uint64_t pa, len;
 } want_maps[] = {
-    {0xFD000000, 16 * MiB},   {0xFEBD0000, 4 * KiB},   {0xFEBD1000, 4 * KiB},
-    {0xE000000000, 16 * KiB}, {0xFE800000, 512 * KiB}, {0xFE880000, 16 * KiB},
-    {0xFEBD2000, 4 * KiB},
+    { 0xFD000000, 16 * MiB },   { 0xFEBD0000, 4 * KiB },   { 0xFEBD1000, 4 * KiB },
+    { 0xE000000000, 16 * KiB }, { 0xFE800000, 512 * KiB }, { 0xFE880000, 16 * KiB },
+    { 0xFEBD2000, 4 * KiB },
 };
 #define NWANT_MAPS ((int)(sizeof(want_maps) / sizeof(want_maps[0])))
 
@@ -435,7 +435,7 @@ static void enumerate_through_ecam(void)
     struct acpi_info ai;
     memset(&ai, 0, sizeof(ai));
     ai.nmcfg = 1;
-    ai.mcfg[0] = (struct acpi_mcfg){ECAM0, 0, 0, 255};
+    ai.mcfg[0] = (struct acpi_mcfg){ ECAM0, 0, 0, 255 };
     build_bus(0, 0);
     reset_counters();
     use_ecam();
@@ -458,7 +458,7 @@ static void ecam_segment_with_bus_offset(void)
     struct acpi_info ai;
     memset(&ai, 0, sizeof(ai));
     ai.nmcfg = 1;
-    ai.mcfg[0] = (struct acpi_mcfg){ECAM1, 1, 0x10, 0x1F};
+    ai.mcfg[0] = (struct acpi_mcfg){ ECAM1, 1, 0x10, 0x1F };
     build_bus(1, 0x10);
     reset_counters();
     use_ecam();
@@ -476,7 +476,7 @@ static void unmappable_ecam_falls_back_to_ports(void)
     struct acpi_info ai;
     memset(&ai, 0, sizeof(ai));
     ai.nmcfg = 1;
-    ai.mcfg[0] = (struct acpi_mcfg){ECAM0, 0, 0, 255};
+    ai.mcfg[0] = (struct acpi_mcfg){ ECAM0, 0, 0, 255 };
     build_bus(0, 0);
     reset_counters();
     map_fail_pa = ECAM0;
@@ -564,7 +564,7 @@ static void config_access(void)
     CHECK_EQ(odd_accesses, 0);
 
     ai.nmcfg = 1;
-    ai.mcfg[0] = (struct acpi_mcfg){ECAM0, 0, 0, 255};
+    ai.mcfg[0] = (struct acpi_mcfg){ ECAM0, 0, 0, 255 };
     use_ecam();
     pci_init(&ai);
     CHECK_EQ(pci_read32(pci_get(2), 0x100), 0); /* the model's empty extended space */
