@@ -66,9 +66,9 @@ int info_main(const struct app_args *args)
 {
     (void)args;
     print_memory_map();
-    uint64_t g1, m2;
-    paging_count(&g1, &m2);
-    kprintf("paging: %lu x 1 GiB, %lu x 2 MiB pages\n", g1, m2);
+    uint64_t g1, m2, k4;
+    paging_count(&g1, &m2, &k4);
+    kprintf("paging: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB pages\n", g1, m2, k4);
     print_acpi();
     return check_dma_memory() == 0 ? 0 : 1;
 }

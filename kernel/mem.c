@@ -5,6 +5,7 @@
 #include "kernel/mem.h"
 
 #include "kernel/kprintf.h"
+#include "kernel/paging.h"
 #include "kernel/palloc.h"
 #include "kernel/string.h"
 
@@ -22,6 +23,12 @@ void mem_init(const struct boot_info *bi)
         if (bi->map[i].type == MEM_AVAILABLE)
             palloc_add(&phys, bi->map[i].base, bi->map[i].len);
     palloc_reserve(&phys, 0, LOW_MEM_END);
+    uint64_t limit = paging_phys_limit(), before = palloc_free_bytes(&phys);
+    palloc_reserve(&phys, limit, UINT64_MAX - limit);
+    if (palloc_free_bytes(&phys) != before)
+        kprintf("memory: %lu MiB of RAM at or above 0x%lx, beyond what this CPU can address, "
+                "is not used\n",
+                (before - palloc_free_bytes(&phys)) >> 20, limit);
     palloc_reserve(&phys, (uint64_t)(uintptr_t)__image_start,
                    (uint64_t)(uintptr_t)(__image_end - __image_start));
 }

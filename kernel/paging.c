@@ -1,15 +1,15 @@
 /*
  * kernel/paging.c - building the identity map (Intel SDM vol. 3A §5.5,
- * "4-Level Paging", Tables 5-15 to 5-18 for the entry formats).
+ * "4-Level Paging", Tables 5-15 to 5-20 for the entry formats).
  *
- * Memory types: with the PAT at its power-on value (SDM 3A §13.12.4,
- * Table 13-11), PWT=0 PCD=0 selects WB and PWT=1 PCD=1 selects UC. The MTRRs
- * the firmware set still apply; where they say UC (the PCI hole, usually) the
- * combination is UC whatever the page says (SDM 3A §13.5.2.2).
+ * Memory types come from the PAT, which cpu_init() sets to its power-on value
+ * (SDM 3A §13.12.4, Table 13-11): PWT=0 PCD=0 selects WB, PWT=1 PCD=1 UC.
+ * The firmware's MTRRs still apply on top (SDM 3A §13.5.2.2).
  *
- * A 2 MiB page that holds both RAM and something else is mapped WB: RAM
- * regions are not 2 MiB aligned on every machine, and the firmware's MTRRs
- * cover legacy holes such as 0xA0000.
+ * SDM 3A §13.11.9: a large page must not cover memory of different types.
+ * So a 2 MiB chunk that holds both RAM and something else (the legacy area
+ * below 1 MiB, the last chunk of RAM before a reserved area) is mapped with
+ * 4 KiB pages: RAM pages WB, the rest UC.
  */
 #include "kernel/paging.h"
 
@@ -24,17 +24,30 @@
 #define PTE_PS (1ull << 7) /* in a PDPTE: 1 GiB page; in a PDE: 2 MiB page */
 #define PTE_ADDR 0x000FFFFFFFFFF000ull
 
+#define SZ_4K (1ull << 12)
 #define SZ_2M (1ull << 21)
 #define SZ_1G (1ull << 30)
 #define SZ_4G (1ull << 32)
+#define CANONICAL_LIMIT (1ull << 47)
+
+/* What a 2 MiB chunk of the map is. */
+enum chunk { CHUNK_NONE = -1, CHUNK_WB = CACHE_WB, CHUNK_UC = CACHE_UC, CHUNK_MIXED = 2 };
 
 static uint64_t *pml4;
 static int have_1g;
-static unsigned phys_bits = 36;
 
-static uint64_t flags_for(enum cache c)
+uint64_t paging_phys_limit(void)
 {
-    return PTE_P | PTE_RW | PTE_PS | (c == CACHE_UC ? PTE_PWT | PTE_PCD : 0);
+    unsigned bits = 36; /* SDM 3A §5.1.4: the width when CPUID does not say */
+    if (cpuid(0x80000000, 0).eax >= 0x80000008)
+        bits = cpuid(0x80000008, 0).eax & 0xFF;
+    uint64_t limit = bits >= 47 ? CANONICAL_LIMIT : 1ull << bits;
+    return limit;
+}
+
+static uint64_t cache_bits(enum cache c)
+{
+    return PTE_P | PTE_RW | (c == CACHE_UC ? PTE_PWT | PTE_PCD : 0);
 }
 
 static uint64_t *table_at(uint64_t entry)
@@ -51,123 +64,184 @@ static uint64_t *pdpte_for(uint64_t pa)
     return &table_at(*e)[(pa >> 30) & 511];
 }
 
-/* The PD entry covering pa; splits a 1 GiB page into 512 2 MiB ones. */
+/* Replaces a large page by a table of 512 smaller ones with its flags. */
+static void split(uint64_t *entry, uint64_t step, uint64_t small_ps)
+{
+    uint64_t big = *entry, t = mem_alloc_low_page();
+    uint64_t *e = table_at(t);
+    for (int i = 0; i < 512; i++)
+        e[i] = ((big & PTE_ADDR) + (uint64_t)i * step) | (big & ~PTE_ADDR & ~PTE_PS) | small_ps;
+    *entry = t | PTE_P | PTE_RW;
+}
+
+/* The PD entry covering pa; splits a 1 GiB page into 2 MiB ones. */
 static uint64_t *pde_for(uint64_t pa)
 {
     uint64_t *pdpte = pdpte_for(pa);
-    if ((*pdpte & PTE_P) && (*pdpte & PTE_PS)) {
-        uint64_t big = *pdpte, pd = mem_alloc_low_page();
-        uint64_t *t = table_at(pd);
-        for (int i = 0; i < 512; i++)
-            t[i] = ((big & PTE_ADDR) + (uint64_t)i * SZ_2M) | (big & ~PTE_ADDR);
-        *pdpte = pd | PTE_P | PTE_RW;
-    } else if (!(*pdpte & PTE_P)) {
+    if ((*pdpte & PTE_P) && (*pdpte & PTE_PS))
+        split(pdpte, SZ_2M, PTE_PS);
+    else if (!(*pdpte & PTE_P))
         *pdpte = mem_alloc_low_page() | PTE_P | PTE_RW;
-    }
     return &table_at(*pdpte)[(pa >> 21) & 511];
 }
 
-/* Maps [base, end) (2 MiB aligned) with one cache type, 1 GiB at a time
- * where alignment and CPUID allow. */
-static void map_run(uint64_t base, uint64_t end, enum cache c)
+/* The PT entry covering pa; splits a 2 MiB page into 4 KiB ones. */
+static uint64_t *pte_for(uint64_t pa)
 {
-    while (base < end) {
+    uint64_t *pde = pde_for(pa);
+    if ((*pde & PTE_P) && (*pde & PTE_PS))
+        split(pde, SZ_4K, 0);
+    else if (!(*pde & PTE_P))
+        *pde = mem_alloc_low_page() | PTE_P | PTE_RW;
+    return &table_at(*pde)[(pa >> 12) & 511];
+}
+
+/* Bytes of [base, base+len) that the (normalized) map says are RAM. */
+static uint64_t ram_bytes(const struct boot_info *bi, uint64_t base, uint64_t len)
+{
+    uint64_t n = 0, end = base + len;
+    for (int i = 0; i < bi->nmap; i++) {
+        const struct mem_region *r = &bi->map[i];
+        if (!memmap_is_ram(r, 1, r->base, r->len))
+            continue;
+        uint64_t lo = r->base > base ? r->base : base;
+        uint64_t hi = r->base + r->len < end ? r->base + r->len : end;
+        if (lo < hi)
+            n += hi - lo;
+    }
+    return n;
+}
+
+static enum chunk chunk_kind(const struct boot_info *bi, uint64_t at)
+{
+    uint64_t ram = ram_bytes(bi, at, SZ_2M);
+    if (ram == SZ_2M)
+        return CHUNK_WB;
+    if (ram)
+        return CHUNK_MIXED;
+    return at < SZ_4G ? CHUNK_UC : CHUNK_NONE;
+}
+
+/* 4 KiB pages for a mixed chunk: RAM WB, below 4 GiB the rest UC. */
+static void map_mixed(const struct boot_info *bi, uint64_t chunk)
+{
+    for (uint64_t pa = chunk; pa < chunk + SZ_2M; pa += SZ_4K) {
+        if (ram_bytes(bi, pa, SZ_4K))
+            *pte_for(pa) = pa | cache_bits(CACHE_WB);
+        else if (pa < SZ_4G)
+            *pte_for(pa) = pa | cache_bits(CACHE_UC);
+    }
+}
+
+/* Maps [base, end) (2 MiB aligned), all of one kind: 1 GiB pages where
+ * alignment and CPUID allow, else 2 MiB pages, or 4 KiB for mixed chunks. */
+static void map_run(const struct boot_info *bi, uint64_t base, uint64_t end, enum chunk k)
+{
+    for (; base < end; base += SZ_2M) {
+        if (k == CHUNK_MIXED) {
+            map_mixed(bi, base);
+            continue;
+        }
         uint64_t *pdpte = pdpte_for(base);
         if (have_1g && !(base & (SZ_1G - 1)) && end - base >= SZ_1G && !(*pdpte & PTE_P)) {
-            *pdpte = base | flags_for(c);
-            base += SZ_1G;
+            *pdpte = base | cache_bits((enum cache)k) | PTE_PS;
+            base += SZ_1G - SZ_2M;
         } else {
-            *pde_for(base) = base | flags_for(c);
-            base += SZ_2M;
+            *pde_for(base) = base | cache_bits((enum cache)k) | PTE_PS;
         }
     }
 }
 
-/* What a 2 MiB chunk of the initial map should be: -1 means leave unmapped. */
-static int chunk_cache(const struct boot_info *bi, uint64_t at)
-{
-    if (memmap_is_ram(bi->map, bi->nmap, at, SZ_2M))
-        return CACHE_WB;
-    return at < SZ_4G ? CACHE_UC : -1;
-}
-
-/* The next 2 MiB boundary after at where chunk_cache() can change: a region
- * edge (its base rounded down, its end rounded up), 4 GiB, or top. */
+/* The next 2 MiB boundary after at where chunk_kind() can change: either
+ * side of a region edge, 4 GiB, or top. */
 static uint64_t next_edge(const struct boot_info *bi, uint64_t at, uint64_t top)
 {
     uint64_t next = at < SZ_4G && SZ_4G < top ? SZ_4G : top;
     for (int i = 0; i < bi->nmap; i++) {
-        uint64_t lo = bi->map[i].base & ~(SZ_2M - 1);
-        uint64_t hi = (bi->map[i].base + bi->map[i].len + SZ_2M - 1) & ~(SZ_2M - 1);
-        if (lo > at && lo < next)
-            next = lo;
-        if (hi > at && hi < next)
-            next = hi;
+        uint64_t edges[2] = { bi->map[i].base, bi->map[i].base + bi->map[i].len };
+        for (int e = 0; e < 2; e++) {
+            uint64_t lo = edges[e] & ~(SZ_2M - 1), hi = lo + SZ_2M;
+            if (lo > at && lo < next)
+                next = lo;
+            if (hi > at && hi < next && (edges[e] & (SZ_2M - 1)))
+                next = hi;
+        }
     }
     return next;
 }
 
 void paging_init(const struct boot_info *bi)
 {
-    struct cpuid ext = cpuid(0x80000000, 0);
-    if (ext.eax >= 0x80000001)
+    if (cpuid(0x80000000, 0).eax >= 0x80000001)
         have_1g = (cpuid(0x80000001, 0).edx >> 26) & 1;
-    if (ext.eax >= 0x80000008)
-        phys_bits = cpuid(0x80000008, 0).eax & 0xFF;
-
-    uint64_t top = SZ_4G;
+    uint64_t limit = paging_phys_limit(), top = SZ_4G;
     for (int i = 0; i < bi->nmap; i++) {
-        uint64_t end = bi->map[i].base + bi->map[i].len;
-        if (memmap_is_ram(&bi->map[i], 1, bi->map[i].base, bi->map[i].len) && end > top)
-            top = end;
+        const struct mem_region *r = &bi->map[i];
+        if (memmap_is_ram(r, 1, r->base, r->len) && r->base + r->len > top)
+            top = r->base + r->len;
     }
+    if (top > limit || top < SZ_4G) /* past the limit, or wrapped past 2^64 */
+        top = limit;
     top = (top + SZ_2M - 1) & ~(SZ_2M - 1);
 
     pml4 = table_at(mem_alloc_low_page());
-    /* Walk from edge to edge; map each run of one cache type in one go, so
-     * a whole GiB of one type becomes one 1 GiB page. */
+    /* Walk from edge to edge; map each run of one kind in one go, so that a
+     * whole GiB of one type becomes one 1 GiB page. */
     uint64_t run = 0;
-    int run_cache = chunk_cache(bi, 0);
+    enum chunk run_kind = chunk_kind(bi, 0);
     for (uint64_t at = 0; at < top;) {
         uint64_t next = next_edge(bi, at, top);
-        int c = next < top ? chunk_cache(bi, next) : -2;
-        if (c != run_cache) {
-            if (run_cache >= 0)
-                map_run(run, next, (enum cache)run_cache);
+        enum chunk k = next < top ? chunk_kind(bi, next) : CHUNK_NONE;
+        if (k != run_kind || k == CHUNK_MIXED || next == top) {
+            if (run_kind != CHUNK_NONE)
+                map_run(bi, run, next, run_kind);
             run = next;
-            run_cache = c;
+            run_kind = k;
         }
         at = next;
     }
     write_cr3((uint64_t)(uintptr_t)pml4);
 }
 
+/* Maps one 4 KiB page for paging_map(); UC wins over WB. */
+static void map_small(uint64_t pa, enum cache c)
+{
+    uint64_t *pte = pte_for(pa);
+    if ((*pte & PTE_P) && (c == CACHE_WB || (*pte & PTE_PCD)))
+        return;
+    *pte = pa | cache_bits(c);
+    invlpg(pa);
+}
+
 int paging_map(uint64_t pa, uint64_t len, enum cache c)
 {
+    uint64_t end = pa + len;
     if (len == 0)
         return 0;
-    uint64_t end = pa + len;
-    if (end < pa || (phys_bits < 64 && end > (1ull << phys_bits)))
+    if (end < pa || end > paging_phys_limit())
         return -1;
     for (uint64_t at = pa & ~(SZ_2M - 1); at < end; at += SZ_2M) {
         uint64_t *pdpte = pdpte_for(at);
-        if ((*pdpte & PTE_P) && (*pdpte & PTE_PS)) {
-            int is_uc = (*pdpte & PTE_PCD) != 0;
-            if (c == CACHE_WB || is_uc)
-                continue; /* already mapped well enough */
-        }
+        if ((*pdpte & PTE_P) && (*pdpte & PTE_PS) && (c == CACHE_WB || (*pdpte & PTE_PCD)))
+            continue; /* inside a 1 GiB page that is already good enough */
         uint64_t *pde = pde_for(at);
+        if ((*pde & PTE_P) && !(*pde & PTE_PS)) { /* 4 KiB pages here: page by page */
+            uint64_t lo = at > (pa & ~(SZ_4K - 1)) ? at : pa & ~(SZ_4K - 1);
+            for (uint64_t p = lo; p < end && p < at + SZ_2M; p += SZ_4K)
+                map_small(p, c);
+            continue;
+        }
         if ((*pde & PTE_P) && (c == CACHE_WB || (*pde & PTE_PCD)))
             continue;
-        *pde = at | flags_for(c);
-        invlpg(at); /* drop any stale translation of this 2 MiB page */
+        *pde = at | cache_bits(c) | PTE_PS;
+        invlpg(at);
     }
     return 0;
 }
 
-void paging_count(uint64_t *pages_1g, uint64_t *pages_2m)
+void paging_count(uint64_t *pages_1g, uint64_t *pages_2m, uint64_t *pages_4k)
 {
-    *pages_1g = *pages_2m = 0;
+    *pages_1g = *pages_2m = *pages_4k = 0;
     for (int i = 0; i < 512; i++) {
         if (!(pml4[i] & PTE_P))
             continue;
@@ -180,8 +254,17 @@ void paging_count(uint64_t *pages_1g, uint64_t *pages_2m)
                 continue;
             }
             const uint64_t *pd = table_at(pdpt[j]);
-            for (int k = 0; k < 512; k++)
-                *pages_2m += (pd[k] & PTE_P) != 0;
+            for (int k = 0; k < 512; k++) {
+                if (!(pd[k] & PTE_P))
+                    continue;
+                if (pd[k] & PTE_PS) {
+                    (*pages_2m)++;
+                    continue;
+                }
+                const uint64_t *pt = table_at(pd[k]);
+                for (int l = 0; l < 512; l++)
+                    *pages_4k += (pt[l] & PTE_P) != 0;
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 /*
  * kernel/paging.h - the identity map: virtual address == physical address.
  *
- * RAM is mapped write-back; device memory (PCI BARs, ECAM, the local APIC)
- * uncacheable. 2 MiB pages, and 1 GiB pages where CPUID offers them.
+ * RAM is mapped write-back; everything else below 4 GiB (legacy areas, the
+ * PCI hole) and device memory anywhere (BARs, ECAM) uncacheable. 1 GiB pages
+ * where CPUID offers them, 2 MiB pages elsewhere, and 4 KiB pages in the
+ * 2 MiB chunks that hold both RAM and something else.
  */
 #ifndef KERNEL_PAGING_H
 #define KERNEL_PAGING_H
@@ -13,18 +15,23 @@
 
 enum cache { CACHE_WB, CACHE_UC };
 
-/* Replaces the boot map with one covering all RAM in the memory map (WB) and
- * everything else below 4 GiB (UC: the legacy devices and the PCI hole). */
+/* The first address the identity map cannot reach: 2^MAXPHYADDR (CPUID
+ * 80000008h), and never more than 2^47, where 4-level paging's canonical
+ * lower half ends. RAM above it is not used. */
+uint64_t paging_phys_limit(void);
+
+/* Replaces the boot map with one covering all RAM in the memory map (WB)
+ * and everything else below 4 GiB (UC). */
 void paging_init(const struct boot_info *bi);
 
 /*
  * Makes sure [pa, pa+len) is mapped; memory mapped for a device stays or
- * becomes uncacheable (CACHE_UC wins over CACHE_WB at 2 MiB granularity).
- * Returns 0, or -1 if the range is beyond the CPU's physical address width.
+ * becomes uncacheable (CACHE_UC wins over CACHE_WB). Returns 0, or -1 if the
+ * range reaches past paging_phys_limit().
  */
 int paging_map(uint64_t pa, uint64_t len, enum cache c);
 
-/* Counts the pages of the map: 1 GiB ones and 2 MiB ones. */
-void paging_count(uint64_t *pages_1g, uint64_t *pages_2m);
+/* Counts the pages of the map by size. */
+void paging_count(uint64_t *pages_1g, uint64_t *pages_2m, uint64_t *pages_4k);
 
 #endif

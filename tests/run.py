@@ -312,24 +312,27 @@ def t_kernel_pc_6g():
     if at is not None and not (1 << 32) <= at < 0x1C0000000:
         c.problems.append(f"DMA memory came from 0x{at:x}, not from above 4 GiB")
     c.has("cpus: 2 (apic ids 0 1)")
-    # The default CPU (qemu64) has no 1 GiB pages: 7 GiB mapped in 2 MiB
-    # pages, plus one for each 64-bit BAR SeaBIOS put above RAM.
-    c.has(f"paging: 0 x 1 GiB, {3584 + c.high_bar_frames()} x 2 MiB pages")
+    # The default CPU (qemu64) has no 1 GiB pages: 7 GiB in 3584 chunks of
+    # 2 MiB, of which two hold RAM and something else and take 4 KiB pages
+    # (0-2 MiB: the legacy area; 0xbfe00000: RAM ends at 0xbffe0000), plus a
+    # 2 MiB page for each 64-bit BAR SeaBIOS put above RAM.
+    c.has(f"paging: 0 x 1 GiB, {3582 + c.high_bar_frames()} x 2 MiB, 1024 x 4 KiB pages")
     return c.problems, q
 
 
 def t_paging_1g():
-    """-cpu max offers 1 GiB pages: 0-3 GiB RAM, 3-4 GiB the PCI hole (one
-    uncached 1 GiB page: every BAR there is already UC), 4-7 GiB RAM; and a
-    2 MiB page for each 64-bit BAR SeaBIOS put above RAM (it does with
-    RAM above 4 GiB)."""
+    """-cpu max offers 1 GiB pages: GiB 1 (RAM), GiB 3 (the PCI hole, one
+    uncached page: every BAR there is UC already) and GiB 4-6 (RAM). GiB 0
+    and 2 each hold a mixed chunk (see kernel-pc-6g), so 2 x 511 2 MiB pages
+    and 2 x 512 4 KiB pages; and a 2 MiB page for each 64-bit BAR SeaBIOS
+    put above RAM (it does with RAM above 4 GiB)."""
     q, status, c = boot_kernel(["-M", "pc", "-cpu", "max", "-m", "6G"], "app=info")
     c.exit_status(status, EXIT_OK)
     boot_common(c, "multiboot1", "bios")
     high = c.high_bar_frames()
     if high == 0:
         c.problems.append("no 64-bit BAR above RAM: the test no longer shows a BAR mapped up there")
-    c.has(f"paging: 7 x 1 GiB, {high} x 2 MiB pages")
+    c.has(f"paging: 5 x 1 GiB, {1022 + high} x 2 MiB, 1024 x 4 KiB pages")
     c.memcheck_ok()
     return c.problems, q
 
@@ -545,11 +548,7 @@ def t_corrupt_madt():
     c = Checks([])
     madt = None
     try:
-        g = GdbStub(port)
-        kmain = symbol_range("kmain")[0]
-        g.cmd(f"Z0,{kmain:x},1")
-        g.cmd("c")  # answers when the breakpoint is hit
-        g.cmd(f"z0,{kmain:x},1")
+        g, _, _ = stop_at_kmain(q, port, c)
         madt = find_table(g, b"APIC")
         if madt is None:
             c.problems.append("the test could not find the MADT")
@@ -588,6 +587,64 @@ def t_build_artifacts():
     return problems, None
 
 
+def stop_at_kmain(q, port, c):
+    """Connects to QEMU's gdb stub, runs to kmain and returns the stub and
+    kmain's two arguments (boot magic in rdi, information address in rsi)."""
+    g = GdbStub(port)
+    kmain = symbol_range("kmain")[0]
+    g.cmd(f"Z0,{kmain:x},1")
+    g.cmd("c")  # answers when the breakpoint is hit
+    g.cmd(f"z0,{kmain:x},1")
+    regs = bytes.fromhex(g.cmd("g"))  # rax rbx rcx rdx rsi rdi ..., 8 bytes each
+    rsi = int.from_bytes(regs[32:40], "little")
+    rdi = int.from_bytes(regs[40:48], "little")
+    return g, rdi, rsi
+
+
+def t_ram_beyond_phys_limit():
+    """A memory map that claims RAM beyond the CPU's physical address width
+    (qemu64: 40 bits, 1 TiB): the kernel says it is not used and boots on.
+    The Multiboot1 map SeaBIOS made is patched at kmain through the gdb stub:
+    its reserved entry at 0xfd00000000 becomes 12 GiB of RAM at 16 TiB."""
+    port = free_port()
+    q = Qemu(["-M", "pc", "-m", "128M", "-S", "-gdb", f"tcp:127.0.0.1:{port}"]
+             + DEBUG_EXIT + VIRTIO_NET + kernel("app=info"), 60)
+    c = Checks([])
+    try:
+        g, magic, info = stop_at_kmain(q, port, c)
+        c.equal("boot magic", magic, 0x2BADB002)
+        mbi = g.read(info, 52)
+        length = int.from_bytes(mbi[44:48], "little")
+        addr = int.from_bytes(mbi[48:52], "little")
+        patched = False
+        off = 0
+        while off + 24 <= length:
+            e = g.read(addr + off, 24)
+            size = int.from_bytes(e[0:4], "little")
+            if int.from_bytes(e[4:12], "little") == 0xFD00000000:
+                g.write(addr + off + 4, (0x100000000000).to_bytes(8, "little")
+                        + (0x300000000).to_bytes(8, "little") + (1).to_bytes(4, "little"))
+                patched = True
+            off += size + 4
+        if not patched:
+            c.problems.append("no map entry at 0xfd00000000 to patch")
+        g.s.sendall(b"$c#63")
+        g.s.close()
+    except (OSError, KeyError, ValueError) as e:
+        c.problems.append(f"gdb stub: {e}")
+    status = q.wait_exit()
+    c.lines = q.lines()
+    c.exit_status(status, EXIT_OK)
+    c.has("memory: 12288 MiB of RAM at or above 0x10000000000, beyond what this CPU can "
+          "address, is not used")
+    c.has("memmap 0x0000100000000000-0x00001002ffffffff available")
+    at = c.memcheck_ok()
+    if at is not None and at >= 1 << 40:
+        c.problems.append(f"DMA memory handed out at 0x{at:x}, beyond the CPU's reach")
+    c.has("power: off, status 0")
+    return c.problems, q
+
+
 BOOT_TESTS = [
     ("build/artifacts", t_build_artifacts),
     ("boot/kernel-pc-128m", t_kernel_pc_128m),
@@ -607,6 +664,7 @@ BOOT_TESTS = [
     ("boot/cmdline-help", t_help),
     ("boot/exception-report", t_exception_report),
     ("boot/acpi-corrupt-madt", t_corrupt_madt),
+    ("boot/ram-beyond-phys-limit", t_ram_beyond_phys_limit),
 ]
 
 
