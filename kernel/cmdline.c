@@ -13,6 +13,15 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* iPXE passes the URL it booted from, which may hold '=' in a query. */
+static int is_url(const char *tok)
+{
+    for (; *tok && *tok != '='; tok++)
+        if (tok[0] == ':' && tok[1] == '/' && tok[2] == '/')
+            return 1;
+    return 0;
+}
+
 static int parse_uint(const char *s, uint64_t *out)
 {
     uint64_t v = 0;
@@ -89,7 +98,7 @@ int cmdline_parse(const char *line, const struct opt *opts, int nopts, char *err
         char *eq = tok;
         while (*eq && *eq != '=')
             eq++;
-        if (!*eq) {
+        if (!*eq || is_url(tok)) {
             help |= strcmp(tok, "help") == 0;
             continue; /* the kernel path, a URL: not ours */
         }

@@ -2,8 +2,9 @@
  * kernel/cmdline.h - the kernel command line: space-separated key=value
  * tokens, checked against a table of options.
  *
- * Tokens without '=' are skipped: QEMU -kernel puts the kernel's path first
- * and iPXE its URL. The one bare word that means something is "help".
+ * Tokens without '=', and URLs ("scheme://" before any '='), are skipped:
+ * QEMU -kernel puts the kernel's path first and iPXE its URL. The one bare
+ * word that means something is "help".
  */
 #ifndef KERNEL_CMDLINE_H
 #define KERNEL_CMDLINE_H

@@ -70,6 +70,11 @@ static int run_from_cmdline(void)
 {
     char err[200];
     int r = cmdline_parse(boot.cmdline, options, NOPTIONS, err, sizeof(err));
+    if (boot.cmdline_truncated) { /* its end is lost: running what is left could mislead */
+        ksnprintf(err, sizeof(err), "cmdline: longer than %d bytes; not used",
+                  BOOT_CMDLINE_MAX - 1);
+        r = CMDLINE_ERROR;
+    }
     if (r == CMDLINE_ERROR) {
         kprintf("%s\n", err);
         cmdline_usage(options, NOPTIONS);

@@ -12,16 +12,27 @@
 
 #include "kernel/console.h"
 
+/* Where output goes: a bounded buffer (ksnprintf), or a buffer flushed to a
+ * sink whenever it fills (kprintf), so no output is ever cut short. */
 struct out {
     char *buf;
-    size_t size; /* capacity, including the NUL */
+    size_t size; /* capacity; without a sink the last byte is kept for the NUL */
     size_t len;  /* characters produced so far, even past size */
+    size_t fill; /* with a sink: characters in buf not yet flushed */
+    void (*sink)(const char *s, size_t n);
 };
 
 static void put(struct out *o, char c)
 {
-    if (o->len + 1 < o->size)
+    if (o->sink) {
+        if (o->fill == o->size) {
+            o->sink(o->buf, o->fill);
+            o->fill = 0;
+        }
+        o->buf[o->fill++] = c;
+    } else if (o->len + 1 < o->size) {
         o->buf[o->len] = c;
+    }
     o->len++;
 }
 
@@ -92,7 +103,8 @@ static int read_count(const char **fmt, va_list *ap)
     int n = 0;
     if (**fmt == '*') {
         (*fmt)++;
-        return va_arg(*ap, int);
+        n = va_arg(*ap, int);
+        return n > COUNT_MAX ? COUNT_MAX : n < -COUNT_MAX ? -COUNT_MAX : n;
     }
     while (**fmt >= '0' && **fmt <= '9')
         if ((n = n * 10 + (*(*fmt)++ - '0')) > COUNT_MAX)
@@ -100,97 +112,119 @@ static int read_count(const char **fmt, va_list *ap)
     return n;
 }
 
-int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
+/* One conversion: %[flags][width][.precision][length]conversion. */
+struct conv {
+    struct spec sp;
+    int longs;       /* number of 'l's */
+    bool size_t_arg; /* 'z' */
+    char c;          /* the conversion character; '\0' at the end of fmt */
+};
+
+/* Parses the specification after a '%'; returns where it ends. */
+static const char *parse_conv(const char *fmt, va_list *ap, struct conv *cv)
 {
-    struct out o = { buf, size, 0 };
-    va_list ap;
-    va_copy(ap, ap_in);
-
-    for (; *fmt; fmt++) {
-        if (*fmt != '%') {
-            put(&o, *fmt);
-            continue;
-        }
-        fmt++;
-        struct spec sp = { false, false, -1, -1 };
-        for (;; fmt++) {
-            if (*fmt == '-')
-                sp.left = true;
-            else if (*fmt == '0')
-                sp.zero = true;
-            else
-                break;
-        }
-        if ((*fmt >= '1' && *fmt <= '9') || *fmt == '*') {
-            sp.width = read_count(&fmt, &ap);
-            if (sp.width < 0) { /* C: a negative '*' width means '-' */
-                sp.left = true;
-                sp.width = -sp.width;
-            }
-        }
-        if (*fmt == '.') {
-            fmt++;
-            sp.prec = read_count(&fmt, &ap);
-        }
-        int longs = 0;
-        bool size_t_arg = false;
-        while (*fmt == 'l') {
-            longs++;
-            fmt++;
-        }
-        if (*fmt == 'z') {
-            size_t_arg = true;
-            fmt++;
-        }
-
-        uint64_t u;
-        int64_t s;
-        switch (*fmt) {
-        case 'd':
-        case 'i':
-            s = size_t_arg ? (int64_t)va_arg(ap, long)
-                : longs    ? (longs == 1 ? va_arg(ap, long) : va_arg(ap, long long))
-                           : va_arg(ap, int);
-            u = s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
-            put_num(&o, u, s < 0, 10, false, "", &sp);
+    *cv = (struct conv){ { false, false, -1, -1 }, 0, false, 0 };
+    for (;; fmt++) {
+        if (*fmt == '-')
+            cv->sp.left = true;
+        else if (*fmt == '0')
+            cv->sp.zero = true;
+        else
             break;
-        case 'u':
-        case 'x':
-        case 'X':
-            u = size_t_arg ? va_arg(ap, size_t)
-                : longs ? (longs == 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned long long))
-                        : va_arg(ap, unsigned int);
-            put_num(&o, u, false, *fmt == 'u' ? 10 : 16, *fmt == 'X', "", &sp);
-            break;
-        case 'p':
-            put_num(&o, (uint64_t)(uintptr_t)va_arg(ap, void *), false, 16, false, "0x", &sp);
-            break;
-        case 's':
-            put_str(&o, va_arg(ap, const char *), &sp);
-            break;
-        case 'c': /* put directly: a NUL character is output too, as in C */
-            if (!sp.left)
-                pad(&o, ' ', sp.width - 1);
-            put(&o, (char)va_arg(ap, int));
-            if (sp.left)
-                pad(&o, ' ', sp.width - 1);
-            break;
-        case '%':
-            put(&o, '%');
-            break;
-        case '\0': /* a lone '%' at the end: print it, stop */
-            put(&o, '%');
-            fmt--;
-            break;
-        default: /* unknown conversion: print it as written */
-            put(&o, '%');
-            put(&o, *fmt);
-            break;
+    }
+    if ((*fmt >= '1' && *fmt <= '9') || *fmt == '*') {
+        cv->sp.width = read_count(&fmt, ap);
+        if (cv->sp.width < 0) { /* C: a negative '*' width means '-' */
+            cv->sp.left = true;
+            cv->sp.width = -cv->sp.width;
         }
     }
+    if (*fmt == '.') {
+        fmt++;
+        cv->sp.prec = read_count(&fmt, ap);
+    }
+    for (; *fmt == 'l'; fmt++)
+        cv->longs++;
+    if (*fmt == 'z') {
+        cv->size_t_arg = true;
+        fmt++;
+    }
+    cv->c = *fmt;
+    return fmt;
+}
+
+static void convert(struct out *o, const struct conv *cv, va_list *ap)
+{
+    const struct spec *sp = &cv->sp;
+    int64_t s;
+    uint64_t u;
+    switch (cv->c) {
+    case 'd':
+    case 'i':
+        s = cv->size_t_arg ? (int64_t)va_arg(*ap, long)
+            : cv->longs    ? (cv->longs == 1 ? va_arg(*ap, long) : va_arg(*ap, long long))
+                           : va_arg(*ap, int);
+        u = s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
+        put_num(o, u, s < 0, 10, false, "", sp);
+        break;
+    case 'u':
+    case 'x':
+    case 'X':
+        u = cv->size_t_arg ? va_arg(*ap, size_t)
+            : cv->longs
+                ? (cv->longs == 1 ? va_arg(*ap, unsigned long) : va_arg(*ap, unsigned long long))
+                : va_arg(*ap, unsigned int);
+        put_num(o, u, false, cv->c == 'u' ? 10 : 16, cv->c == 'X', "", sp);
+        break;
+    case 'p':
+        put_num(o, (uint64_t)(uintptr_t)va_arg(*ap, void *), false, 16, false, "0x", sp);
+        break;
+    case 's':
+        put_str(o, va_arg(*ap, const char *), sp);
+        break;
+    case 'c': /* put directly: a NUL character is output too, as in C */
+        if (!sp->left)
+            pad(o, ' ', sp->width - 1);
+        put(o, (char)va_arg(*ap, int));
+        if (sp->left)
+            pad(o, ' ', sp->width - 1);
+        break;
+    case '%':
+        put(o, '%');
+        break;
+    default: /* unknown conversion: print it as written */
+        put(o, '%');
+        put(o, cv->c);
+        break;
+    }
+}
+
+static void format(struct out *o, const char *fmt, va_list *ap)
+{
+    for (; *fmt; fmt++) {
+        if (*fmt != '%') {
+            put(o, *fmt);
+            continue;
+        }
+        struct conv cv;
+        fmt = parse_conv(fmt + 1, ap, &cv);
+        if (!cv.c) { /* a lone '%' at the end: print it, stop */
+            put(o, '%');
+            return;
+        }
+        convert(o, &cv, ap);
+    }
+}
+
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
+{
+    struct out o = { buf, size, 0, 0, NULL };
+    va_list ap;
+    va_copy(ap, ap_in);
+    format(&o, fmt, &ap);
+    va_end(ap);
     if (size)
         buf[o.len < size ? o.len : size - 1] = '\0';
-    va_end(ap);
     return (int)o.len;
 }
 
@@ -205,11 +239,12 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
 
 int kprintf(const char *fmt, ...)
 {
-    char line[512];
+    char chunk[256];
+    struct out o = { chunk, sizeof(chunk), 0, 0, console_write };
     va_list ap;
     va_start(ap, fmt);
-    int n = kvsnprintf(line, sizeof(line), fmt, ap);
+    format(&o, fmt, &ap);
     va_end(ap);
-    console_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-    return n;
+    console_write(chunk, o.fill);
+    return (int)o.len;
 }

@@ -661,6 +661,9 @@ BOOT_TESTS = [
         "app=info colour=blue", "cmdline: unknown key 'colour' in 'colour=blue'")),
     ("boot/cmdline-bad-number", cmdline_error(
         "duration=ten", "cmdline: bad value in 'duration=ten': expected a whole number from 0 to 31536000")),
+    ("boot/cmdline-too-long", cmdline_error(
+        "app=info " + "x" * 1100 + " app=clock duration=120",
+        "cmdline: longer than 1023 bytes; not used")),
     ("boot/cmdline-help", t_help),
     ("boot/exception-report", t_exception_report),
     ("boot/acpi-corrupt-madt", t_corrupt_madt),

@@ -46,6 +46,12 @@ static void skips_tokens_without_equals(void)
     CHECK_EQ(parse("tftp://10.0.2.2/ixmetal.elf duration=30 app=fwd"), CMDLINE_OK);
     CHECK_EQ(app, 2);
     CHECK_EQ(duration, 30);
+
+    /* A URL is skipped even with '=' in its query; "x://" after the '='
+     * is a value, not a URL. */
+    CHECK_EQ(parse("http://boot/ixmetal.elf?v=2&app=x duration=31"), CMDLINE_OK);
+    CHECK_EQ(duration, 31);
+    CHECK_EQ(parse("app=x://y"), CMDLINE_ERROR);
 }
 
 /* Runs of spaces, tabs and newlines separate tokens like one space. */

@@ -250,20 +250,27 @@ static void lone_trailing_percent(void)
     CHECK_STR(b, "ab%");
 }
 
-/* kprintf() hands the whole message to the console in one piece; a message
- * longer than its 512-byte line is cut to 511 bytes but counted in full. */
+/* kprintf() hands the whole message to the console, however long: in
+ * pieces of its 256-byte buffer, nothing cut (a long command line once lost
+ * its end and the next line's newline). */
 static void kprintf_to_console(void)
 {
     CHECK_EQ(kprintf("x=%d %s\n", 5, "ok"), 7);
     CHECK_STR(console_log, "x=5 ok\n");
 
-    console_log_clear();
-    char longs[700];
-    memset(longs, 'a', sizeof(longs) - 1);
-    longs[sizeof(longs) - 1] = '\0';
-    CHECK_EQ(kprintf("%s", longs), 699);
-    CHECK_EQ(console_log_len, 511);
-    CHECK_EQ(strspn(console_log, "a"), 511);
+    static const size_t lengths[] = { 255, 256, 257, 512, 699, 4000 };
+    for (unsigned i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+        static char longs[4001];
+        size_t n = lengths[i];
+        for (size_t j = 0; j < n; j++)
+            longs[j] = (char)('a' + j % 26);
+        longs[n] = '\0';
+        console_log_clear();
+        CHECK_EQ(kprintf("%s|\n", longs), n + 2);
+        CHECK_EQ(console_log_len, n + 2);
+        CHECK(memcmp(console_log, longs, n) == 0);
+        CHECK(memcmp(console_log + n, "|\n", 2) == 0);
+    }
 }
 
 /* Cross-check against the host C library for every combination of flags,
