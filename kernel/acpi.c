@@ -101,7 +101,9 @@ struct fadt {
     uint32_t smi_cmd;
     uint8_t acpi_enable;
     uint8_t acpi_disable;
-    uint8_t unused1[10];
+    uint8_t unused1[2];
+    uint32_t pm1a_evt_blk;
+    uint32_t pm1b_evt_blk;
     uint32_t pm1a_cnt_blk;
     uint32_t pm1b_cnt_blk;
     uint8_t unused2[40];
@@ -110,10 +112,26 @@ struct fadt {
     uint64_t x_dsdt;
 } __attribute__((packed));
 _Static_assert(offsetof(struct fadt, smi_cmd) == 48, "ACPI 6.5 Table 5.9");
+_Static_assert(offsetof(struct fadt, pm1a_evt_blk) == 56, "ACPI 6.5 Table 5.9");
 _Static_assert(offsetof(struct fadt, pm1a_cnt_blk) == 64, "ACPI 6.5 Table 5.9");
 _Static_assert(offsetof(struct fadt, flags) == 112, "ACPI 6.5 Table 5.9");
 _Static_assert(offsetof(struct fadt, x_dsdt) == 140, "ACPI 6.5 Table 5.9");
 #define FADT_V1_LEN 116
+
+/* IA-PC HPET Specification 1.0a §3.2.4, Table 3: the HPET description table.
+ * The base address is an ACPI Generic Address (ACPI 6.5 §5.2.3.2). */
+struct hpet_table {
+    struct sdt_header h;
+    uint32_t event_timer_block_id;
+    uint8_t address_space_id; /* 0: system memory */
+    uint8_t register_bit_width, register_bit_offset, access_size;
+    uint64_t base_address;
+    uint8_t hpet_number;
+    uint16_t minimum_tick;
+    uint8_t page_protection;
+} __attribute__((packed));
+_Static_assert(offsetof(struct hpet_table, base_address) == 44, "HPET 1.0a Table 3");
+_Static_assert(sizeof(struct hpet_table) == 56, "HPET 1.0a Table 3");
 
 static uint8_t sum(const uint8_t *p, uint32_t n)
 {
@@ -287,6 +305,8 @@ static void parse_fadt(const struct sdt_header *h, struct acpi_info *ai)
     ai->acpi_enable = f->acpi_enable;
     ai->pm1a_cnt = f->pm1a_cnt_blk;
     ai->pm1b_cnt = f->pm1b_cnt_blk;
+    ai->pm1a_evt = f->pm1a_evt_blk;
+    ai->pm1b_evt = f->pm1b_evt_blk;
     uint64_t dsdt = f->dsdt;
     if (h->length >= sizeof(*f) && f->x_dsdt)
         dsdt = f->x_dsdt; /* ACPI 2.0+: the 64-bit address wins */
@@ -297,6 +317,14 @@ static void parse_fadt(const struct sdt_header *h, struct acpi_info *ai)
         ai->nbad++;
     else if (memcmp(d->signature, "DSDT", 4) == 0)
         parse_s5(d, ai);
+}
+
+/* The HPET's registers, if they are in memory space where the table says. */
+static void parse_hpet(const struct sdt_header *h, struct acpi_info *ai)
+{
+    const struct hpet_table *t = (const struct hpet_table *)h;
+    if (h->length >= sizeof(*t) && t->address_space_id == 0)
+        ai->hpet_pa = t->base_address;
 }
 
 static void parse_table(uint64_t pa, struct acpi_info *ai)
@@ -316,6 +344,8 @@ static void parse_table(uint64_t pa, struct acpi_info *ai)
         parse_mcfg(h, ai);
     else if (memcmp(h->signature, "FACP", 4) == 0)
         parse_fadt(h, ai);
+    else if (memcmp(h->signature, "HPET", 4) == 0)
+        parse_hpet(h, ai);
 }
 
 /* The root table (§5.2.7 RSDT, §5.2.8 XSDT): its signature checked, not

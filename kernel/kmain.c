@@ -108,8 +108,8 @@ void kmain(uint32_t magic, uint32_t info_pa)
     read_boot_info(magic, info_pa); // loader, command line, memory map, RSDP
     mem_init(&boot);                // free RAM from the memory map
     paging_init(&boot);             // identity map: RAM write-back, holes below 4 GiB uncached
-    tsc_init();                     // TSC rate: CPUID 15h/16h, else the PIT
     acpi_parse(&boot, &acpi);       // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
+    tsc_init(&acpi);                // TSC rate: CPUID 15h/16h, else the PIT, else the HPET
     pci_init(&acpi);                // every function, BARs sized and mapped uncached
     print_banner(now_ns() / 1000);  // what was found, and how long it took
     pci_print_all();                // one line per PCI function, then its BARs

@@ -7,12 +7,10 @@
  * no MCFG (QEMU's -M pc), configuration mechanism #1 through ports 0xCF8 and
  * 0xCFC (PCI 3.0 §3.2.2.3.2), which reaches the first 256 bytes of segment 0.
  *
- * Buses are found the way the firmware numbered them: from the root bus
- * (bus 0, or an MCFG segment's first bus) through each PCI-to-PCI bridge's
- * secondary bus number (PCI-to-PCI Bridge Architecture Specification 1.2
- * §3.2.5.4). Probing all 256 buses instead costs 8192 configuration reads,
- * several milliseconds; the price of not doing it is that a second root bus
- * that no bridge leads to (a second CPU socket's, QEMU's pxb) is not seen.
+ * Every bus of every segment is probed, 32 devices each (8192 reads for a
+ * full segment), rather than only buses reached through bridges: server
+ * chipsets have several root buses per socket that no bridge on bus 0 leads
+ * to, and that is where the PCIe slots are.
  */
 #include "kernel/pci.h"
 
@@ -31,8 +29,6 @@
 #define PCI_HEADER_TYPE 0x0E
 #define PCI_BAR0 0x10
 #define HEADER_MULTIFUNCTION 0x80
-#define PCI_SECONDARY_BUS 0x19 /* type 1 header */
-#define HEADER_TYPE_BRIDGE 1
 
 static struct pci_dev devs[PCI_MAX_DEVS];
 static int ndevs;
@@ -193,13 +189,12 @@ static void map_bars(const struct pci_dev *d)
     }
 }
 
-static const struct pci_dev *add_function(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn,
-                                          uint32_t id)
+static void add_function(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn, uint32_t id)
 {
     if (ndevs == PCI_MAX_DEVS) {
         kprintf("pci: more than %d functions; %04x:%02x:%02x.%x ignored\n", PCI_MAX_DEVS, seg, bus,
                 dev, fn);
-        return 0;
+        return;
     }
     struct pci_dev *d = &devs[ndevs++];
     *d = (struct pci_dev){ .segment = seg, .bus = bus, .dev = dev, .fn = fn };
@@ -209,29 +204,10 @@ static const struct pci_dev *add_function(uint16_t seg, uint8_t bus, uint8_t dev
     d->header_type = (pci_read32(d, PCI_HEADER_TYPE & ~3) >> 16) & 0x7F;
     size_bars(d);
     map_bars(d);
-    return d;
-}
-
-static uint8_t bus_seen[256 / 8]; /* per segment, cleared before each root */
-
-static void scan_bus(uint16_t seg, uint8_t bus);
-
-/* A PCI-to-PCI bridge: scan its secondary bus once, if it has one. */
-static void follow_bridge(const struct pci_dev *d)
-{
-    if (d->header_type != HEADER_TYPE_BRIDGE)
-        return;
-    uint8_t sec = (uint8_t)(pci_read32(d, PCI_SECONDARY_BUS & ~3) >> 8);
-    if (sec == 0 || sec <= d->bus)
-        return; /* not numbered by firmware, or pointing backwards: skip */
-    scan_bus(d->segment, sec);
 }
 
 static void scan_bus(uint16_t seg, uint8_t bus)
 {
-    if (bus_seen[bus / 8] & (1 << (bus % 8)))
-        return;
-    bus_seen[bus / 8] |= (uint8_t)(1 << (bus % 8));
     for (uint8_t dev = 0; dev < 32; dev++) {
         uint32_t id = cfg_read32(seg, bus, dev, 0, PCI_VENDOR_ID);
         if ((id & 0xFFFF) == 0xFFFF)
@@ -243,11 +219,19 @@ static void scan_bus(uint16_t seg, uint8_t bus)
                 id = cfg_read32(seg, bus, dev, fn, PCI_VENDOR_ID);
             if ((id & 0xFFFF) == 0xFFFF)
                 continue;
-            const struct pci_dev *d = add_function(seg, bus, dev, fn, id);
-            if (d)
-                follow_bridge(d);
+            add_function(seg, bus, dev, fn, id);
         }
     }
+}
+
+/* True if an earlier MCFG entry of the same segment covers this bus too. */
+static int scanned_before(int entry, int bus)
+{
+    for (int j = 0; j < entry; j++)
+        if (ecam[j].segment == ecam[entry].segment && bus >= ecam[j].bus_start &&
+            bus <= ecam[j].bus_end)
+            return 1;
+    return 0;
 }
 
 void pci_init(const struct acpi_info *ai)
@@ -266,14 +250,15 @@ void pci_init(const struct acpi_info *ai)
             necam = 0;
         }
     }
-    for (int i = 0; i < (necam ? necam : 1); i++) {
-        for (unsigned b = 0; b < sizeof(bus_seen); b++)
-            bus_seen[b] = 0;
-        if (necam)
-            scan_bus(ecam[i].segment, ecam[i].bus_start);
-        else
-            scan_bus(0, 0);
+    if (!necam) {
+        for (int bus = 0; bus < 256; bus++)
+            scan_bus(0, (uint8_t)bus);
+        return;
     }
+    for (int i = 0; i < necam; i++)
+        for (int bus = ecam[i].bus_start; bus <= ecam[i].bus_end; bus++)
+            if (!scanned_before(i, bus))
+                scan_bus(ecam[i].segment, (uint8_t)bus);
 }
 
 int pci_count(void)

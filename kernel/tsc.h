@@ -9,9 +9,12 @@
 
 #include <stdint.h>
 
-void tsc_init(void);
+#include "kernel/acpi.h"
+
+/* Finds the TSC's rate: CPUID, else the PIT, else the HPET ACPI lists. */
+void tsc_init(const struct acpi_info *ai);
 uint64_t tsc_hz(void);
-const char *tsc_source(void); /* "cpuid 15h", "cpuid 16h", "pit" or "guess" */
+const char *tsc_source(void); /* "cpuid 15h", "cpuid 16h", "pit", "hpet" or "guess" */
 
 /* Nanoseconds since the kernel's first instruction. */
 uint64_t now_ns(void);

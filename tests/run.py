@@ -360,6 +360,31 @@ def t_duration():
     return c.problems, q
 
 
+def t_tsc_sources():
+    """The TSC's rate from the PIT, from the HPET when there is no PIT, and a
+    warning with neither: the PIT and HPET figures agree within 1%, and a
+    missing PIT is noticed (its port used to read as a fast, wrong PIT)."""
+    rates = {}
+    problems = []
+    q = None
+    for machine, source in (("pc", "pit"), ("pc,pit=off", "hpet")):
+        q, status, c = boot_kernel(["-M", machine, "-m", "128M"], "app=info")
+        c.exit_status(status, EXIT_OK)
+        m = c.match(rf"tsc: (\d+) MHz from {source}")
+        if m:
+            rates[source] = int(m.group(1))
+        problems += [f"-M {machine}: {p}" for p in c.problems]
+        q.stop()
+    if len(rates) == 2 and abs(rates["pit"] - rates["hpet"]) * 100 > rates["hpet"]:
+        problems.append(f"PIT says {rates['pit']} MHz, HPET {rates['hpet']} MHz")
+    q, status, c = boot_kernel(["-M", "pc,pit=off,hpet=off", "-m", "128M"], "app=info")
+    c.exit_status(status, EXIT_OK)
+    c.has("tsc: neither CPUID 15h/16h, the PIT nor the HPET gave the TSC rate; assuming 2000 "
+          "MHz, so every timeout is approximate")
+    c.has("tsc: 2000 MHz from guess")
+    return problems + c.problems, q
+
+
 def t_iso_seabios():
     """The GRUB ISO on SeaBIOS: Multiboot2, BIOS."""
     q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT + VIRTIO_NET + ["-cdrom", ISO], 60)
@@ -652,6 +677,7 @@ BOOT_TESTS = [
     ("boot/kernel-pc-6g", t_kernel_pc_6g),
     ("boot/paging-1g", t_paging_1g),
     ("boot/duration", t_duration),
+    ("boot/tsc-sources", t_tsc_sources),
     ("boot/iso-seabios", t_iso_seabios),
     ("boot/iso-ovmf", t_iso_ovmf),
     ("boot/acpi-s5-poweroff", t_acpi_s5_poweroff),

@@ -336,13 +336,15 @@ static const struct want_dev want_devs[] = {
      {[0] = IO(0xC000, 0x20), [1] = MEM32(0xFEBD1000, 4 * KiB, 0),
       [4] = MEM64(0xE000000000, 16 * KiB, 1)}},
     {0, 0x1E, 0, 1, 0x8086, 0x244E, 0x060401, {NONE_BAR}},
-    {1, 0x00, 0, 0, 0x8086, 0x10FB, 0x020000,
-     {[0] = MEM64(0xFE800000, 512 * KiB, 0), [2] = IO(0xD000, 0x20),
-      [4] = MEM64(0xFE880000, 16 * KiB, 0)}},
     {0, 0x1F, 0, 0, 0x8086, 0x2918, 0x060100, {NONE_BAR}},
     {0, 0x1F, 2, 0, 0x8086, 0x2922, 0x010601,
      {[4] = IO(0xC040, 0x20), [5] = MEM32(0xFEBD2000, 4 * KiB, 0)}},
     {0, 0x1F, 3, 0, 0x8086, 0x2930, 0x0C0500, {[4] = IO(0x0700, 0x40)}},
+    {1, 0x00, 0, 0, 0x8086, 0x10FB, 0x020000,
+     {[0] = MEM64(0xFE800000, 512 * KiB, 0), [2] = IO(0xD000, 0x20),
+      [4] = MEM64(0xFE880000, 16 * KiB, 0)}},
+    /* on a bus no bridge leads to, as on a second root complex */
+    {2, 0x00, 0, 0, 0x8086, 0x100E, 0x020000, {NONE_BAR}},
 };
 /* clang-format on */
 #define NWANT ((int)(sizeof(want_devs) / sizeof(want_devs[0])))
@@ -352,12 +354,13 @@ static const struct {
     uint64_t pa, len;
 } want_maps[] = {
     { 0xFD000000, 16 * MiB },   { 0xFEBD0000, 4 * KiB },   { 0xFEBD1000, 4 * KiB },
-    { 0xE000000000, 16 * KiB }, { 0xFE800000, 512 * KiB }, { 0xFE880000, 16 * KiB },
-    { 0xFEBD2000, 4 * KiB },
+    { 0xE000000000, 16 * KiB }, { 0xFEBD2000, 4 * KiB },   { 0xFE800000, 512 * KiB },
+    { 0xFE880000, 16 * KiB },
 };
 #define NWANT_MAPS ((int)(sizeof(want_maps) / sizeof(want_maps[0])))
 
-/* Every function found, in order, with its BARs, on bus root (and root+1). */
+/* Every function found, in bus order, with its BARs, on bus root and the
+ * two after it. */
 static void check_devices(uint16_t seg, uint8_t root)
 {
     CHECK_EQ(pci_count(), NWANT);
@@ -451,6 +454,22 @@ static void enumerate_through_ecam(void)
     CHECK_EQ(port_accesses, 0);
 }
 
+/* Two MCFG entries for one segment whose bus ranges overlap (0-1 and 1-255):
+ * each bus is scanned once, so every function is listed once. */
+static void overlapping_mcfg_entries(void)
+{
+    struct acpi_info ai;
+    memset(&ai, 0, sizeof(ai));
+    ai.nmcfg = 2;
+    ai.mcfg[0] = (struct acpi_mcfg){ ECAM0, 0, 0, 1 };
+    ai.mcfg[1] = (struct acpi_mcfg){ ECAM0, 0, 1, 255 };
+    build_bus(0, 0);
+    reset_counters();
+    use_ecam();
+    pci_init(&ai);
+    check_devices(0, 0);
+}
+
 /* A segment whose buses start at 0x10: its window is mapped from bus 0x10,
  * scanning starts there, and addresses count from the bus-0 base. */
 static void ecam_segment_with_bus_offset(void)
@@ -518,10 +537,10 @@ static void init_twice_does_not_append(void)
     check_devices(0, 0);
 }
 
-/* Bridges are followed only forwards: 00:01.0 leads to bus 5, where a
- * bridge claiming secondary bus 2 (below its own) is listed but not
- * followed, so the device on bus 2 is not found. */
-static void bridge_pointing_backwards_not_followed(void)
+/* Every bus is probed, not only those bridges lead to: a bridge whose
+ * secondary bus points backwards changes nothing, and the functions are
+ * listed in bus order, each once. */
+static void every_bus_probed_once(void)
 {
     struct acpi_info ai;
     memset(&ai, 0, sizeof(ai));
@@ -531,12 +550,16 @@ static void bridge_pointing_backwards_not_followed(void)
     f = add_fn(0, 5, 0, 0, 0x8086, 0x244E, 0x060400, 0x01, 0x0007);
     f->cfg[6] = 2u << 16 | 2u << 8 | 5;
     add_fn(0, 2, 0, 0, 0x1AF4, 0x1000, 0x020000, 0x00, 0x0007);
+    add_fn(0, 255, 31, 0, 0x8086, 0x10FB, 0x020000, 0x00, 0x0007);
     reset_counters();
     use_ports();
     pci_init(&ai);
-    CHECK_EQ(pci_count(), 2);
+    CHECK_EQ(pci_count(), 4);
     CHECK_EQ(pci_get(0)->bus, 0);
-    CHECK_EQ(pci_get(1)->bus, 5);
+    CHECK_EQ(pci_get(1)->bus, 2);
+    CHECK_EQ(pci_get(2)->bus, 5);
+    CHECK_EQ(pci_get(3)->bus, 255);
+    CHECK_EQ(pci_get(3)->dev, 31);
 }
 
 /* Configuration access after init: 16-bit reads pick the right half; Command
@@ -631,7 +654,8 @@ int main(void)
     RUN(unmappable_ecam_falls_back_to_ports);
     RUN(unmappable_bar_reported);
     RUN(init_twice_does_not_append);
-    RUN(bridge_pointing_backwards_not_followed);
+    RUN(every_bus_probed_once);
+    RUN(overlapping_mcfg_entries);
     RUN(config_access);
     RUN(names);
     RUN(print_all);
