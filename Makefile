@@ -106,7 +106,7 @@ UNIT_cmdline  := kernel/cmdline.c kernel/kprintf.c
 UNIT_memmap   := kernel/memmap.c
 UNIT_palloc   := kernel/palloc.c
 UNIT_bootinfo := kernel/bootinfo.c kernel/memmap.c
-UNIT_acpi     := kernel/acpi.c kernel/kprintf.c
+UNIT_acpi     := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
 UNIT_pci      := kernel/pci.c kernel/kprintf.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 

@@ -169,12 +169,36 @@ static uint64_t rsdp_scan(void)
     return 0;
 }
 
-/* Returns the table at pa if its length and checksum hold, else NULL (said). */
+static const struct boot_info *map_of; /* the memory map, while acpi_parse runs */
+
+/* Tables live below 4 GiB (mapped whole) or in RAM the map lists (mapped
+ * write-back): anywhere else a corrupt address would fault, so refuse it. */
+static int reachable(uint64_t pa, uint64_t len)
+{
+    uint64_t end = pa + len;
+    if (end < pa)
+        return 0;
+    if (end <= (1ull << 32))
+        return 1;
+    for (int i = 0; i < map_of->nmap; i++) {
+        const struct mem_region *r = &map_of->map[i];
+        if (memmap_is_ram(r, 1, r->base, r->len) && pa >= r->base && end <= r->base + r->len)
+            return 1;
+    }
+    return 0;
+}
+
+/* Returns the table at pa if its place, length and checksum hold, else NULL
+ * (said on the console). */
 static const struct sdt_header *table_at(uint64_t pa)
 {
+    if (!reachable(pa, sizeof(struct sdt_header))) {
+        kprintf("acpi: a table address 0x%lx is outside memory; skipped\n", pa);
+        return NULL;
+    }
     const struct sdt_header *h = phys_ptr(pa, sizeof(*h));
     uint32_t len = h->length;
-    if (len < sizeof(*h) || len > SDT_MAX_LEN) {
+    if (len < sizeof(*h) || len > SDT_MAX_LEN || !reachable(pa, len)) {
         kprintf("acpi: table %.4s at 0x%lx has a bad length %u; skipped\n", h->signature, pa, len);
         return NULL;
     }
@@ -365,6 +389,7 @@ static const struct sdt_header *root_at(uint64_t pa, int xsdt)
 void acpi_parse(const struct boot_info *bi, struct acpi_info *ai)
 {
     memset(ai, 0, sizeof(*ai));
+    map_of = bi;
     const struct rsdp *rsdp = NULL;
     int kind = 0;
     if (bi->rsdp_len >= RSDP_V1_LEN) {

@@ -16,19 +16,19 @@ extern char __image_start[], __image_end[]; /* linker.ld */
 
 static struct palloc phys;
 
-void mem_init(const struct boot_info *bi)
+void mem_init(struct boot_info *bi)
 {
+    uint64_t limit = paging_phys_limit();
+    uint64_t cut = memmap_clip(bi->map, &bi->nmap, limit);
+    if (cut)
+        kprintf("memory: %lu MiB of RAM at or above 0x%lx, beyond what this CPU can address, "
+                "is not used\n",
+                cut >> 20, limit);
     palloc_init(&phys);
     for (int i = 0; i < bi->nmap; i++)
         if (bi->map[i].type == MEM_AVAILABLE)
             palloc_add(&phys, bi->map[i].base, bi->map[i].len);
     palloc_reserve(&phys, 0, LOW_MEM_END);
-    uint64_t limit = paging_phys_limit(), before = palloc_free_bytes(&phys);
-    palloc_reserve(&phys, limit, UINT64_MAX - limit);
-    if (palloc_free_bytes(&phys) != before)
-        kprintf("memory: %lu MiB of RAM at or above 0x%lx, beyond what this CPU can address, "
-                "is not used\n",
-                (before - palloc_free_bytes(&phys)) >> 20, limit);
     palloc_reserve(&phys, (uint64_t)(uintptr_t)__image_start,
                    (uint64_t)(uintptr_t)(__image_end - __image_start));
 }

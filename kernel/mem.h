@@ -11,9 +11,10 @@
 
 #include "kernel/bootinfo.h"
 
-/* Frees every AVAILABLE region of the boot memory map, less the first MiB
+/* Cuts the boot memory map at what the CPU can address (saying how much RAM
+ * that leaves out), then frees every AVAILABLE region, less the first MiB
  * (real-mode structures, and where application cores start) and the kernel. */
-void mem_init(const struct boot_info *bi);
+void mem_init(struct boot_info *bi);
 
 /* Page-aligned (or align-aligned), physically contiguous, zeroed. NULL when
  * there is not enough contiguous memory left. */

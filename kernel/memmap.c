@@ -81,6 +81,31 @@ int memmap_normalize(struct mem_region *map, int n, int max)
     return nout;
 }
 
+static int is_ram_type(uint32_t t)
+{
+    return t == MEM_AVAILABLE || t == MEM_ACPI_RECLAIM || t == MEM_ACPI_NVS;
+}
+
+uint64_t memmap_clip(struct mem_region *map, int *n, uint64_t limit)
+{
+    uint64_t cut = 0;
+    int out = 0;
+    for (int i = 0; i < *n; i++) {
+        struct mem_region r = map[i];
+        uint64_t end = r.base + r.len;
+        if (end > limit || end < r.base) { /* also an entry that wraps past 2^64 */
+            uint64_t keep = r.base < limit ? limit - r.base : 0;
+            if (is_ram_type(r.type))
+                cut += r.len - keep;
+            r.len = keep;
+        }
+        if (r.len)
+            map[out++] = r;
+    }
+    *n = out;
+    return cut;
+}
+
 uint64_t memmap_total(const struct mem_region *map, int n, uint32_t t)
 {
     uint64_t sum = 0;
@@ -93,8 +118,7 @@ uint64_t memmap_total(const struct mem_region *map, int n, uint32_t t)
 int memmap_is_ram(const struct mem_region *map, int n, uint64_t base, uint64_t len)
 {
     for (int i = 0; i < n; i++) {
-        uint32_t t = map[i].type;
-        if (t != MEM_AVAILABLE && t != MEM_ACPI_RECLAIM && t != MEM_ACPI_NVS)
+        if (!is_ram_type(map[i].type))
             continue;
         if (map[i].base < base + len && base < map[i].base + map[i].len)
             return 1;

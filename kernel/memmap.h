@@ -35,6 +35,10 @@ struct mem_region {
  */
 int memmap_normalize(struct mem_region *map, int n, int max);
 
+/* Cuts the map at limit: entries above it go, one across it is shortened.
+ * Returns the bytes of RAM (available, ACPI reclaim, NVS) cut away. */
+uint64_t memmap_clip(struct mem_region *map, int *n, uint64_t limit);
+
 /* Bytes of type t in a normalized map. */
 uint64_t memmap_total(const struct mem_region *map, int n, uint32_t t);
 

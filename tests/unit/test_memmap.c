@@ -273,6 +273,32 @@ static void is_ram(void)
     CHECK(!memmap_is_ram(map, n, 0x401000, 0x100000));
 }
 
+/* memmap_clip: entries wholly above the limit go, one across it is cut at
+ * it, only RAM types count as cut, and an entry wrapping past 2^64 is cut
+ * like any other. */
+static void clip_at_limit(void)
+{
+    struct mem_region m[] = {
+        { 0x0, 0x9FC00, MEM_AVAILABLE },
+        { 0x100000, 0x7FF00000, MEM_AVAILABLE },
+        { 0xFEC00000, 0x1000, MEM_RESERVED },
+        { 0xFF00000000, 0x200000000, MEM_AVAILABLE }, /* 1020-1028 GiB: across 1 TiB */
+        { 0x10000000000, 0x1000, MEM_ACPI_NVS },      /* at 1 TiB: gone */
+        { 0x20000000000, 0x1000, MEM_RESERVED },      /* reserved: not counted */
+        { 0xFFFFFFFFFFFFF000, 0x2000, MEM_AVAILABLE }, /* wraps past 2^64 */
+    };
+    int n = 7;
+    CHECK_EQ(memmap_clip(m, &n, 0x10000000000), 0x100000000ull + 0x1000 + 0x2000);
+    CHECK_EQ(n, 4);
+    CHECK_EQ(m[3].base, 0xFF00000000);
+    CHECK_EQ(m[3].len, 0x100000000);
+    CHECK_EQ(m[2].base, 0xFEC00000);
+    n = 2;
+    CHECK_EQ(memmap_clip(m, &n, 0x10000000000), 0); /* all below: nothing changes */
+    CHECK_EQ(n, 2);
+    CHECK_EQ(m[1].len, 0x7FF00000);
+}
+
 int main(void)
 {
     RUN(sorts_and_merges_neighbours);
@@ -289,5 +315,6 @@ int main(void)
     RUN(max_truncates);
     RUN(total_per_type);
     RUN(is_ram);
+    RUN(clip_at_limit);
     return test_finish();
 }
