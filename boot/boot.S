@@ -68,7 +68,8 @@ _start32:
     /* Both protocols zero the BSS (Multiboot 0.6.96 §3.1.3 bss_end_addr;
      * Multiboot2 loads ELF segments with p_memsz). The PML4 and PDPT are
      * zeroed again here because every entry this code does not set must be
-     * "not present"; the page directories below are written whole. */
+     * "not present". The page directories' low dwords are written below;
+     * their high dwords (address bits 32+) stay the loader's zeros. */
     mov $boot_pml4, %edi
     mov $(2 * 4096 / 4), %ecx
     xor %eax, %eax

@@ -188,6 +188,20 @@ static int reachable(uint64_t pa, uint64_t len)
     return 0;
 }
 
+/* A table's signature for a message: as text, or in hex if it is not
+ * printable (a wild pointer lands on anything). */
+static const char *sig_text(const struct sdt_header *h, char buf[12])
+{
+    for (int i = 0; i < 4; i++)
+        if (h->signature[i] < 0x20 || h->signature[i] > 0x7E) {
+            ksnprintf(buf, 12, "0x%08x", get32(h->signature));
+            return buf;
+        }
+    memcpy(buf, h->signature, 4);
+    buf[4] = '\0';
+    return buf;
+}
+
 /* Returns the table at pa if its place, length and checksum hold, else NULL
  * (said on the console). */
 static const struct sdt_header *table_at(uint64_t pa)
@@ -198,15 +212,17 @@ static const struct sdt_header *table_at(uint64_t pa)
     }
     const struct sdt_header *h = phys_ptr(pa, sizeof(*h));
     uint32_t len = h->length;
+    char sig[12];
     if (len < sizeof(*h) || len > SDT_MAX_LEN || !reachable(pa, len)) {
-        kprintf("acpi: table %.4s at 0x%lx has a bad length %u; skipped\n", h->signature, pa, len);
+        kprintf("acpi: table %s at 0x%lx has a bad length %u; skipped\n", sig_text(h, sig), pa,
+                len);
         return NULL;
     }
     uint8_t s = sum(phys_ptr(pa, len), len);
     if (s != 0) {
-        kprintf("acpi: table %.4s at 0x%lx has a bad checksum (bytes sum to 0x%02x, not 0); "
+        kprintf("acpi: table %s at 0x%lx has a bad checksum (bytes sum to 0x%02x, not 0); "
                 "skipped\n",
-                h->signature, pa, s);
+                sig_text(h, sig), pa, s);
         return NULL;
     }
     return h;
@@ -386,34 +402,39 @@ static const struct sdt_header *root_at(uint64_t pa, int xsdt)
     return h;
 }
 
+/* The RSDP: the loader's copy (Multiboot2 tags 14, 15), else on BIOS
+ * machines a scan. Sets kind as rsdp_valid() does; NULL if none is valid. */
+static const struct rsdp *find_rsdp(const struct boot_info *bi, struct acpi_info *ai, int *kind)
+{
+    if (bi->rsdp_len >= RSDP_V1_LEN) {
+        const struct rsdp *r = (const struct rsdp *)bi->rsdp;
+        if ((*kind = rsdp_valid(r))) {
+            ai->rsdp_pa = (uint64_t)(uintptr_t)r; /* where our copy is: informational */
+            ai->rsdp_from_loader = 1;
+            return r;
+        }
+        kprintf("acpi: the RSDP the boot loader passed is corrupt; scanning for another\n");
+    }
+    uint64_t pa = bi->firmware == FW_BIOS ? rsdp_scan() : 0;
+    if (!pa) {
+        kprintf("acpi: no valid RSDP; no cores, ECAM or ACPI power-off from ACPI\n");
+        return NULL;
+    }
+    ai->rsdp_pa = pa;
+    ai->rsdp_from_loader = 0;
+    const struct rsdp *r = phys_ptr(pa, RSDP_V2_LEN);
+    *kind = rsdp_valid(r);
+    return r;
+}
+
 void acpi_parse(const struct boot_info *bi, struct acpi_info *ai)
 {
     memset(ai, 0, sizeof(*ai));
     map_of = bi;
-    const struct rsdp *rsdp = NULL;
     int kind = 0;
-    if (bi->rsdp_len >= RSDP_V1_LEN) {
-        rsdp = (const struct rsdp *)bi->rsdp; /* the loader's copy (Multiboot2 tags 14, 15) */
-        kind = rsdp_valid(rsdp);
-        ai->rsdp_from_loader = 1;
-        if (!kind)
-            kprintf("acpi: the RSDP the boot loader passed is corrupt; scanning for another\n");
-    }
-    if (!kind && bi->firmware == FW_BIOS) {
-        uint64_t pa = rsdp_scan();
-        if (pa) {
-            rsdp = phys_ptr(pa, RSDP_V2_LEN);
-            kind = rsdp_valid(rsdp);
-            ai->rsdp_pa = pa;
-            ai->rsdp_from_loader = 0;
-        }
-    }
-    if (!kind) {
-        kprintf("acpi: no valid RSDP; no cores, ECAM or ACPI power-off from ACPI\n");
+    const struct rsdp *rsdp = find_rsdp(bi, ai, &kind);
+    if (!rsdp)
         return;
-    }
-    if (ai->rsdp_from_loader)
-        ai->rsdp_pa = (uint64_t)(uintptr_t)rsdp; /* where our copy is: informational */
     ai->revision = rsdp->revision;
     memcpy(ai->oem, rsdp->oem_id, 6);
     if (ai->revision >= 2 && kind == 1)

@@ -42,16 +42,16 @@ static bool uart_present;
 
 void console_init(void)
 {
-    outb(COM1 + UART_SCR, 0xA5);
+    outb(COM1 + UART_SCR, 0xA5); /* Scratchpad Register: a UART keeps what is written */
     if (inb(COM1 + UART_SCR) != 0xA5)
         return;
-    outb(COM1 + UART_IER, 0);
-    outb(COM1 + UART_LCR, LCR_DLAB);
-    outb(COM1 + UART_DLL, UART_CLOCK_DIV_115200 & 0xFF);
+    outb(COM1 + UART_IER, 0);        /* Interrupt Enable Register: none, we poll */
+    outb(COM1 + UART_LCR, LCR_DLAB); /* Line Control: Divisor Latch Access Bit */
+    outb(COM1 + UART_DLL, UART_CLOCK_DIV_115200 & 0xFF); /* Programmable Baud Generator divisor */
     outb(COM1 + UART_DLM, UART_CLOCK_DIV_115200 >> 8);
-    outb(COM1 + UART_LCR, LCR_8N1);
-    outb(COM1 + UART_FCR, FCR_ENABLE_CLEAR);
-    outb(COM1 + UART_MCR, MCR_DTR_RTS);
+    outb(COM1 + UART_LCR, LCR_8N1);          /* 8 data bits, no parity, 1 stop bit */
+    outb(COM1 + UART_FCR, FCR_ENABLE_CLEAR); /* FIFO Control Register: FIFOs on and empty */
+    outb(COM1 + UART_MCR, MCR_DTR_RTS); /* Modem Control Register: DTR and RTS for the far end */
     uart_present = true;
 }
 
@@ -63,6 +63,7 @@ static void uart_putc(char c)
             return;
         }
     }
+    uart_present = false; /* stuck: give up on it rather than wait per character */
 }
 
 void console_write(const char *s, size_t n)

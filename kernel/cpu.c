@@ -10,11 +10,17 @@
  */
 #include "kernel/cpu.h"
 
+#include "kernel/io.h"
 #include "kernel/string.h"
 
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
 #define SEL_TSS 0x18
+
+#define MSR_IA32_PAT 0x277
+#define PAT_POWER_ON 0x0007040600070406ull
+#define PIC1_DATA 0x21
+#define PIC2_DATA 0xA1
 
 #define VEC_NMI 2
 #define VEC_DOUBLE_FAULT 8
@@ -112,6 +118,13 @@ void cpu_init(void)
     tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
     gdt_init();
     idt_init();
+    /* SDM 3A §13.12.4: the PAT at its power-on value, whatever the firmware
+     * left, so PWT/PCD in kernel/paging.c mean WB (00) and UC (11). */
+    wrmsr(MSR_IA32_PAT, PAT_POWER_ON);
+    /* The 8259 PICs' IRQs would land on exception vectors 8-15 if
+     * interrupts were ever enabled: mask them all (8259A datasheet, OCW1). */
+    outb(PIC1_DATA, 0xFF);
+    outb(PIC2_DATA, 0xFF);
 }
 
 void cpu_halt_forever(void)

@@ -18,7 +18,8 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((forma
 /* Formats into a line buffer and hands it to console_write(). */
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A broken invariant: prints where and why, then stops this CPU for good. */
+/* A broken invariant: prints where and why, then stops this CPU for good.
+ * Defined in kernel/trap.c (host tests define their own). */
 #define panic(...) panic_at(__FILE__, __LINE__, __VA_ARGS__)
 void panic_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));

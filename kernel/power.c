@@ -19,6 +19,7 @@
 #define PM1_SCI_EN (1u << 0)
 #define PM1_SLP_TYP_SHIFT 10
 #define PM1_SLP_EN (1u << 13)
+#define PM1_WAK_STS (1u << 15)
 #define ACPI_ENABLE_TIMEOUT_US 1000000
 #define S5_TIMEOUT_US 2000000
 
@@ -36,6 +37,16 @@ static int acpi_enable(const struct acpi_info *ai)
     return -1;
 }
 
+/* Writes SLP_TYP (and en) into one PM1 control register, keeping its
+ * other bits; a register the FADT did not give (0) is skipped. */
+static void sleep_write(uint32_t port, uint8_t slp_typ, uint16_t en)
+{
+    if (!port || port > 0xFFFF)
+        return;
+    uint16_t v = inw((uint16_t)port) & ~(7u << PM1_SLP_TYP_SHIFT);
+    outw((uint16_t)port, v | (uint16_t)((slp_typ & 7) << PM1_SLP_TYP_SHIFT) | en);
+}
+
 static void acpi_s5(const struct acpi_info *ai)
 {
     if (!ai->has_fadt || !ai->has_s5 || !ai->pm1a_cnt || ai->pm1a_cnt > 0xFFFF) {
@@ -45,14 +56,16 @@ static void acpi_s5(const struct acpi_info *ai)
     }
     if (acpi_enable(ai) != 0)
         kprintf("power: ACPI mode did not come on (SCI_EN clear); trying S5 anyway\n");
-    uint16_t a = inw((uint16_t)ai->pm1a_cnt) & ~(7u << PM1_SLP_TYP_SHIFT);
-    if (ai->pm1b_cnt && ai->pm1b_cnt <= 0xFFFF) {
-        uint16_t b = inw((uint16_t)ai->pm1b_cnt) & ~(7u << PM1_SLP_TYP_SHIFT);
-        outw((uint16_t)ai->pm1b_cnt,
-             b | (uint16_t)((ai->slp_typb & 7) << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
-    }
-    outw((uint16_t)ai->pm1a_cnt,
-         a | (uint16_t)((ai->slp_typa & 7) << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
+    /* §4.8.3.1.1: WAK_STS is write-1-to-clear in the PM1 status registers. */
+    if (ai->pm1a_evt && ai->pm1a_evt <= 0xFFFF)
+        outw((uint16_t)ai->pm1a_evt, PM1_WAK_STS);
+    if (ai->pm1b_evt && ai->pm1b_evt <= 0xFFFF)
+        outw((uint16_t)ai->pm1b_evt, PM1_WAK_STS);
+    /* §16.1.7: SLP_TYPx first, then SLP_EN; PM1a, then PM1b. */
+    sleep_write(ai->pm1a_cnt, ai->slp_typa, 0);
+    sleep_write(ai->pm1b_cnt, ai->slp_typb, 0);
+    sleep_write(ai->pm1a_cnt, ai->slp_typa, PM1_SLP_EN);
+    sleep_write(ai->pm1b_cnt, ai->slp_typb, PM1_SLP_EN);
     delay_us(S5_TIMEOUT_US); /* the machine should be off long before this */
     kprintf("power: ACPI S5 did not switch the machine off within %u s\n", S5_TIMEOUT_US / 1000000);
 }

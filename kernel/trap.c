@@ -48,10 +48,11 @@ static const char *const exception_names[32] = {
 
 void trap(struct trap_frame *f)
 {
+    uint64_t cr2 = read_cr2(); /* before anything else can fault and change it */
     const char *name = f->vector < 32 ? exception_names[f->vector] : "unexpected interrupt";
     kprintf("\nexception %lu (%s) on cpu %u, error 0x%lx\n", f->vector, name, cpu_apic_id(),
             f->error);
-    kprintf("  rip 0x%016lx  cr2 0x%016lx  rflags 0x%016lx\n", f->rip, read_cr2(), f->rflags);
+    kprintf("  rip 0x%016lx  cr2 0x%016lx  rflags 0x%016lx\n", f->rip, cr2, f->rflags);
     kprintf("  rsp 0x%016lx  cs 0x%lx ss 0x%lx  cr3 0x%lx\n", f->rsp, f->cs, f->ss, read_cr3());
     kprintf("  rax 0x%016lx  rbx 0x%016lx  rcx 0x%016lx  rdx 0x%016lx\n", f->rax, f->rbx, f->rcx,
             f->rdx);

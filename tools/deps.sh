@@ -3,7 +3,8 @@
 #
 # Everything comes from Debian 12's own archive: QEMU 10 from bookworm-backports
 # (Debian 12's QEMU 7.2 has no igb device), GRUB for BIOS and UEFI, xorriso and
-# mtools for grub-mkrescue, OVMF for UEFI boots, valgrind for `make bench`.
+# mtools for grub-mkrescue, OVMF for UEFI boots, valgrind for the
+# instruction-count benchmarks of the packet path.
 # Run as root it installs what is missing; otherwise it prints the commands.
 # Safe to run again: it does nothing when everything is present.
 set -eu
