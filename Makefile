@@ -117,7 +117,12 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$
 
 unit: $(UNIT_BINS)
 
-test: all iso unit
+# The host side of the traffic tests (tools/netharness.md).
+$(BUILD)/netharness: tools/netharness.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
+
+test: all iso unit $(BUILD)/netharness
 	$(PYTHON) tests/run.py --unit $(UNIT_BINS)
 
 bench: all
