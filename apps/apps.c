@@ -4,11 +4,30 @@
 #include "apps/apps.h"
 
 const struct app apps[] = {
-    { "info", "print the machine: memory map, ACPI, cores, PCI", info_main },
+    { "info", "print the machine: memory map, ACPI, cores, PCI, NICs", info_main },
+    { "fwd", "forward frames between two ports, both ways", fwd_main },
     { "clock", "print the time since boot every second, until duration= ends it", clock_main },
     { "fault", "take a page fault on purpose, to show the exception report", fault_main },
 };
 const int napps = sizeof(apps) / sizeof(apps[0]);
+
+struct app_config app_config = { "", 32, FWD_IO };
+
+static const char *fwd_mode_name(int i)
+{
+    static const char *const names[] = { "io", "macswap", "mac" };
+    return i >= 0 && i < 3 ? names[i] : 0;
+}
+
+const struct opt app_options[] = {
+    { "ports", "A,B", "fwd: the two NICs by PCI address", "the first two found", OPT_TEXT, 0,
+      sizeof(app_config.ports), 0, app_config.ports },
+    { "batch", "N", "frames per receive and send call", "32", OPT_UINT, 1, 256, 0,
+      &app_config.batch },
+    { "mode", "MODE", "fwd: how frames are rewritten", "io", OPT_NAME, 0, 0, fwd_mode_name,
+      &app_config.mode },
+};
+const int napp_options = sizeof(app_options) / sizeof(app_options[0]);
 
 const char *app_name(int i)
 {

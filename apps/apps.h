@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "kernel/cmdline.h"
 #include "kernel/tsc.h"
 
 struct app_args {
@@ -30,11 +31,23 @@ struct app {
 extern const struct app apps[];
 extern const int napps;
 
+/* What the command line set for the apps; the keys are in app_options. */
+enum fwd_mode { FWD_IO, FWD_MACSWAP, FWD_MAC };
+struct app_config {
+    char ports[64]; /* "A,B": PCI addresses; "" = the first two NICs found */
+    uint64_t batch; /* frames per rx_batch/tx_batch call */
+    int mode;       /* enum fwd_mode */
+};
+extern struct app_config app_config;
+extern const struct opt app_options[];
+extern const int napp_options;
+
 /* The i-th app's name, NULL past the last: for the app= option. */
 const char *app_name(int i);
 
 int info_main(const struct app_args *args);
 int clock_main(const struct app_args *args);
 int fault_main(const struct app_args *args);
+int fwd_main(const struct app_args *args);
 
 #endif

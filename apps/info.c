@@ -5,6 +5,7 @@
  * top of RAM (above 4 GiB when there is RAM there) can be written and read.
  */
 #include "apps/apps.h"
+#include "apps/ports.h"
 
 #include "kernel/acpi.h"
 #include "kernel/bootinfo.h"
@@ -70,5 +71,7 @@ int info_main(const struct app_args *args)
     paging_count(&g1, &m2, &k4);
     kprintf("paging: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB pages\n", g1, m2, k4);
     print_acpi();
-    return check_dma_memory() == 0 ? 0 : 1;
+    int ok = check_dma_memory() == 0;
+    kprintf("nics: %d started\n", ports_probe());
+    return ok ? 0 : 1;
 }

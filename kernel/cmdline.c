@@ -50,6 +50,16 @@ static void list_choices(const struct opt *o, char *buf, size_t len)
 
 static int apply(const struct opt *o, const char *tok, const char *val, char *err, size_t errlen)
 {
+    if (o->kind == OPT_TEXT) {
+        size_t n = strlen(val);
+        if (n >= 1 && n < o->max) {
+            memcpy(o->dst, val, n + 1);
+            return 0;
+        }
+        ksnprintf(err, errlen, "cmdline: bad value in '%s': expected 1 to %lu characters", tok,
+                  o->max - 1);
+        return -1;
+    }
     if (o->kind == OPT_UINT) {
         uint64_t v;
         if (parse_uint(val, &v) == 0 && v >= o->min && v <= o->max) {

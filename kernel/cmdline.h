@@ -15,6 +15,7 @@
 enum opt_kind {
     OPT_UINT, /* a decimal whole number in [min, max], stored in *(uint64_t *)dst */
     OPT_NAME, /* one of the names choice(0), choice(1), ...; index in *(int *)dst */
+    OPT_TEXT, /* any text of 1 to max-1 bytes, copied into the char array dst */
 };
 
 struct opt {

@@ -27,12 +27,26 @@ struct acpi_info acpi;
 static int app_index;
 static uint64_t duration_s;
 
-static const struct opt options[] = {
+static const struct opt kernel_options[] = {
     { "app", "NAME", "what to run", "info", OPT_NAME, 0, 0, app_name, &app_index },
     { "duration", "SECONDS", "stop the app after this long; 0 = when it is done", "0", OPT_UINT, 0,
       DURATION_MAX_S, 0, &duration_s },
 };
-#define NOPTIONS ((int)(sizeof(options) / sizeof(options[0])))
+#define NKERNEL_OPTIONS ((int)(sizeof(kernel_options) / sizeof(kernel_options[0])))
+#define MAX_OPTIONS 32
+
+/* The kernel's keys, then the apps' (apps/apps.c). */
+static struct opt options[MAX_OPTIONS];
+static int noptions;
+
+static void gather_options(void)
+{
+    noptions = 0;
+    for (int i = 0; i < NKERNEL_OPTIONS; i++)
+        options[noptions++] = kernel_options[i];
+    for (int i = 0; i < napp_options && noptions < MAX_OPTIONS; i++)
+        options[noptions++] = app_options[i];
+}
 
 static void print_banner(uint64_t init_us)
 {
@@ -69,7 +83,8 @@ static void print_banner(uint64_t init_us)
 static int run_from_cmdline(void)
 {
     char err[200];
-    int r = cmdline_parse(boot.cmdline, options, NOPTIONS, err, sizeof(err));
+    gather_options();
+    int r = cmdline_parse(boot.cmdline, options, noptions, err, sizeof(err));
     if (boot.cmdline_truncated) { /* its end is lost: running what is left could mislead */
         ksnprintf(err, sizeof(err), "cmdline: longer than %d bytes; not used",
                   BOOT_CMDLINE_MAX - 1);
@@ -77,11 +92,11 @@ static int run_from_cmdline(void)
     }
     if (r == CMDLINE_ERROR) {
         kprintf("%s\n", err);
-        cmdline_usage(options, NOPTIONS);
+        cmdline_usage(options, noptions);
         return EXIT_BAD_CMDLINE;
     }
     if (r == CMDLINE_HELP) {
-        cmdline_usage(options, NOPTIONS);
+        cmdline_usage(options, noptions);
         return EXIT_OK;
     }
     const struct app *app = &apps[app_index];

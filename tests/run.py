@@ -347,6 +347,8 @@ def t_kernel_pc_128m():
     if avail and not (120 << 20) <= sum(e - b for b, e in avail) <= (128 << 20):
         c.problems.append("usable memory is not between 120 and 128 MiB")
     c.memcheck_ok()
+    c.has("nic 0000:00:03.0: virtio-net modern, mac 52:54:00:12:34:56, link up")
+    c.has("nics: 1 started")
     c.has("app: info done")
     c.has("power: off, status 0")
     return c.problems, q
@@ -534,10 +536,104 @@ def t_help():
     q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "help")
     c.exit_status(status, EXIT_OK)
     c.has("usage: key=value ... (tokens without '=' are ignored)")
-    c.has("  app=NAME             what to run: info, clock, fault (default info)")
+    c.has("  app=NAME             what to run: info, fwd, clock, fault (default info)")
+    c.has("  ports=A,B            fwd: the two NICs by PCI address (default the first two found)")
+    c.has("  mode=MODE            fwd: how frames are rewritten: io, macswap, mac (default io)")
     c.has("  duration=SECONDS     stop the app after this long; 0 = when it is done (default 0)")
     c.has("  help                 print this and power off")
     c.lacks(r"^app: ")
+    return c.problems, q
+
+
+HARNESS = os.path.join(BUILD, "netharness")
+MAC0, MAC1 = "52:54:00:00:00:10", "52:54:00:00:00:11"
+
+
+def dgram_nic(k, q, h, props):
+    """A virtio-net NIC at slot 3+k cabled to the harness: QEMU listens on
+    port q and sends what the guest transmits to port h."""
+    return ["-netdev", f"dgram,id=d{k},local.type=inet,local.host=127.0.0.1,local.port={q},"
+                       f"remote.type=inet,remote.host=127.0.0.1,remote.port={h}",
+            "-device", f"virtio-net-pci,netdev=d{k},addr={3 + k},romfile=,"
+                       f"mac={(MAC0, MAC1)[k]},{props}"]
+
+
+def parse_counters(line, prefix):
+    """'prefix a=1 b=2' -> {'a': 1, 'b': 2}, or None."""
+    if not line or not line.startswith(prefix):
+        return None
+    return {k: int(v) for k, v in (t.split("=") for t in line[len(prefix):].split())}
+
+
+def fwd_test(props, count, mode, bad=False, duration=15):
+    """app=fwd between two virtio-net NICs (props: QEMU device properties),
+    the harness sending count frames each way. Checks every frame (the
+    harness) and that the guest's counters equal the harness's exactly."""
+    def test():
+        ports = [free_port() for _ in range(4)]
+        q0, h0, q1, h1 = ports
+        q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT + dgram_nic(0, q0, h0, props)
+                 + dgram_nic(1, q1, h1, props)
+                 + kernel(f"app=fwd duration={duration} mode={mode}"), duration + 30)
+        c = Checks([])
+        if q.wait_line(r"^fwd: ") is None:
+            c.lines = q.lines()
+            c.problems.append("fwd never started")
+            return c.problems, q
+        cmd = [HARNESS, "fwd", "--port", f"0={h0}:{q0}", "--port", f"1={h1}:{q1}",
+               "--count", str(count), "--mode", mode, "--mac0", MAC0, "--mac1", MAC1]
+        h = subprocess.run(cmd + (["--bad"] if bad else []), capture_output=True, text=True,
+                           timeout=duration + 20)
+        status = q.wait_exit()
+        c.lines = q.lines()
+        c.exit_status(status, EXIT_OK)
+        out = h.stdout.strip().splitlines()
+        r = parse_counters(out[-1] if out else "", "netharness fwd: ")
+        if h.returncode != 0 or r is None:
+            c.problems.append(f"harness exit {h.returncode}: " + " | ".join(out[-12:]))
+            return c.problems, q
+        want = dict(sent0=count, recv1=count, sent1=count, recv0=count, lost=0, dup=0,
+                    reordered=0, corrupt=0, unexpected=0)
+        for k, v in want.items():
+            c.equal(f"harness {k}", r[k], v)
+        drops = 3 if bad else 0  # a runt, a 1515-byte untagged and a 9000-byte frame
+        f0 = f1 = None
+        for l in c.lines:
+            f0 = parse_counters(l, "final 0000:00:03.0 ") or f0
+            f1 = parse_counters(l, "final 0000:00:04.0 ") or f1
+        if not f0 or not f1:
+            c.problems.append("no final lines")
+            return c.problems, q
+        # Each port received what the harness sent into it and sent what the
+        # harness received from it, to the byte; rx = tx + drops across the pair.
+        for name, got, exp in (
+                ("port 0 rx_packets", f0["rx_packets"], r["sent0"]),
+                ("port 0 rx_bytes", f0["rx_bytes"], r["bytes0"]),
+                ("port 0 tx_packets", f0["tx_packets"], r["recv0"]),
+                ("port 0 tx_bytes", f0["tx_bytes"], r["bytes1"]),
+                ("port 1 rx_packets", f1["rx_packets"], r["sent1"]),
+                ("port 1 rx_bytes", f1["rx_bytes"], r["bytes1"]),
+                ("port 1 tx_packets", f1["tx_packets"], r["recv1"]),
+                ("port 1 tx_bytes", f1["tx_bytes"], r["bytes0"]),
+                ("port 0 drops", f0["drops"], drops), ("port 1 drops", f1["drops"], drops),
+                ("port 0 rx vs port 1 tx", f0["rx_packets"], f1["tx_packets"]),
+                ("port 1 rx vs port 0 tx", f1["rx_packets"], f0["tx_packets"])):
+            c.equal(name, got, exp)
+        for port in ("0000:00:03.0", "0000:00:04.0"):
+            c.match(rf"mempool {port} free=(\d+) size=\1")
+        return c.problems, q
+    return test
+
+
+def t_ports_missing():
+    """ports= naming a device that is not there: a clear error, the list of
+    NICs found, no forwarding."""
+    q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "app=fwd ports=00:09.0,00:03.0")
+    c.exit_status(status, EXIT_APP_FAILED)
+    c.has("ports: no supported NIC at '00:09.0' (ports= wants 2 PCI addresses, comma-separated)")
+    c.has("ports: NICs found:")
+    c.has("ports:   0000:00:03.0 virtio-net modern")  # transitional: the modern interface
+    c.lacks(r"^fwd: ")
     return c.problems, q
 
 
@@ -771,7 +867,8 @@ BOOT_TESTS = [
     ("boot/iso-ovmf", t_iso_ovmf),
     ("boot/acpi-s5-poweroff", t_acpi_s5_poweroff),
     ("boot/cmdline-bad-app", cmdline_error(
-        "duration=5 app=nosuch", "cmdline: bad value in 'app=nosuch': expected one of info, clock, fault")),
+        "duration=5 app=nosuch",
+        "cmdline: bad value in 'app=nosuch': expected one of info, fwd, clock, fault")),
     ("boot/cmdline-unknown-key", cmdline_error(
         "app=info colour=blue", "cmdline: unknown key 'colour' in 'colour=blue'")),
     ("boot/cmdline-bad-number", cmdline_error(
@@ -783,6 +880,13 @@ BOOT_TESTS = [
     ("boot/exception-report", t_exception_report),
     ("boot/nmi-report", t_nmi_report),
     ("boot/acpi-corrupt-madt", t_corrupt_madt),
+    ("net/fwd-virtio-legacy", fwd_test("disable-modern=on", 100000, "io")),
+    ("net/fwd-virtio-modern", fwd_test("disable-legacy=on", 100000, "macswap")),
+    ("net/fwd-virtio-legacy-no-any-layout",
+     fwd_test("disable-modern=on,any_layout=off,ctrl_vq=off", 20000, "mac")),
+    ("net/fwd-bad-frames-legacy", fwd_test("disable-modern=on", 1000, "io", bad=True, duration=6)),
+    ("net/fwd-bad-frames-modern", fwd_test("disable-legacy=on", 1000, "io", bad=True, duration=6)),
+    ("net/ports-missing", t_ports_missing),
     ("boot/ram-beyond-phys-limit", t_ram_beyond_phys_limit),
 ]
 

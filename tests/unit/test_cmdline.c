@@ -237,6 +237,25 @@ static void usage_text(void)
                            "  help                 print this and power off\n");
 }
 
+/* OPT_TEXT copies its value whole, or refuses it when empty or too long
+ * for its buffer (max counts the NUL). */
+static void text_values(void)
+{
+    char ports[16] = "unset";
+    const struct opt t[] = {
+        { "ports", "A,B", "which NICs", "the first two", OPT_TEXT, 0, sizeof(ports), NULL, ports },
+    };
+    CHECK_EQ(cmdline_parse("ports=0000:00:03.0,0:4", t, 1, err, sizeof(err)), CMDLINE_ERROR);
+    CHECK_STR(err, "cmdline: bad value in 'ports=0000:00:03.0,0:4': expected 1 to 15 characters");
+    CHECK_STR(ports, "unset");
+    CHECK_EQ(cmdline_parse("ports=", t, 1, err, sizeof(err)), CMDLINE_ERROR);
+    CHECK_EQ(cmdline_parse("ports=1234567890123456", t, 1, err, sizeof(err)), CMDLINE_ERROR);
+    CHECK_EQ(cmdline_parse("ports=03.0,04.0", t, 1, err, sizeof(err)), CMDLINE_OK);
+    CHECK_STR(ports, "03.0,04.0");
+    CHECK_EQ(cmdline_parse("ports=123456789012345", t, 1, err, sizeof(err)), CMDLINE_OK);
+    CHECK_STR(ports, "123456789012345");
+}
+
 int main(void)
 {
     RUN(skips_tokens_without_equals);
@@ -252,5 +271,6 @@ int main(void)
     RUN(long_tokens);
     RUN(short_error_buffer);
     RUN(usage_text);
+    RUN(text_values);
     return test_finish();
 }

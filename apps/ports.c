@@ -1,0 +1,110 @@
+/*
+ * apps/ports.c - choosing NICs, and reporting on them (see ports.h).
+ */
+#include "apps/ports.h"
+
+#include "kernel/kprintf.h"
+#include "kernel/string.h"
+
+#define MAX_NICS 16
+
+static struct nic *nics[MAX_NICS];
+static int nnics = -1; /* probed once */
+
+static void list_nics(void)
+{
+    kprintf("ports: NICs found:%s\n", nnics ? "" : " none");
+    for (int i = 0; i < nnics; i++)
+        kprintf("ports:   %s %s %s\n", nics[i]->name, nics[i]->driver, nics[i]->model);
+}
+
+/* The next comma-separated name of spec into buf; returns where it ends. */
+static const char *next_name(const char *spec, char *buf, int len)
+{
+    int i = 0;
+    while (*spec && *spec != ',') {
+        if (i < len - 1)
+            buf[i++] = *spec;
+        spec++;
+    }
+    buf[i] = '\0';
+    return *spec == ',' ? spec + 1 : spec;
+}
+
+int ports_probe(void)
+{
+    if (nnics < 0)
+        nnics = nic_probe_all(nics, MAX_NICS);
+    return nnics;
+}
+
+int ports_open(const char *spec, int want, struct port *ports)
+{
+    ports_probe();
+    memset(ports, 0, sizeof(*ports) * (size_t)want);
+    if (!spec[0]) {
+        if (nnics < want) {
+            kprintf("ports: %d NICs needed, %d found\n", want, nnics);
+            list_nics();
+            return -1;
+        }
+        for (int i = 0; i < want; i++)
+            ports[i].nic = nics[i];
+        return 0;
+    }
+    for (int i = 0; i < want; i++) {
+        char name[32];
+        spec = next_name(spec, name, sizeof(name));
+        ports[i].nic = name[0] ? nic_by_name(nics, nnics, name) : 0;
+        if (!ports[i].nic) {
+            kprintf("ports: no supported NIC at '%s' (ports= wants %d PCI addresses, "
+                    "comma-separated)\n",
+                    name, want);
+            list_nics();
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A rate per second as millions with three decimals: no floating point in
+ * the kernel. count happened in dt_ms milliseconds. */
+static void mega(char *buf, int len, uint64_t count, uint64_t dt_ms)
+{
+    uint64_t per_s = count * 1000 / dt_ms;
+    ksnprintf(buf, len, "%lu.%03lu", per_s / 1000000, per_s / 1000 % 1000);
+}
+
+void ports_print_rates(struct port *ports, int n, uint64_t dt_ns)
+{
+    uint64_t dt_ms = dt_ns / 1000000;
+    for (int i = 0; i < n && dt_ms; i++) {
+        struct nic_stats s;
+        ports[i].nic->ops->read_stats(ports[i].nic, &s);
+        const struct nic_stats *l = &ports[i].last;
+        char rxp[24], txp[24], rxb[24], txb[24]; /* Mpps; Mbit/s of frame bytes, no FCS */
+        mega(rxp, sizeof(rxp), s.rx_packets - l->rx_packets, dt_ms);
+        mega(txp, sizeof(txp), s.tx_packets - l->tx_packets, dt_ms);
+        mega(rxb, sizeof(rxb), (s.rx_bytes - l->rx_bytes) * 8, dt_ms);
+        mega(txb, sizeof(txb), (s.tx_bytes - l->tx_bytes) * 8, dt_ms);
+        kprintf("[%s] RX: %s Mpps, %s Mbit/s  TX: %s Mpps, %s Mbit/s  drops %lu\n",
+                ports[i].nic->name, rxp, rxb, txp, txb, s.rx_dropped + ports[i].drops);
+        ports[i].last = s;
+    }
+}
+
+void ports_finish(struct port *ports, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct nic_stats s;
+        ports[i].nic->ops->stop(ports[i].nic);
+        ports[i].nic->ops->read_stats(ports[i].nic, &s);
+        kprintf("final %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu drops=%lu\n",
+                ports[i].nic->name, s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes,
+                s.rx_dropped + ports[i].drops);
+    }
+    for (int i = 0; i < n; i++) {
+        const struct mempool *mp = ports[i].nic->pool;
+        kprintf("mempool %s free=%u size=%u\n", mp->name, mp->nfree, mp->count);
+    }
+}

@@ -1,0 +1,35 @@
+/*
+ * apps/ports.h - the NICs an app works with: choosing them from ports=,
+ * the once-a-second rates, and the exact counters when the app ends.
+ */
+#ifndef APPS_PORTS_H
+#define APPS_PORTS_H
+
+#include <stdint.h>
+
+#include "driver/nic.h"
+
+#define MAX_PORTS 8
+
+struct port {
+    struct nic *nic;
+    uint64_t drops;        /* frames the app dropped because TX was full */
+    struct nic_stats last; /* at the previous stats line */
+};
+
+/* Probes the NICs once (each driver says what it took); returns how many. */
+int ports_probe(void);
+
+/* Probes the NICs and picks `want` of them: those ports= names ("A,B", PCI
+ * addresses), or the first `want` found. Returns 0, or -1 after saying what
+ * is wrong and which NICs there are. */
+int ports_open(const char *spec, int want, struct port *ports);
+
+/* One line per port with the rates since the last call (dt_ns ago). */
+void ports_print_rates(struct port *ports, int n, uint64_t dt_ns);
+
+/* Stops the ports, then prints one `final` line per port with exact
+ * counters and one line per port's pool: free buffers of the pool's size. */
+void ports_finish(struct port *ports, int n);
+
+#endif

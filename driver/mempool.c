@@ -1,0 +1,63 @@
+/*
+ * driver/mempool.c - fixed-size pools of packet buffers (see pktbuf.h).
+ *
+ * The free list is a stack of indices: allocating and freeing a batch moves
+ * n indices, no search, no lock. The stack is LIFO on purpose: the buffer
+ * freed last is the one most likely still in cache.
+ */
+#include "driver/pktbuf.h"
+
+#include "driver/platform.h"
+
+struct mempool *mempool_create(const char *name, uint32_t count)
+{
+    size_t bytes = (size_t)count * sizeof(struct pkt_buf);
+    struct mempool *mp = dma_alloc(sizeof(*mp) + count * sizeof(uint32_t), 64);
+    struct pkt_buf *bufs = mp ? dma_alloc(bytes, 4096) : NULL;
+    if (!bufs) {
+        kprintf("mempool %s: no memory for %u buffers (%zu KiB)\n", name, count, bytes >> 10);
+        return NULL;
+    }
+    mp->name = name;
+    mp->bufs = bufs;
+    mp->count = count;
+    mp->free = (uint32_t *)(mp + 1);
+    for (uint32_t i = 0; i < count; i++) {
+        bufs[i].phys = virt_to_phys(bufs[i].data);
+        bufs[i].pool = mp;
+        bufs[i].index = i;
+        mp->free[i] = count - 1 - i; /* buffer 0 on top */
+    }
+    mp->nfree = count;
+    return mp;
+}
+
+uint32_t pkt_alloc_batch(struct mempool *mp, struct pkt_buf **bufs, uint32_t n)
+{
+    if (n > mp->nfree)
+        n = mp->nfree;
+    for (uint32_t i = 0; i < n; i++) {
+        struct pkt_buf *b = &mp->bufs[mp->free[--mp->nfree]];
+        b->headroom = PKT_HEADROOM;
+        b->len = 0;
+        bufs[i] = b;
+    }
+    return n;
+}
+
+struct pkt_buf *pkt_alloc(struct mempool *mp)
+{
+    struct pkt_buf *b;
+    return pkt_alloc_batch(mp, &b, 1) ? b : NULL;
+}
+
+void pkt_free_batch(struct pkt_buf **bufs, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct mempool *mp = bufs[i]->pool;
+        if (mp->nfree == mp->count)
+            panic("mempool %s: buffer %u freed into a full pool (freed twice?)", mp->name,
+                  bufs[i]->index);
+        mp->free[mp->nfree++] = bufs[i]->index;
+    }
+}

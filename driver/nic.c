@@ -1,0 +1,52 @@
+/*
+ * driver/nic.c - the table of drivers, and finding NICs by PCI address.
+ */
+#include "driver/nic.h"
+
+#include "driver/platform.h"
+#include "driver/virtio_net.h"
+#include "kernel/string.h"
+
+static const struct {
+    uint16_t vendor, device;
+    struct nic *(*open)(struct pci_dev *d);
+} drivers[] = {
+    { 0x1af4, 0x1000, virtio_net_open }, /* transitional virtio-net (virtio 1.2 §4.1.2.1) */
+    { 0x1af4, 0x1041, virtio_net_open }, /* modern virtio-net: 0x1040 + device id 1 */
+};
+
+int nic_probe_all(struct nic **out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < pci_count() && n < max; i++) {
+        struct pci_dev *d = pci_get(i);
+        for (unsigned k = 0; k < sizeof(drivers) / sizeof(drivers[0]); k++) {
+            if (drivers[k].vendor != d->vendor || drivers[k].device != d->device)
+                continue;
+            struct nic *nic = drivers[k].open(d);
+            if (!nic) {
+                kprintf("nic %04x:%02x:%02x.%x: %04x:%04x not started (see above)\n", d->segment,
+                        d->bus, d->dev, d->fn, d->vendor, d->device);
+                break;
+            }
+            const uint8_t *m = nic->mac;
+            kprintf("nic %s: %s %s, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s\n", nic->name,
+                    nic->driver, nic->model, m[0], m[1], m[2], m[3], m[4], m[5],
+                    nic->ops->link(nic).up ? "up" : "down");
+            out[n++] = nic;
+            break;
+        }
+    }
+    return n;
+}
+
+struct nic *nic_by_name(struct nic **nics, int n, const char *name)
+{
+    for (int i = 0; i < n; i++) {
+        const char *full = nics[i]->name; /* "0000:00:03.0" */
+        if (strcmp(full, name) == 0 ||
+            (strncmp(full, "0000:", 5) == 0 && strcmp(full + 5, name) == 0))
+            return nics[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,75 @@
+/*
+ * driver/nic.h - the device interface every NIC driver fills in (the shape
+ * of ixy's ixy_device and DPDK's eth_dev ops): batched receive and transmit
+ * on numbered queues, statistics, promiscuous mode, link state, MAC.
+ *
+ * rx_batch and tx_batch are the data path: they never block and never
+ * panic. rx_batch hands over up to n received buffers (the caller owns them
+ * and must send or free them). tx_batch takes up to n buffers and returns
+ * how many it took; the ones it did not take stay the caller's.
+ */
+#ifndef DRIVER_NIC_H
+#define DRIVER_NIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "driver/pktbuf.h"
+#include "kernel/pci.h"
+
+struct nic;
+
+/* Counted by the driver; all since the NIC was opened. */
+struct nic_stats {
+    uint64_t rx_packets, rx_bytes; /* frames handed to the app */
+    uint64_t tx_packets, tx_bytes; /* frames the app handed over */
+    uint64_t rx_dropped;           /* received but dropped: runts, oversized, no buffer */
+};
+
+struct nic_link {
+    bool up;
+    uint32_t mbps; /* 0 if the device does not say */
+};
+
+struct nic_ops {
+    uint32_t (*rx_batch)(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
+    uint32_t (*tx_batch)(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
+    void (*read_stats)(struct nic *nic, struct nic_stats *out);
+    int (*set_promisc)(struct nic *nic, bool on); /* 0, or -1 if the device cannot */
+    struct nic_link (*link)(struct nic *nic);
+    /* Waits (bounded) for sent frames to leave, stops the device, and gives
+     * every buffer it held back to its pool. */
+    void (*stop)(struct nic *nic);
+};
+
+struct nic {
+    const char *driver; /* "virtio-net" */
+    const char *model;  /* "legacy", "modern", "82599", ... */
+    struct pci_dev *pci;
+    char name[16]; /* the PCI address: "0000:00:03.0" */
+    uint8_t mac[6];
+    uint16_t rx_queues, tx_queues;
+    struct mempool *pool; /* where queue 0's receive buffers come from */
+    const struct nic_ops *ops;
+};
+
+static inline uint32_t nic_rx_batch(struct nic *n, uint16_t q, struct pkt_buf **b, uint32_t cnt)
+{
+    return n->ops->rx_batch(n, q, b, cnt);
+}
+
+static inline uint32_t nic_tx_batch(struct nic *n, uint16_t q, struct pkt_buf **b, uint32_t cnt)
+{
+    return n->ops->tx_batch(n, q, b, cnt);
+}
+
+/* Every PCI function a driver in the table takes, opened with one RX and
+ * one TX queue each; says on the console which driver took which device,
+ * and which supported devices failed to start and why. Returns the count. */
+int nic_probe_all(struct nic **out, int max);
+
+/* The NIC whose PCI address is name ("0000:00:03.0", or "00:03.0" for
+ * segment 0); NULL if none. */
+struct nic *nic_by_name(struct nic **nics, int n, const char *name);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * driver/pktbuf.h - packet buffers and the pools they come from (the design
+ * of ixy's pkt_buf and DPDK's mbuf, reduced to what a forwarder needs).
+ *
+ * A buffer is 2 KiB: a 64-byte header, then the data area. The frame starts
+ * PKT_HEADROOM bytes into the data area, leaving room in front for a
+ * driver's per-packet header (virtio-net's is 10 or 12 bytes). Buffers of a
+ * pool sit in one physically contiguous block; a pool belongs to one queue
+ * of one core and is never shared, so it needs no lock.
+ */
+#ifndef DRIVER_PKTBUF_H
+#define DRIVER_PKTBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PKT_BUF_SIZE 2048
+#define PKT_HEADROOM 64
+#define PKT_MAX_FRAME 1518 /* 1500-byte payload, Ethernet header, one VLAN tag; no FCS */
+#define PKT_MIN_FRAME 60   /* without FCS: shorter frames are runts */
+
+struct mempool;
+
+struct pkt_buf {
+    uint64_t phys;        /* physical address of data[] */
+    struct mempool *pool; /* where pkt_free() returns it */
+    uint32_t index;       /* in the pool */
+    uint16_t len;         /* of the frame, in bytes */
+    uint16_t headroom;    /* the frame starts at data[headroom] */
+    uint8_t reserved[40];
+    uint8_t data[PKT_BUF_SIZE - 64];
+};
+_Static_assert(offsetof(struct pkt_buf, data) == 64, "the header is 64 bytes");
+_Static_assert(sizeof(struct pkt_buf) == PKT_BUF_SIZE, "buffers are 2 KiB apart");
+_Static_assert(PKT_HEADROOM + PKT_MAX_FRAME <= PKT_BUF_SIZE - 64, "a frame fits");
+
+static inline uint8_t *pkt_data(struct pkt_buf *b)
+{
+    return b->data + b->headroom;
+}
+
+static inline uint64_t pkt_phys(const struct pkt_buf *b)
+{
+    return b->phys + b->headroom;
+}
+
+struct mempool {
+    const char *name;
+    struct pkt_buf *bufs; /* count buffers, contiguous */
+    uint32_t count;
+    uint32_t nfree;
+    uint32_t *free; /* a stack of free buffer indices: O(1) alloc and free */
+};
+
+/* A pool of count buffers in DMA memory; NULL (said) if memory ran out. */
+struct mempool *mempool_create(const char *name, uint32_t count);
+
+/* Up to n buffers, headroom and length reset; returns how many. */
+uint32_t pkt_alloc_batch(struct mempool *mp, struct pkt_buf **bufs, uint32_t n);
+struct pkt_buf *pkt_alloc(struct mempool *mp);
+
+/* Back to their own pools (buffers of several pools may be mixed). */
+void pkt_free_batch(struct pkt_buf **bufs, uint32_t n);
+
+static inline void pkt_free(struct pkt_buf *b)
+{
+    pkt_free_batch(&b, 1);
+}
+
+#endif

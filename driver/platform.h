@@ -1,0 +1,48 @@
+/*
+ * driver/platform.h - everything a driver needs from below it: DMA memory,
+ * time, logging, and (through kernel/io.h) the one door to device registers.
+ *
+ * Drivers include this and nothing else of the kernel, so the same driver
+ * source builds for the host (IXM_HOST), where these come from a test
+ * harness and the register door leads to a device model.
+ */
+#ifndef DRIVER_PLATFORM_H
+#define DRIVER_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/io.h"
+#include "kernel/kprintf.h"
+
+#ifdef IXM_HOST
+void *dma_alloc(size_t size, size_t align);
+uint64_t now_ns(void);
+void delay_us(uint64_t us);
+#else
+#include "kernel/mem.h"
+#include "kernel/tsc.h"
+#endif
+
+/* Memory is identity-mapped (kernel/paging.c): a buffer's address is what a
+ * device is given. In the host build, a device model reads host memory the
+ * same way. */
+static inline uint64_t virt_to_phys(const void *p)
+{
+    return (uint64_t)(uintptr_t)p;
+}
+
+/* x86 does not reorder stores with other stores, nor loads with other loads
+ * (Intel SDM vol. 3A §10.2.2), so ordering descriptor writes before an index
+ * or register write only needs the compiler held back. */
+static inline void dma_wmb(void)
+{
+    __asm__ volatile("" ::: "memory");
+}
+
+static inline void dma_rmb(void)
+{
+    __asm__ volatile("" ::: "memory");
+}
+
+#endif

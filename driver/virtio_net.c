@@ -1,0 +1,593 @@
+/*
+ * driver/virtio_net.c - virtio-net, legacy and modern (Virtual I/O Device
+ * (VIRTIO) Version 1.2, OASIS, §5.1 network device; §4.1 virtio over PCI;
+ * §2.7 split virtqueues).
+ *
+ * Poll mode, one receive and one transmit queue (§5.1.2: receiveq1 = 0,
+ * transmitq1 = 1). The driver takes only what it uses: the MAC (F_MAC), the
+ * link state (F_STATUS), VERSION_1 on modern devices, EVENT_IDX to notify
+ * less, ANY_LAYOUT on legacy devices to put header and frame in one
+ * descriptor, and MRG_RXBUF so that a frame too big for a buffer reaches
+ * the driver (in several) to be counted and dropped instead of vanishing in
+ * the device. Without ANY_LAYOUT every frame takes two descriptors, header
+ * and data (§2.7.4, legacy note). No checksum offload, no GSO, no mergeable
+ * buffers, no control queue: a device that offers none of them works.
+ *
+ * Each packet buffer carries the virtio-net header in its headroom, right in
+ * front of the frame, so a frame is never copied.
+ */
+#include "driver/virtio_net.h"
+
+#include "driver/platform.h"
+#include "kernel/string.h"
+
+/* §2.1: device status bits. */
+#define STATUS_ACKNOWLEDGE 1
+#define STATUS_DRIVER 2
+#define STATUS_DRIVER_OK 4
+#define STATUS_FEATURES_OK 8
+#define STATUS_FAILED 128
+
+/* §5.1.3 and §6: feature bits. */
+#define F_MAC 5
+#define F_MRG_RXBUF 15
+#define F_STATUS 16
+#define F_ANY_LAYOUT 27
+#define F_EVENT_IDX 29
+#define F_VERSION_1 32
+
+/* §5.1.4: device configuration. */
+#define CFG_MAC 0
+#define CFG_STATUS 6
+#define NET_S_LINK_UP 1
+
+/* §4.1.4.8: the legacy I/O BAR, without MSI-X. */
+#define L_DEVICE_FEATURES 0x00
+#define L_DRIVER_FEATURES 0x04
+#define L_QUEUE_ADDRESS 0x08 /* page frame number, 4096-byte units */
+#define L_QUEUE_SIZE 0x0C
+#define L_QUEUE_SELECT 0x0E
+#define L_QUEUE_NOTIFY 0x10
+#define L_DEVICE_STATUS 0x12
+#define L_CONFIG 0x14
+#define L_QUEUE_ALIGN 4096 /* §2.7.2 legacy: the used ring starts on this boundary */
+
+/* §4.1.4.3: the modern common configuration structure. */
+#define C_DEVICE_FEATURE_SELECT 0x00
+#define C_DEVICE_FEATURE 0x04
+#define C_DRIVER_FEATURE_SELECT 0x08
+#define C_DRIVER_FEATURE 0x0C
+#define C_DEVICE_STATUS 0x14
+#define C_QUEUE_SELECT 0x16
+#define C_QUEUE_SIZE 0x18
+#define C_QUEUE_ENABLE 0x1C
+#define C_QUEUE_NOTIFY_OFF 0x1E
+#define C_QUEUE_DESC 0x20
+#define C_QUEUE_DRIVER 0x28
+#define C_QUEUE_DEVICE 0x30
+
+/* §4.1.4: vendor-specific PCI capabilities that locate the structures. */
+#define PCI_STATUS 0x06
+#define PCI_STATUS_CAP_LIST 0x10
+#define PCI_CAP_PTR 0x34
+#define PCI_CAP_VENDOR 0x09
+#define CAP_COMMON_CFG 1
+#define CAP_NOTIFY_CFG 2
+#define CAP_DEVICE_CFG 4
+
+/* §2.7.5, §2.7.6, §2.7.8: split virtqueue layout. */
+struct vq_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags;
+    uint16_t next;
+};
+_Static_assert(sizeof(struct vq_desc) == 16, "virtio 1.2 §2.7.5");
+#define DESC_F_NEXT 1
+#define DESC_F_WRITE 2
+
+struct vq_avail {
+    uint16_t flags;
+    uint16_t idx;
+    uint16_t ring[]; /* then used_event */
+};
+#define AVAIL_F_NO_INTERRUPT 1
+
+struct vq_used_elem {
+    uint32_t id;
+    uint32_t len;
+};
+_Static_assert(sizeof(struct vq_used_elem) == 8, "virtio 1.2 §2.7.8");
+
+struct vq_used {
+    uint16_t flags;
+    uint16_t idx;
+    struct vq_used_elem ring[]; /* then avail_event */
+};
+#define USED_F_NO_NOTIFY 1
+
+#define QUEUE_SIZE_MAX 256
+#define RESET_TIMEOUT_US 1000000
+
+struct vq {
+    uint16_t index, size, mask;
+    uint16_t chain; /* descriptors per packet: 1, or 2 (header, data) */
+    struct vq_desc *desc;
+    struct vq_avail *avail;
+    struct vq_used *used;
+    uint16_t avail_idx;   /* our copy of avail->idx */
+    uint16_t last_used;   /* the next used entry to look at */
+    uint16_t *free_slots; /* TX: slots not in flight (a stack) */
+    uint16_t nfree;
+    struct pkt_buf **bufs; /* per slot */
+    uint64_t notify;       /* where to write the queue index */
+};
+
+struct vnet {
+    struct nic nic;
+    bool modern;
+    bool event_idx;
+    bool mrg_rxbuf;           /* taken only to see, and count, oversized frames */
+    uint16_t io;             /* legacy: the I/O BAR */
+    uint64_t common, device; /* modern: structure addresses */
+    uint64_t notify_base;
+    uint32_t notify_mult;
+    uint16_t hdr_len; /* 10 legacy, 12 with VERSION_1 (§5.1.6) */
+    bool has_status;
+    struct vq rx, tx;
+    struct nic_stats stats;
+};
+
+/* --- transport: the same steps through the legacy or the modern layout ---- */
+
+static uint8_t status_read(struct vnet *v)
+{
+    return v->modern ? mmio_read8(v->common + C_DEVICE_STATUS) : inb(v->io + L_DEVICE_STATUS);
+}
+
+static void status_write(struct vnet *v, uint8_t s)
+{
+    if (v->modern)
+        mmio_write8(v->common + C_DEVICE_STATUS, s);
+    else
+        outb(v->io + L_DEVICE_STATUS, s);
+}
+
+static uint32_t features_read(struct vnet *v, uint32_t word)
+{
+    if (!v->modern)
+        return word == 0 ? inl(v->io + L_DEVICE_FEATURES) : 0;
+    mmio_write32(v->common + C_DEVICE_FEATURE_SELECT, word);
+    return mmio_read32(v->common + C_DEVICE_FEATURE);
+}
+
+static void features_write(struct vnet *v, uint32_t word, uint32_t bits)
+{
+    if (!v->modern) {
+        if (word == 0)
+            outl(v->io + L_DRIVER_FEATURES, bits);
+        return;
+    }
+    mmio_write32(v->common + C_DRIVER_FEATURE_SELECT, word);
+    mmio_write32(v->common + C_DRIVER_FEATURE, bits);
+}
+
+static uint8_t config_read8(struct vnet *v, uint32_t off)
+{
+    return v->modern ? mmio_read8(v->device + off) : inb(v->io + L_CONFIG + off);
+}
+
+/* The device's size for queue q (0: no such queue); selects it too. */
+static uint16_t queue_max(struct vnet *v, uint16_t q)
+{
+    if (!v->modern) {
+        outw(v->io + L_QUEUE_SELECT, q);
+        return inw(v->io + L_QUEUE_SIZE);
+    }
+    mmio_write16(v->common + C_QUEUE_SELECT, q);
+    return mmio_read16(v->common + C_QUEUE_SIZE);
+}
+
+/* §4.1.5.1.3: tells the device where the selected queue's rings are. */
+static void queue_activate(struct vnet *v, struct vq *vq)
+{
+    if (!v->modern) {
+        outl(v->io + L_QUEUE_ADDRESS, (uint32_t)(virt_to_phys(vq->desc) / L_QUEUE_ALIGN));
+        vq->notify = v->io + L_QUEUE_NOTIFY;
+        return;
+    }
+    uint64_t c = v->common;
+    mmio_write16(c + C_QUEUE_SIZE, vq->size);
+    uint64_t addrs[3] = { virt_to_phys(vq->desc), virt_to_phys(vq->avail), virt_to_phys(vq->used) };
+    for (int i = 0; i < 3; i++) { /* 64-bit fields as two 32-bit halves, §4.1.3.1 */
+        mmio_write32(c + C_QUEUE_DESC + 8 * i, (uint32_t)addrs[i]);
+        mmio_write32(c + C_QUEUE_DESC + 8 * i + 4, (uint32_t)(addrs[i] >> 32));
+    }
+    vq->notify = v->notify_base + (uint64_t)mmio_read16(c + C_QUEUE_NOTIFY_OFF) * v->notify_mult;
+    mmio_write16(c + C_QUEUE_ENABLE, 1);
+}
+
+static void queue_notify(struct vnet *v, struct vq *vq)
+{
+    if (v->modern)
+        mmio_write16(vq->notify, vq->index);
+    else
+        outw((uint16_t)vq->notify, vq->index);
+}
+
+/* --- virtqueues --------------------------------------------------------------- */
+
+static uint16_t *used_event(struct vq *vq)
+{
+    return &vq->avail->ring[vq->size];
+}
+
+static uint16_t *avail_event(struct vq *vq)
+{
+    return (uint16_t *)&vq->used->ring[vq->size];
+}
+
+/* Allocates a queue in the legacy layout (§2.7.2: descriptors, then the
+ * available ring, then on the next 4096-byte boundary the used ring), which
+ * also meets the modern alignment rules. */
+static int vq_alloc(struct vq *vq, uint16_t index, uint16_t size, uint16_t chain)
+{
+    size_t avail_bytes = 6 + 2u * size, used_bytes = 6 + 8u * size;
+    size_t used_off = (16u * size + avail_bytes + L_QUEUE_ALIGN - 1) & ~(size_t)(L_QUEUE_ALIGN - 1);
+    uint8_t *mem = dma_alloc(used_off + used_bytes, L_QUEUE_ALIGN);
+    vq->bufs = dma_alloc(sizeof(*vq->bufs) * size, 64);
+    vq->free_slots = dma_alloc(sizeof(uint16_t) * size, 64);
+    if (!mem || !vq->bufs || !vq->free_slots)
+        return -1;
+    vq->index = index;
+    vq->size = size;
+    vq->mask = size - 1;
+    vq->chain = chain;
+    vq->desc = (struct vq_desc *)mem;
+    vq->avail = (struct vq_avail *)(mem + 16u * size);
+    vq->used = (struct vq_used *)(mem + used_off);
+    vq->avail->flags = AVAIL_F_NO_INTERRUPT; /* poll mode, §2.7.10 */
+    uint16_t slots = size / chain;
+    for (uint16_t s = 0; s < slots; s++) {
+        vq->free_slots[vq->nfree++] = slots - 1 - s;
+        if (chain == 2) { /* header descriptor, chained to the data one */
+            vq->desc[2 * s].flags = DESC_F_NEXT;
+            vq->desc[2 * s].next = 2 * s + 1;
+        }
+    }
+    return 0;
+}
+
+/* Points slot s's descriptors at b: header in the headroom, then the frame. */
+static void vq_fill(struct vnet *v, struct vq *vq, uint16_t s, struct pkt_buf *b, uint16_t flags)
+{
+    uint64_t hdr = pkt_phys(b) - v->hdr_len;
+    uint32_t frame = vq == &v->rx ? PKT_MAX_FRAME : b->len;
+    struct vq_desc *d = &vq->desc[s * vq->chain];
+    if (vq->chain == 1) {
+        d->addr = hdr;
+        d->len = v->hdr_len + frame;
+        d->flags = flags;
+    } else {
+        d[0].addr = hdr;
+        d[0].len = v->hdr_len;
+        d[0].flags = flags | DESC_F_NEXT;
+        d[1].addr = pkt_phys(b);
+        d[1].len = frame;
+        d[1].flags = flags;
+    }
+    vq->bufs[s] = b;
+    vq->avail->ring[vq->avail_idx++ & vq->mask] = s * vq->chain;
+}
+
+/* §2.7.13 and §2.7.10: publish the new available entries, then notify the
+ * device once, unless it said it does not need it. */
+static void vq_kick(struct vnet *v, struct vq *vq, uint16_t old_idx)
+{
+    if (vq->avail_idx == old_idx)
+        return;
+    dma_wmb(); /* descriptors and ring entries before the index */
+    vq->avail->idx = vq->avail_idx;
+    __asm__ volatile("mfence" ::: "memory"); /* the index before reading the device's wish */
+    bool notify;
+    if (v->event_idx) { /* §2.7.10: notify if avail_event lies in [old, new) */
+        uint16_t ev = *(volatile uint16_t *)avail_event(vq);
+        notify = (uint16_t)(vq->avail_idx - ev - 1) < (uint16_t)(vq->avail_idx - old_idx);
+    } else {
+        notify = !(*(volatile uint16_t *)&vq->used->flags & USED_F_NO_NOTIFY);
+    }
+    if (notify)
+        queue_notify(v, vq);
+}
+
+/* --- the data path -------------------------------------------------------------- */
+
+/* Ethernet II frames carry at most 1500 bytes after a 14-byte header; one
+ * 802.1Q or 802.1ad tag adds 4 (IEEE 802.3 §3.2.7, IEEE 802.1Q §9). */
+static bool frame_size_ok(struct pkt_buf *b, uint32_t len)
+{
+    if (len < PKT_MIN_FRAME || len > PKT_MAX_FRAME)
+        return false;
+    const uint8_t *f = pkt_data(b);
+    uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+    return len <= 1514 || type == 0x8100 || type == 0x88A8;
+}
+
+/* §5.1.6.4: with MRG_RXBUF a frame too big for one buffer spans
+ * num_buffers of them; a frame ixmetal takes always fits in one. */
+static uint16_t num_buffers(struct vnet *v, struct pkt_buf *b)
+{
+    const uint8_t *hdr = pkt_data(b) - v->hdr_len;
+    return v->mrg_rxbuf ? (uint16_t)(hdr[10] | hdr[11] << 8) : 1;
+}
+
+static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
+{
+    struct vnet *v = (struct vnet *)nic;
+    struct vq *vq = &v->rx;
+    (void)queue;
+    uint16_t used_idx = *(volatile uint16_t *)&vq->used->idx, old = vq->avail_idx;
+    dma_rmb(); /* the index before the entries it covers */
+    uint32_t got = 0;
+    while (vq->last_used != used_idx && got < n) {
+        struct vq_used_elem *e = &vq->used->ring[vq->last_used & vq->mask];
+        uint16_t s = (uint16_t)(e->id / vq->chain), nb = num_buffers(v, vq->bufs[s]);
+        struct pkt_buf *b = vq->bufs[s], *fresh = b;
+        uint32_t len = e->len >= v->hdr_len ? e->len - v->hdr_len : 0;
+        if (nb > 1 || !frame_size_ok(b, len)) {
+            /* a runt or an oversized frame (in nb buffers): counted, and
+             * every buffer it took goes straight back */
+            if (nb < 1 || (uint16_t)(used_idx - vq->last_used) < nb)
+                nb = (uint16_t)(used_idx - vq->last_used); /* a broken count: take what is there */
+            for (uint16_t k = 0; k < nb; k++) {
+                e = &vq->used->ring[vq->last_used++ & vq->mask];
+                s = (uint16_t)(e->id / vq->chain);
+                vq_fill(v, vq, s, vq->bufs[s], DESC_F_WRITE);
+            }
+            v->stats.rx_dropped++;
+            continue;
+        }
+        if (!(fresh = pkt_alloc(v->nic.pool)))
+            break; /* no buffer to put in its place: leave it for the next poll */
+        vq->last_used++;
+        b->len = (uint16_t)len;
+        bufs[got++] = b;
+        v->stats.rx_bytes += len;
+        vq_fill(v, vq, s, fresh, DESC_F_WRITE);
+    }
+    v->stats.rx_packets += got;
+    if (v->event_idx)
+        *used_event(vq) = vq->last_used - 1; /* no interrupts, ever: see vq_alloc */
+    vq_kick(v, vq, old);
+    return got;
+}
+
+/* Takes back the slots whose frames the device has sent. */
+static void tx_reclaim(struct vnet *v)
+{
+    struct vq *vq = &v->tx;
+    struct pkt_buf *done[QUEUE_SIZE_MAX];
+    uint32_t ndone = 0;
+    uint16_t used_idx = *(volatile uint16_t *)&vq->used->idx;
+    dma_rmb();
+    while (vq->last_used != used_idx) {
+        uint16_t s = (uint16_t)(vq->used->ring[vq->last_used++ & vq->mask].id / vq->chain);
+        done[ndone++] = vq->bufs[s];
+        vq->free_slots[vq->nfree++] = s;
+    }
+    pkt_free_batch(done, ndone);
+}
+
+static uint32_t vnet_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
+{
+    struct vnet *v = (struct vnet *)nic;
+    struct vq *vq = &v->tx;
+    (void)queue;
+    tx_reclaim(v);
+    uint16_t old = vq->avail_idx;
+    uint32_t sent = 0;
+    for (; sent < n && vq->nfree; sent++) {
+        struct pkt_buf *b = bufs[sent];
+        memset(pkt_data(b) - v->hdr_len, 0, v->hdr_len); /* no offloads: all zero */
+        v->stats.tx_bytes += b->len;
+        vq_fill(v, vq, vq->free_slots[--vq->nfree], b, 0);
+    }
+    v->stats.tx_packets += sent;
+    if (v->event_idx)
+        *used_event(vq) = vq->last_used - 1;
+    vq_kick(v, vq, old);
+    return sent;
+}
+
+static void vnet_read_stats(struct nic *nic, struct nic_stats *out)
+{
+    *out = ((struct vnet *)nic)->stats;
+}
+
+static int vnet_set_promisc(struct nic *nic, bool on)
+{
+    /* Without the control queue (§5.1.6.5.1) there is no switch; QEMU's
+     * device passes every frame already. */
+    (void)nic;
+    return on ? 0 : -1;
+}
+
+static struct nic_link vnet_link(struct nic *nic)
+{
+    struct vnet *v = (struct vnet *)nic;
+    struct nic_link l = { true, 0 }; /* §5.1.4: without F_STATUS the link is up */
+    if (v->has_status)
+        l.up = config_read8(v, CFG_STATUS) & NET_S_LINK_UP;
+    return l;
+}
+
+#define STOP_TX_TIMEOUT_US 100000
+
+static void vnet_stop(struct nic *nic)
+{
+    struct vnet *v = (struct vnet *)nic;
+    uint64_t end = now_ns() + STOP_TX_TIMEOUT_US * 1000ull;
+    uint16_t slots = v->tx.size / v->tx.chain;
+    while (tx_reclaim(v), v->tx.nfree < slots && now_ns() < end)
+        ;
+    status_write(v, 0); /* §2.4: reset; the device no longer touches the rings */
+    if (v->tx.nfree < slots)
+        kprintf("virtio-net %s: %u frames still unsent after 100 ms; dropped at stop\n", nic->name,
+                slots - v->tx.nfree);
+    /* Whatever is still posted, RX buffers and unsent frames, is ours again. */
+    uint16_t in_flight[QUEUE_SIZE_MAX];
+    int busy = 0;
+    for (uint16_t s = 0; s < slots; s++) {
+        bool free = false;
+        for (uint16_t k = 0; k < v->tx.nfree && !free; k++)
+            free = v->tx.free_slots[k] == s;
+        if (!free)
+            in_flight[busy++] = s;
+    }
+    for (int i = 0; i < busy; i++)
+        pkt_free(v->tx.bufs[in_flight[i]]);
+    v->tx.nfree = 0;
+    for (uint16_t s = 0; s < v->rx.size / v->rx.chain; s++)
+        pkt_free(v->rx.bufs[s]);
+}
+
+static const struct nic_ops vnet_ops = {
+    vnet_rx_batch, vnet_tx_batch, vnet_read_stats, vnet_set_promisc, vnet_link, vnet_stop,
+};
+
+/* --- bring-up ------------------------------------------------------------------- */
+
+/* §4.1.4: finds the common, notify and device structures through the
+ * vendor-specific capabilities. Returns 0 if all three were found. */
+static int find_modern(struct vnet *v, struct pci_dev *d)
+{
+    if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+        return -1;
+    int found = 0;
+    for (uint8_t at = pci_read32(d, PCI_CAP_PTR) & 0xFC, hops = 0; at && hops < 48; hops++) {
+        uint32_t head = pci_read32(d, at);
+        uint8_t type = (head >> 24) & 0xFF, bar = pci_read32(d, at + 4) & 0xFF;
+        if ((head & 0xFF) == PCI_CAP_VENDOR && bar < 6 && d->bar[bar].type >= PCI_BAR_MEM32) {
+            uint64_t addr = d->bar[bar].addr + pci_read32(d, at + 8);
+            if (type == CAP_COMMON_CFG) {
+                v->common = addr;
+                found |= 1;
+            } else if (type == CAP_NOTIFY_CFG) {
+                v->notify_base = addr;
+                v->notify_mult = pci_read32(d, at + 16);
+                found |= 2;
+            } else if (type == CAP_DEVICE_CFG) {
+                v->device = addr;
+                found |= 4;
+            }
+        }
+        at = (head >> 8) & 0xFC;
+    }
+    return found == 7 ? 0 : -1;
+}
+
+/* §3.1.1 steps 1-6: reset, acknowledge, negotiate. */
+static int negotiate(struct vnet *v)
+{
+    const char *name = v->nic.name;
+    status_write(v, 0);
+    uint64_t end = now_ns() + RESET_TIMEOUT_US * 1000ull;
+    while (status_read(v) != 0) { /* §4.1.4.3.2: reset is done when status reads 0 */
+        if (now_ns() > end) {
+            kprintf("virtio-net %s: reset did not finish within 1 s (status 0x%x); check the "
+                    "device or the hypervisor\n",
+                    name, status_read(v));
+            return -1;
+        }
+    }
+    status_write(v, STATUS_ACKNOWLEDGE);
+    status_write(v, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
+    uint64_t offered = features_read(v, 0) | (uint64_t)features_read(v, 1) << 32;
+    uint64_t want = 1ull << F_MAC | 1ull << F_STATUS | 1ull << F_EVENT_IDX | 1ull << F_MRG_RXBUF |
+                    (v->modern ? 1ull << F_VERSION_1 : 1ull << F_ANY_LAYOUT);
+    uint64_t take = offered & want;
+    if (v->modern && !(take & 1ull << F_VERSION_1)) {
+        kprintf("virtio-net %s: a modern device without VERSION_1; not used\n", name);
+        return -1;
+    }
+    features_write(v, 0, (uint32_t)take);
+    features_write(v, 1, (uint32_t)(take >> 32));
+    if (v->modern) { /* §3.1.1 step 5-6: FEATURES_OK, and check the device kept it */
+        status_write(v, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
+        if (!(status_read(v) & STATUS_FEATURES_OK)) {
+            kprintf("virtio-net %s: the device refused features 0x%lx\n", name, take);
+            return -1;
+        }
+    }
+    v->event_idx = take & 1ull << F_EVENT_IDX;
+    v->has_status = take & 1ull << F_STATUS;
+    v->mrg_rxbuf = take & 1ull << F_MRG_RXBUF;
+    v->hdr_len = v->modern || v->mrg_rxbuf ? 12 : 10; /* §5.1.6: num_buffers, or not */
+    for (int i = 0; i < 6; i++)
+        v->nic.mac[i] = take & 1ull << F_MAC ? config_read8(v, CFG_MAC + i) : 0;
+    if (!(take & 1ull << F_MAC)) { /* locally administered, from the PCI address */
+        v->nic.mac[0] = 0x02;
+        v->nic.mac[4] = v->nic.pci->bus;
+        v->nic.mac[5] = (uint8_t)(v->nic.pci->dev << 3 | v->nic.pci->fn);
+    }
+    kprintf("virtio-net %s: %s, features 0x%lx of 0x%lx\n", name, v->nic.model, take, offered);
+    return (take & 1ull << F_ANY_LAYOUT) || v->modern ? 1 : 2; /* descriptors per packet */
+}
+
+/* §3.1.1 step 7: the queues, RX filled; then DRIVER_OK. */
+static int setup_queues(struct vnet *v, uint16_t chain)
+{
+    struct vq *vqs[2] = { &v->rx, &v->tx };
+    for (uint16_t q = 0; q < 2; q++) {
+        uint16_t max = queue_max(v, q);
+        uint16_t size = max < QUEUE_SIZE_MAX ? max : QUEUE_SIZE_MAX;
+        if (size < 2 || (size & (size - 1)) || vq_alloc(vqs[q], q, size, chain) != 0) {
+            kprintf("virtio-net %s: queue %u: size %u unusable or no memory\n", v->nic.name, q,
+                    max);
+            return -1;
+        }
+        queue_activate(v, vqs[q]);
+    }
+    v->nic.pool = mempool_create(v->nic.name, 2u * v->rx.size + 2u * v->tx.size);
+    if (!v->nic.pool)
+        return -1;
+    for (uint16_t s = 0; s < v->rx.size / chain; s++)
+        vq_fill(v, &v->rx, s, pkt_alloc(v->nic.pool), DESC_F_WRITE);
+    v->rx.nfree = 0;
+    /* §3.1.1: the receive buffers are available before DRIVER_OK, so a
+     * device holding frames from before the driver came up delivers them
+     * then; the notify, allowed only after DRIVER_OK, follows. */
+    dma_wmb();
+    v->rx.avail->idx = v->rx.avail_idx;
+    status_write(v, status_read(v) | STATUS_DRIVER_OK);
+    queue_notify(v, &v->rx);
+    return 0;
+}
+
+struct nic *virtio_net_open(struct pci_dev *d)
+{
+    struct vnet *v = dma_alloc(sizeof(*v), 64);
+    if (!v)
+        return NULL;
+    v->nic.driver = "virtio-net";
+    v->nic.pci = d;
+    v->nic.ops = &vnet_ops;
+    v->nic.rx_queues = v->nic.tx_queues = 1;
+    ksnprintf(v->nic.name, sizeof(v->nic.name), "%04x:%02x:%02x.%x", d->segment, d->bus, d->dev,
+              d->fn);
+    v->modern = find_modern(v, d) == 0;
+    if (!v->modern && d->bar[0].type != PCI_BAR_IO) {
+        kprintf("virtio-net %s: neither virtio 1.x capabilities nor a legacy I/O BAR\n",
+                v->nic.name);
+        return NULL;
+    }
+    v->nic.model = v->modern ? "modern" : "legacy";
+    v->io = (uint16_t)d->bar[0].addr;
+    pci_enable(d, (v->modern ? PCI_CMD_MEMORY : PCI_CMD_IO) | PCI_CMD_BUS_MASTER);
+    int chain = negotiate(v);
+    if (chain < 0 || setup_queues(v, (uint16_t)chain) != 0) {
+        status_write(v, STATUS_FAILED);
+        return NULL;
+    }
+    return &v->nic;
+}
