@@ -6,12 +6,13 @@
 const struct app apps[] = {
     { "info", "print the machine: memory map, ACPI, cores, PCI, NICs", info_main },
     { "fwd", "forward frames between two ports, both ways", fwd_main },
+    { "pktgen", "send UDP frames on the first port, count what comes back", pktgen_main },
     { "clock", "print the time since boot every second, until duration= ends it", clock_main },
     { "fault", "take a page fault on purpose, to show the exception report", fault_main },
 };
 const int napps = sizeof(apps) / sizeof(apps[0]);
 
-struct app_config app_config = { "", 32, FWD_IO };
+struct app_config app_config = { "", 32, FWD_IO, 60, 0, 0, 1 };
 
 static const char *fwd_mode_name(int i)
 {
@@ -20,12 +21,21 @@ static const char *fwd_mode_name(int i)
 }
 
 const struct opt app_options[] = {
-    { "ports", "A,B", "fwd: the two NICs by PCI address", "the first two found", OPT_TEXT, 0,
-      sizeof(app_config.ports), 0, app_config.ports },
+    { "ports", "A,B", "the NICs by PCI address (pktgen sends on the first)",
+      "fwd: the first two found; pktgen: all", OPT_TEXT, 0, sizeof(app_config.ports), 0,
+      app_config.ports },
     { "batch", "N", "frames per receive and send call", "32", OPT_UINT, 1, 256, 0,
       &app_config.batch },
     { "mode", "MODE", "fwd: how frames are rewritten", "io", OPT_NAME, 0, 0, fwd_mode_name,
       &app_config.mode },
+    { "size", "BYTES", "pktgen: frame size without FCS", "60", OPT_UINT, 60, 1514, 0,
+      &app_config.size },
+    { "rate", "PPS", "pktgen: frames per second, 0 = as fast as it can", "0", OPT_UINT, 0,
+      100000000, 0, &app_config.rate },
+    { "count", "N", "pktgen: frames to send, 0 = no limit", "0", OPT_UINT, 0, UINT64_MAX / 2, 0,
+      &app_config.count },
+    { "flows", "N", "pktgen: distinct UDP source ports", "1", OPT_UINT, 1, 65535, 0,
+      &app_config.flows },
 };
 const int napp_options = sizeof(app_options) / sizeof(app_options[0]);
 

@@ -37,6 +37,10 @@ struct app_config {
     char ports[64]; /* "A,B": PCI addresses; "" = the first two NICs found */
     uint64_t batch; /* frames per rx_batch/tx_batch call */
     int mode;       /* enum fwd_mode */
+    uint64_t size;  /* pktgen: frame size, without FCS */
+    uint64_t rate;  /* pktgen: frames per second, 0 = as fast as it can */
+    uint64_t count; /* pktgen: frames to send, 0 = no limit */
+    uint64_t flows; /* pktgen: distinct UDP source ports */
 };
 extern struct app_config app_config;
 extern const struct opt app_options[];
@@ -49,5 +53,6 @@ int info_main(const struct app_args *args);
 int clock_main(const struct app_args *args);
 int fault_main(const struct app_args *args);
 int fwd_main(const struct app_args *args);
+int pktgen_main(const struct app_args *args);
 
 #endif

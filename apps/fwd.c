@@ -54,7 +54,7 @@ static void forward(struct port *in, struct port *out, uint8_t out_index, uint32
 int fwd_main(const struct app_args *args)
 {
     struct port ports[2];
-    if (ports_open(app_config.ports, 2, ports) != 0)
+    if (ports_open(app_config.ports, 2, 2, ports) != 2)
         return 1;
     for (int i = 0; i < 2; i++)
         if (ports[i].nic->ops->set_promisc(ports[i].nic, true) != 0)

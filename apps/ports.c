@@ -38,40 +38,42 @@ int ports_probe(void)
     return nnics;
 }
 
-int ports_open(const char *spec, int want, struct port *ports)
+int ports_open(const char *spec, int min, int max, struct port *ports)
 {
     ports_probe();
-    memset(ports, 0, sizeof(*ports) * (size_t)want);
+    memset(ports, 0, sizeof(*ports) * (size_t)max);
+    int n = 0;
     if (!spec[0]) {
-        if (nnics < want) {
-            kprintf("ports: %d NICs needed, %d found\n", want, nnics);
-            list_nics();
-            return -1;
-        }
-        for (int i = 0; i < want; i++)
-            ports[i].nic = nics[i];
-        return 0;
+        for (; n < max && n < nnics; n++)
+            ports[n].nic = nics[n];
     }
-    for (int i = 0; i < want; i++) {
+    while (spec[0] && n < max) {
         char name[32];
         spec = next_name(spec, name, sizeof(name));
-        ports[i].nic = name[0] ? nic_by_name(nics, nnics, name) : 0;
-        if (!ports[i].nic) {
-            kprintf("ports: no supported NIC at '%s' (ports= wants %d PCI addresses, "
+        if (!(ports[n++].nic = name[0] ? nic_by_name(nics, nnics, name) : 0)) {
+            kprintf("ports: no supported NIC at '%s' (ports= wants %s%d PCI addresses, "
                     "comma-separated)\n",
-                    name, want);
+                    name, min == max ? "" : "up to ", max);
             list_nics();
             return -1;
         }
     }
-    return 0;
+    if (n < min || spec[0]) {
+        char need[24];
+        ksnprintf(need, sizeof(need), min == max ? "%d" : "%d to %d", min, max);
+        kprintf("ports: %s NICs needed, %s%d %s\n", need, spec[0] ? "more than " : "", n,
+                spec[0] ? "named" : "found");
+        list_nics();
+        return -1;
+    }
+    return n;
 }
 
 /* A rate per second as millions with three decimals: no floating point in
  * the kernel. count happened in dt_ms milliseconds. */
 static void mega(char *buf, int len, uint64_t count, uint64_t dt_ms)
 {
-    uint64_t per_s = count * 1000 / dt_ms;
+    uint64_t per_s = (count * 1000 + dt_ms / 2) / dt_ms + 500; /* rounded to the last digit */
     ksnprintf(buf, len, "%lu.%03lu", per_s / 1000000, per_s / 1000 % 1000);
 }
 

@@ -20,10 +20,10 @@ struct port {
 /* Probes the NICs once (each driver says what it took); returns how many. */
 int ports_probe(void);
 
-/* Probes the NICs and picks `want` of them: those ports= names ("A,B", PCI
- * addresses), or the first `want` found. Returns 0, or -1 after saying what
- * is wrong and which NICs there are. */
-int ports_open(const char *spec, int want, struct port *ports);
+/* Probes the NICs and picks from min to max of them: those ports= names
+ * ("A,B,...", PCI addresses), or the first max found. Returns how many, or
+ * -1 after saying what is wrong and which NICs there are. */
+int ports_open(const char *spec, int min, int max, struct port *ports);
 
 /* One line per port with the rates since the last call (dt_ns ago). */
 void ports_print_rates(struct port *ports, int n, uint64_t dt_ns);

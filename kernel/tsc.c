@@ -23,8 +23,8 @@
 #include "kernel/kprintf.h"
 #include "kernel/paging.h"
 
-#define CALIBRATE_US 250 /* one measurement, in PIT or HPET time */
-#define SAMPLES 3         /* measurements; the median is kept */
+#define CALIBRATE_US 250            /* one measurement, in PIT or HPET time */
+#define SAMPLES 3                   /* measurements; the median is kept */
 #define MAX_WAIT_TICKS 500000000ull /* 0.05-5 s of TSC: far more than 500 us */
 #define MIN_HZ 100000000ull
 #define MAX_HZ 10000000000ull
@@ -40,8 +40,8 @@
 #define P61_OUT2 0x20
 
 /* HPET 1.0a §2.3.4-§2.3.7: register offsets and bits. */
-#define HPET_GCAP_ID 0x000     /* bits 63:32 COUNTER_CLK_PERIOD, femtoseconds */
-#define HPET_GEN_CONF 0x010    /* bit 0 ENABLE_CNF */
+#define HPET_GCAP_ID 0x000  /* bits 63:32 COUNTER_CLK_PERIOD, femtoseconds */
+#define HPET_GEN_CONF 0x010 /* bit 0 ENABLE_CNF */
 #define HPET_MAIN_COUNTER 0x0F0
 #define HPET_ENABLE_CNF 0x1
 #define HPET_MAX_PERIOD_FS 100000000u /* §2.3.4: at most 100 ns */
@@ -189,10 +189,14 @@ const char *tsc_source(void)
     return source;
 }
 
+uint64_t tsc_ticks_to_ns(uint64_t ticks)
+{
+    return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32);
+}
+
 uint64_t now_ns(void)
 {
-    uint64_t ticks = rdtsc() - boot_tsc;
-    return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32);
+    return tsc_ticks_to_ns(rdtsc() - boot_tsc);
 }
 
 uint64_t tsc_ticks_us(uint64_t us)

@@ -18,6 +18,9 @@ const char *tsc_source(void); /* "cpuid 15h", "cpuid 16h", "pit", "hpet" or "gue
 
 /* Nanoseconds since the kernel's first instruction. */
 uint64_t now_ns(void);
+/* Nanoseconds in a number of TSC ticks. */
+uint64_t tsc_ticks_to_ns(uint64_t ticks);
+
 /* TSC ticks in us microseconds: for deadlines in hot loops. */
 uint64_t tsc_ticks_us(uint64_t us);
 void delay_us(uint64_t us);
