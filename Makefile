@@ -2,7 +2,8 @@
 #
 #   make            build/ixmetal.elf (+ .sym, .asm), prints the image size
 #   make iso        build/ixmetal.iso: GRUB, hybrid BIOS + UEFI, for a USB stick
-#   make run        build and boot under QEMU, console on this terminal
+#   make run        the main job: VM "gen" (pktgen) cabled to VM "dut" (fwd)
+#   make boot       build and boot one VM, APP="..." its command line
 #   make test       host unit tests, then QEMU boot tests
 #   make qemu-gdb   boot under QEMU, stopped, waiting for gdb on :1234
 #   make bench      boot time under QEMU (not a test: numbers to read)
@@ -40,7 +41,7 @@ QEMU_OPTS ?= -accel $(ACCEL) -M q35 -m $(MEM) -smp $(SMP) -nographic -no-reboot 
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,addr=3,romfile=
 
-.PHONY: all iso run qemu-gdb test unit bench format clean deps
+.PHONY: all iso run boot qemu-gdb test unit bench format clean deps
 all: $(ELF) $(BUILD)/ixmetal.sym $(BUILD)/ixmetal.asm
 	@start=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_start$$/\1/p'); \
 	 end=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_end$$/\1/p'); \
@@ -87,7 +88,14 @@ $(ISO): $(ELF) $(BUILD)/iso/boot/grub/grub.cfg
 deps:
 	tools/deps.sh
 
+# The main job: two VMs cabled back to back (tools/run-pair.sh).
+DURATION ?= 10
+GEN ?= rate=20000 size=128 flows=16
+DUT ?= mode=io
 run: deps all
+	ACCEL=$(ACCEL) tools/run-pair.sh $(DURATION) "$(GEN)" "$(DUT)"
+
+boot: deps all
 	$(QEMU) $(QEMU_OPTS) -kernel $(ELF) -append "$(APP)"; \
 	  s=$$?; [ $$s -eq 1 ] && echo "(QEMU exit status 1: ixmetal powered off cleanly)" || echo "(QEMU exit status $$s)"
 

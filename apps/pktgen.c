@@ -27,7 +27,7 @@
 #define UDP_DST 9000
 #define PAYLOAD 42
 #define LAT_BUCKETS 100000     /* 1 us each; later ones count in the last */
-#define DRAIN_NS 1000000000ull /* after count= frames: wait this long for the last to return */
+#define DRAIN_NS 200000000ull /* after the last frame: 200 ms for stragglers to return */
 #define STATS_EVERY_NS 1000000000ull
 
 static const uint8_t ip_src[4] = { 10, 0, 0, 1 }, ip_dst[4] = { 10, 0, 0, 2 };
@@ -135,6 +135,22 @@ static uint32_t send_batch(uint32_t n)
     return took;
 }
 
+/* Sends what is due: a batch, or with rate= the frames whose time has come
+ * (at most a batch), never more than count= in all. */
+static void send_due(uint32_t batch, uint64_t interval, uint64_t *next)
+{
+    uint64_t want = batch;
+    if (interval) {
+        uint64_t t = rdtsc();
+        want = t < *next ? 0 : (t - *next) / interval + 1;
+        want = want > batch ? batch : want;
+    }
+    if (app_config.count && want > app_config.count - gen.sent)
+        want = app_config.count - gen.sent;
+    if (want)
+        *next += send_batch((uint32_t)want) * interval;
+}
+
 static bool ours(const uint8_t *f, uint32_t len)
 {
     return len >= PAYLOAD + 16 && f[12] == 0x08 && f[13] == 0 && f[23] == 17 &&
@@ -194,19 +210,14 @@ int pktgen_main(const struct app_args *args)
             gen.ports[0].nic->name, app_config.size, app_config.rate, app_config.count,
             app_config.flows);
     uint64_t last = now_ns(), done_at = 0;
-    while (!app_time_up(args) && !(done_at && now_ns() > done_at + DRAIN_NS)) {
-        uint64_t want = batch;
-        if (interval) { /* frames due by now, at most a batch */
-            uint64_t t = rdtsc();
-            want = t < next ? 0 : (t - next) / interval + 1;
-            want = want > batch ? batch : want;
+    for (;;) {
+        if (!done_at) {
+            send_due(batch, interval, &next);
+            if ((app_config.count && gen.sent == app_config.count) || app_time_up(args))
+                done_at = now_ns(); /* sending ends; receiving goes on a little */
+        } else if (now_ns() > done_at + DRAIN_NS) {
+            break;
         }
-        if (app_config.count && want > app_config.count - gen.sent)
-            want = app_config.count - gen.sent;
-        if (want)
-            next += send_batch((uint32_t)want) * interval;
-        if (app_config.count && gen.sent == app_config.count && !done_at)
-            done_at = now_ns();
         receive_all(batch);
         uint64_t now = now_ns();
         if (now - last >= STATS_EVERY_NS) {

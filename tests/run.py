@@ -687,6 +687,34 @@ def t_pktgen_round_trip():
     return c.problems, q
 
 
+def t_run_pair():
+    """make run's job (tools/run-pair.sh): gen and dut cabled back to back
+    for 3 s; every frame gen sent went through dut and came back, and all
+    the counters on both sides agree."""
+    p = subprocess.run([os.path.join(ROOT, "tools", "run-pair.sh"), "3", "rate=5000 size=100"],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT)
+    lines = p.stdout.splitlines()
+    c = Checks(lines)
+    if p.returncode != 0:
+        c.problems.append(f"run-pair.sh exited {p.returncode}: {p.stderr[-300:]}")
+    m = c.match(r"gen \| pktgen sent=(\d+) received=(\d+) gaps=0 reordered=0")
+    if m:
+        sent = int(m.group(1))
+        c.equal("received", int(m.group(2)), sent)
+        if not 10000 <= sent <= 20000:
+            c.problems.append(f"3 s at 5000/s sent {sent} frames")
+        b = sent * 100
+        for line in (
+                f"gen | final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={sent} tx_bytes={b} drops=0",
+                f"dut | final 0000:00:03.0 rx_packets={sent} rx_bytes={b} tx_packets=0 tx_bytes=0 drops=0",
+                f"dut | final 0000:00:04.0 rx_packets=0 rx_bytes=0 tx_packets={sent} tx_bytes={b} drops=0",
+                f"gen | final 0000:00:04.0 rx_packets={sent} rx_bytes={b} tx_packets=0 tx_bytes=0 drops=0"):
+            c.has(line)
+    c.has("dut | power: off, status 0")
+    c.has("gen | power: off, status 0")
+    return c.problems, None
+
+
 def t_ports_missing():
     """ports= naming a device that is not there: a clear error, the list of
     NICs found, no forwarding."""
@@ -952,6 +980,7 @@ BOOT_TESTS = [
     ("net/pktgen-modern", pktgen_test("disable-legacy=on", 5000, 1514, 1)),
     ("net/pktgen-round-trip", t_pktgen_round_trip),
     ("net/ports-missing", t_ports_missing),
+    ("net/run-pair", t_run_pair),
     ("boot/ram-beyond-phys-limit", t_ram_beyond_phys_limit),
 ]
 
