@@ -116,10 +116,11 @@ UNIT_palloc   := kernel/palloc.c
 UNIT_bootinfo := kernel/bootinfo.c kernel/memmap.c
 UNIT_acpi     := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
 UNIT_pci      := kernel/pci.c kernel/kprintf.c
+UNIT_mempool  := driver/mempool.c kernel/kprintf.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
-$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h)
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $< tests/unit/host.c $(UNIT_$*)
 
