@@ -536,9 +536,11 @@ def t_help():
     q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "help")
     c.exit_status(status, EXIT_OK)
     c.has("usage: key=value ... (tokens without '=' are ignored)")
-    c.has("  app=NAME             what to run: info, fwd, clock, fault (default info)")
-    c.has("  ports=A,B            fwd: the two NICs by PCI address (default the first two found)")
+    c.has("  app=NAME             what to run: info, fwd, pktgen, clock, fault (default info)")
+    c.has("  ports=A,B            the NICs by PCI address (pktgen sends on the first) (default "
+          "fwd: the first two found; pktgen: all)")
     c.has("  mode=MODE            fwd: how frames are rewritten: io, macswap, mac (default io)")
+    c.has("  count=N              pktgen: frames to send, 0 = no limit (default 0)")
     c.has("  duration=SECONDS     stop the app after this long; 0 = when it is done (default 0)")
     c.has("  help                 print this and power off")
     c.lacks(r"^app: ")
@@ -958,7 +960,7 @@ BOOT_TESTS = [
     ("boot/acpi-s5-poweroff", t_acpi_s5_poweroff),
     ("boot/cmdline-bad-app", cmdline_error(
         "duration=5 app=nosuch",
-        "cmdline: bad value in 'app=nosuch': expected one of info, fwd, clock, fault")),
+        "cmdline: bad value in 'app=nosuch': expected one of info, fwd, pktgen, clock, fault")),
     ("boot/cmdline-unknown-key", cmdline_error(
         "app=info colour=blue", "cmdline: unknown key 'colour' in 'colour=blue'")),
     ("boot/cmdline-bad-number", cmdline_error(
