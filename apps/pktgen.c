@@ -26,7 +26,7 @@
 #define UDP_SRC_BASE 1024
 #define UDP_DST 9000
 #define PAYLOAD 42
-#define LAT_BUCKETS 100000     /* 1 us each; later ones count in the last */
+#define LAT_BUCKETS 100000    /* 1 us each; later ones count in the last */
 #define DRAIN_NS 200000000ull /* after the last frame: 200 ms for stragglers to return */
 #define STATS_EVERY_NS 1000000000ull
 

@@ -127,7 +127,7 @@ struct vnet {
     struct nic nic;
     bool modern;
     bool event_idx;
-    bool mrg_rxbuf;           /* taken only to see, and count, oversized frames */
+    bool mrg_rxbuf;          /* taken only to see, and count, oversized frames */
     uint16_t io;             /* legacy: the I/O BAR */
     uint64_t common, device; /* modern: structure addresses */
     uint64_t notify_base;
@@ -136,6 +136,7 @@ struct vnet {
     bool has_status;
     struct vq rx, tx;
     struct nic_stats stats;
+    uint64_t bad_ids; /* used-ring entries with an impossible id */
 };
 
 /* --- transport: the same steps through the legacy or the modern layout ---- */
@@ -302,6 +303,15 @@ static void vq_kick(struct vnet *v, struct vq *vq, uint16_t old_idx)
 
 /* --- the data path -------------------------------------------------------------- */
 
+/* A used-ring entry naming a descriptor the driver never posted: the device
+ * is broken. Counted and said once; the entry is skipped, never followed. */
+static void bad_id(struct vnet *v, struct vq *vq, uint32_t id)
+{
+    if (!v->bad_ids++)
+        kprintf("virtio-net %s: queue %u returned descriptor id %u of %u; device broken?\n",
+                v->nic.name, vq->index, id, vq->size);
+}
+
 /* Ethernet II frames carry at most 1500 bytes after a 14-byte header; one
  * 802.1Q or 802.1ad tag adds 4 (IEEE 802.3 §3.2.7, IEEE 802.1Q §9). */
 static bool frame_size_ok(struct pkt_buf *b, uint32_t len)
@@ -331,6 +341,11 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
     uint32_t got = 0;
     while (vq->last_used != used_idx && got < n) {
         struct vq_used_elem *e = &vq->used->ring[vq->last_used & vq->mask];
+        if (e->id >= vq->size) { /* §2.7.8: id names a descriptor we posted; else a bug */
+            bad_id(v, vq, e->id);
+            vq->last_used++;
+            continue;
+        }
         uint16_t s = (uint16_t)(e->id / vq->chain), nb = num_buffers(v, vq->bufs[s]);
         struct pkt_buf *b = vq->bufs[s], *fresh = b;
         uint32_t len = e->len >= v->hdr_len ? e->len - v->hdr_len : 0;
@@ -341,6 +356,10 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
                 nb = (uint16_t)(used_idx - vq->last_used); /* a broken count: take what is there */
             for (uint16_t k = 0; k < nb; k++) {
                 e = &vq->used->ring[vq->last_used++ & vq->mask];
+                if (e->id >= vq->size) {
+                    bad_id(v, vq, e->id);
+                    continue;
+                }
                 s = (uint16_t)(e->id / vq->chain);
                 vq_fill(v, vq, s, vq->bufs[s], DESC_F_WRITE);
             }
@@ -371,7 +390,12 @@ static void tx_reclaim(struct vnet *v)
     uint16_t used_idx = *(volatile uint16_t *)&vq->used->idx;
     dma_rmb();
     while (vq->last_used != used_idx) {
-        uint16_t s = (uint16_t)(vq->used->ring[vq->last_used++ & vq->mask].id / vq->chain);
+        uint32_t id = vq->used->ring[vq->last_used++ & vq->mask].id;
+        if (id >= vq->size) {
+            bad_id(v, vq, id);
+            continue;
+        }
+        uint16_t s = (uint16_t)(id / vq->chain);
         done[ndone++] = vq->bufs[s];
         vq->free_slots[vq->nfree++] = s;
     }
