@@ -6,7 +6,7 @@
 #   make boot       build and boot one VM, APP="..." its command line
 #   make test       host unit tests, then QEMU boot tests
 #   make qemu-gdb   boot under QEMU, stopped, waiting for gdb on :1234
-#   make bench      boot time under QEMU (not a test: numbers to read)
+#   make bench      boot time and forwarding rate under QEMU (numbers to read, not tests)
 #   make format     clang-format every C file
 
 CC      ?= gcc
@@ -134,9 +134,10 @@ $(BUILD)/netharness: tools/netharness.c
 test: all iso unit $(BUILD)/netharness
 	$(PYTHON) tests/run.py --unit $(UNIT_BINS)
 
-bench: all
+bench: all $(BUILD)/netharness
 	tools/bench-boot.sh 20 pc
 	tools/bench-boot.sh 20 q35
+	tools/bench-fwd.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
