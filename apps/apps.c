@@ -34,7 +34,7 @@ const struct opt app_options[] = {
       100000000, 0, &app_config.rate },
     { "count", "N", "pktgen: frames to send, 0 = no limit", "0", OPT_UINT, 0, UINT64_MAX / 2, 0,
       &app_config.count },
-    { "flows", "N", "pktgen: distinct UDP source ports", "1", OPT_UINT, 1, 65535, 0,
+    { "flows", "N", "pktgen: distinct UDP source ports (from 1024)", "1", OPT_UINT, 1, 64512, 0,
       &app_config.flows },
 };
 const int napp_options = sizeof(app_options) / sizeof(app_options[0]);

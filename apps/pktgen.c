@@ -164,10 +164,12 @@ static void account(int port, const uint8_t *f, uint64_t now)
     uint64_t ns = tsc_ticks_to_ns(now - get64le(f + PAYLOAD + 8));
     if (seq > gen.next_seq[port])
         gen.gaps += seq - gen.next_seq[port];
-    if (seq < gen.next_seq[port])
+    if (seq < gen.next_seq[port]) { /* late: it fills a gap it left (a duplicate would too) */
         gen.reordered++;
-    else
+        gen.gaps -= gen.gaps ? 1 : 0;
+    } else {
         gen.next_seq[port] = seq + 1;
+    }
     gen.received++;
     gen.lat_min = gen.received == 1 || ns < gen.lat_min ? ns : gen.lat_min;
     gen.lat_max = ns > gen.lat_max ? ns : gen.lat_max;
@@ -192,9 +194,11 @@ static void receive_all(uint32_t batch)
 static uint64_t percentile(uint32_t per_mille)
 {
     uint64_t want = (gen.received * per_mille + 999) / 1000, seen = 0;
-    for (uint32_t b = 0; b < LAT_BUCKETS; b++)
+    for (uint32_t b = 0; b < LAT_BUCKETS; b++) {
+        uint64_t edge = (uint64_t)(b + 1) * 1000;
         if ((seen += gen.lat[b]) >= want && want)
-            return (uint64_t)(b + 1) * 1000;
+            return edge < gen.lat_max ? edge : gen.lat_max; /* never above the largest seen */
+    }
     return 0;
 }
 
@@ -225,8 +229,9 @@ int pktgen_main(const struct app_args *args)
             last = now;
         }
     }
-    kprintf("pktgen sent=%lu received=%lu gaps=%lu reordered=%lu\n", gen.sent, gen.received,
-            gen.gaps, gen.reordered);
+    kprintf("pktgen sent=%lu received=%lu lost=%lu gaps=%lu reordered=%lu\n", gen.sent,
+            gen.received, gen.received < gen.sent ? gen.sent - gen.received : 0, gen.gaps,
+            gen.reordered);
     kprintf("pktgen latency_ns min=%lu median=%lu p99=%lu max=%lu\n", gen.lat_min, percentile(500),
             percentile(990), gen.lat_max);
     ports_finish(gen.ports, gen.nports);

@@ -50,7 +50,14 @@ int ports_open(const char *spec, int min, int max, struct port *ports)
     while (spec[0] && n < max) {
         char name[32];
         spec = next_name(spec, name, sizeof(name));
-        if (!(ports[n++].nic = name[0] ? nic_by_name(nics, nnics, name) : 0)) {
+        struct nic *nic = name[0] ? nic_by_name(nics, nnics, name) : 0;
+        for (int k = 0; k < n && nic; k++) {
+            if (ports[k].nic == nic) {
+                kprintf("ports: %s is named twice\n", nic->name);
+                return -1;
+            }
+        }
+        if (!(ports[n++].nic = nic)) {
             kprintf("ports: no supported NIC at '%s' (ports= wants %s%d PCI addresses, "
                     "comma-separated)\n",
                     name, min == max ? "" : "up to ", max);
@@ -90,7 +97,8 @@ void ports_print_rates(struct port *ports, int n, uint64_t dt_ns)
         mega(rxb, sizeof(rxb), (s.rx_bytes - l->rx_bytes) * 8, dt_ms);
         mega(txb, sizeof(txb), (s.tx_bytes - l->tx_bytes) * 8, dt_ms);
         kprintf("[%s] RX: %s Mpps, %s Mbit/s  TX: %s Mpps, %s Mbit/s  drops %lu\n",
-                ports[i].nic->name, rxp, rxb, txp, txb, s.rx_dropped + ports[i].drops);
+                ports[i].nic->name, rxp, rxb, txp, txb,
+                s.rx_dropped + s.tx_dropped + ports[i].drops);
         ports[i].last = s;
     }
 }
@@ -101,9 +109,11 @@ void ports_finish(struct port *ports, int n)
         struct nic_stats s;
         ports[i].nic->ops->stop(ports[i].nic);
         ports[i].nic->ops->read_stats(ports[i].nic, &s);
-        kprintf("final %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu drops=%lu\n",
+        uint64_t tx_dropped = s.tx_dropped + ports[i].drops;
+        kprintf("final %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu drops=%lu "
+                "rx_dropped=%lu tx_dropped=%lu\n",
                 ports[i].nic->name, s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes,
-                s.rx_dropped + ports[i].drops);
+                s.rx_dropped + tx_dropped, s.rx_dropped, tx_dropped);
     }
     for (int i = 0; i < n; i++) {
         const struct mempool *mp = ports[i].nic->pool;

@@ -45,4 +45,12 @@ static inline void dma_rmb(void)
     __asm__ volatile("" ::: "memory");
 }
 
+/* The one reordering x86 does: a later load may pass an earlier store
+ * (SDM vol. 3A §10.2.2). Where a driver stores an index and then reads
+ * whether the device wants to hear of it, a full fence goes between. */
+static inline void dma_mb(void)
+{
+    __asm__ volatile("mfence" ::: "memory");
+}
+
 #endif

@@ -9,9 +9,10 @@
  * less, ANY_LAYOUT on legacy devices to put header and frame in one
  * descriptor, and MRG_RXBUF so that a frame too big for a buffer reaches
  * the driver (in several) to be counted and dropped instead of vanishing in
- * the device. Without ANY_LAYOUT every frame takes two descriptors, header
- * and data (§2.7.4, legacy note). No checksum offload, no GSO, no mergeable
- * buffers, no control queue: a device that offers none of them works.
+ * the device; a device without MRG_RXBUF drops such frames itself, unseen
+ * and uncounted (§5.1.6.3). Without ANY_LAYOUT every frame takes two
+ * descriptors, header and data (§2.7.4, legacy note). No checksum offload,
+ * no GSO, no control queue: a device that offers none of them works.
  *
  * Each packet buffer carries the virtio-net header in its headroom, right in
  * front of the frame, so a frame is never copied.
@@ -91,6 +92,7 @@ struct vq_avail {
     uint16_t idx;
     uint16_t ring[]; /* then used_event */
 };
+_Static_assert(sizeof(struct vq_avail) == 4, "virtio 1.2 §2.7.6: flags, idx, then the ring");
 #define AVAIL_F_NO_INTERRUPT 1
 
 struct vq_used_elem {
@@ -104,9 +106,12 @@ struct vq_used {
     uint16_t idx;
     struct vq_used_elem ring[]; /* then avail_event */
 };
+_Static_assert(sizeof(struct vq_used) == 4, "virtio 1.2 §2.7.8: flags, idx, then the ring");
 #define USED_F_NO_NOTIFY 1
 
-#define QUEUE_SIZE_MAX 256
+#define QUEUE_SIZE 256      /* what a modern device is asked for */
+#define QUEUE_SIZE_MAX 1024 /* a legacy device's own size, which cannot be changed */
+#define RECLAIM_CHUNK 64
 #define RESET_TIMEOUT_US 1000000
 
 struct vq {
@@ -137,6 +142,7 @@ struct vnet {
     struct vq rx, tx;
     struct nic_stats stats;
     uint64_t bad_ids; /* used-ring entries with an impossible id */
+    bool stopped;
 };
 
 /* --- transport: the same steps through the legacy or the modern layout ---- */
@@ -248,6 +254,7 @@ static int vq_alloc(struct vq *vq, uint16_t index, uint16_t size, uint16_t chain
     vq->avail = (struct vq_avail *)(mem + 16u * size);
     vq->used = (struct vq_used *)(mem + used_off);
     vq->avail->flags = AVAIL_F_NO_INTERRUPT; /* poll mode, §2.7.10 */
+    *used_event(vq) = 0xFFFF;                /* with EVENT_IDX: not before 65535 entries */
     uint16_t slots = size / chain;
     for (uint16_t s = 0; s < slots; s++) {
         vq->free_slots[vq->nfree++] = slots - 1 - s;
@@ -289,7 +296,7 @@ static void vq_kick(struct vnet *v, struct vq *vq, uint16_t old_idx)
         return;
     dma_wmb(); /* descriptors and ring entries before the index */
     vq->avail->idx = vq->avail_idx;
-    __asm__ volatile("mfence" ::: "memory"); /* the index before reading the device's wish */
+    dma_mb(); /* the index out before reading whether the device wants a notify */
     bool notify;
     if (v->event_idx) { /* §2.7.10: notify if avail_event lies in [old, new) */
         uint16_t ev = *(volatile uint16_t *)avail_event(vq);
@@ -308,8 +315,26 @@ static void vq_kick(struct vnet *v, struct vq *vq, uint16_t old_idx)
 static void bad_id(struct vnet *v, struct vq *vq, uint32_t id)
 {
     if (!v->bad_ids++)
-        kprintf("virtio-net %s: queue %u returned descriptor id %u of %u; device broken?\n",
-                v->nic.name, vq->index, id, vq->size);
+        kprintf("virtio-net %s: queue %u returned descriptor id %u, which it does not hold; "
+                "device broken?\n",
+                v->nic.name, vq->index, id);
+}
+
+/* The used entries waiting, or 0 (said) if the device claims more than the
+ * queue holds: then its ring cannot be trusted at all. */
+static uint16_t used_pending(struct vnet *v, struct vq *vq, uint16_t used_idx)
+{
+    uint16_t pending = (uint16_t)(used_idx - vq->last_used);
+    if (pending <= vq->size)
+        return pending;
+    bad_id(v, vq, used_idx);
+    return 0;
+}
+
+/* The slot a used entry names, or -1 if it names no descriptor head. */
+static int used_slot(struct vq *vq, uint32_t id)
+{
+    return id < vq->size && id % vq->chain == 0 ? (int)(id / vq->chain) : -1;
 }
 
 /* Ethernet II frames carry at most 1500 bytes after a 14-byte header; one
@@ -338,41 +363,40 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
     (void)queue;
     uint16_t used_idx = *(volatile uint16_t *)&vq->used->idx, old = vq->avail_idx;
     dma_rmb(); /* the index before the entries it covers */
+    uint16_t pending = used_pending(v, vq, used_idx);
     uint32_t got = 0;
-    while (vq->last_used != used_idx && got < n) {
+    while (pending && got < n) {
         struct vq_used_elem *e = &vq->used->ring[vq->last_used & vq->mask];
-        if (e->id >= vq->size) { /* §2.7.8: id names a descriptor we posted; else a bug */
+        int s = used_slot(vq, e->id);
+        if (s < 0) { /* §2.7.8: not a head we made available */
             bad_id(v, vq, e->id);
-            vq->last_used++;
+            vq->last_used++, pending--;
             continue;
         }
-        uint16_t s = (uint16_t)(e->id / vq->chain), nb = num_buffers(v, vq->bufs[s]);
-        struct pkt_buf *b = vq->bufs[s], *fresh = b;
+        struct pkt_buf *b = vq->bufs[s], *fresh;
+        uint16_t nb = num_buffers(v, b);
         uint32_t len = e->len >= v->hdr_len ? e->len - v->hdr_len : 0;
-        if (nb > 1 || !frame_size_ok(b, len)) {
+        if (nb != 1 || !frame_size_ok(b, len)) {
             /* a runt or an oversized frame (in nb buffers): counted, and
              * every buffer it took goes straight back */
-            if (nb < 1 || (uint16_t)(used_idx - vq->last_used) < nb)
-                nb = (uint16_t)(used_idx - vq->last_used); /* a broken count: take what is there */
-            for (uint16_t k = 0; k < nb; k++) {
+            nb = nb < 1 ? 1 : nb > pending ? pending : nb;
+            for (uint16_t k = 0; k < nb; k++, pending--) {
                 e = &vq->used->ring[vq->last_used++ & vq->mask];
-                if (e->id >= vq->size) {
+                if ((s = used_slot(vq, e->id)) < 0)
                     bad_id(v, vq, e->id);
-                    continue;
-                }
-                s = (uint16_t)(e->id / vq->chain);
-                vq_fill(v, vq, s, vq->bufs[s], DESC_F_WRITE);
+                else
+                    vq_fill(v, vq, (uint16_t)s, vq->bufs[s], DESC_F_WRITE);
             }
             v->stats.rx_dropped++;
             continue;
         }
         if (!(fresh = pkt_alloc(v->nic.pool)))
             break; /* no buffer to put in its place: leave it for the next poll */
-        vq->last_used++;
+        vq->last_used++, pending--;
         b->len = (uint16_t)len;
         bufs[got++] = b;
         v->stats.rx_bytes += len;
-        vq_fill(v, vq, s, fresh, DESC_F_WRITE);
+        vq_fill(v, vq, (uint16_t)s, fresh, DESC_F_WRITE);
     }
     v->stats.rx_packets += got;
     if (v->event_idx)
@@ -385,19 +409,24 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
 static void tx_reclaim(struct vnet *v)
 {
     struct vq *vq = &v->tx;
-    struct pkt_buf *done[QUEUE_SIZE_MAX];
+    struct pkt_buf *done[RECLAIM_CHUNK];
     uint32_t ndone = 0;
     uint16_t used_idx = *(volatile uint16_t *)&vq->used->idx;
     dma_rmb();
-    while (vq->last_used != used_idx) {
+    for (uint16_t pending = used_pending(v, vq, used_idx); pending; pending--) {
         uint32_t id = vq->used->ring[vq->last_used++ & vq->mask].id;
-        if (id >= vq->size) {
+        int s = used_slot(vq, id);
+        if (s < 0 || !vq->bufs[s]) { /* no head, or one already back: never twice */
             bad_id(v, vq, id);
             continue;
         }
-        uint16_t s = (uint16_t)(id / vq->chain);
         done[ndone++] = vq->bufs[s];
-        vq->free_slots[vq->nfree++] = s;
+        vq->bufs[s] = NULL;
+        vq->free_slots[vq->nfree++] = (uint16_t)s;
+        if (ndone == RECLAIM_CHUNK) {
+            pkt_free_batch(done, ndone);
+            ndone = 0;
+        }
     }
     pkt_free_batch(done, ndone);
 }
@@ -447,32 +476,53 @@ static struct nic_link vnet_link(struct nic *nic)
 
 #define STOP_TX_TIMEOUT_US 100000
 
+/* §2.4 and §4.1.4.3.2: writing 0 resets the device; it is done with the
+ * rings once the status reads 0 again. */
+static int reset(struct vnet *v)
+{
+    status_write(v, 0);
+    uint64_t end = now_ns() + RESET_TIMEOUT_US * 1000ull;
+    while (status_read(v) != 0)
+        if (now_ns() > end) {
+            kprintf("virtio-net %s: reset did not finish within 1 s (status 0x%x); check the "
+                    "device or the hypervisor\n",
+                    v->nic.name, status_read(v));
+            return -1;
+        }
+    return 0;
+}
+
 static void vnet_stop(struct nic *nic)
 {
     struct vnet *v = (struct vnet *)nic;
+    if (v->stopped)
+        return;
+    v->stopped = true;
     uint64_t end = now_ns() + STOP_TX_TIMEOUT_US * 1000ull;
     uint16_t slots = v->tx.size / v->tx.chain;
     while (tx_reclaim(v), v->tx.nfree < slots && now_ns() < end)
         ;
-    status_write(v, 0); /* §2.4: reset; the device no longer touches the rings */
-    if (v->tx.nfree < slots)
-        kprintf("virtio-net %s: %u frames still unsent after 100 ms; dropped at stop\n", nic->name,
-                slots - v->tx.nfree);
-    /* Whatever is still posted, RX buffers and unsent frames, is ours again. */
-    uint16_t in_flight[QUEUE_SIZE_MAX];
-    int busy = 0;
+    if (reset(v) != 0)
+        return; /* the device may still write into them: its buffers stay its own */
+    /* Whatever is still posted is ours again. Frames that never left are
+     * taken back out of the TX counts and counted as dropped. */
     for (uint16_t s = 0; s < slots; s++) {
-        bool free = false;
-        for (uint16_t k = 0; k < v->tx.nfree && !free; k++)
-            free = v->tx.free_slots[k] == s;
-        if (!free)
-            in_flight[busy++] = s;
+        struct pkt_buf *b = v->tx.bufs[s];
+        if (!b)
+            continue;
+        v->stats.tx_packets--;
+        v->stats.tx_bytes -= b->len;
+        v->stats.tx_dropped++;
+        v->tx.bufs[s] = NULL;
+        pkt_free(b);
     }
-    for (int i = 0; i < busy; i++)
-        pkt_free(v->tx.bufs[in_flight[i]]);
-    v->tx.nfree = 0;
-    for (uint16_t s = 0; s < v->rx.size / v->rx.chain; s++)
+    if (v->stats.tx_dropped)
+        kprintf("virtio-net %s: %lu frames still unsent after 100 ms; dropped at stop\n", nic->name,
+                v->stats.tx_dropped);
+    for (uint16_t s = 0; s < v->rx.size / v->rx.chain; s++) {
         pkt_free(v->rx.bufs[s]);
+        v->rx.bufs[s] = NULL;
+    }
 }
 
 static const struct nic_ops vnet_ops = {
@@ -490,17 +540,20 @@ static int find_modern(struct vnet *v, struct pci_dev *d)
     int found = 0;
     for (uint8_t at = pci_read32(d, PCI_CAP_PTR) & 0xFC, hops = 0; at && hops < 48; hops++) {
         uint32_t head = pci_read32(d, at);
-        uint8_t type = (head >> 24) & 0xFF, bar = pci_read32(d, at + 4) & 0xFF;
-        if ((head & 0xFF) == PCI_CAP_VENDOR && bar < 6 && d->bar[bar].type >= PCI_BAR_MEM32) {
+        uint8_t type = (head >> 24) & 0xFF, len = (head >> 16) & 0xFF;
+        uint8_t bar = pci_read32(d, at + 4) & 0xFF;
+        /* §4.1.4: the first capability of each type is the one to use */
+        if ((head & 0xFF) == PCI_CAP_VENDOR && len >= 16 && bar < 6 &&
+            d->bar[bar].type >= PCI_BAR_MEM32) {
             uint64_t addr = d->bar[bar].addr + pci_read32(d, at + 8);
-            if (type == CAP_COMMON_CFG) {
+            if (type == CAP_COMMON_CFG && !(found & 1)) {
                 v->common = addr;
                 found |= 1;
-            } else if (type == CAP_NOTIFY_CFG) {
+            } else if (type == CAP_NOTIFY_CFG && !(found & 2) && len >= 20) {
                 v->notify_base = addr;
                 v->notify_mult = pci_read32(d, at + 16);
                 found |= 2;
-            } else if (type == CAP_DEVICE_CFG) {
+            } else if (type == CAP_DEVICE_CFG && !(found & 4)) {
                 v->device = addr;
                 found |= 4;
             }
@@ -514,16 +567,8 @@ static int find_modern(struct vnet *v, struct pci_dev *d)
 static int negotiate(struct vnet *v)
 {
     const char *name = v->nic.name;
-    status_write(v, 0);
-    uint64_t end = now_ns() + RESET_TIMEOUT_US * 1000ull;
-    while (status_read(v) != 0) { /* §4.1.4.3.2: reset is done when status reads 0 */
-        if (now_ns() > end) {
-            kprintf("virtio-net %s: reset did not finish within 1 s (status 0x%x); check the "
-                    "device or the hypervisor\n",
-                    name, status_read(v));
-            return -1;
-        }
-    }
+    if (reset(v) != 0)
+        return -1;
     status_write(v, STATUS_ACKNOWLEDGE);
     status_write(v, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
     uint64_t offered = features_read(v, 0) | (uint64_t)features_read(v, 1) << 32;
@@ -563,8 +608,16 @@ static int setup_queues(struct vnet *v, uint16_t chain)
 {
     struct vq *vqs[2] = { &v->rx, &v->tx };
     for (uint16_t q = 0; q < 2; q++) {
+        /* A legacy device's size is fixed (§4.1.4.8: read-only, and the
+         * ring layout of §2.7.2 follows from it); a modern one takes ours. */
         uint16_t max = queue_max(v, q);
-        uint16_t size = max < QUEUE_SIZE_MAX ? max : QUEUE_SIZE_MAX;
+        uint16_t size = v->modern && max > QUEUE_SIZE ? QUEUE_SIZE : max;
+        if (size > QUEUE_SIZE_MAX) {
+            kprintf("virtio-net %s: queue %u has %u entries, more than the %u this driver "
+                    "takes\n",
+                    v->nic.name, q, size, QUEUE_SIZE_MAX);
+            return -1;
+        }
         if (size < 2 || (size & (size - 1)) || vq_alloc(vqs[q], q, size, chain) != 0) {
             kprintf("virtio-net %s: queue %u: size %u unusable or no memory\n", v->nic.name, q,
                     max);

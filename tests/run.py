@@ -541,6 +541,7 @@ def t_help():
           "fwd: the first two found; pktgen: all)")
     c.has("  mode=MODE            fwd: how frames are rewritten: io, macswap, mac (default io)")
     c.has("  count=N              pktgen: frames to send, 0 = no limit (default 0)")
+    c.has("  flows=N              pktgen: distinct UDP source ports (from 1024) (default 1)")
     c.has("  duration=SECONDS     stop the app after this long; 0 = when it is done (default 0)")
     c.has("  help                 print this and power off")
     c.lacks(r"^app: ")
@@ -618,6 +619,9 @@ def fwd_test(props, count, mode, bad=False, duration=15):
                 ("port 1 tx_packets", f1["tx_packets"], r["recv1"]),
                 ("port 1 tx_bytes", f1["tx_bytes"], r["bytes0"]),
                 ("port 0 drops", f0["drops"], drops), ("port 1 drops", f1["drops"], drops),
+                ("port 0 rx_dropped", f0["rx_dropped"], drops),
+                ("port 1 rx_dropped", f1["rx_dropped"], drops),
+                ("port 0 tx_dropped", f0["tx_dropped"], 0), ("port 1 tx_dropped", f1["tx_dropped"], 0),
                 ("port 0 rx vs port 1 tx", f0["rx_packets"], f1["tx_packets"]),
                 ("port 1 rx vs port 0 tx", f1["rx_packets"], f0["tx_packets"])):
             c.equal(name, got, exp)
@@ -651,9 +655,9 @@ def pktgen_test(props, count, size, flows):
                         gaps=0, dup=0, reordered=0, first_seq=0, last_seq=count - 1)
             for k, v in want.items():
                 c.equal(f"harness {k}", r[k], v)
-        c.has(f"pktgen sent={count} received=0 gaps=0 reordered=0")
+        c.has(f"pktgen sent={count} received=0 lost={count} gaps=0 reordered=0")
         c.has(f"final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={count} "
-              f"tx_bytes={count * size} drops=0")
+              f"tx_bytes={count * size} drops=0 rx_dropped=0 tx_dropped=0")
         c.has("mempool 0000:00:03.0 free=1024 size=1024")
         c.has("mempool pktgen free=4096 size=4096")
         return c.problems, q
@@ -673,7 +677,7 @@ def t_pktgen_round_trip():
     c = Checks(q.lines())
     c.exit_status(status, EXIT_OK)
     c.equal("reflected", out.strip().splitlines()[-1:], ["netharness reflect: frames=4000"])
-    c.has("pktgen sent=4000 received=4000 gaps=0 reordered=0")
+    c.has("pktgen sent=4000 received=4000 lost=0 gaps=0 reordered=0")
     m = c.match(r"pktgen latency_ns min=(\d+) median=(\d+) p99=(\d+) max=(\d+)")
     if m:
         lo, med, p99, hi = (int(x) for x in m.groups())
@@ -681,7 +685,7 @@ def t_pktgen_round_trip():
         if not (0 < lo <= med and med <= p99 and lo <= hi and p99 - 1000 <= hi):
             c.problems.append(f"latencies out of order: {m.group(0)}")
     c.has("final 0000:00:03.0 rx_packets=4000 rx_bytes=512000 tx_packets=4000 tx_bytes=512000 "
-          "drops=0")
+          "drops=0 rx_dropped=0 tx_dropped=0")
     # ~2 s at 2000/s: the rate holds (the line before the last says ~2000 pps)
     rates = [l for l in c.lines if l.startswith("[0000:00:03.0]")]
     if not rates or " TX: 0.002 Mpps" not in rates[0]:
@@ -699,22 +703,34 @@ def t_run_pair():
     c = Checks(lines)
     if p.returncode != 0:
         c.problems.append(f"run-pair.sh exited {p.returncode}: {p.stderr[-300:]}")
-    m = c.match(r"gen \| pktgen sent=(\d+) received=(\d+) gaps=0 reordered=0")
+    m = c.match(r"gen \| pktgen sent=(\d+) received=(\d+) lost=0 gaps=0 reordered=0")
     if m:
         sent = int(m.group(1))
         c.equal("received", int(m.group(2)), sent)
         if not 10000 <= sent <= 20000:
             c.problems.append(f"3 s at 5000/s sent {sent} frames")
         b = sent * 100
+        z = "drops=0 rx_dropped=0 tx_dropped=0"
         for line in (
-                f"gen | final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={sent} tx_bytes={b} drops=0",
-                f"dut | final 0000:00:03.0 rx_packets={sent} rx_bytes={b} tx_packets=0 tx_bytes=0 drops=0",
-                f"dut | final 0000:00:04.0 rx_packets=0 rx_bytes=0 tx_packets={sent} tx_bytes={b} drops=0",
-                f"gen | final 0000:00:04.0 rx_packets={sent} rx_bytes={b} tx_packets=0 tx_bytes=0 drops=0"):
+                f"gen | final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={sent} tx_bytes={b} {z}",
+                f"dut | final 0000:00:03.0 rx_packets={sent} rx_bytes={b} tx_packets=0 tx_bytes=0 {z}",
+                f"dut | final 0000:00:04.0 rx_packets=0 rx_bytes=0 tx_packets={sent} tx_bytes={b} {z}",
+                f"gen | final 0000:00:04.0 rx_packets={sent} rx_bytes={b} tx_packets=0 tx_bytes=0 {z}"):
             c.has(line)
     c.has("dut | power: off, status 0")
     c.has("gen | power: off, status 0")
     return c.problems, None
+
+
+def t_ports_twice():
+    """ports= naming one NIC twice is refused (it used to fault at the end,
+    stopping the same NIC twice)."""
+    q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "app=fwd ports=00:03.0,0000:00:03.0")
+    c.exit_status(status, EXIT_APP_FAILED)
+    c.has("ports: 0000:00:03.0 is named twice")
+    c.lacks(r"^(fwd: |exception)")
+    c.has("power: off, status 1")
+    return c.problems, q
 
 
 def t_ports_missing():
@@ -982,6 +998,9 @@ BOOT_TESTS = [
     ("net/pktgen-modern", pktgen_test("disable-legacy=on", 5000, 1514, 1)),
     ("net/pktgen-round-trip", t_pktgen_round_trip),
     ("net/ports-missing", t_ports_missing),
+    ("net/ports-twice", t_ports_twice),
+    ("net/fwd-virtio-legacy-rx-queue-1024",
+     fwd_test("disable-modern=on,rx_queue_size=1024", 20000, "io", duration=8)),
     ("net/run-pair", t_run_pair),
     ("boot/ram-beyond-phys-limit", t_ram_beyond_phys_limit),
 ]

@@ -11,7 +11,7 @@
 #
 # Usage: tools/run-pair.sh [duration] [gen options] [dut options]
 #   e.g. tools/run-pair.sh 10 "rate=20000 size=128" "mode=macswap"
-set -eu
+set -eu -o pipefail
 duration=${1:-10}
 gen_opts=${2:-}
 dut_opts=${3:-}
@@ -47,9 +47,15 @@ vm() { # name, mac byte, cmdline, then the two NICs' port pairs
 log=$(mktemp)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -f "$log"' EXIT INT TERM
 echo "run-pair: link A udp $a_gen<->$a_dut, link B udp $b_gen<->$b_dut, ${duration} s"
-# The forwarder starts first and runs a second longer, so the generator's
-# last frames still have a way back.
-vm dut 0d "app=fwd duration=$((duration + 1)) $dut_opts" "$a_dut" "$a_gen" "$b_dut" "$b_gen" | tee "$log" &
+# The forwarder starts first and runs two seconds longer, so the
+# generator's last frames still have a way back.
+vm dut 0d "app=fwd duration=$((duration + 2)) $dut_opts" "$a_dut" "$a_gen" "$b_dut" "$b_gen" | tee "$log" &
+dut=$!
 for _ in $(seq 200); do grep -q '^dut | fwd: ' "$log" && break; sleep 0.05; done
 vm gen 0e "app=pktgen duration=$duration $gen_opts" "$a_gen" "$a_dut" "$b_gen" "$b_dut" &
-wait
+gen=$!
+# QEMU exits 1 when ixmetal powers off cleanly (isa-debug-exit: status 0).
+status=0
+wait $gen || [ $? -eq 1 ] || status=1
+wait $dut || [ $? -eq 1 ] || status=1
+exit $status
