@@ -99,20 +99,6 @@ static int fill_pool(uint32_t size)
     return 0;
 }
 
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64le(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* Sends up to n frames; returns how many the port took. */
 static uint32_t send_batch(uint32_t n)
 {
@@ -125,8 +111,8 @@ static uint32_t send_batch(uint32_t n)
         uint16_t sport = (uint16_t)(UDP_SRC_BASE + seq % app_config.flows);
         f[34] = (uint8_t)(sport >> 8);
         f[35] = (uint8_t)sport;
-        put64(f + PAYLOAD, seq);
-        put64(f + PAYLOAD + 8, now);
+        memcpy(f + PAYLOAD, &seq, 8); /* little-endian on the wire, as x86 holds it */
+        memcpy(f + PAYLOAD + 8, &now, 8);
         bufs[i]->len = (uint16_t)app_config.size;
     }
     uint32_t took = nic_tx_batch(gen.ports[0].nic, 0, bufs, n);
@@ -160,8 +146,10 @@ static bool ours(const uint8_t *f, uint32_t len)
 
 static void account(int port, const uint8_t *f, uint64_t now)
 {
-    uint64_t seq = get64le(f + PAYLOAD);
-    uint64_t ns = tsc_ticks_to_ns(now - get64le(f + PAYLOAD + 8));
+    uint64_t seq, sent_at;
+    memcpy(&seq, f + PAYLOAD, 8);
+    memcpy(&sent_at, f + PAYLOAD + 8, 8);
+    uint64_t ns = tsc_ticks_to_ns(now - sent_at);
     if (seq > gen.next_seq[port])
         gen.gaps += seq - gen.next_seq[port];
     if (seq < gen.next_seq[port]) { /* late: it fills a gap it left (a duplicate would too) */
