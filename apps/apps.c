@@ -12,7 +12,7 @@ const struct app apps[] = {
 };
 const int napps = sizeof(apps) / sizeof(apps[0]);
 
-struct app_config app_config = { "", 32, FWD_IO, 60, 0, 0, 1 };
+struct app_config app_config = { "", 32, FWD_IO, 60, 0, 0, 1, 0 };
 
 static const char *fwd_mode_name(int i)
 {
@@ -36,6 +36,8 @@ const struct opt app_options[] = {
       &app_config.count },
     { "flows", "N", "pktgen: distinct UDP source ports (from 1024)", "1", OPT_UINT, 1, 64512, 0,
       &app_config.flows },
+    { "idle", "US", "fwd: after a pass that finds no frames, halt up to US microseconds",
+      "0 (poll without pause)", OPT_UINT, 0, 100000, 0, &app_config.idle },
 };
 const int napp_options = sizeof(app_options) / sizeof(app_options[0]);
 

@@ -41,6 +41,7 @@ struct app_config {
     uint64_t rate;  /* pktgen: frames per second, 0 = as fast as it can */
     uint64_t count; /* pktgen: frames to send, 0 = no limit */
     uint64_t flows; /* pktgen: distinct UDP source ports */
+    uint64_t idle;  /* fwd: microseconds to halt after a pass that found nothing; 0 = poll */
 };
 extern struct app_config app_config;
 extern const struct opt app_options[];

@@ -6,11 +6,17 @@
  * mode=io leaves frames untouched; mode=macswap swaps destination and source
  * MAC; mode=mac does what l2fwd does: source = the sending port's MAC,
  * destination = 02:00:00:00:00:<sending port's index>.
+ *
+ * idle=US (default 0): after a pass over both ports that found nothing, halt
+ * the core until the local APIC timer fires US microseconds later. A box
+ * that owns its core polls (0); a guest sharing host CPUs with its own
+ * emulator, as under QEMU's TCG, gives them back this way (make bench).
  */
 #include "apps/apps.h"
 #include "apps/ports.h"
 
 #include "kernel/kprintf.h"
+#include "kernel/lapic.h"
 #include "kernel/string.h"
 
 #define MAX_BATCH 256
@@ -36,12 +42,12 @@ static void rewrite(struct pkt_buf **bufs, uint32_t n, int mode, const struct ni
 }
 
 /* One direction, one batch: in -> out. */
-static void forward(struct port *in, struct port *out, uint8_t out_index, uint32_t batch, int mode)
+static uint32_t forward(struct port *in, struct port *out, uint8_t out_index, uint32_t batch, int mode)
 {
     struct pkt_buf *bufs[MAX_BATCH];
     uint32_t n = nic_rx_batch(in->nic, 0, bufs, batch);
     if (!n)
-        return;
+        return 0;
     if (mode != FWD_IO)
         rewrite(bufs, n, mode, out->nic, out_index);
     uint32_t sent = nic_tx_batch(out->nic, 0, bufs, n);
@@ -49,6 +55,7 @@ static void forward(struct port *in, struct port *out, uint8_t out_index, uint32
         pkt_free_batch(bufs + sent, n - sent);
         out->drops += n - sent;
     }
+    return n;
 }
 
 int fwd_main(const struct app_args *args)
@@ -59,17 +66,25 @@ int fwd_main(const struct app_args *args)
     for (int i = 0; i < 2; i++)
         if (ports[i].nic->ops->set_promisc(ports[i].nic, true) != 0)
             kprintf("fwd: %s cannot be made promiscuous\n", ports[i].nic->name);
-    kprintf("fwd: %s <-> %s, batch %lu, mode %s\n", ports[0].nic->name, ports[1].nic->name,
-            app_config.batch,
+    kprintf("fwd: %s <-> %s, batch %lu, idle %lu us, mode %s\n", ports[0].nic->name,
+            ports[1].nic->name, app_config.batch, app_config.idle,
             app_config.mode == FWD_IO    ? "io"
             : app_config.mode == FWD_MAC ? "mac"
                                          : "macswap");
     uint32_t batch = (uint32_t)app_config.batch;
+    uint32_t idle_us = (uint32_t)app_config.idle;
+    if (idle_us && !lapic_ready()) {
+        kprintf("fwd: idle=%u needs the local APIC timer (lapic: %s); polling instead\n", idle_us,
+                lapic_describe());
+        idle_us = 0;
+    }
     uint64_t last = now_ns();
     for (uint32_t polls = 0;; polls++) {
-        forward(&ports[0], &ports[1], 1, batch, app_config.mode);
-        forward(&ports[1], &ports[0], 0, batch, app_config.mode);
-        if (polls % POLLS_PER_CLOCK_CHECK)
+        uint32_t moved = forward(&ports[0], &ports[1], 1, batch, app_config.mode);
+        moved += forward(&ports[1], &ports[0], 0, batch, app_config.mode);
+        if (!moved && idle_us)
+            lapic_sleep_us(idle_us); /* and then look at the clock: a sleep is long */
+        else if (polls % POLLS_PER_CLOCK_CHECK)
             continue;
         if (app_time_up(args))
             break;

@@ -19,8 +19,14 @@
 
 #define MSR_IA32_PAT 0x277
 #define PAT_POWER_ON 0x0007040600070406ull
+/* 8259A: command and data ports of the two PICs, and the vectors their
+ * IRQs are moved to (8259A datasheet, ICW1-ICW4 and OCW1). */
+#define PIC1_CMD 0x20
 #define PIC1_DATA 0x21
+#define PIC2_CMD 0xA0
 #define PIC2_DATA 0xA1
+#define PIC_ICW1_INIT_ICW4 0x11 /* edge-triggered, cascaded, ICW4 follows */
+#define PIC_ICW4_8086 0x01
 
 #define VEC_NMI 2
 #define VEC_DOUBLE_FAULT 8
@@ -121,8 +127,18 @@ void cpu_init(void)
     /* SDM 3A §13.12.4: the PAT at its power-on value, whatever the firmware
      * left, so PWT/PCD in kernel/paging.c mean WB (00) and UC (11). */
     wrmsr(MSR_IA32_PAT, PAT_POWER_ON);
-    /* The 8259 PICs' IRQs would land on exception vectors 8-15 if
-     * interrupts were ever enabled: mask them all (8259A datasheet, OCW1). */
+    /* The 8259 PICs start out on vectors 8-15, the exceptions'. Move them
+     * to CPU_PIC_VECTOR.. (ICW1-ICW4), so that a spurious IRQ 7 or 15 while
+     * a core sleeps with interrupts on (kernel/lapic.c) is not mistaken for
+     * an exception, then mask every line (OCW1). */
+    outb(PIC1_CMD, PIC_ICW1_INIT_ICW4);
+    outb(PIC2_CMD, PIC_ICW1_INIT_ICW4);
+    outb(PIC1_DATA, CPU_PIC_VECTOR);
+    outb(PIC2_DATA, CPU_PIC_VECTOR + 8);
+    outb(PIC1_DATA, 1u << 2); /* the slave hangs on IRQ 2 */
+    outb(PIC2_DATA, 2);       /* its cascade identity */
+    outb(PIC1_DATA, PIC_ICW4_8086);
+    outb(PIC2_DATA, PIC_ICW4_8086);
     outb(PIC1_DATA, 0xFF);
     outb(PIC2_DATA, 0xFF);
 }

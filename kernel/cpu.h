@@ -73,6 +73,9 @@ static inline int cpu_in_vm(void)
     return (cpuid(1, 0).ecx >> 31) & 1;
 }
 
+/* The masked 8259 PICs' IRQ 0-15 arrive, if ever, on these 16 vectors. */
+#define CPU_PIC_VECTOR 0x20
+
 /* Loads this core's GDT (with a TSS for the exception stacks) and the IDT. */
 void cpu_init(void);
 

@@ -15,6 +15,7 @@
 #include "kernel/paging.h"
 #include "kernel/pci.h"
 #include "kernel/power.h"
+#include "kernel/lapic.h"
 #include "kernel/tsc.h"
 
 #define IXMETAL_VERSION "0.1"
@@ -72,6 +73,7 @@ static void print_banner(uint64_t init_us)
         kprintf("cpus: 1 (no MADT; only the boot core is known)\n");
     }
     kprintf("tsc: %lu MHz from %s\n", tsc_hz() / 1000000, tsc_source());
+    kprintf("lapic: %s\n", lapic_describe());
     if (acpi.rsdp_pa)
         kprintf("acpi: revision %u, %s, %d tables, oem '%s'\n", acpi.revision,
                 acpi.use_xsdt ? "xsdt" : "rsdt", acpi.ntables, acpi.oem);
@@ -125,6 +127,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
     paging_init(&boot);             // identity map: RAM write-back, holes below 4 GiB uncached
     acpi_parse(&boot, &acpi);       // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
     tsc_init(&acpi);                // TSC rate: CPUID 15h/16h, else the PIT, else the HPET
+    lapic_init();                   // this core's local APIC timer, for idle sleeps
     pci_init(&acpi);                // every function, BARs sized and mapped uncached
     print_banner(now_ns() / 1000);  // what was found, and how long it took
     pci_print_all();                // one line per PCI function, then its BARs

@@ -8,6 +8,8 @@
 #include "kernel/trap.h"
 
 #include "kernel/cpu.h"
+#include "kernel/io.h"
+#include "kernel/lapic.h"
 #include "kernel/kprintf.h"
 
 /* Intel SDM vol. 3A §7.3, Table 7-1. */
@@ -49,6 +51,20 @@ static const char *const exception_names[32] = {
 void trap(struct trap_frame *f)
 {
     uint64_t cr2 = read_cr2(); /* before anything else can fault and change it */
+    if (f->vector == LAPIC_TIMER_VECTOR) {
+        lapic_eoi();
+        return;
+    }
+    if (f->vector == LAPIC_SPURIOUS_VECTOR) /* SDM 3A §12.9: no EOI */
+        return;
+    /* A masked 8259 can still raise a spurious IRQ 7 (or 15, which the
+     * master saw as a real IRQ 2 and wants acknowledged): ignore it. */
+    if (f->vector == CPU_PIC_VECTOR + 7)
+        return;
+    if (f->vector == CPU_PIC_VECTOR + 15) {
+        outb(0x20, 0x20); /* OCW2 non-specific EOI to the master */
+        return;
+    }
     const char *name = f->vector < 32 ? exception_names[f->vector] : "unexpected interrupt";
     kprintf("\nexception %lu (%s) on cpu %u, error 0x%lx\n", f->vector, name, cpu_apic_id(),
             f->error);

@@ -1,0 +1,94 @@
+/*
+ * kernel/lapic.c - see lapic.h.
+ */
+#include "kernel/lapic.h"
+
+#include "kernel/cpu.h"
+#include "kernel/io.h"
+#include "kernel/kprintf.h"
+#include "kernel/tsc.h"
+
+#define IA32_APIC_BASE 0x1B /* SDM vol. 3A §12.4.4 */
+#define APIC_BASE_ENABLE (1u << 11)
+
+/* Register offsets from the APIC base, SDM vol. 3A Table 12-1. */
+#define LAPIC_EOI 0x0B0
+#define LAPIC_SVR 0x0F0 /* spurious-interrupt vector, §12.9 */
+#define LAPIC_SVR_ENABLE (1u << 8)
+#define LAPIC_LVT_TIMER 0x320 /* §12.5.1: one-shot mode is bits 18:17 = 00 */
+#define LAPIC_LVT_MASKED (1u << 16)
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_CUR 0x390
+#define LAPIC_TIMER_DIV 0x3E0 /* §12.5.4: 1011b divides by 1 */
+#define LAPIC_DIV_1 0xB
+
+static uint64_t base; /* 0 while there is no usable local APIC */
+static uint64_t ticks_per_us;
+static const char *why_none = "not set up";
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return (uint64_t)hi << 32 | lo;
+}
+
+void lapic_eoi(void)
+{
+    mmio_write32(base + LAPIC_EOI, 0);
+}
+
+bool lapic_init(void)
+{
+    if (!(cpuid(1, 0).edx & (1u << 9))) { /* CPUID.01h:EDX.APIC */
+        why_none = "none (CPUID 01h EDX.APIC is 0)";
+        return false;
+    }
+    uint64_t msr = rdmsr(IA32_APIC_BASE);
+    if (!(msr & APIC_BASE_ENABLE)) {
+        why_none = "disabled in IA32_APIC_BASE";
+        return false;
+    }
+    base = msr & 0xFFFFFF000ull;
+    mmio_write32(base + LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
+    mmio_write32(base + LAPIC_TIMER_DIV, LAPIC_DIV_1);
+    mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_TIMER_VECTOR);
+    /* Count down from the top for 1 ms of TSC time. */
+    mmio_write32(base + LAPIC_TIMER_INIT, 0xFFFFFFFFu);
+    delay_us(1000);
+    uint32_t left = mmio_read32(base + LAPIC_TIMER_CUR);
+    mmio_write32(base + LAPIC_TIMER_INIT, 0);
+    ticks_per_us = (0xFFFFFFFFull - left) / 1000;
+    if (!ticks_per_us) {
+        why_none = "its timer does not count";
+        base = 0;
+        return false;
+    }
+    mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_TIMER_VECTOR);
+    return true;
+}
+
+bool lapic_ready(void)
+{
+    return base != 0;
+}
+
+const char *lapic_describe(void)
+{
+    static char line[64];
+    if (!base)
+        return why_none;
+    ksnprintf(line, sizeof(line), "timer %lu MHz", ticks_per_us);
+    return line;
+}
+
+void lapic_sleep_us(uint32_t us)
+{
+    if (!base)
+        return;
+    uint64_t t = ticks_per_us * us;
+    mmio_write32(base + LAPIC_TIMER_INIT, t > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)t);
+    /* STI's one-instruction shadow means a timer already pending wakes HLT
+     * rather than being taken before it (SDM vol. 2B, STI). */
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
