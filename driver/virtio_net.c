@@ -29,6 +29,8 @@
 #define STATUS_FEATURES_OK 8
 #define STATUS_FAILED 128
 
+#define RX_BATCH_MAX 256 /* frames one vnet_rx_batch call hands out, at most */
+
 /* §5.1.3 and §6: feature bits. */
 #define F_MAC 5
 #define F_MRG_RXBUF 15
@@ -364,6 +366,14 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
     uint16_t used_idx = *(volatile uint16_t *)&vq->used->idx, old = vq->avail_idx;
     dma_rmb(); /* the index before the entries it covers */
     uint16_t pending = used_pending(v, vq, used_idx);
+    if (!pending)
+        return 0;
+    /* Replacements for the buffers handed out, taken from the pool in one
+     * go; the ones left over (dropped frames) go back in one go. */
+    struct pkt_buf *fresh[RX_BATCH_MAX];
+    if (n > RX_BATCH_MAX)
+        n = RX_BATCH_MAX;
+    uint32_t nfresh = pkt_alloc_batch(v->nic.pool, fresh, pending < n ? pending : n);
     uint32_t got = 0;
     while (pending && got < n) {
         struct vq_used_elem *e = &vq->used->ring[vq->last_used & vq->mask];
@@ -373,7 +383,7 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
             vq->last_used++, pending--;
             continue;
         }
-        struct pkt_buf *b = vq->bufs[s], *fresh;
+        struct pkt_buf *b = vq->bufs[s];
         uint16_t nb = num_buffers(v, b);
         uint32_t len = e->len >= v->hdr_len ? e->len - v->hdr_len : 0;
         if (nb != 1 || !frame_size_ok(b, len)) {
@@ -390,14 +400,16 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
             v->stats.rx_dropped++;
             continue;
         }
-        if (!(fresh = pkt_alloc(v->nic.pool)))
+        if (got == nfresh)
             break; /* no buffer to put in its place: leave it for the next poll */
         vq->last_used++, pending--;
         b->len = (uint16_t)len;
         bufs[got++] = b;
         v->stats.rx_bytes += len;
-        vq_fill(v, vq, (uint16_t)s, fresh, DESC_F_WRITE);
+        vq_fill(v, vq, (uint16_t)s, fresh[got - 1], DESC_F_WRITE);
     }
+    if (got < nfresh)
+        pkt_free_batch(fresh + got, nfresh - got);
     v->stats.rx_packets += got;
     if (v->event_idx)
         *used_event(vq) = vq->last_used - 1; /* no interrupts, ever: see vq_alloc */
