@@ -675,7 +675,13 @@ struct nic *virtio_net_open(struct pci_dev *d)
     pci_enable(d, (v->modern ? PCI_CMD_MEMORY : PCI_CMD_IO) | PCI_CMD_BUS_MASTER);
     int chain = negotiate(v);
     if (chain < 0 || setup_queues(v, (uint16_t)chain) != 0) {
+        /* §2.1.2: FAILED tells the device we gave up; a reset makes it
+         * forget the queues, and without bus mastering it cannot reach
+         * memory that may be handed out again. The memory itself stays:
+         * the allocator has no free. */
         status_write(v, STATUS_FAILED);
+        reset(v);
+        pci_disable(d, PCI_CMD_BUS_MASTER);
         return NULL;
     }
     return &v->nic;

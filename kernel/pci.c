@@ -109,6 +109,11 @@ void pci_enable(const struct pci_dev *d, uint16_t cmd_bits)
     pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) | cmd_bits);
 }
 
+void pci_disable(const struct pci_dev *d, uint16_t cmd_bits)
+{
+    pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) & (uint16_t)~cmd_bits);
+}
+
 /* A BAR's size is its lowest writable address bit (PCI 3.0 §6.2.5.1). */
 static uint64_t lowest_bit(uint64_t mask)
 {

@@ -58,6 +58,8 @@ void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v);
 
 /* Sets bits (PCI_CMD_*) in the Command register: memory space, bus master. */
 void pci_enable(const struct pci_dev *d, uint16_t cmd_bits);
+/* Clears them: a driver giving up on a device stops its DMA this way. */
+void pci_disable(const struct pci_dev *d, uint16_t cmd_bits);
 
 /* A short name: the device if known, else its class. */
 const char *pci_name(const struct pci_dev *d);
