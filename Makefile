@@ -118,10 +118,13 @@ UNIT_bootinfo := kernel/bootinfo.c kernel/memmap.c
 UNIT_acpi     := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
 UNIT_pci      := kernel/pci.c kernel/kprintf.c
 UNIT_mempool  := driver/mempool.c kernel/kprintf.c
+UNIT_ixgbe_model := tests/model/ixgbe_model.c
+UNIT_ixgbe    := driver/ixgbe.c driver/intel.c driver/mempool.c kernel/kprintf.c \
+	tests/model/ixgbe_model.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
-$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h)
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h tests/model/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $< tests/unit/host.c $(UNIT_$*)
 

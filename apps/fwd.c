@@ -42,7 +42,8 @@ static void rewrite(struct pkt_buf **bufs, uint32_t n, int mode, const struct ni
 }
 
 /* One direction, one batch: in -> out. */
-static uint32_t forward(struct port *in, struct port *out, uint8_t out_index, uint32_t batch, int mode)
+static uint32_t forward(struct port *in, struct port *out, uint8_t out_index, uint32_t batch,
+                        int mode)
 {
     struct pkt_buf *bufs[MAX_BATCH];
     uint32_t n = nic_rx_batch(in->nic, 0, bufs, batch);

@@ -98,7 +98,7 @@ void ports_print_rates(struct port *ports, int n, uint64_t dt_ns)
         mega(txb, sizeof(txb), (s.tx_bytes - l->tx_bytes) * 8, dt_ms);
         kprintf("[%s] RX: %s Mpps, %s Mbit/s  TX: %s Mpps, %s Mbit/s  drops %lu\n",
                 ports[i].nic->name, rxp, rxb, txp, txb,
-                s.rx_dropped + s.tx_dropped + ports[i].drops);
+                s.rx_dropped + s.tx_dropped + s.rx_missed + ports[i].drops);
         ports[i].last = s;
     }
 }
@@ -111,9 +111,13 @@ void ports_finish(struct port *ports, int n)
         ports[i].nic->ops->read_stats(ports[i].nic, &s);
         uint64_t tx_dropped = s.tx_dropped + ports[i].drops;
         kprintf("final %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu drops=%lu "
-                "rx_dropped=%lu tx_dropped=%lu\n",
+                "rx_dropped=%lu tx_dropped=%lu rx_missed=%lu\n",
                 ports[i].nic->name, s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes,
-                s.rx_dropped + tx_dropped, s.rx_dropped, tx_dropped);
+                s.rx_dropped + tx_dropped + s.rx_missed, s.rx_dropped, tx_dropped, s.rx_missed);
+        if (s.hw) /* the NIC's own count; its bytes include the FCS */
+            kprintf("nic-counters %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu\n",
+                    ports[i].nic->name, s.hw_rx_packets, s.hw_rx_bytes, s.hw_tx_packets,
+                    s.hw_tx_bytes);
     }
     for (int i = 0; i < n; i++) {
         const struct mempool *mp = ports[i].nic->pool;

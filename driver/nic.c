@@ -3,16 +3,23 @@
  */
 #include "driver/nic.h"
 
+#include "driver/ixgbe.h"
 #include "driver/platform.h"
 #include "driver/virtio_net.h"
 #include "kernel/string.h"
 
+static bool virtio_net_supports(uint16_t vendor, uint16_t device)
+{
+    /* transitional virtio-net (virtio 1.2 §4.1.2.1); modern: 0x1040 + device id 1 */
+    return vendor == 0x1af4 && (device == 0x1000 || device == 0x1041);
+}
+
 static const struct {
-    uint16_t vendor, device;
+    bool (*supports)(uint16_t vendor, uint16_t device);
     struct nic *(*open)(struct pci_dev *d);
 } drivers[] = {
-    { 0x1af4, 0x1000, virtio_net_open }, /* transitional virtio-net (virtio 1.2 §4.1.2.1) */
-    { 0x1af4, 0x1041, virtio_net_open }, /* modern virtio-net: 0x1040 + device id 1 */
+    { virtio_net_supports, virtio_net_open },
+    { ixgbe_supports, ixgbe_open },
 };
 
 int nic_probe_all(struct nic **out, int max)
@@ -21,7 +28,7 @@ int nic_probe_all(struct nic **out, int max)
     for (int i = 0; i < pci_count() && n < max; i++) {
         struct pci_dev *d = pci_get(i);
         for (unsigned k = 0; k < sizeof(drivers) / sizeof(drivers[0]); k++) {
-            if (drivers[k].vendor != d->vendor || drivers[k].device != d->device)
+            if (!drivers[k].supports(d->vendor, d->device))
                 continue;
             struct nic *nic = drivers[k].open(d);
             if (!nic) {

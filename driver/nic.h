@@ -25,6 +25,11 @@ struct nic_stats {
     uint64_t tx_packets, tx_bytes; /* frames the app handed over */
     uint64_t rx_dropped;           /* received but dropped: runts, oversized frames */
     uint64_t tx_dropped;           /* taken from the app but never sent (left at stop) */
+    uint64_t rx_missed;            /* the NIC had no free descriptor for them */
+    /* The NIC's own counters, where it has them (hw true): good frames and
+     * their bytes including the 4-byte FCS (82599 GPRC, GORC, GPTC, GOTC). */
+    bool hw;
+    uint64_t hw_rx_packets, hw_rx_bytes, hw_tx_packets, hw_tx_bytes;
 };
 
 struct nic_link {

@@ -42,7 +42,7 @@ struct acpi_info {
     uint8_t acpi_enable;
     uint32_t pm1a_cnt, pm1b_cnt; /* I/O ports; 0 if absent */
     int has_s5;
-    uint8_t slp_typa, slp_typb; /* from \_S5 */
+    uint8_t slp_typa, slp_typb;  /* from \_S5 */
     uint32_t pm1a_evt, pm1b_evt; /* PM1 event blocks (status register first); 0 if absent */
 
     uint64_t hpet_pa; /* HPET registers (memory space); 0 if no usable HPET table */

@@ -666,7 +666,7 @@ def pktgen_test(props, count, size, flows):
                 c.equal(f"harness {k}", r[k], v)
         c.has(f"pktgen sent={count} received=0 lost={count} gaps=0 reordered=0")
         c.has(f"final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={count} "
-              f"tx_bytes={count * size} drops=0 rx_dropped=0 tx_dropped=0")
+              f"tx_bytes={count * size} drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0")
         c.has("mempool 0000:00:03.0 free=1024 size=1024")
         c.has("mempool pktgen free=4096 size=4096")
         return c.problems, q
@@ -694,7 +694,7 @@ def t_pktgen_round_trip():
         if not (0 < lo <= med and med <= p99 and lo <= hi and p99 - 1000 <= hi):
             c.problems.append(f"latencies out of order: {m.group(0)}")
     c.has("final 0000:00:03.0 rx_packets=4000 rx_bytes=512000 tx_packets=4000 tx_bytes=512000 "
-          "drops=0 rx_dropped=0 tx_dropped=0")
+          "drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0")
     # ~2 s at 2000/s: the rate holds (the line before the last says ~2000 pps)
     rates = [l for l in c.lines if l.startswith("[0000:00:03.0]")]
     if not rates or " TX: 0.002 Mpps" not in rates[0]:
@@ -719,7 +719,7 @@ def t_run_pair():
         if not 10000 <= sent <= 20000:
             c.problems.append(f"3 s at 5000/s sent {sent} frames")
         b = sent * 100
-        z = "drops=0 rx_dropped=0 tx_dropped=0"
+        z = "drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0"
         for line in (
                 f"gen | final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={sent} tx_bytes={b} {z}",
                 f"dut | final 0000:00:03.0 rx_packets={sent} rx_bytes={b} tx_packets=0 tx_bytes=0 {z}",

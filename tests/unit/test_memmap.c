@@ -282,9 +282,9 @@ static void clip_at_limit(void)
         { 0x0, 0x9FC00, MEM_AVAILABLE },
         { 0x100000, 0x7FF00000, MEM_AVAILABLE },
         { 0xFEC00000, 0x1000, MEM_RESERVED },
-        { 0xFF00000000, 0x200000000, MEM_AVAILABLE }, /* 1020-1028 GiB: across 1 TiB */
-        { 0x10000000000, 0x1000, MEM_ACPI_NVS },      /* at 1 TiB: gone */
-        { 0x20000000000, 0x1000, MEM_RESERVED },      /* reserved: not counted */
+        { 0xFF00000000, 0x200000000, MEM_AVAILABLE },  /* 1020-1028 GiB: across 1 TiB */
+        { 0x10000000000, 0x1000, MEM_ACPI_NVS },       /* at 1 TiB: gone */
+        { 0x20000000000, 0x1000, MEM_RESERVED },       /* reserved: not counted */
         { 0xFFFFFFFFFFFFF000, 0x2000, MEM_AVAILABLE }, /* wraps past 2^64 */
     };
     int n = 7;

@@ -353,8 +353,8 @@ static const struct want_dev want_devs[] = {
 static const struct {
     uint64_t pa, len;
 } want_maps[] = {
-    { 0xFD000000, 16 * MiB },   { 0xFEBD0000, 4 * KiB },   { 0xFEBD1000, 4 * KiB },
-    { 0xE000000000, 16 * KiB }, { 0xFEBD2000, 4 * KiB },   { 0xFE800000, 512 * KiB },
+    { 0xFD000000, 16 * MiB },   { 0xFEBD0000, 4 * KiB }, { 0xFEBD1000, 4 * KiB },
+    { 0xE000000000, 16 * KiB }, { 0xFEBD2000, 4 * KiB }, { 0xFE800000, 512 * KiB },
     { 0xFE880000, 16 * KiB },
 };
 #define NWANT_MAPS ((int)(sizeof(want_maps) / sizeof(want_maps[0])))

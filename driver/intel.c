@@ -1,0 +1,306 @@
+/*
+ * driver/intel.c - the advanced-descriptor queues the 82599 and the 82576
+ * share (see intel.h), and the register trace.
+ *
+ * Receive (82599 §7.1.6, 82576 §7.1.5): every descriptor in the ring points
+ * at a buffer. The device fills the ones from RDH up to, not including, RDT
+ * and writes each back with DD set; the driver takes those, puts a fresh
+ * buffer in each, and moves RDT once per batch to the descriptor before the
+ * next one it will look at. So RDT never equals RDH: one descriptor stays
+ * the driver's, and RDH == RDT keeps meaning "nothing for the device".
+ *
+ * Transmit (82599 §7.2.3, 82576 §7.2.2): the driver writes one descriptor
+ * per frame (RS set, so the device writes DD back), moves TDT once per batch,
+ * and frees sent buffers a batch of TX_CLEAN at a time, when the last
+ * descriptor of the batch shows DD. At most size - 1 descriptors are the
+ * device's, since TDT == TDH means an empty ring.
+ */
+#include "driver/intel.h"
+
+#include "kernel/string.h"
+
+#define TX_CLEAN 32 /* buffers freed together once the device is done with them */
+#define RX_BATCH_MAX 256
+
+bool intel_trace_regs;
+
+const char *intel_reg_name(const struct intel_dev *d, uint32_t off, char *buf, int len)
+{
+    for (const struct intel_reg_name *r = d->hw->names; r && r->name; r++) {
+        if (off < r->base || off >= r->base + r->stride * r->count || (off - r->base) % r->stride)
+            continue;
+        if (r->count == 1)
+            return r->name;
+        ksnprintf(buf, (size_t)len, "%s(%u)", r->name, (off - r->base) / r->stride);
+        return buf;
+    }
+    ksnprintf(buf, (size_t)len, "0x%05x", off);
+    return buf;
+}
+
+void intel_trace(const struct intel_dev *d, char rw, uint32_t off, uint32_t v)
+{
+    char name[32];
+    kprintf("%s %s %c %s = 0x%08x\n", d->hw->driver, d->nic.name, rw,
+            intel_reg_name(d, off, name, sizeof(name)), v);
+}
+
+int intel_wait(const struct intel_dev *d, uint32_t off, uint32_t mask, uint32_t want,
+               uint64_t timeout_us, const char *step, const char *hint)
+{
+    uint64_t start = now_ns(), pause_us = 10;
+    uint32_t v;
+    while (((v = intel_read(d, off)) & mask) != want) {
+        if (now_ns() - start >= timeout_us * 1000) {
+            char name[32];
+            kprintf("%s %s: %s: %s is 0x%08x after %lu ms, waiting for 0x%08x under mask "
+                    "0x%08x; %s\n",
+                    d->hw->driver, d->nic.name, step, intel_reg_name(d, off, name, sizeof(name)),
+                    v, timeout_us / 1000, want, mask, hint);
+            return -1;
+        }
+        delay_us(pause_us);
+        if (pause_us < 10000) /* 10 us doubling to 10 ms: quick when quick, few reads when slow */
+            pause_us *= 2;
+    }
+    return 0;
+}
+
+static uint32_t rxq_reg(const struct intel_dev *d, uint32_t which)
+{
+    return d->hw->rx_base + which; /* queue 0 */
+}
+
+static uint32_t txq_reg(const struct intel_dev *d, uint32_t which)
+{
+    return d->hw->tx_base + which;
+}
+
+/* Rings are 128-byte aligned, and their length a multiple of 128 bytes
+ * (82599 §8.2.3.8.1 and §8.2.3.8.3; 82576 §8.10.1, §8.10.3). */
+static void *ring_alloc(struct intel_dev *d, uint16_t size, const char *what)
+{
+    if (size < 8 || size > 4096 || (size & (size - 1))) {
+        kprintf("%s %s: %s ring of %u descriptors: must be a power of two, 8..4096\n",
+                d->hw->driver, d->nic.name, what, size);
+        return NULL;
+    }
+    void *ring = dma_alloc((size_t)size * 16, 128);
+    if (!ring)
+        kprintf("%s %s: no memory for the %s ring\n", d->hw->driver, d->nic.name, what);
+    else
+        memset(ring, 0, (size_t)size * 16);
+    return ring;
+}
+
+static void program_ring(struct intel_dev *d, uint32_t base, const volatile void *ring,
+                         uint16_t size)
+{
+    uint64_t pa = virt_to_phys((const void *)ring);
+    intel_write(d, base + INTEL_Q_BAL, (uint32_t)pa);
+    intel_write(d, base + INTEL_Q_BAH, (uint32_t)(pa >> 32));
+    intel_write(d, base + INTEL_Q_LEN, (uint32_t)size * 16);
+    /* Head and tail are 0 from the reset; a tail write before the queue
+     * is enabled would break 82599 §4.6.7, so none is made here. */
+}
+
+int intel_rx_setup(struct intel_dev *d, uint16_t size, struct mempool *pool)
+{
+    struct intel_rxq *q = &d->rxq;
+    q->ring = ring_alloc(d, size, "receive");
+    q->bufs = dma_alloc(size * sizeof(q->bufs[0]), 64);
+    if (!q->ring || !q->bufs)
+        return -1;
+    q->size = size;
+    q->pool = pool;
+    q->next = 0;
+    q->tail = d->bar + rxq_reg(d, INTEL_Q_TAIL);
+    for (uint16_t i = 0; i < size; i++) {
+        struct pkt_buf *b = pkt_alloc(pool);
+        if (!b) {
+            kprintf("%s %s: pool %s too small for the receive ring\n", d->hw->driver, d->nic.name,
+                    pool->name);
+            return -1;
+        }
+        q->bufs[i] = b;
+        q->ring[i].read.pkt_addr = pkt_phys(b);
+        q->ring[i].read.hdr_addr = 0;
+    }
+    /* Buffers are 2 KiB apart but the frame starts PKT_HEADROOM into the
+     * data area, so fewer bytes follow it; the device is told 2 KiB, which
+     * is safe because neither chip is set up to accept frames longer than
+     * 1518 bytes (1522 tagged): ixgbe.c leaves HLREG0.JUMBOEN and igb.c
+     * RCTL.LPE clear, and pktbuf.h asserts that room. */
+    intel_write(d, d->hw->srrctl_base,
+                INTEL_SRRCTL_BSIZEPKT_2K | INTEL_SRRCTL_DESC_ADV | d->hw->srrctl_drop_en);
+    program_ring(d, rxq_reg(d, 0), q->ring, size);
+    return 0;
+}
+
+int intel_rx_start(struct intel_dev *d)
+{
+    intel_set(d, rxq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
+    if (intel_wait(d, rxq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000,
+                   "enabling receive queue 0", "the queue's base, length and SRRCTL may be wrong"))
+        return -1;
+    /* Only now may RDT move (82599 §4.6.7): all descriptors but one. */
+    intel_write(d, rxq_reg(d, INTEL_Q_TAIL), (uint32_t)d->rxq.size - 1);
+    return 0;
+}
+
+int intel_tx_setup(struct intel_dev *d, uint16_t size, uint32_t txdctl_thresholds)
+{
+    struct intel_txq *q = &d->txq;
+    q->ring = ring_alloc(d, size, "transmit");
+    q->bufs = dma_alloc(size * sizeof(q->bufs[0]), 64);
+    if (!q->ring || !q->bufs)
+        return -1;
+    q->size = size;
+    q->next = q->clean = 0;
+    q->tail = d->bar + txq_reg(d, INTEL_Q_TAIL);
+    program_ring(d, txq_reg(d, 0), q->ring, size);
+    intel_write(d, txq_reg(d, INTEL_Q_DCTL), txdctl_thresholds);
+    return 0;
+}
+
+int intel_tx_start(struct intel_dev *d)
+{
+    intel_set(d, txq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
+    return intel_wait(d, txq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000,
+                      "enabling transmit queue 0",
+                      "the queue's base and length, or the transmit enable, may be wrong");
+}
+
+uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
+{
+    struct intel_dev *d = (struct intel_dev *)nic;
+    struct intel_rxq *q = &d->rxq;
+    (void)queue;
+    if (n > RX_BATCH_MAX)
+        n = RX_BATCH_MAX;
+    struct pkt_buf *fresh[RX_BATCH_MAX];
+    uint32_t nfresh = 0, got = 0;
+    uint16_t i = q->next, mask = q->size - 1;
+    while (got < n) {
+        volatile union intel_rx_desc *desc = &q->ring[i];
+        uint32_t status = desc->wb.status_error;
+        if (!(status & INTEL_RXD_DD))
+            break;
+        dma_rmb(); /* DD before the rest of the write-back */
+        if (!nfresh) { /* replacements, a batch at a time */
+            nfresh = pkt_alloc_batch(q->pool, fresh, n - got);
+            if (!nfresh)
+                break; /* the pool is empty: leave the frame for the next poll */
+        }
+        struct pkt_buf *b = q->bufs[i];
+        uint16_t len = desc->wb.length;
+        if (!(status & INTEL_RXD_EOP) || len < PKT_MIN_FRAME || len > PKT_MAX_FRAME) {
+            /* a frame spread over buffers or of a size the MAC should not
+             * pass: counted, and the buffer goes straight back in */
+            q->dropped++;
+        } else {
+            b->len = len;
+            q->bytes += len;
+            bufs[got++] = b;
+            b = fresh[--nfresh];
+            q->bufs[i] = b;
+        }
+        desc->read.pkt_addr = pkt_phys(b);
+        desc->read.hdr_addr = 0; /* also clears DD: the write-back's status word */
+        i = (i + 1) & mask;
+    }
+    if (nfresh)
+        pkt_free_batch(fresh, nfresh);
+    if (i != q->next) {
+        q->next = i;
+        q->packets += got;
+        dma_wmb(); /* the descriptors before the tail that hands them over */
+        mmio_write32(q->tail, (uint32_t)((i - 1) & mask));
+        if (__builtin_expect(intel_trace_regs, 0))
+            intel_trace(d, 'W', d->hw->rx_base + INTEL_Q_TAIL, (uint32_t)((i - 1) & mask));
+    }
+    return got;
+}
+
+/* Frees, TX_CLEAN at a time, the buffers of frames the device has sent. */
+static void tx_clean(struct intel_txq *q)
+{
+    uint16_t mask = q->size - 1;
+    while ((uint16_t)((q->next - q->clean) & mask) >= TX_CLEAN) {
+        uint16_t last = (q->clean + TX_CLEAN - 1) & mask;
+        if (!(q->ring[last].wb.status & INTEL_TXD_STAT_DD))
+            break;
+        /* DD on the batch's last descriptor: the device is done with all
+         * before it too (descriptors complete in order) */
+        if (q->clean + TX_CLEAN <= q->size) {
+            pkt_free_batch(&q->bufs[q->clean], TX_CLEAN);
+        } else {
+            uint16_t first = q->size - q->clean;
+            pkt_free_batch(&q->bufs[q->clean], first);
+            pkt_free_batch(&q->bufs[0], TX_CLEAN - first);
+        }
+        q->clean = (q->clean + TX_CLEAN) & mask;
+    }
+}
+
+uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
+{
+    struct intel_dev *d = (struct intel_dev *)nic;
+    struct intel_txq *q = &d->txq;
+    (void)queue;
+    tx_clean(q);
+    uint16_t mask = q->size - 1;
+    uint32_t room = (uint32_t)(q->size - 1 - ((q->next - q->clean) & mask));
+    if (n > room)
+        n = room;
+    uint16_t i = q->next;
+    for (uint32_t k = 0; k < n; k++) {
+        struct pkt_buf *b = bufs[k];
+        volatile union intel_tx_desc *desc = &q->ring[i];
+        q->bufs[i] = b;
+        q->bytes += b->len;
+        desc->read.buf_addr = pkt_phys(b);
+        desc->read.cmd_type_len = INTEL_TXD_DTYP_DATA | INTEL_TXD_DEXT | INTEL_TXD_EOP |
+                                  INTEL_TXD_IFCS | INTEL_TXD_RS | b->len;
+        desc->read.olinfo_status = (uint32_t)b->len << INTEL_TXD_PAYLEN_SHIFT;
+        i = (i + 1) & mask;
+    }
+    if (n) {
+        q->next = i;
+        q->packets += n;
+        dma_wmb(); /* the descriptors before the tail that hands them over */
+        mmio_write32(q->tail, i);
+        if (__builtin_expect(intel_trace_regs, 0))
+            intel_trace(d, 'W', d->hw->tx_base + INTEL_Q_TAIL, i);
+    }
+    return n;
+}
+
+uint64_t intel_queues_stop(struct intel_dev *d)
+{
+    struct intel_txq *tq = &d->txq;
+    struct intel_rxq *rq = &d->rxq;
+    uint64_t unsent = 0;
+    if (tq->ring) {
+        /* Sent is what the device's head has passed (82599 §7.2.3.5.1). */
+        intel_wait(d, txq_reg(d, INTEL_Q_HEAD), 0xFFFF, tq->next, 100000,
+                   "draining the transmit ring", "frames still queued are counted as tx_dropped");
+        uint16_t head = (uint16_t)intel_read(d, txq_reg(d, INTEL_Q_HEAD));
+        intel_clear(d, txq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
+        uint16_t mask = tq->size - 1;
+        unsent = (uint16_t)((tq->next - head) & mask);
+        if (head >= tq->size)
+            unsent = (uint16_t)((tq->next - tq->clean) & mask);
+        for (uint16_t i = tq->clean; i != tq->next; i = (i + 1) & mask)
+            pkt_free(tq->bufs[i]);
+        tq->clean = tq->next;
+    }
+    if (rq->ring) {
+        intel_clear(d, rxq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
+        for (uint16_t i = 0; i < rq->size; i++)
+            pkt_free(rq->bufs[i]);
+        rq->ring = NULL;
+    }
+    tq->ring = NULL;
+    return unsent;
+}

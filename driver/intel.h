@@ -1,0 +1,190 @@
+/*
+ * driver/intel.h - what Intel's 82599 (driver/ixgbe.c) and 82576
+ * (driver/igb.c) share: the register door with its trace, the advanced
+ * receive and transmit descriptors, and the queues built on them
+ * (driver/intel.c).
+ *
+ * The two chips use one descriptor format (82599 datasheet rev 3.3 §7.1.6
+ * and §7.2.3.2.4; 82576 datasheet §7.1.5 and §7.2.2.3) and one layout of
+ * per-queue registers (base, length, head, tail, control at the same
+ * distances from each other); each driver says where its queues' registers
+ * start and which few bits differ (struct intel_hw).
+ */
+#ifndef DRIVER_INTEL_H
+#define DRIVER_INTEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "driver/nic.h"
+#include "driver/platform.h"
+
+/* --- what differs between the chips --------------------------------------- */
+
+/* A register name for trace=regs: count registers stride bytes apart from
+ * base, shown as NAME(i); count 1 shows NAME alone. */
+struct intel_reg_name {
+    uint32_t base, stride, count;
+    const char *name;
+};
+
+struct intel_hw {
+    const char *driver; /* "ixgbe", "igb" */
+    /* Queue n's registers: RDBAL(n) = rx_base + n * q_stride, TDBAL(n) = tx_base + n * q_stride;
+     * the others at the INTEL_Q_* distances from it. */
+    uint32_t rx_base, tx_base, q_stride;
+    uint32_t srrctl_base;    /* SRRCTL(n) = srrctl_base + n * q_stride */
+    uint32_t srrctl_drop_en; /* the SRRCTL.DROP_EN bit: 28 on the 82599, 31 on the 82576 */
+    const struct intel_reg_name *names; /* ends with a NULL name */
+};
+
+/* Distances from a queue's RDBAL/TDBAL (82599 §8.2.3.8, §8.2.3.9; 82576 §8.10, §8.12). */
+#define INTEL_Q_BAL 0x00
+#define INTEL_Q_BAH 0x04
+#define INTEL_Q_LEN 0x08
+#define INTEL_Q_HEAD 0x10
+#define INTEL_Q_TAIL 0x18
+#define INTEL_Q_DCTL 0x28               /* RXDCTL / TXDCTL */
+#define INTEL_DCTL_ENABLE (1u << 25)    /* RXDCTL.ENABLE, TXDCTL.ENABLE: bit 25 on both */
+#define INTEL_SRRCTL_BSIZEPKT_2K 2      /* BSIZEPACKET, in 1 KiB units */
+#define INTEL_SRRCTL_DESC_ADV (1u << 25) /* DESCTYPE 001b: advanced, one buffer */
+
+/* --- the register door ---------------------------------------------------- */
+
+struct intel_dev;
+
+/* Set by trace=regs: every register access below is printed by name. */
+extern bool intel_trace_regs;
+void intel_trace(const struct intel_dev *d, char rw, uint32_t off, uint32_t v);
+
+/* --- advanced descriptors ------------------------------------------------- */
+
+/* 82599 §7.1.6.1/§7.1.6.2, 82576 §7.1.5.1/§7.1.5.2: what the driver writes
+ * (read format) and what the device writes back in its place. */
+union intel_rx_desc {
+    struct {
+        uint64_t pkt_addr;
+        uint64_t hdr_addr; /* 0: no header split */
+    } read;
+    struct {
+        uint32_t info, rss;
+        uint32_t status_error;
+        uint16_t length;
+        uint16_t vlan;
+    } wb;
+};
+_Static_assert(sizeof(union intel_rx_desc) == 16, "descriptors are 16 bytes");
+#define INTEL_RXD_DD (1u << 0)
+#define INTEL_RXD_EOP (1u << 1)
+
+/* 82599 §7.2.3.2.4, 82576 §7.2.2.3: an advanced data descriptor. */
+union intel_tx_desc {
+    struct {
+        uint64_t buf_addr;
+        uint32_t cmd_type_len;
+        uint32_t olinfo_status;
+    } read;
+    struct {
+        uint64_t reserved;
+        uint32_t reserved2;
+        uint32_t status;
+    } wb;
+};
+_Static_assert(sizeof(union intel_tx_desc) == 16, "descriptors are 16 bytes");
+#define INTEL_TXD_DTYP_DATA (3u << 20) /* DTYP 0011b: advanced data */
+#define INTEL_TXD_EOP (1u << 24)       /* DCMD.EOP: last descriptor of the frame */
+#define INTEL_TXD_IFCS (1u << 25)      /* DCMD.IFCS: the MAC appends the FCS */
+#define INTEL_TXD_RS (1u << 27)        /* DCMD.RS: write DD back when done */
+#define INTEL_TXD_DEXT (1u << 29)      /* DCMD.DEXT: advanced format */
+#define INTEL_TXD_PAYLEN_SHIFT 14      /* olinfo PAYLEN: the frame's length */
+#define INTEL_TXD_STAT_DD (1u << 0)
+
+/* --- queues --------------------------------------------------------------- */
+
+struct intel_rxq {
+    volatile union intel_rx_desc *ring;
+    struct pkt_buf **bufs; /* bufs[i]: the buffer descriptor i points at */
+    struct mempool *pool;
+    uint64_t tail;         /* address of RDT */
+    uint16_t size, next;   /* next: the first descriptor not yet seen done */
+    uint64_t packets, bytes, dropped;
+};
+
+struct intel_txq {
+    volatile union intel_tx_desc *ring;
+    struct pkt_buf **bufs;
+    uint64_t tail;             /* address of TDT */
+    uint16_t size, next, clean; /* [clean, next): handed to the device, not yet freed */
+    uint64_t packets, bytes;
+};
+
+/* One port of either chip: the part of the driver state intel.c knows. */
+struct intel_dev {
+    struct nic nic;
+    const struct intel_hw *hw;
+    uint64_t bar; /* BAR0: memory-mapped registers */
+    struct intel_rxq rxq;
+    struct intel_txq txq;
+    uint64_t tx_unsent; /* frames taken for sending but still queued at stop */
+};
+
+static inline uint32_t intel_read(const struct intel_dev *d, uint32_t off)
+{
+    uint32_t v = mmio_read32(d->bar + off);
+    if (__builtin_expect(intel_trace_regs, 0))
+        intel_trace(d, 'R', off, v);
+    return v;
+}
+
+static inline void intel_write(const struct intel_dev *d, uint32_t off, uint32_t v)
+{
+    if (__builtin_expect(intel_trace_regs, 0))
+        intel_trace(d, 'W', off, v);
+    mmio_write32(d->bar + off, v);
+}
+
+static inline void intel_set(const struct intel_dev *d, uint32_t off, uint32_t bits)
+{
+    intel_write(d, off, intel_read(d, off) | bits);
+}
+
+static inline void intel_clear(const struct intel_dev *d, uint32_t off, uint32_t bits)
+{
+    intel_write(d, off, intel_read(d, off) & ~bits);
+}
+
+/* Polls register off until (value & mask) == want, for at most timeout_us.
+ * On time-out says "<driver> <pci>: <step>: <register> did not ... ; <hint>"
+ * and returns -1. */
+int intel_wait(const struct intel_dev *d, uint32_t off, uint32_t mask, uint32_t want,
+               uint64_t timeout_us, const char *step, const char *hint);
+
+/* The printable name of the register at off ("RXDCTL(0)"), into buf. */
+const char *intel_reg_name(const struct intel_dev *d, uint32_t off, char *buf, int len);
+
+/*
+ * Queue 0 bring-up, in the order 82599 §4.6.7 / §4.6.8 and 82576 §4.5.9 /
+ * §4.5.10 give:
+ *   intel_rx_setup   ring and buffers in memory, SRRCTL, base, length
+ *                    (the queue still disabled; head and tail 0 from reset)
+ *   intel_rx_start   RXDCTL.ENABLE, wait for it to read 1, then RDT: the
+ *                    ring handed over, all but one descriptor
+ *   intel_tx_setup   ring in memory, base, length, TXDCTL thresholds
+ *                    (given by the caller)
+ *   intel_tx_start   TXDCTL.ENABLE, wait for it to read 1
+ * Each returns 0, or -1 after saying what failed.
+ */
+int intel_rx_setup(struct intel_dev *d, uint16_t size, struct mempool *pool);
+int intel_rx_start(struct intel_dev *d);
+int intel_tx_setup(struct intel_dev *d, uint16_t size, uint32_t txdctl_thresholds);
+int intel_tx_start(struct intel_dev *d);
+
+/* The data path: nic_ops rx_batch and tx_batch for both chips. */
+uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
+uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
+
+/* Stop: waits (bounded) for the TX ring to drain, disables both queues and
+ * frees every buffer they hold; frames never sent are returned as counted. */
+uint64_t intel_queues_stop(struct intel_dev *d);
+
+#endif

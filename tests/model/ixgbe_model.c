@@ -1,0 +1,1222 @@
+/*
+ * tests/model/ixgbe_model.c - a behavioural model of one Intel 82599 port,
+ * written from the Intel 82599 10 GbE Controller Datasheet, revision 3.3.
+ * See ixgbe_model.h for what it is; this file reads next to the datasheet:
+ *
+ *   1. the register table (which offsets exist, their reset values)
+ *   2. time: reset, EEPROM auto-read, DMA init, link (§4.6.3, §8.2.3.1.1)
+ *   3. strict mode: the violation log
+ *   4. receive queues: set-up at RXDCTL.ENABLE (§4.6.7), filtering (§7.1.1.1),
+ *      descriptor write-back (§7.1.6), statistics (§8.2.3.23)
+ *   5. transmit queues: set-up at TXDCTL.ENABLE (§4.6.8), descriptor fetch
+ *      and write-back (§7.2.3.2), the wire (loopback §8.2.3.22.8, cable, sink)
+ *   6. BAR0 reads and writes
+ *
+ * The wire carries frames without FCS. Where the datasheet counts octets
+ * "from <Destination Address> through <CRC>" (GORC, GOTC, the 64-byte
+ * minimum and the MAXFRS maximum) the model adds the 4 bytes an FCS would
+ * take; with CRC stripping off it appends a real FCS to the received buffer.
+ */
+#define IXGBE_MODEL_REGISTERS
+#include "tests/model/ixgbe_model.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BAR0_SIZE 0x20000u /* §8.1: 128 KB of registers (flash not modelled) */
+#define NREGS (BAR0_SIZE / 4)
+#define NEVER IXGBE_MODEL_NEVER
+#define FCS_LEN 4u
+#define MIN_FRAME 64u   /* with FCS */
+#define MAX_FRAME 1518u /* with FCS, without JUMBOEN: §8.2.3.22.13 */
+#define VLAN_TAG_LEN 4u /* a tagged frame may be 4 bytes longer */
+
+/* --- 1. The register table -------------------------------------------------- */
+
+enum kind {
+    K_RW,      /* stored as written */
+    K_RO,      /* writes are violations */
+    K_STAT,    /* read-only, clear on read (§8.2.3.23) */
+    K_SPECIAL, /* behaviour in reg_read/reg_write */
+};
+
+/* Ids of the registers with behaviour; the rest are plain (R_PLAIN). */
+// clang-format off
+enum reg_id {
+    R_PLAIN, R_RDT, R_TDT, R_RDH, R_TDH, R_CTRL, R_STATUS, R_EEC, R_EICR, R_EIMS, R_EIMC,
+    R_EIMS_EX, R_EIMC_EX, R_FCTRL, R_RDBAL, R_RDBAH, R_RDLEN, R_SRRCTL, R_RXDCTL, R_RDRXCTL,
+    R_RXCTRL, R_TDBAL, R_TDBAH, R_TDLEN, R_TXDCTL, R_TX_ARB, R_SECRXSTAT, R_AUTOC, R_LINKS,
+    R_STAT, R_MPC, R_OCTETS_LOW, R_OCTETS_HIGH
+};
+
+/* Statistics: the registers (cleared on read) and the totals since creation. */
+enum stat {
+    S_NONE, S_GPRC, S_BPRC, S_MPRC, S_GPTC, S_BPTC, S_MPTC, S_GORC, S_GOTC, S_MPC, S_RUC, S_ROC,
+    S_TPR, S_TPT, S_RX_OFF, S_FILTERED, S_TX_DROPPED, S_COUNT
+};
+// clang-format on
+static const char *const stat_names[S_COUNT] = {
+    "",    "GPRC", "BPRC", "MPRC", "GPTC", "BPTC",   "MPTC",     "GORC",       "GOTC",
+    "MPC", "RUC",  "ROC",  "TPR",  "TPT",  "RX_OFF", "FILTERED", "TX_DROPPED",
+};
+
+struct regdef {
+    const char *name;
+    uint32_t base, count, stride;
+    uint32_t reset0, reset; /* reset value of index 0, of the others */
+    enum kind kind;
+    enum reg_id id;
+    enum stat stat; /* K_STAT: its counter */
+};
+
+// clang-format off
+#define ONE(n, off, rst, k, i) { n, off, 1, 4, rst, rst, k, i, S_NONE }
+#define ARR(n, off, cnt, str, rst, k, i) { n, off, cnt, str, rst, rst, k, i, S_NONE }
+#define STAT(n, off, cnt, i, s) { n, off, cnt, 4, 0, 0, K_STAT, i, s }
+// clang-format on
+
+/* Reset values are the datasheet's "Init Val" where the author could confirm
+ * them; fields not listed read 0. */
+static const struct regdef regdefs[] = {
+    ARR("RDT", RDT(0), 64, 0x40, 0, K_SPECIAL, R_RDT),
+    ARR("TDT", TDT(0), 128, 0x40, 0, K_SPECIAL, R_TDT),
+    ARR("RDH", RDH(0), 64, 0x40, 0, K_SPECIAL, R_RDH),
+    ARR("TDH", TDH(0), 128, 0x40, 0, K_SPECIAL, R_TDH),
+    ONE("CTRL", CTRL, 0, K_SPECIAL, R_CTRL),
+    ONE("STATUS", STATUS, 0, K_RO, R_STATUS),
+    ONE("CTRL_EXT", CTRL_EXT, 0, K_RW, R_PLAIN),
+    ONE("EEC", EEC, 0, K_SPECIAL, R_EEC),
+    ONE("FWSM", FWSM, 0, K_RO, R_PLAIN), /* EXT_ERR_IND = 0: no EEPROM error */
+    ONE("GCR_EXT", GCR_EXT, 0, K_RW, R_PLAIN),
+    ONE("EICR", EICR, 0, K_SPECIAL, R_EICR),
+    ONE("EIMS", EIMS, 0, K_SPECIAL, R_EIMS),
+    ONE("EIMC", EIMC, 0, K_SPECIAL, R_EIMC),
+    ONE("EIAC", EIAC, 0, K_RW, R_PLAIN),
+    ARR("EIMS_EX", EIMS_EX(0), 2, 4, 0, K_SPECIAL, R_EIMS_EX),
+    ARR("EIMC_EX", EIMC_EX(0), 2, 4, 0, K_SPECIAL, R_EIMC_EX),
+    ARR("IVAR", IVAR(0), 64, 4, 0, K_RW, R_PLAIN),
+    ONE("GPIE", GPIE, 0, K_RW, R_PLAIN),
+    ARR("FCTTV", FCTTV(0), 4, 4, 0, K_RW, R_PLAIN),
+    ARR("FCRTL", FCRTL(0), 8, 4, 0, K_RW, R_PLAIN),
+    ARR("FCRTH", FCRTH(0), 8, 4, 0, K_RW, R_PLAIN),
+    ONE("FCRTV", FCRTV, 0, K_RW, R_PLAIN),
+    ONE("FCCFG", FCCFG, 0, K_RW, R_PLAIN),
+    ONE("FCTRL", FCTRL, 0, K_SPECIAL, R_FCTRL),
+    ONE("VLNCTRL", VLNCTRL, 0x8100, K_RW, R_PLAIN), /* VET = 0x8100 */
+    ONE("MCSTCTRL", MCSTCTRL, 0, K_RW, R_PLAIN),
+    ONE("RXCSUM", RXCSUM, 0, K_RW, R_PLAIN),
+    ONE("RFCTL", RFCTL, 0, K_RW, R_PLAIN),
+    ARR("MTA", MTA(0), 128, 4, 0, K_RW, R_PLAIN),
+    ARR("RAL", RAL(0), 128, 8, 0, K_RW, R_PLAIN), /* RAL/RAH(0) from EEPROM at ARD */
+    ARR("RAH", RAH(0), 128, 8, 0, K_RW, R_PLAIN),
+    ARR("MPSAR", MPSAR(0), 256, 4, 0, K_RW, R_PLAIN),
+    ARR("VFTA", VFTA(0), 128, 4, 0, K_RW, R_PLAIN),
+    ONE("MRQC", MRQC, 0, K_RW, R_PLAIN),
+    ONE("RQTC", RQTC, 0, K_RW, R_PLAIN),
+    ARR("SAQF", SAQF(0), 128, 4, 0, K_RW, R_PLAIN),
+    ARR("DAQF", DAQF(0), 128, 4, 0, K_RW, R_PLAIN),
+    ARR("SDPQF", SDPQF(0), 128, 4, 0, K_RW, R_PLAIN),
+    ARR("FTQF", FTQF(0), 128, 4, 0, K_RW, R_PLAIN),
+    ARR("ETQF", ETQF(0), 8, 4, 0, K_RW, R_PLAIN),
+    ARR("RDBAL", RDBAL(0), 64, 0x40, 0, K_SPECIAL, R_RDBAL),
+    ARR("RDBAH", RDBAH(0), 64, 0x40, 0, K_SPECIAL, R_RDBAH),
+    ARR("RDLEN", RDLEN(0), 64, 0x40, 0, K_SPECIAL, R_RDLEN),
+    ARR("SRRCTL", SRRCTL(0), 64, 0x40, 0x402, K_SPECIAL, R_SRRCTL), /* 2 KB, header 256 B */
+    ARR("RXDCTL", RXDCTL(0), 64, 0x40, 0, K_SPECIAL, R_RXDCTL),
+    ARR("DCA_RXCTRL", DCA_RXCTRL(0), 64, 0x40, 1u << 12, K_RW, R_PLAIN),
+    ONE("RDRXCTL", RDRXCTL, 0, K_SPECIAL, R_RDRXCTL),
+    ARR("RXPBSIZE", RXPBSIZE(0), 8, 4, 0x200u << 10, K_RW, R_PLAIN), /* 512 KB each */
+    ONE("RXCTRL", RXCTRL, 0, K_SPECIAL, R_RXCTRL),
+    ONE("RSCDBU", RSCDBU, 0, K_RW, R_PLAIN),
+    ONE("PFQDE", PFQDE, 0, K_RW, R_PLAIN),
+    ONE("DTXMXSZRQ", DTXMXSZRQ, 0x10, K_SPECIAL, R_TX_ARB),
+    ONE("DMATXCTL", DMATXCTL, 0x8100u << 16, K_RW, R_PLAIN), /* VT = 0x8100 */
+    ONE("DTXTCPFLGL", DTXTCPFLGL, 0, K_RW, R_PLAIN),
+    ONE("DTXTCPFLGH", DTXTCPFLGH, 0, K_RW, R_PLAIN),
+    ARR("TDBAL", TDBAL(0), 128, 0x40, 0, K_SPECIAL, R_TDBAL),
+    ARR("TDBAH", TDBAH(0), 128, 0x40, 0, K_SPECIAL, R_TDBAH),
+    ARR("TDLEN", TDLEN(0), 128, 0x40, 0, K_SPECIAL, R_TDLEN),
+    ARR("TXDCTL", TXDCTL(0), 128, 0x40, 0, K_SPECIAL, R_TXDCTL),
+    ARR("DCA_TXCTRL", DCA_TXCTRL(0), 128, 0x40, 0, K_RW, R_PLAIN),
+    ARR("TDWBAL", TDWBAL(0), 128, 0x40, 0, K_RW, R_PLAIN),
+    ARR("TDWBAH", TDWBAH(0), 128, 0x40, 0, K_RW, R_PLAIN),
+    ARR("TXPBSIZE", TXPBSIZE(0), 8, 4, 0xA0u << 10, K_SPECIAL, R_TX_ARB), /* 160 KB */
+    ONE("MTQC", MTQC, 0, K_SPECIAL, R_TX_ARB),
+    { "TXPBTHRESH", TXPBTHRESH(0), 8, 4, 0x96, 0, K_SPECIAL, R_TX_ARB, S_NONE },
+    ONE("RTRPCS", RTRPCS, 0, K_RW, R_PLAIN),
+    ONE("RTTDCS", RTTDCS, (1u << 22) | (1u << 23), K_RW, R_PLAIN), /* BDPM, BPBFSM */
+    ONE("RTTPCS", RTTPCS, 0, K_RW, R_PLAIN),
+    ONE("RTRUP2TC", RTRUP2TC, 0, K_RW, R_PLAIN),
+    ARR("RTRPT4C", RTRPT4C(0), 8, 4, 0, K_RW, R_PLAIN),
+    ARR("RTTDT2C", RTTDT2C(0), 8, 4, 0, K_RW, R_PLAIN),
+    ARR("RTTPT2C", RTTPT2C(0), 8, 4, 0, K_RW, R_PLAIN),
+    ONE("RTTDQSEL", RTTDQSEL, 0, K_RW, R_PLAIN),
+    ONE("RTTDT1C", RTTDT1C, 0, K_RW, R_PLAIN),
+    ONE("SECRXCTRL", SECRXCTRL, 0, K_RW, R_PLAIN),
+    ONE("SECRXSTAT", SECRXSTAT, 0, K_RO, R_SECRXSTAT),
+    /* TXCRCEN, RXCRCSTRP, TXPADEN, RXLNGTHERREN set at reset */
+    ONE("HLREG0", HLREG0, HLREG0_TXCRCEN | HLREG0_RXCRCSTRP | HLREG0_TXPADEN | HLREG0_RXLNGTHERREN,
+        K_RW, R_PLAIN),
+    ONE("MAXFRS", MAXFRS, 0x5EEu << 16, K_RW, R_PLAIN), /* MFS = 1518 */
+    /* AUTOC comes from the EEPROM; the model's EEPROM asks for 10 GbE serial (LMS = 011b). */
+    ONE("AUTOC", AUTOC, 3u << AUTOC_LMS_SHIFT, K_SPECIAL, R_AUTOC),
+    ONE("LINKS", LINKS, 0, K_RO, R_LINKS),
+    ONE("AUTOC2", AUTOC2, 0, K_RW, R_PLAIN),
+    ONE("MFLCN", MFLCN, 0, K_RW, R_PLAIN),
+    STAT("MPC", MPC(0), 8, R_MPC, S_MPC), /* all traffic uses packet buffer 0 */
+    STAT("GPRC", GPRC, 1, R_STAT, S_GPRC),
+    STAT("BPRC", BPRC, 1, R_STAT, S_BPRC),
+    STAT("MPRC", MPRC, 1, R_STAT, S_MPRC),
+    STAT("GPTC", GPTC, 1, R_STAT, S_GPTC),
+    STAT("GORCL", GORCL, 1, R_OCTETS_LOW, S_GORC),
+    STAT("GORCH", GORCH, 1, R_OCTETS_HIGH, S_GORC),
+    STAT("GOTCL", GOTCL, 1, R_OCTETS_LOW, S_GOTC),
+    STAT("GOTCH", GOTCH, 1, R_OCTETS_HIGH, S_GOTC),
+    STAT("RUC", RUC, 1, R_STAT, S_RUC),
+    STAT("ROC", ROC, 1, R_STAT, S_ROC),
+    STAT("TPR", TPR, 1, R_STAT, S_TPR),
+    STAT("TPT", TPT, 1, R_STAT, S_TPT),
+    STAT("MPTC", MPTC, 1, R_STAT, S_MPTC),
+    STAT("BPTC", BPTC, 1, R_STAT, S_BPTC),
+    ARR("PFVLVF", PFVLVF(0), 64, 4, 0, K_RW, R_PLAIN),
+    ARR("PFVLVFB", PFVLVFB(0), 128, 4, 0, K_RW, R_PLAIN),
+    ARR("PFUTA", PFUTA(0), 128, 4, 0, K_RW, R_PLAIN),
+};
+#define NDEFS (sizeof(regdefs) / sizeof(regdefs[0]))
+
+/* Which register an offset is, and its index in its array; NULL if none. */
+static const struct regdef *lookup(uint32_t off, uint32_t *index)
+{
+    for (size_t i = 0; i < NDEFS; i++) {
+        const struct regdef *d = &regdefs[i];
+        if (off >= d->base && off < d->base + d->count * d->stride &&
+            (off - d->base) % d->stride == 0) {
+            *index = (off - d->base) / d->stride;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* --- The model's state ------------------------------------------------------ */
+
+struct queue {
+    /* The data path, shared between the driver's thread and the model's. */
+    _Atomic uint32_t head, tail;
+    _Atomic uint32_t ndesc;   /* ring size in descriptors; 0 while disabled */
+    _Atomic bool enable_seen; /* the driver has read ENABLE as 1 */
+    /* Latched at ENABLE, under the lock. */
+    bool enabled;
+    uint64_t t_enable;
+    uint64_t base;  /* ring address */
+    uint32_t bsize; /* RX: packet buffer size in bytes */
+    bool legacy;    /* RX: SRRCTL.DESCTYPE = 000b */
+};
+
+struct ixgbe_model {
+    struct ixgbe_model_config cfg;
+    uint32_t reg[NREGS]; /* plain registers, indexed by offset / 4; under the lock */
+    struct queue rxq[IXGBE_MODEL_QUEUES], txq[IXGBE_MODEL_QUEUES];
+    uint64_t t_reset_done;   /* CTRL.RST reads 0 from here on */
+    uint64_t t_rst_write;    /* when CTRL.RST was last set */
+    bool rst_access_flagged; /* the 1 ms rule said once per reset */
+    uint64_t t_lrst_done;    /* CTRL.LRST reads 0 from here on */
+    uint64_t t_link_start;   /* auto-negotiation (re)started */
+    bool eeprom_loaded;      /* RAL(0)/RAH(0) loaded since the last reset */
+    bool dmaidone_seen;      /* the driver read RDRXCTL.DMAIDONE as 1 */
+    uint64_t stat[S_COUNT], total[S_COUNT];
+    uint32_t high[S_COUNT]; /* GORCH, GOTCH: latched by the GORCL, GOTCL read */
+    struct ixgbe_model *peer;
+    void (*sink)(void *ctx, const void *frame, uint32_t len);
+    void *sink_ctx;
+    uint8_t txbuf[IXGBE_MODEL_MAX_FRAME + 64];
+    uint8_t rxbuf[IXGBE_MODEL_MAX_FRAME + FCS_LEN];
+    /* The violation log, under its own lock. */
+    atomic_flag log_lock;
+    unsigned nviol;
+    char log[IXGBE_MODEL_LOG][256];
+};
+
+/* One lock for all models: cabled ports write into each other's rings. It is
+ * recursive per thread, so a sink may inject. */
+static atomic_flag wire = ATOMIC_FLAG_INIT;
+static _Thread_local unsigned wire_held;
+
+static void lock(void)
+{
+    if (wire_held++ == 0)
+        while (atomic_flag_test_and_set_explicit(&wire, memory_order_acquire))
+            ;
+}
+
+static void unlock(void)
+{
+    if (--wire_held == 0)
+        atomic_flag_clear_explicit(&wire, memory_order_release);
+}
+
+/* --- 2. Time ------------------------------------------------------------------ */
+
+static uint64_t now(const struct ixgbe_model *m)
+{
+    return m->cfg.now_ns ? m->cfg.now_ns() : 0;
+}
+
+static uint64_t after(uint64_t t, uint64_t delay)
+{
+    return (t == NEVER || delay == NEVER || t + delay < t) ? NEVER : t + delay;
+}
+
+/* Has delay passed since t? Never, if either is NEVER. */
+static bool elapsed(const struct ixgbe_model *m, uint64_t t, uint64_t delay)
+{
+    uint64_t at = after(t, delay);
+    return at != NEVER && now(m) >= at;
+}
+
+static bool resetting(const struct ixgbe_model *m)
+{
+    return !elapsed(m, m->t_reset_done, 0);
+}
+
+/* One side of the cable: auto-negotiation done since the last (re)start. */
+static bool own_link(const struct ixgbe_model *m)
+{
+    return !resetting(m) && elapsed(m, m->t_link_start, m->cfg.link_ns);
+}
+
+/* A link needs both ends; an uncabled port talks to the sink. */
+static bool link_up(const struct ixgbe_model *m)
+{
+    return own_link(m) && (!m->peer || own_link(m->peer));
+}
+
+static bool dma_ok(const struct ixgbe_model *m, uint64_t addr, uint64_t len)
+{
+    if (addr + len < addr)
+        return false;
+    return m->cfg.dma_ok ? m->cfg.dma_ok(addr, len) : true;
+}
+
+/* What happens with time: §4.6.3 "wait for EEPROM auto read completion"; at
+ * the end of the auto-read RAL(0)/RAH(0) hold the EEPROM's MAC with AV set
+ * (§8.2.3.7.9). */
+static void sync_time(struct ixgbe_model *m)
+{
+    if (!m->eeprom_loaded && elapsed(m, m->t_reset_done, m->cfg.eeprom_ns)) {
+        const uint8_t *a = m->cfg.mac;
+        m->reg[RAL(0) / 4] = a[0] | a[1] << 8 | a[2] << 16 | (uint32_t)a[3] << 24;
+        m->reg[RAH(0) / 4] = a[4] | a[5] << 8 | RAH_AV;
+        m->eeprom_loaded = true;
+    }
+}
+
+/* --- 3. Strict mode ----------------------------------------------------------- */
+
+__attribute__((format(printf, 2, 3))) static void violation(struct ixgbe_model *m, const char *fmt,
+                                                            ...)
+{
+    char msg[256];
+    va_list ap;
+    if (!m->cfg.strict)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    while (atomic_flag_test_and_set_explicit(&m->log_lock, memory_order_acquire))
+        ;
+    memcpy(m->log[m->nviol % IXGBE_MODEL_LOG], msg, sizeof(msg));
+    m->nviol++;
+    atomic_flag_clear_explicit(&m->log_lock, memory_order_release);
+    if (m->cfg.on_violation)
+        m->cfg.on_violation(m->cfg.ctx, msg);
+}
+
+static void count(struct ixgbe_model *m, enum stat s, uint64_t n)
+{
+    m->stat[s] += n;
+    m->total[s] += n;
+}
+
+/* --- Reset (§4.2.1.6, §8.2.3.1.1) -------------------------------------------- */
+
+/* Puts every register at its reset value and every queue down. The link
+ * restarts when the reset ends: the model resets the link with the device. */
+static void device_reset(struct ixgbe_model *m, uint64_t done_at)
+{
+    memset(m->reg, 0, sizeof(m->reg));
+    for (size_t i = 0; i < NDEFS; i++) {
+        const struct regdef *d = &regdefs[i];
+        for (uint32_t n = 0; n < d->count; n++)
+            m->reg[(d->base + n * d->stride) / 4] = n == 0 ? d->reset0 : d->reset;
+    }
+    for (int i = 0; i < IXGBE_MODEL_QUEUES; i++) {
+        struct queue *qs[2] = { &m->rxq[i], &m->txq[i] };
+        for (int k = 0; k < 2; k++) {
+            struct queue *q = qs[k];
+            q->enabled = false;
+            atomic_store(&q->ndesc, 0);
+            atomic_store(&q->enable_seen, false);
+            atomic_store(&q->head, 0);
+            atomic_store(&q->tail, 0);
+        }
+    }
+    memset(m->stat, 0, sizeof(m->stat));
+    memset(m->high, 0, sizeof(m->high));
+    m->t_reset_done = done_at;
+    m->t_link_start = done_at;
+    m->t_lrst_done = 0;
+    m->eeprom_loaded = false;
+    m->dmaidone_seen = false;
+    m->rst_access_flagged = false;
+}
+
+/* --- 4. Receive ----------------------------------------------------------------- */
+
+/* §4.6.7: the queue's ring and buffers must be set up before it is enabled.
+ * Latches what the model uses; false (and the queue stays off) if unusable. */
+static bool rx_setup(struct ixgbe_model *m, uint32_t n)
+{
+    uint64_t base = (uint64_t)m->reg[RDBAH(n) / 4] << 32 | m->reg[RDBAL(n) / 4];
+    uint32_t len = m->reg[RDLEN(n) / 4], srrctl = m->reg[SRRCTL(n) / 4];
+    uint32_t bsize = srrctl & SRRCTL_BSIZEPACKET_MASK;
+    uint32_t desctype = (srrctl & SRRCTL_DESCTYPE_MASK) >> SRRCTL_DESCTYPE_SHIFT;
+    bool ok = true;
+
+    if (n >= IXGBE_MODEL_QUEUES) {
+        violation(m,
+                  "RXDCTL(%u).ENABLE set: the model moves frames on queues 0-%d only "
+                  "(IXGBE_MODEL_QUEUES)",
+                  n, IXGBE_MODEL_QUEUES - 1);
+        return false;
+    }
+    if (!m->dmaidone_seen)
+        violation(m,
+                  "RXDCTL(%u).ENABLE set before RDRXCTL.DMAIDONE was read as 1 (§4.6.3: "
+                  "wait for DMA initialization done before initializing receive)",
+                  n);
+    if (len == 0 || len % 128 != 0) {
+        violation(m,
+                  "RXDCTL(%u).ENABLE set with RDLEN(%u) = %u, not a non-zero multiple of 128 "
+                  "(§8.2.3.8.3, §7.1.9)",
+                  n, n, len);
+        ok = false;
+    }
+    if (base % 128 != 0) {
+        violation(m,
+                  "RXDCTL(%u).ENABLE set with RDBAL(%u) = 0x%08x, not 128-byte aligned "
+                  "(§8.2.3.8.1)",
+                  n, n, m->reg[RDBAL(n) / 4]);
+        ok = false;
+    }
+    if (ok && !dma_ok(m, base, len)) {
+        violation(m,
+                  "RXDCTL(%u).ENABLE set with the ring at RDBAH/RDBAL(%u) = 0x%llx, %u bytes, "
+                  "outside DMA memory (§7.1.9)",
+                  n, n, (unsigned long long)base, len);
+        ok = false;
+    }
+    if (bsize == 0 || bsize > 16) {
+        violation(m,
+                  "RXDCTL(%u).ENABLE set with SRRCTL(%u).BSIZEPACKET = %u: no receive buffer "
+                  "size (§8.2.3.8.7: 1 KB to 16 KB)",
+                  n, n, bsize);
+        ok = false;
+    }
+    if (desctype > 1) {
+        violation(m,
+                  "RXDCTL(%u).ENABLE set with SRRCTL(%u).DESCTYPE = %u: the model does legacy "
+                  "(000b) and advanced one-buffer (001b) descriptors only (§8.2.3.8.7; "
+                  "§7.1.10: header split should not be used)",
+                  n, n, desctype);
+        ok = false;
+    }
+    if (ok && atomic_load(&m->rxq[n].head) >= len / 16) {
+        violation(m,
+                  "RXDCTL(%u).ENABLE set with RDH(%u) = %u beyond the ring of %u descriptors "
+                  "(§8.2.3.8.4)",
+                  n, n, atomic_load(&m->rxq[n].head), len / 16);
+        ok = false;
+    }
+    if (!ok)
+        return false;
+    struct queue *q = &m->rxq[n];
+    q->base = base;
+    q->bsize = bsize * 1024;
+    q->legacy = desctype == 0;
+    atomic_store(&q->ndesc, len / 16);
+    return true;
+}
+
+static bool queue_ready(const struct ixgbe_model *m, const struct queue *q)
+{
+    return q->enabled && elapsed(m, q->t_enable, m->cfg.queue_ns);
+}
+
+/* §7.1.1.1 L2 filtering: broadcast with BAM (or MPE), multicast with MPE,
+ * unicast with UPE; otherwise the destination must match a valid RAL/RAH
+ * (the MTA and the pools are not modelled). */
+static bool l2_filter(const struct ixgbe_model *m, const uint8_t *da)
+{
+    static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    uint32_t fctrl = m->reg[FCTRL / 4];
+    if (memcmp(da, bcast, 6) == 0)
+        return (fctrl & (FCTRL_BAM | FCTRL_MPE)) != 0;
+    if ((da[0] & 1) && (fctrl & FCTRL_MPE))
+        return true;
+    if (!(da[0] & 1) && (fctrl & FCTRL_UPE))
+        return true;
+    uint32_t lo = da[0] | da[1] << 8 | da[2] << 16 | (uint32_t)da[3] << 24;
+    uint32_t hi = da[4] | da[5] << 8;
+    for (uint32_t i = 0; i < 128; i++) {
+        uint32_t rah = m->reg[RAH(i) / 4];
+        /* AV set, Address Select (bits 17:16) = 00b: destination address */
+        if ((rah & RAH_AV) && (rah & (3u << 16)) == 0 && (rah & 0xFFFF) == hi &&
+            m->reg[RAL(i) / 4] == lo)
+            return true;
+    }
+    return false;
+}
+
+/* The Ethernet FCS (IEEE 802.3 CRC-32), for buffers received without CRC strip. */
+static uint32_t crc32(const uint8_t *p, uint32_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    while (n--) {
+        c ^= *p++;
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xEDB88320u & -(c & 1));
+    }
+    return ~c;
+}
+
+static uint64_t *desc_at(const struct queue *q, uint32_t i)
+{
+    return (uint64_t *)(uintptr_t)(q->base + 16ull * i);
+}
+
+/* Writes qword 0, then qword 1 (which holds DD) with release ordering, so a
+ * reader that sees DD sees the buffer and the rest of the descriptor. */
+static void write_back(uint64_t *d, uint64_t q0, uint64_t q1, bool write_q0)
+{
+    if (write_q0)
+        d[0] = q0;
+    __atomic_store_n(&d[1], q1, __ATOMIC_RELEASE);
+}
+
+/* Places a frame in queue q: one buffer per BSIZEPACKET bytes, EOP on the
+ * last (§7.1.6). False if there are not enough descriptors (RDH == RDT means
+ * none) or a buffer is not DMA memory; nothing is then written. */
+static bool rx_dma(struct ixgbe_model *m, uint32_t n, const uint8_t *f, uint32_t len)
+{
+    struct queue *q = &m->rxq[n];
+    uint32_t size = atomic_load_explicit(&q->ndesc, memory_order_relaxed);
+    uint32_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint32_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+    if (tail >= size) /* written before the ring was enabled; flagged then */
+        return false;
+    uint32_t avail = (tail + size - head) % size;
+    uint32_t need = (len + q->bsize - 1) / q->bsize;
+    if (need > avail)
+        return false;
+    for (uint32_t k = 0; k < need; k++) {
+        uint32_t i = (head + k) % size;
+        uint64_t addr = desc_at(q, i)[0];
+        uint32_t chunk = k + 1 < need ? q->bsize : len - k * q->bsize;
+        if (!dma_ok(m, addr, chunk)) {
+            violation(m,
+                      "RDT(%u): descriptor %u points at packet buffer 0x%llx, outside DMA "
+                      "memory (§7.1.6.1)",
+                      n, i, (unsigned long long)addr);
+            return false;
+        }
+    }
+    for (uint32_t k = 0; k < need; k++) {
+        uint32_t i = (head + k) % size;
+        uint64_t *d = desc_at(q, i);
+        uint32_t chunk = k + 1 < need ? q->bsize : len - k * q->bsize;
+        uint64_t status = RXD_STAT_DD | (k + 1 == need ? RXD_STAT_EOP : 0);
+        memcpy((void *)(uintptr_t)d[0], f + k * q->bsize, chunk);
+        if (q->legacy) /* §7.1.5: length 15:0, status 39:32; the address stays */
+            write_back(d, 0, chunk | status << RXD_LEGACY_STAT_SHIFT, false);
+        else /* §7.1.6.2: RSS and packet type 0, then status and PKT_LEN */
+            write_back(d, 0, status | (uint64_t)chunk << RXD_PKT_LEN_SHIFT, true);
+    }
+    atomic_store_explicit(&q->head, (head + need) % size, memory_order_release);
+    return true;
+}
+
+/* A frame (without FCS) arriving from the wire. Order, after the datasheet's
+ * counters: receiver off: ignored (no statistic counts it); TPR; the L2
+ * filter; size (RUC, ROC count frames that passed the filter); then queue 0
+ * (no RSS): no descriptor or queue off is a miss (MPC), since the model has
+ * no packet buffer to wait in. */
+static bool rx_frame(struct ixgbe_model *m, const uint8_t *f, uint32_t len)
+{
+    sync_time(m);
+    if (!(m->reg[RXCTRL / 4] & RXCTRL_RXEN) || (m->reg[SECRXCTRL / 4] & SECRXCTRL_RX_DIS) ||
+        resetting(m)) {
+        count(m, S_RX_OFF, 1);
+        return false;
+    }
+    count(m, S_TPR, 1);
+    if (len < 6 || !l2_filter(m, f)) {
+        count(m, S_FILTERED, 1);
+        return false;
+    }
+    uint32_t hl = m->reg[HLREG0 / 4];
+    uint32_t max = (hl & HLREG0_JUMBOEN) ? m->reg[MAXFRS / 4] >> 16 : MAX_FRAME;
+    bool tagged = len >= 14 && f[12] == 0x81 && f[13] == 0x00;
+    if (len + FCS_LEN < MIN_FRAME) {
+        count(m, S_RUC, 1);
+        return false;
+    }
+    if (len + FCS_LEN > max + (tagged ? VLAN_TAG_LEN : 0) || len > IXGBE_MODEL_MAX_FRAME) {
+        count(m, S_ROC, 1);
+        return false;
+    }
+    uint32_t dlen = len;
+    if (!(hl & HLREG0_RXCRCSTRP)) { /* the FCS goes to host memory */
+        uint32_t fcs = crc32(f, len);
+        memcpy(m->rxbuf, f, len);
+        for (int k = 0; k < 4; k++)
+            m->rxbuf[len + k] = (uint8_t)(fcs >> (8 * k));
+        f = m->rxbuf;
+        dlen = len + FCS_LEN;
+    }
+    if (!queue_ready(m, &m->rxq[0]) || !rx_dma(m, 0, f, dlen)) {
+        count(m, S_MPC, 1);
+        return false;
+    }
+    count(m, S_GPRC, 1);
+    count(m, S_GORC, len + FCS_LEN);
+    if (f[0] & 1)
+        count(m, memcmp(f, "\xff\xff\xff\xff\xff\xff", 6) == 0 ? S_BPRC : S_MPRC, 1);
+    return true;
+}
+
+/* --- 5. Transmit ---------------------------------------------------------------- */
+
+/* §4.6.8: the ring must be set up before the queue is enabled. */
+static bool tx_setup(struct ixgbe_model *m, uint32_t n)
+{
+    uint64_t base = (uint64_t)m->reg[TDBAH(n) / 4] << 32 | m->reg[TDBAL(n) / 4];
+    uint32_t len = m->reg[TDLEN(n) / 4];
+    bool ok = true;
+
+    if (n >= IXGBE_MODEL_QUEUES) {
+        violation(m,
+                  "TXDCTL(%u).ENABLE set: the model moves frames on queues 0-%d only "
+                  "(IXGBE_MODEL_QUEUES)",
+                  n, IXGBE_MODEL_QUEUES - 1);
+        return false;
+    }
+    if (len == 0 || len % 128 != 0) {
+        violation(m,
+                  "TXDCTL(%u).ENABLE set with TDLEN(%u) = %u, not a non-zero multiple of 128 "
+                  "(§8.2.3.9.7, §7.2.3.3)",
+                  n, n, len);
+        ok = false;
+    }
+    if (base % 128 != 0) {
+        violation(m,
+                  "TXDCTL(%u).ENABLE set with TDBAL(%u) = 0x%08x, not 128-byte aligned "
+                  "(§8.2.3.9.5)",
+                  n, n, m->reg[TDBAL(n) / 4]);
+        ok = false;
+    }
+    if (ok && !dma_ok(m, base, len)) {
+        violation(m,
+                  "TXDCTL(%u).ENABLE set with the ring at TDBAH/TDBAL(%u) = 0x%llx, %u bytes, "
+                  "outside DMA memory (§7.2.3.3)",
+                  n, n, (unsigned long long)base, len);
+        ok = false;
+    }
+    if (ok && atomic_load(&m->txq[n].head) >= len / 16) {
+        violation(m,
+                  "TXDCTL(%u).ENABLE set with TDH(%u) = %u beyond the ring of %u descriptors "
+                  "(§8.2.3.9.8)",
+                  n, n, atomic_load(&m->txq[n].head), len / 16);
+        ok = false;
+    }
+    if (!ok)
+        return false;
+    m->txq[n].base = base;
+    atomic_store(&m->txq[n].ndesc, len / 16);
+    return true;
+}
+
+/* A frame leaves the MAC: statistics, then loopback (§8.2.3.22.8 LPBK: sent
+ * back through the receiver, not out), the cable, or the sink. */
+static void wire_send(struct ixgbe_model *m, const uint8_t *f, uint32_t len)
+{
+    count(m, S_TPT, 1);
+    if (len + FCS_LEN >= MIN_FRAME) { /* "a good transmit packet is 64 or more bytes" */
+        count(m, S_GPTC, 1);
+        count(m, S_GOTC, len + FCS_LEN);
+        if (f[0] & 1)
+            count(m, memcmp(f, "\xff\xff\xff\xff\xff\xff", 6) == 0 ? S_BPTC : S_MPTC, 1);
+    }
+    if (m->reg[HLREG0 / 4] & HLREG0_LPBK)
+        rx_frame(m, f, len);
+    else if (m->peer)
+        rx_frame(m->peer, f, len);
+    else if (m->sink)
+        m->sink(m->sink_ctx, f, len);
+}
+
+/* Gathers the frame in descriptors [first, first + cnt) into txbuf (§7.2.3.2).
+ * Returns its length, or -1 if it must not be sent (said in strict mode). */
+static long tx_gather(struct ixgbe_model *m, uint32_t n, uint32_t first, uint32_t cnt, bool *ifcs)
+{
+    struct queue *q = &m->txq[n];
+    uint32_t size = atomic_load_explicit(&q->ndesc, memory_order_relaxed);
+    uint32_t len = 0, paylen = UINT32_MAX; /* from the first advanced data descriptor */
+    bool ok = true, have_first = false;
+    for (uint32_t k = 0; k < cnt; k++) {
+        uint32_t i = (first + k) % size;
+        const uint64_t *d = desc_at(q, i);
+        uint64_t addr = d[0], w = d[1];
+        uint32_t dlen = (uint32_t)(w & TXD_DTALEN_MASK);
+        uint64_t dtyp = (w >> TXD_DTYP_SHIFT) & 0xF;
+        if (!(w & TXD_CMD_DEXT)) {
+            violation(m,
+                      "TDT(%u): descriptor %u has DCMD.DEXT = 0, a legacy descriptor "
+                      "(§7.2.3.2.4: an advanced data descriptor has DEXT = 1, DTYP = 0011b)",
+                      n, i);
+        } else if (dtyp == TXD_DTYP_CTXT) {
+            continue; /* offload context (§7.2.3.2.3): the model does no offloads */
+        } else if (dtyp != TXD_DTYP_DATA) {
+            violation(m,
+                      "TDT(%u): descriptor %u has DTYP = %llu, neither data (0011b) nor "
+                      "context (0010b) (§7.2.3.2.4)",
+                      n, i, (unsigned long long)dtyp);
+            ok = false;
+            continue;
+        } else if (!have_first) {
+            paylen = (uint32_t)(w >> TXD_PAYLEN_SHIFT);
+            if (w & TXD_CMD_TSE)
+                violation(m,
+                          "TDT(%u): descriptor %u asks for TCP segmentation (DCMD.TSE), "
+                          "which the model does not do (§7.2.4)",
+                          n, i);
+        }
+        if (len + dlen > IXGBE_MODEL_MAX_FRAME) {
+            violation(m, "TDT(%u): frame ending at descriptor %u is longer than %u bytes", n,
+                      (first + cnt - 1) % size, IXGBE_MODEL_MAX_FRAME);
+            ok = false;
+            break;
+        }
+        if (dlen && !dma_ok(m, addr, dlen)) {
+            violation(m,
+                      "TDT(%u): descriptor %u points at buffer 0x%llx, outside DMA memory "
+                      "(§7.2.3.2.4)",
+                      n, i, (unsigned long long)addr);
+            ok = false;
+            continue;
+        }
+        if (!have_first)
+            *ifcs = (w & TXD_CMD_IFCS) != 0;
+        have_first = true;
+        if (dlen)
+            memcpy(m->txbuf + len, (const void *)(uintptr_t)addr, dlen);
+        len += dlen;
+    }
+    if (ok && paylen != UINT32_MAX && paylen != len)
+        violation(m,
+                  "TDT(%u): PAYLEN = %u in descriptor %u, but the frame's descriptors hold %u "
+                  "bytes (§7.2.3.2.4: without TSE, PAYLEN is the whole packet)",
+                  n, paylen, first, len);
+    return ok ? (long)len : -1;
+}
+
+/* Transmits every whole frame between TDH and TDT on queue n. */
+static unsigned tx_queue(struct ixgbe_model *m, uint32_t n)
+{
+    struct queue *q = &m->txq[n];
+    uint32_t size = atomic_load_explicit(&q->ndesc, memory_order_relaxed);
+    uint32_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint32_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+    uint32_t wbal = m->reg[TDWBAL(n) / 4], start = head;
+    unsigned frames = 0;
+    if (tail >= size)
+        return 0;
+    while (head != tail) {
+        /* A frame is sent only whole: find its EOP before TDT. */
+        uint32_t cnt = 0, i = head;
+        bool eop = false, ifcs = false;
+        while (i != tail && !eop) {
+            eop = (desc_at(q, i)[1] & TXD_CMD_EOP) != 0;
+            i = (i + 1) % size;
+            cnt++;
+        }
+        if (!eop)
+            break;
+        long len = tx_gather(m, n, head, cnt, &ifcs);
+        if (len >= 0 && len + FCS_LEN < MIN_FRAME && (m->reg[HLREG0 / 4] & HLREG0_TXPADEN)) {
+            if (!ifcs) /* §7.2.3.2.4: padding needs IFCS */
+                violation(m,
+                          "TDT(%u): a %ld-byte frame at descriptor %u is padded by "
+                          "HLREG0.TXPADEN but DCMD.IFCS is 0 (§7.2.3.2.4: set IFCS when "
+                          "short packets are padded)",
+                          n, len, head);
+            memset(m->txbuf + len, 0, MIN_FRAME - FCS_LEN - len);
+            len = MIN_FRAME - FCS_LEN;
+        }
+        if (len >= 0) {
+            wire_send(m, m->txbuf, (uint32_t)len);
+            frames++;
+        } else {
+            count(m, S_TX_DROPPED, 1);
+        }
+        /* §7.2.3.5: DD in every descriptor with RS, unless head write-back is on */
+        for (uint32_t k = 0; k < cnt && !(wbal & TDWBAL_HEAD_WB_EN); k++) {
+            uint64_t *d = desc_at(q, (head + k) % size);
+            if (d[1] & TXD_CMD_RS)
+                write_back(d, 0, TXD_STAT_DD, false);
+        }
+        head = (head + cnt) % size;
+        atomic_store_explicit(&q->head, head, memory_order_release);
+    }
+    if ((wbal & TDWBAL_HEAD_WB_EN) && head != start) { /* §7.2.3.5.2: the head to host memory */
+        uint64_t at = (uint64_t)m->reg[TDWBAH(n) / 4] << 32 | (wbal & ~3u);
+        if (dma_ok(m, at, 4))
+            __atomic_store_n((uint32_t *)(uintptr_t)at, head, __ATOMIC_RELEASE);
+        else
+            violation(m,
+                      "TDWBAL(%u): head write-back address 0x%llx is outside DMA memory "
+                      "(§8.2.3.9.11)",
+                      n, (unsigned long long)at);
+    }
+    return frames;
+}
+
+unsigned ixgbe_model_step(struct ixgbe_model *m)
+{
+    unsigned frames = 0;
+    lock();
+    sync_time(m);
+    bool lpbk = (m->reg[HLREG0 / 4] & HLREG0_LPBK) != 0;
+    /* TX needs DMATXCTL.TE, the arbiters on, and a link (or loopback): with
+     * the link down frames wait in the ring. */
+    if ((m->reg[DMATXCTL / 4] & DMATXCTL_TE) && !(m->reg[RTTDCS / 4] & RTTDCS_ARBDIS) &&
+        !resetting(m) && (lpbk || link_up(m))) {
+        for (uint32_t n = 0; n < IXGBE_MODEL_QUEUES; n++)
+            if (queue_ready(m, &m->txq[n]))
+                frames += tx_queue(m, n);
+    }
+    unlock();
+    return frames;
+}
+
+/* --- 6. BAR0 ---------------------------------------------------------------------- */
+
+/* "RDT(3)" for an array, "CTRL" for a single register. */
+struct regname {
+    char s[24];
+};
+static struct regname name(const struct regdef *d, uint32_t n)
+{
+    struct regname r;
+    if (d->count > 1)
+        snprintf(r.s, sizeof(r.s), "%s(%u)", d->name, n);
+    else
+        snprintf(r.s, sizeof(r.s), "%s", d->name);
+    return r;
+}
+
+/* §8.2.3.1.1: after setting CTRL.RST wait about 1 ms before checking the bit
+ * or accessing any other register. Said once per reset. */
+static void check_reset_wait(struct ixgbe_model *m, const struct regdef *d, uint32_t n,
+                             const char *how)
+{
+    if (m->t_rst_write == NEVER || now(m) - m->t_rst_write >= 1000000 || m->rst_access_flagged)
+        return;
+    m->rst_access_flagged = true;
+    violation(m,
+              "%s %s %llu ns after CTRL.RST was set (§8.2.3.1.1: wait about 1 ms before "
+              "checking the bit or accessing any register)",
+              name(d, n).s, how, (unsigned long long)(now(m) - m->t_rst_write));
+}
+
+static uint32_t stat_read(struct ixgbe_model *m, enum stat s)
+{
+    uint32_t v = (uint32_t)m->stat[s];
+    m->stat[s] = 0;
+    return v;
+}
+
+/* A RO bit of a register reads what the model computes. */
+static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t n, uint32_t off)
+{
+    uint32_t v = m->reg[off / 4];
+    switch (d->id) {
+    case R_CTRL:
+        if (resetting(m))
+            v |= CTRL_RST;
+        if (!elapsed(m, m->t_lrst_done, 0))
+            v |= CTRL_LRST;
+        return v;
+    case R_STATUS: /* §5.2.5.3.2: no request pending once master disable is asked */
+        return (m->reg[CTRL / 4] & CTRL_PCIE_MASTER_DISABLE) ? v : v | STATUS_PCIE_MASTER_ENABLE;
+    case R_EEC:
+        return EEC_EE_PRES | (elapsed(m, m->t_reset_done, m->cfg.eeprom_ns) ? EEC_ARD : 0);
+    case R_RDRXCTL:
+        if (elapsed(m, m->t_reset_done, m->cfg.dmainit_ns)) {
+            m->dmaidone_seen = true;
+            v |= RDRXCTL_DMAIDONE;
+        }
+        return v;
+    case R_LINKS:
+        return link_up(m) ? LINKS_LINK_UP | LINKS_LINK_SPEED_10G : 0;
+    case R_EICR: /* the model raises no interrupt causes; read clears */
+        m->reg[off / 4] = 0;
+        return v;
+    case R_EIMC:
+    case R_EIMC_EX:
+        return 0;     /* write-only */
+    case R_SECRXSTAT: /* the model's data path is empty at once */
+        return (m->reg[SECRXCTRL / 4] & SECRXCTRL_RX_DIS) ? SECRXSTAT_SECRX_RDY : 0;
+    case R_RXDCTL:
+    case R_TXDCTL: {
+        struct queue *q =
+            n < IXGBE_MODEL_QUEUES ? (d->id == R_RXDCTL ? &m->rxq[n] : &m->txq[n]) : NULL;
+        if (q && queue_ready(m, q)) {
+            atomic_store(&q->enable_seen, true);
+            v |= d->id == R_RXDCTL ? RXDCTL_ENABLE : TXDCTL_ENABLE;
+        }
+        return v;
+    }
+    case R_STAT:
+        return stat_read(m, d->stat);
+    case R_MPC:
+        return n == 0 ? stat_read(m, S_MPC) : 0;
+    case R_OCTETS_LOW: /* §8.2.3.23: the low half is read first; the high half waits */
+        m->high[d->stat] = (uint32_t)(m->stat[d->stat] >> 32);
+        return stat_read(m, d->stat);
+    case R_OCTETS_HIGH:
+        v = m->high[d->stat];
+        m->high[d->stat] = 0;
+        return v;
+    default:
+        return v;
+    }
+}
+
+/* Queue register n of an RX (rx) or TX queue written while the queue is on. */
+static void check_queue_off(struct ixgbe_model *m, const struct regdef *d, uint32_t n, bool rx)
+{
+    if (n < IXGBE_MODEL_QUEUES && (rx ? m->rxq[n].enabled : m->txq[n].enabled))
+        violation(m,
+                  "%s written while %s(%u).ENABLE is set (%s: set the ring up before "
+                  "enabling the queue)",
+                  name(d, n).s, rx ? "RXDCTL" : "TXDCTL", n, rx ? "§4.6.7" : "§4.6.8");
+}
+
+/* §4.6.8: DTXMXSZRQ, TXPBSIZE, TXPBTHRESH and MTQC are programmed between
+ * setting and clearing RTTDCS.ARBDIS. */
+static void check_arbdis(struct ixgbe_model *m, const struct regdef *d, uint32_t n, uint32_t old,
+                         uint32_t v)
+{
+    if (v != old && !(m->reg[RTTDCS / 4] & RTTDCS_ARBDIS))
+        violation(m,
+                  "%s changed while RTTDCS.ARBDIS is 0 (§4.6.8: set RTTDCS.ARBDIS before "
+                  "programming DTXMXSZRQ, TXPBSIZE, TXPBTHRESH and MTQC)",
+                  name(d, n).s);
+}
+
+/* ENABLE written into RXDCTL(n) or TXDCTL(n). */
+static void queue_enable(struct ixgbe_model *m, uint32_t n, bool rx, bool on)
+{
+    struct queue *q = n < IXGBE_MODEL_QUEUES ? (rx ? &m->rxq[n] : &m->txq[n]) : NULL;
+    if (on && (!q || !q->enabled)) {
+        if ((rx ? rx_setup : tx_setup)(m, n) && q) {
+            q->enabled = true;
+            q->t_enable = now(m);
+            atomic_store(&q->enable_seen, false);
+        }
+    } else if (!on && q && q->enabled) {
+        /* §4.6.7.1: cleared once pending accesses are done: at once here */
+        q->enabled = false;
+        atomic_store(&q->ndesc, 0);
+        atomic_store(&q->enable_seen, false);
+    }
+}
+
+static void reg_write(struct ixgbe_model *m, const struct regdef *d, uint32_t n, uint32_t off,
+                      uint32_t v)
+{
+    uint32_t *r = &m->reg[off / 4], old = *r;
+    switch (d->id) {
+    case R_CTRL:
+        *r = v & ~(CTRL_RST | CTRL_LRST); /* both self-clearing */
+        if (v & CTRL_RST) {
+            device_reset(m, after(now(m), m->cfg.reset_ns));
+            m->reg[CTRL / 4] = v & ~(CTRL_RST | CTRL_LRST);
+            m->t_rst_write = now(m);
+        }
+        if (v & CTRL_LRST) { /* the link restarts; LRST clears after reset_ns */
+            m->t_lrst_done = after(now(m), m->cfg.reset_ns);
+            m->t_link_start = m->t_lrst_done;
+        }
+        return;
+    case R_EEC:
+        return; /* the EEPROM interface is not modelled; its RO bits are computed */
+    case R_EICR:
+        *r &= ~v;
+        return;
+    case R_EIMS:
+    case R_EIMS_EX:
+        *r |= d->id == R_EIMS ? v & 0x7FFFFFFFu : v;
+        return;
+    case R_EIMC:
+        m->reg[EIMS / 4] &= ~v;
+        return;
+    case R_EIMC_EX:
+        m->reg[EIMS_EX(n) / 4] &= ~v;
+        return;
+    case R_FCTRL:
+        if (v != old && (m->reg[RXCTRL / 4] & RXCTRL_RXEN))
+            violation(m,
+                      "FCTRL changed from 0x%08x to 0x%08x while RXCTRL.RXEN is 1 (§8.2.3.7.1: "
+                      "clear RXEN before receive filters are modified)",
+                      old, v);
+        *r = v;
+        return;
+    case R_RDBAL:
+    case R_RDBAH:
+    case R_RDLEN:
+    case R_SRRCTL:
+        check_queue_off(m, d, n, true);
+        *r = v;
+        return;
+    case R_TDBAL:
+    case R_TDBAH:
+    case R_TDLEN:
+        check_queue_off(m, d, n, false);
+        *r = v;
+        return;
+    case R_RXDCTL:
+    case R_TXDCTL:
+        /* ENABLE is read from the queue; TXDCTL.SWFLSH is self-clearing */
+        *r = v & ~(d->id == R_RXDCTL ? RXDCTL_ENABLE : TXDCTL_ENABLE | TXDCTL_SWFLSH);
+        queue_enable(m, n, d->id == R_RXDCTL, (v & RXDCTL_ENABLE) != 0);
+        return;
+    case R_RDRXCTL:
+        *r = v & ~RDRXCTL_DMAIDONE;
+        return;
+    case R_RXCTRL:
+        if ((v & RXCTRL_RXEN) && !(old & RXCTRL_RXEN)) {
+            uint32_t hl = m->reg[HLREG0 / 4], rd = m->reg[RDRXCTL / 4];
+            if (!!(hl & HLREG0_RXCRCSTRP) != !!(rd & RDRXCTL_CRCSTRIP))
+                violation(m,
+                          "RXCTRL.RXEN set while RDRXCTL.CRCStrip = %d and HLREG0.RXCRCSTRP = "
+                          "%d (§4.6.7: they must be set to the same value)",
+                          !!(rd & RDRXCTL_CRCSTRIP), !!(hl & HLREG0_RXCRCSTRP));
+            if (!(m->reg[SECRXCTRL / 4] & SECRXCTRL_RX_DIS))
+                violation(m, "RXCTRL.RXEN set while SECRXCTRL.RX_DIS is 0 (§4.6.7: halt the "
+                             "receive data path with SECRXCTRL.RX_DIS, wait for "
+                             "SECRXSTAT.SECRX_RDY, then set RXEN)");
+            if (!m->dmaidone_seen)
+                violation(m, "RXCTRL.RXEN set before RDRXCTL.DMAIDONE was read as 1 (§4.6.3)");
+        }
+        *r = v;
+        return;
+    case R_TX_ARB:
+        check_arbdis(m, d, n, old, v);
+        *r = v;
+        return;
+    case R_AUTOC: /* §8.2.3.22.19: Restart_AN applies the settings, self-clearing */
+        *r = v & ~AUTOC_RESTART_AN;
+        if (v & AUTOC_RESTART_AN)
+            m->t_link_start = now(m);
+        return;
+    case R_RDH:
+    case R_TDH: {
+        bool rx = d->id == R_RDH;
+        struct queue *q = n < IXGBE_MODEL_QUEUES ? (rx ? &m->rxq[n] : &m->txq[n]) : NULL;
+        if (q && q->enabled) {
+            violation(m,
+                      "%s written while the queue is enabled (%s: software writes the "
+                      "head only while the queue is disabled)",
+                      name(d, n).s, rx ? "§8.2.3.8.4" : "§8.2.3.9.8");
+            return;
+        }
+        if (q)
+            atomic_store(&q->head, v & 0xFFFF);
+        else
+            *r = v;
+        return;
+    }
+    default:
+        if (d->kind == K_RO || d->kind == K_STAT) {
+            violation(m, "write of 0x%08x to %s, a read-only register", v, name(d, n).s);
+            return;
+        }
+        *r = v;
+        return;
+    }
+}
+
+/* RDT and TDT: no lock, the driver's hot path. */
+static void tail_write(struct ixgbe_model *m, bool rx, uint32_t n, uint32_t v)
+{
+    struct queue *q = rx ? &m->rxq[n] : &m->txq[n];
+    uint32_t size = atomic_load_explicit(&q->ndesc, memory_order_relaxed);
+    if (m->cfg.strict && !atomic_load_explicit(&q->enable_seen, memory_order_relaxed) &&
+        v != atomic_load_explicit(&q->tail, memory_order_relaxed))
+        violation(m,
+                  rx ? "RDT(%u) = %u written while RXDCTL(%u).ENABLE has not been read as 1 "
+                       "(§4.6.7: poll RXDCTL until ENABLE reads 1b; do not bump the tail "
+                       "before)"
+                     : "TDT(%u) = %u written while TXDCTL(%u).ENABLE has not been read as 1 "
+                       "(§4.6.8: do not bump TDT until the queue is enabled)",
+                  n, v, n);
+    if (size && v >= size) {
+        violation(m, "%s(%u) = %u is beyond the ring of %u descriptors (§%s)", rx ? "RDT" : "TDT",
+                  n, v, size, rx ? "8.2.3.8.5" : "8.2.3.9.9");
+        return;
+    }
+    atomic_store_explicit(&q->tail, v & 0xFFFF, memory_order_release);
+}
+
+void ixgbe_model_write(struct ixgbe_model *m, uint32_t off, uint32_t v)
+{
+    uint32_t n;
+    const struct regdef *d = off % 4 == 0 && off < BAR0_SIZE ? lookup(off, &n) : NULL;
+    if (d && (d->id == R_RDT || d->id == R_TDT) && n < IXGBE_MODEL_QUEUES && !resetting(m)) {
+        tail_write(m, d->id == R_RDT, n, v);
+        return;
+    }
+    lock();
+    sync_time(m);
+    if (!d) {
+        violation(m, "write of 0x%08x to 0x%05x, a register the model does not know", v, off);
+    } else if (resetting(m) && d->id != R_CTRL) {
+        check_reset_wait(m, d, n, "written");
+        violation(m,
+                  "write of 0x%08x to %s while CTRL.RST still reads 1 (§8.2.3.1.1: the reset "
+                  "has not completed); ignored",
+                  v, name(d, n).s);
+    } else {
+        if (d->id != R_CTRL) /* a second reset may follow the first at once (§5.2.5.3.2) */
+            check_reset_wait(m, d, n, "written");
+        reg_write(m, d, n, off, v);
+    }
+    unlock();
+}
+
+uint32_t ixgbe_model_read(struct ixgbe_model *m, uint32_t off)
+{
+    uint32_t n, v;
+    const struct regdef *d = off % 4 == 0 && off < BAR0_SIZE ? lookup(off, &n) : NULL;
+    if (d && n < IXGBE_MODEL_QUEUES) { /* no lock: the data path */
+        if (d->id == R_RDH || d->id == R_TDH)
+            return atomic_load_explicit(d->id == R_RDH ? &m->rxq[n].head : &m->txq[n].head,
+                                        memory_order_acquire);
+        if (d->id == R_RDT || d->id == R_TDT)
+            return atomic_load_explicit(d->id == R_RDT ? &m->rxq[n].tail : &m->txq[n].tail,
+                                        memory_order_relaxed);
+    }
+    if (!d)
+        return 0;
+    lock();
+    sync_time(m);
+    check_reset_wait(m, d, n, "read");
+    v = (d->id == R_RDH || d->id == R_TDH || d->id == R_RDT || d->id == R_TDT)
+            ? m->reg[off / 4] /* queues beyond the model's: plain storage */
+            : reg_read(m, d, n, off);
+    unlock();
+    return v;
+}
+
+/* --- The rest of the API ------------------------------------------------------- */
+
+struct ixgbe_model *ixgbe_model_new(const struct ixgbe_model_config *cfg)
+{
+    struct ixgbe_model *m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->cfg = *cfg;
+    atomic_flag_clear(&m->log_lock);
+    /* Power-on: the device comes up as if a reset had just completed. */
+    device_reset(m, now(m));
+    m->t_rst_write = NEVER;
+    return m;
+}
+
+void ixgbe_model_free(struct ixgbe_model *m)
+{
+    if (!m)
+        return;
+    lock();
+    if (m->peer)
+        m->peer->peer = NULL;
+    unlock();
+    free(m);
+}
+
+void ixgbe_model_cable(struct ixgbe_model *a, struct ixgbe_model *b)
+{
+    lock();
+    if (a->peer)
+        a->peer->peer = NULL;
+    if (b->peer)
+        b->peer->peer = NULL;
+    a->peer = b != a ? b : NULL;
+    b->peer = b != a ? a : NULL;
+    unlock();
+}
+
+bool ixgbe_model_inject(struct ixgbe_model *m, const void *frame, uint32_t len)
+{
+    lock();
+    bool placed = rx_frame(m, frame, len);
+    unlock();
+    return placed;
+}
+
+void ixgbe_model_set_sink(struct ixgbe_model *m,
+                          void (*sink)(void *ctx, const void *frame, uint32_t len), void *ctx)
+{
+    lock();
+    m->sink = sink;
+    m->sink_ctx = ctx;
+    unlock();
+}
+
+unsigned ixgbe_model_violations(const struct ixgbe_model *m)
+{
+    return m->nviol;
+}
+
+const char *ixgbe_model_violation(const struct ixgbe_model *m, unsigned i)
+{
+    if (i >= m->nviol || i >= IXGBE_MODEL_LOG)
+        return NULL;
+    return m->log[(m->nviol - 1 - i) % IXGBE_MODEL_LOG];
+}
+
+const char *ixgbe_model_last_violation(const struct ixgbe_model *m)
+{
+    return ixgbe_model_violation(m, 0);
+}
+
+void ixgbe_model_clear_violations(struct ixgbe_model *m)
+{
+    m->nviol = 0;
+}
+
+uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name)
+{
+    uint64_t v = UINT64_MAX;
+    lock();
+    for (int s = S_NONE + 1; s < S_COUNT; s++)
+        if (strcmp(name, stat_names[s]) == 0)
+            v = m->total[s];
+    unlock();
+    return v;
+}
