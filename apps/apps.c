@@ -9,15 +9,25 @@ const struct app apps[] = {
     { "pktgen", "send UDP frames on the first port, count what comes back", pktgen_main },
     { "clock", "print the time since boot every second, until duration= ends it", clock_main },
     { "fault", "take a page fault on purpose, to show the exception report", fault_main },
+    { "selftest",
+      "first boot on real hardware, no cables: register and MAC loopback test of "
+      "each Intel 10 GbE port",
+      selftest_main },
 };
 const int napps = sizeof(apps) / sizeof(apps[0]);
 
-struct app_config app_config = { "", 32, FWD_IO, 60, 0, 0, 1, 0 };
+struct app_config app_config = { "", 32, FWD_IO, 60, 0, 0, 1, 0, TRACE_OFF };
 
 static const char *fwd_mode_name(int i)
 {
     static const char *const names[] = { "io", "macswap", "mac" };
     return i >= 0 && i < 3 ? names[i] : 0;
+}
+
+static const char *trace_name(int i)
+{
+    static const char *const names[] = { "off", "regs" };
+    return i >= 0 && i < 2 ? names[i] : 0;
 }
 
 const struct opt app_options[] = {
@@ -38,6 +48,8 @@ const struct opt app_options[] = {
       &app_config.flows },
     { "idle", "US", "fwd: after a pass that finds no frames, halt up to US microseconds",
       "0 (poll without pause)", OPT_UINT, 0, 100000, 0, &app_config.idle },
+    { "trace", "WHAT", "regs: print every register access of the Intel NIC drivers", "off",
+      OPT_NAME, 0, 0, trace_name, &app_config.trace },
 };
 const int napp_options = sizeof(app_options) / sizeof(app_options[0]);
 

@@ -42,7 +42,9 @@ struct app_config {
     uint64_t count; /* pktgen: frames to send, 0 = no limit */
     uint64_t flows; /* pktgen: distinct UDP source ports */
     uint64_t idle;  /* fwd: microseconds to halt after a pass that found nothing; 0 = poll */
+    int trace;      /* enum trace */
 };
+enum trace { TRACE_OFF, TRACE_REGS };
 extern struct app_config app_config;
 extern const struct opt app_options[];
 extern const int napp_options;
@@ -55,5 +57,6 @@ int clock_main(const struct app_args *args);
 int fault_main(const struct app_args *args);
 int fwd_main(const struct app_args *args);
 int pktgen_main(const struct app_args *args);
+int selftest_main(const struct app_args *args);
 
 #endif

@@ -3,6 +3,8 @@
  */
 #include "apps/ports.h"
 
+#include "apps/apps.h"
+
 #include "kernel/kprintf.h"
 #include "kernel/string.h"
 
@@ -33,8 +35,10 @@ static const char *next_name(const char *spec, char *buf, int len)
 
 int ports_probe(void)
 {
-    if (nnics < 0)
+    if (nnics < 0) {
+        nic_trace_registers(app_config.trace == TRACE_REGS);
         nnics = nic_probe_all(nics, MAX_NICS);
+    }
     return nnics;
 }
 

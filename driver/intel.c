@@ -55,8 +55,8 @@ int intel_wait(const struct intel_dev *d, uint32_t off, uint32_t mask, uint32_t 
             char name[32];
             kprintf("%s %s: %s: %s is 0x%08x after %lu ms, waiting for 0x%08x under mask "
                     "0x%08x; %s\n",
-                    d->hw->driver, d->nic.name, step, intel_reg_name(d, off, name, sizeof(name)),
-                    v, timeout_us / 1000, want, mask, hint);
+                    d->hw->driver, d->nic.name, step, intel_reg_name(d, off, name, sizeof(name)), v,
+                    timeout_us / 1000, want, mask, hint);
             return -1;
         }
         delay_us(pause_us);
@@ -186,7 +186,7 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
         uint32_t status = desc->wb.status_error;
         if (!(status & INTEL_RXD_DD))
             break;
-        dma_rmb(); /* DD before the rest of the write-back */
+        dma_rmb();     /* DD before the rest of the write-back */
         if (!nfresh) { /* replacements, a batch at a time */
             nfresh = pkt_alloc_batch(q->pool, fresh, n - got);
             if (!nfresh)

@@ -44,9 +44,9 @@ struct intel_hw {
 #define INTEL_Q_LEN 0x08
 #define INTEL_Q_HEAD 0x10
 #define INTEL_Q_TAIL 0x18
-#define INTEL_Q_DCTL 0x28               /* RXDCTL / TXDCTL */
-#define INTEL_DCTL_ENABLE (1u << 25)    /* RXDCTL.ENABLE, TXDCTL.ENABLE: bit 25 on both */
-#define INTEL_SRRCTL_BSIZEPKT_2K 2      /* BSIZEPACKET, in 1 KiB units */
+#define INTEL_Q_DCTL 0x28                /* RXDCTL / TXDCTL */
+#define INTEL_DCTL_ENABLE (1u << 25)     /* RXDCTL.ENABLE, TXDCTL.ENABLE: bit 25 on both */
+#define INTEL_SRRCTL_BSIZEPKT_2K 2       /* BSIZEPACKET, in 1 KiB units */
 #define INTEL_SRRCTL_DESC_ADV (1u << 25) /* DESCTYPE 001b: advanced, one buffer */
 
 /* --- the register door ---------------------------------------------------- */
@@ -105,15 +105,15 @@ struct intel_rxq {
     volatile union intel_rx_desc *ring;
     struct pkt_buf **bufs; /* bufs[i]: the buffer descriptor i points at */
     struct mempool *pool;
-    uint64_t tail;         /* address of RDT */
-    uint16_t size, next;   /* next: the first descriptor not yet seen done */
+    uint64_t tail;       /* address of RDT */
+    uint16_t size, next; /* next: the first descriptor not yet seen done */
     uint64_t packets, bytes, dropped;
 };
 
 struct intel_txq {
     volatile union intel_tx_desc *ring;
     struct pkt_buf **bufs;
-    uint64_t tail;             /* address of TDT */
+    uint64_t tail;              /* address of TDT */
     uint16_t size, next, clean; /* [clean, next): handed to the device, not yet freed */
     uint64_t packets, bytes;
 };

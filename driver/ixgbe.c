@@ -52,28 +52,28 @@
 #define FCTRL_MPE (1u << 8)
 #define FCTRL_UPE (1u << 9)
 #define FCTRL_BAM (1u << 10)
-#define SRRCTL(i) (0x01014 + 0x40 * (i))      /* §8.2.3.8.7 Split Receive Control */
+#define SRRCTL(i) (0x01014 + 0x40 * (i)) /* §8.2.3.8.7 Split Receive Control */
 #define SRRCTL_DROP_EN (1u << 28)
-#define DCA_RXCTRL(i) (0x0100C + 0x40 * (i))  /* §8.2.3.11.1 Rx DCA Control */
+#define DCA_RXCTRL(i) (0x0100C + 0x40 * (i)) /* §8.2.3.11.1 Rx DCA Control */
 #define DCA_RXCTRL_BIT12 (1u << 12)
-#define RDBAL(i) (0x01000 + 0x40 * (i))       /* §8.2.3.8.1, then RDBAH .. RXDCTL */
+#define RDBAL(i) (0x01000 + 0x40 * (i)) /* §8.2.3.8.1, then RDBAH .. RXDCTL */
 #define RXDCTL(i) (0x01028 + 0x40 * (i))
-#define TDBAL(i) (0x06000 + 0x40 * (i))       /* §8.2.3.9.5, then TDBAH .. TXDCTL */
+#define TDBAL(i) (0x06000 + 0x40 * (i)) /* §8.2.3.9.5, then TDBAH .. TXDCTL */
 #define TXDCTL(i) (0x06028 + 0x40 * (i))
-#define TXPBSIZE(i) (0x0CC00 + 4 * (i))       /* §8.2.3.9.13 Transmit Packet Buffer Size */
+#define TXPBSIZE(i) (0x0CC00 + 4 * (i)) /* §8.2.3.9.13 Transmit Packet Buffer Size */
 #define TXPBSIZE_160K (160u << 10)
-#define DTXMXSZRQ 0x08100                     /* §8.2.3.9.1 DMA Tx Max Total Allowed Size Requests */
-#define MTQC 0x08120                          /* §8.2.3.9.15 Multiple Transmit Queues Command */
-#define RTTDCS 0x04900                        /* §8.2.3.10.2 DCB Transmit Descriptor Plane Control */
+#define DTXMXSZRQ 0x08100 /* §8.2.3.9.1 DMA Tx Max Total Allowed Size Requests */
+#define MTQC 0x08120      /* §8.2.3.9.15 Multiple Transmit Queues Command */
+#define RTTDCS 0x04900    /* §8.2.3.10.2 DCB Transmit Descriptor Plane Control */
 #define RTTDCS_ARBDIS (1u << 6)
-#define DMATXCTL 0x04A80                      /* §8.2.3.9.2 DMA Tx Control */
+#define DMATXCTL 0x04A80 /* §8.2.3.9.2 DMA Tx Control */
 #define DMATXCTL_TE (1u << 0)
-#define SECRXCTRL 0x08D00                     /* §8.2.3.12.5 Security Rx Control */
+#define SECRXCTRL 0x08D00 /* §8.2.3.12.5 Security Rx Control */
 #define SECRXCTRL_RX_DIS (1u << 1)
-#define SECRXSTAT 0x08D04                     /* §8.2.3.12.6 Security Rx Status */
+#define SECRXSTAT 0x08D04 /* §8.2.3.12.6 Security Rx Status */
 #define SECRXSTAT_SECRX_RDY (1u << 0)
-#define RAL(i) (0x0A200 + 8 * (i))            /* §8.2.3.7.8 Receive Address Low */
-#define RAH(i) (0x0A204 + 8 * (i))            /* §8.2.3.7.9 Receive Address High */
+#define RAL(i) (0x0A200 + 8 * (i)) /* §8.2.3.7.8 Receive Address Low */
+#define RAH(i) (0x0A204 + 8 * (i)) /* §8.2.3.7.9 Receive Address High */
 /* Statistics, §8.2.3.23: all clear on read. */
 #define CRCERRS 0x04000
 #define MPC(i) (0x03FA0 + 4 * (i))
@@ -169,15 +169,19 @@ static const struct {
     const char *model;
     bool copper;
 } models[] = {
-    { 0x10FB, "82599 SFP+", false },   { 0x10F7, "82599 KX4", false },
+    { 0x10FB, "82599 SFP+", false },
+    { 0x10F7, "82599 KX4", false },
     { 0x10F8, "82599 combined backplane", false },
-    { 0x10F9, "82599 CX4", false },    { 0x10FC, "82599 XAUI", false },
+    { 0x10F9, "82599 CX4", false },
+    { 0x10FC, "82599 XAUI", false },
     { 0x1514, "82599 KX4 mezzanine", false },
-    { 0x1517, "82599 KR", false },     { 0x151C, "82599 10GBASE-T", false },
+    { 0x1517, "82599 KR", false },
+    { 0x151C, "82599 10GBASE-T", false },
     { 0x154D, "82599 SFP+ SF2", false },
     { 0x1557, "82599 SFP+ SF QP", false },
     { 0x10D8, "82599 backplane FCoE", false },
-    { 0x1528, "X540", true },          { 0x1563, "X550", true },
+    { 0x1528, "X540", true },
+    { 0x1563, "X550", true },
     { 0x15AD, "X550EM_x 10GBASE-T", true },
     { 0x15AB, "X550EM_x KR", true },
 };
@@ -303,7 +307,7 @@ static void link_setup(struct intel_dev *d)
 static int rx_init(struct ixgbe *x)
 {
     struct intel_dev *d = &x->dev;
-    intel_clear(d, RXCTRL, RXCTRL_RXEN); /* off while being set up */
+    intel_clear(d, RXCTRL, RXCTRL_RXEN);        /* off while being set up */
     intel_write(d, RXPBSIZE(0), RXPBSIZE_512K); /* §4.6.11.3.1: all of it to buffer 0 */
     for (int i = 1; i < 8; i++)
         intel_write(d, RXPBSIZE(i), 0);
@@ -412,22 +416,63 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
     if (opt && opt->loopback)
         ixgbe_loopback(&d->nic, true);
     else
-        intel_wait(d, LINKS, LINKS_UP, LINKS_UP, opt ? opt->link_wait_us : LINK_WAIT_US,
+        intel_wait(d, LINKS, LINKS_UP, LINKS_UP,
+                   opt && opt->link_wait_us ? opt->link_wait_us : LINK_WAIT_US,
                    "waiting for the link",
                    "check the cable or SFP+ module, and that the other end is up");
     return &d->nic;
 }
 
-struct nic *ixgbe_open(struct pci_dev *pci)
+struct nic *ixgbe_open_opts(struct pci_dev *pci, const struct ixgbe_options *opt)
 {
     if (pci->bar[0].type != PCI_BAR_MEM32 && pci->bar[0].type != PCI_BAR_MEM64) {
-        kprintf("ixgbe %04x:%02x:%02x.%x: BAR0 is not memory\n", pci->segment, pci->bus,
-                pci->dev, pci->fn);
+        kprintf("ixgbe %04x:%02x:%02x.%x: BAR0 is not memory\n", pci->segment, pci->bus, pci->dev,
+                pci->fn);
         return NULL;
     }
     pci_enable(pci, PCI_CMD_MEMORY | PCI_CMD_BUS_MASTER);
-    struct nic *nic = ixgbe_open_at(pci, pci->bar[0].addr, NULL);
+    struct nic *nic = ixgbe_open_at(pci, pci->bar[0].addr, opt);
     if (!nic)
         pci_disable(pci, PCI_CMD_BUS_MASTER);
     return nic;
+}
+
+struct nic *ixgbe_open(struct pci_dev *pci)
+{
+    return ixgbe_open_opts(pci, NULL);
+}
+
+/* Registers a running port does not use, so patterns written there change
+ * nothing: queue 1's ring base and length (one queue is used), with the
+ * bits the datasheet says are writable (§8.2.3.8.1-3, §8.2.3.9.5-7: the
+ * bases are 128-byte aligned, the lengths multiples of 128 below 2^20). */
+static const struct {
+    uint32_t off, writable;
+} pattern_regs[] = {
+    { RDBAL(1), 0xFFFFFF80u }, { RDBAL(1) + 4, 0xFFFFFFFFu }, { RDBAL(1) + 8, 0x000FFF80u },
+    { TDBAL(1), 0xFFFFFF80u }, { TDBAL(1) + 4, 0xFFFFFFFFu }, { TDBAL(1) + 8, 0x000FFF80u },
+};
+
+int ixgbe_register_test(struct nic *nic, char *why, int len)
+{
+    static const uint32_t patterns[] = { 0x00000000u, 0xFFFFFFFFu, 0x5A5A5A5Au, 0xA5A5A5A5u };
+    struct intel_dev *d = (struct intel_dev *)nic;
+    int n = 0;
+    for (unsigned r = 0; r < sizeof(pattern_regs) / sizeof(pattern_regs[0]); r++) {
+        for (unsigned p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++, n++) {
+            uint32_t want = patterns[p] & pattern_regs[r].writable;
+            intel_write(d, pattern_regs[r].off, want);
+            uint32_t got = intel_read(d, pattern_regs[r].off) & pattern_regs[r].writable;
+            if (got != want) {
+                char name[32];
+                ksnprintf(why, (size_t)len, "%s reads 0x%08x after 0x%08x was written",
+                          intel_reg_name(d, pattern_regs[r].off, name, sizeof(name)), got, want);
+                intel_write(d, pattern_regs[r].off, 0);
+                return -1;
+            }
+        }
+        intel_write(d, pattern_regs[r].off, 0);
+    }
+    ksnprintf(why, (size_t)len, "%d patterns written and read back", n);
+    return 0;
 }

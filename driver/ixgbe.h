@@ -8,6 +8,11 @@
 
 #include "driver/nic.h"
 
+struct ixgbe_options {
+    bool loopback;         /* HLREG0.LPBK on instead of waiting for the link */
+    uint64_t link_wait_us; /* how long to wait for the link; 0: 10 s */
+};
+
 /* True for the device ids ixgbe.c takes. */
 bool ixgbe_supports(uint16_t vendor, uint16_t device);
 
@@ -16,14 +21,16 @@ bool ixgbe_supports(uint16_t vendor, uint16_t device);
  * NULL, with the failing step said, if it cannot. */
 struct nic *ixgbe_open(struct pci_dev *d);
 
-struct ixgbe_options {
-    bool loopback;         /* HLREG0.LPBK on instead of waiting for the link */
-    uint64_t link_wait_us; /* how long to wait for the link */
-};
+/* ixgbe_open with options: enables the device and opens it at its BAR0. */
+struct nic *ixgbe_open_opts(struct pci_dev *d, const struct ixgbe_options *opt);
 
 /* ixgbe_open with BAR0 at bar, already enabled: for app=selftest and the
  * host tests, where bar leads to the device model. */
 struct nic *ixgbe_open_at(struct pci_dev *d, uint64_t bar, const struct ixgbe_options *opt);
+
+/* Writes patterns to registers the running port does not use and reads
+ * them back: 0, or -1 with why filled in (app=selftest). */
+int ixgbe_register_test(struct nic *nic, char *why, int len);
 
 /* MAC loopback (HLREG0.LPBK, §8.2.3.22.8): what the port sends, it receives. */
 void ixgbe_loopback(struct nic *nic, bool on);

@@ -3,6 +3,7 @@
  */
 #include "driver/nic.h"
 
+#include "driver/intel.h"
 #include "driver/ixgbe.h"
 #include "driver/platform.h"
 #include "driver/virtio_net.h"
@@ -45,6 +46,11 @@ int nic_probe_all(struct nic **out, int max)
         }
     }
     return n;
+}
+
+void nic_trace_registers(bool on)
+{
+    intel_trace_regs = on;
 }
 
 struct nic *nic_by_name(struct nic **nics, int n, const char *name)

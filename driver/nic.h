@@ -74,6 +74,10 @@ static inline uint32_t nic_tx_batch(struct nic *n, uint16_t q, struct pkt_buf **
  * and which supported devices failed to start and why. Returns the count. */
 int nic_probe_all(struct nic **out, int max);
 
+/* trace=regs: the drivers print every register access by name (only the
+ * Intel drivers, whose registers have names). */
+void nic_trace_registers(bool on);
+
 /* The NIC whose PCI address is name ("0000:00:03.0", or "00:03.0" for
  * segment 0); NULL if none. */
 struct nic *nic_by_name(struct nic **nics, int n, const char *name);

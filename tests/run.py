@@ -541,13 +541,16 @@ def t_help():
     q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "help")
     c.exit_status(status, EXIT_OK)
     c.has("usage: key=value ... (tokens without '=' are ignored)")
-    c.has("  app=NAME             what to run: info, fwd, pktgen, clock, fault (default info)")
+    c.has("  app=NAME             what to run: info, fwd, pktgen, clock, fault, selftest "
+          "(default info)")
     c.has("  ports=A,B            the NICs by PCI address (pktgen sends on the first) (default "
           "fwd: the first two found; pktgen: all)")
     c.has("  mode=MODE            fwd: how frames are rewritten: io, macswap, mac (default io)")
     c.has("  count=N              pktgen: frames to send, 0 = no limit (default 0)")
     c.has("  flows=N              pktgen: distinct UDP source ports (from 1024) (default 1)")
     c.has("  duration=SECONDS     stop the app after this long; 0 = when it is done (default 0)")
+    c.has("  trace=WHAT           regs: print every register access of the Intel NIC drivers: "
+          "off, regs (default off)")
     c.has("  help                 print this and power off")
     c.lacks(r"^app: ")
     return c.problems, q
@@ -751,6 +754,16 @@ def t_ports_missing():
     c.has("ports: NICs found:")
     c.has("ports:   0000:00:03.0 virtio-net modern")  # transitional: the modern interface
     c.lacks(r"^fwd: ")
+    return c.problems, q
+
+
+def t_selftest_no_intel_nic():
+    """app=selftest on a machine without an Intel 10 GbE port: says so and
+    fails, rather than passing with nothing tested. (The PASS and FAIL
+    paths run against the 82599 model: tests/unit/test_ixgbe.c.)"""
+    q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "app=selftest")
+    c.exit_status(status, EXIT_APP_FAILED)
+    c.has("selftest: FAIL: no port the ixgbe driver takes (82599, X520, X540, X550) was found")
     return c.problems, q
 
 
@@ -1009,6 +1022,7 @@ BOOT_TESTS = [
     ("net/pktgen-round-trip", t_pktgen_round_trip),
     ("net/ports-missing", t_ports_missing),
     ("net/ports-twice", t_ports_twice),
+    ("net/selftest-no-intel-nic", t_selftest_no_intel_nic),
     ("net/fwd-virtio-legacy-rx-queue-1024",
      fwd_test("disable-modern=on,rx_queue_size=1024", 20000, "io", duration=8)),
     ("net/run-pair", t_run_pair),
