@@ -178,32 +178,37 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     (void)queue;
     if (n > RX_BATCH_MAX)
         n = RX_BATCH_MAX;
+    /* The queue's fields in locals: the barrier below makes the compiler
+     * reload anything in memory, and so would every store through a
+     * descriptor or a buffer that might alias them. */
+    volatile union intel_rx_desc *ring = q->ring;
+    struct pkt_buf **held = q->bufs;
     struct pkt_buf *fresh[RX_BATCH_MAX];
-    uint32_t nfresh = 0, got = 0;
-    uint16_t i = q->next, mask = q->size - 1;
+    uint32_t nfresh = 0, got = 0, mask = q->size - 1u, i = q->next;
+    uint64_t bytes = 0, dropped = 0;
     while (got < n) {
-        volatile union intel_rx_desc *desc = &q->ring[i];
+        volatile union intel_rx_desc *desc = &ring[i];
         uint32_t status = desc->wb.status_error;
         if (!(status & INTEL_RXD_DD))
             break;
-        dma_rmb();     /* DD before the rest of the write-back */
+        dma_rmb(); /* DD before the rest of the write-back */
         if (!nfresh) { /* replacements, a batch at a time */
             nfresh = pkt_alloc_batch(q->pool, fresh, n - got);
             if (!nfresh)
                 break; /* the pool is empty: leave the frame for the next poll */
         }
-        struct pkt_buf *b = q->bufs[i];
-        uint16_t len = desc->wb.length;
+        struct pkt_buf *b = held[i];
+        uint32_t len = desc->wb.length;
         if (!(status & INTEL_RXD_EOP) || len < PKT_MIN_FRAME || len > PKT_MAX_FRAME) {
             /* a frame spread over buffers or of a size the MAC should not
              * pass: counted, and the buffer goes straight back in */
-            q->dropped++;
+            dropped++;
         } else {
-            b->len = len;
-            q->bytes += len;
+            b->len = (uint16_t)len;
+            bytes += len;
             bufs[got++] = b;
             b = fresh[--nfresh];
-            q->bufs[i] = b;
+            held[i] = b;
         }
         desc->read.pkt_addr = pkt_phys(b);
         desc->read.hdr_addr = 0; /* also clears DD: the write-back's status word */
@@ -211,13 +216,15 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     }
     if (nfresh)
         pkt_free_batch(fresh, nfresh);
+    q->bytes += bytes;
+    q->dropped += dropped;
     if (i != q->next) {
-        q->next = i;
+        q->next = (uint16_t)i;
         q->packets += got;
         dma_wmb(); /* the descriptors before the tail that hands them over */
-        mmio_write32(q->tail, (uint32_t)((i - 1) & mask));
+        mmio_write32(q->tail, (i - 1) & mask);
         if (__builtin_expect(intel_trace_regs, 0))
-            intel_trace(d, 'W', d->hw->rx_base + INTEL_Q_TAIL, (uint32_t)((i - 1) & mask));
+            intel_trace(d, 'W', d->hw->rx_base + INTEL_Q_TAIL, (i - 1) & mask);
     }
     return got;
 }
@@ -249,25 +256,29 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     struct intel_txq *q = &d->txq;
     (void)queue;
     tx_clean(q);
-    uint16_t mask = q->size - 1;
-    uint32_t room = (uint32_t)(q->size - 1 - ((q->next - q->clean) & mask));
+    uint32_t mask = q->size - 1u, i = q->next;
+    uint32_t room = q->size - 1u - ((i - q->clean) & mask);
     if (n > room)
         n = room;
-    uint16_t i = q->next;
+    volatile union intel_tx_desc *ring = q->ring; /* locals: see intel_rx_batch */
+    struct pkt_buf **held = q->bufs;
+    uint64_t bytes = 0;
     for (uint32_t k = 0; k < n; k++) {
         struct pkt_buf *b = bufs[k];
-        volatile union intel_tx_desc *desc = &q->ring[i];
-        q->bufs[i] = b;
-        q->bytes += b->len;
+        volatile union intel_tx_desc *desc = &ring[i];
+        uint32_t len = b->len;
+        held[i] = b;
+        bytes += len;
         desc->read.buf_addr = pkt_phys(b);
         desc->read.cmd_type_len = INTEL_TXD_DTYP_DATA | INTEL_TXD_DEXT | INTEL_TXD_EOP |
-                                  INTEL_TXD_IFCS | INTEL_TXD_RS | b->len;
-        desc->read.olinfo_status = (uint32_t)b->len << INTEL_TXD_PAYLEN_SHIFT;
+                                  INTEL_TXD_IFCS | INTEL_TXD_RS | len;
+        desc->read.olinfo_status = len << INTEL_TXD_PAYLEN_SHIFT;
         i = (i + 1) & mask;
     }
     if (n) {
-        q->next = i;
+        q->next = (uint16_t)i;
         q->packets += n;
+        q->bytes += bytes;
         dma_wmb(); /* the descriptors before the tail that hands them over */
         mmio_write32(q->tail, i);
         if (__builtin_expect(intel_trace_regs, 0))

@@ -32,16 +32,23 @@ struct mempool *mempool_create(const char *name, uint32_t count)
     return mp;
 }
 
+/* The pool's count of free buffers lives in a local while a batch is
+ * taken: stores to the buffers could otherwise alias it, and the compiler
+ * would reload and store it for every buffer. */
 uint32_t pkt_alloc_batch(struct mempool *mp, struct pkt_buf **bufs, uint32_t n)
 {
-    if (n > mp->nfree)
-        n = mp->nfree;
+    uint32_t nfree = mp->nfree;
+    if (n > nfree)
+        n = nfree;
+    const uint32_t *free = mp->free;
+    struct pkt_buf *all = mp->bufs;
     for (uint32_t i = 0; i < n; i++) {
-        struct pkt_buf *b = &mp->bufs[mp->free[--mp->nfree]];
+        struct pkt_buf *b = &all[free[--nfree]];
         b->headroom = PKT_HEADROOM;
         b->len = 0;
         bufs[i] = b;
     }
+    mp->nfree = nfree;
     return n;
 }
 
