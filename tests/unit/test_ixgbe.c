@@ -131,6 +131,8 @@ static uint32_t bar_read(uint64_t addr, int size)
     return off == 0x01044 ? v & ~stuck_bits : v; /* RDBAH(1) */
 }
 
+static uint64_t rdt_writes;
+
 static void bar_write(uint64_t addr, uint32_t v, int size)
 {
     uint32_t off;
@@ -139,6 +141,12 @@ static void bar_write(uint64_t addr, uint32_t v, int size)
         test_fail(__FILE__, __LINE__, "%d-byte write at 0x%llx: no register there", size,
                   (unsigned long long)addr);
         return;
+    }
+    if (off == 0x01018) { /* RDT(0): never moved onto RDH(0), which would mean an empty ring */
+        rdt_writes++;
+        uint32_t rdh = ixgbe_model_read(m, 0x01010);
+        if (v == rdh)
+            test_fail(__FILE__, __LINE__, "RDT(0) written with RDH(0)'s value %u", v);
     }
     ixgbe_model_write(m, off, v);
 }
@@ -396,6 +404,7 @@ static void fwd_million(void)
     CHECK_EQ(a->pool->nfree, a->pool->count);
     CHECK_EQ(b->pool->nfree, b->pool->count);
     CHECK_EQ(violations_seen, 0);
+    CHECK(rdt_writes > 2 * per_dir / 32); /* once per batch of up to 32 frames, each checked */
     teardown();
 }
 
