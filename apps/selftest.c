@@ -21,9 +21,13 @@
 
 #define SELFTEST_WAIT_NS 2000000000ul /* for the looped-back frames to return */
 
-/* The k-th byte of the i-th test frame; its length. */
+/* The k-th byte of the i-th test frame; its length. Bytes 12-13 are the
+ * EtherType 0x88B5 (IEEE 802 local experimental), so no byte pattern can
+ * pass for an 802.3 length field the MAC would check. */
 static uint8_t frame_byte(uint32_t i, uint32_t k)
 {
+    if (k == 12 || k == 13)
+        return k == 12 ? 0x88 : 0xB5;
     return (uint8_t)(i * 31 + k * 7 + (k >> 8));
 }
 
@@ -90,15 +94,16 @@ int selftest_port(struct pci_dev *d, uint32_t frames)
     ksnprintf(regs, sizeof(regs), "%s", why);
     if (!bad) {
         step = "loopback";
-        nic->ops->set_promisc(nic, true);
-        bad = loopback(nic, frames, why, sizeof(why)) != NULL;
+        if (nic->ops->set_promisc(nic, true) != 0)
+            ksnprintf(why, sizeof(why), "the port cannot be made promiscuous"), bad = 1;
+        else
+            bad = loopback(nic, frames, why, sizeof(why)) != NULL;
     }
     nic->ops->stop(nic);
     const struct mempool *mp = nic->pool;
     if (!bad && mp->nfree != mp->count) {
         step = "stop";
-        ksnprintf(why, sizeof(why), "%u of %u buffers came back to the pool", mp->nfree,
-                  mp->count);
+        ksnprintf(why, sizeof(why), "%u of %u buffers came back to the pool", mp->nfree, mp->count);
         bad = 1;
     }
     if (bad) {

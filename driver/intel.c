@@ -19,19 +19,68 @@
 
 #include "kernel/string.h"
 
+_Static_assert(PKT_DATA_ROOM == INTEL_SRRCTL_BSIZEPKT_2K * 1024, "a buffer holds what SRRCTL says");
+
 #define TX_CLEAN 32 /* buffers freed together once the device is done with them */
 #define RX_BATCH_MAX 256
 
 bool intel_trace_regs;
 
-const char *intel_reg_name(const struct intel_dev *d, uint32_t off, char *buf, int len)
+/* Names both chips share: the statistics at the same offsets, and each
+ * queue's registers at the same distances from its base. */
+static const struct intel_reg_name common_names[] = {
+    { INTEL_CRCERRS, 4, 1, "CRCERRS" }, { INTEL_GPRC, 4, 1, "GPRC" },
+    { INTEL_GPTC, 4, 1, "GPTC" },       { INTEL_GORCL, 4, 1, "GORCL" },
+    { INTEL_GORCH, 4, 1, "GORCH" },     { INTEL_GOTCL, 4, 1, "GOTCL" },
+    { INTEL_GOTCH, 4, 1, "GOTCH" },     { INTEL_RUC, 4, 1, "RUC" },
+    { INTEL_ROC, 4, 1, "ROC" },         { 0, 0, 0, NULL },
+};
+
+static const struct {
+    uint32_t at;
+    const char *rx, *tx;
+} queue_names[] = {
+    { INTEL_Q_BAL, "RDBAL", "TDBAL" }, { INTEL_Q_BAH, "RDBAH", "TDBAH" },
+    { INTEL_Q_LEN, "RDLEN", "TDLEN" }, { INTEL_Q_HEAD, "RDH", "TDH" },
+    { INTEL_Q_TAIL, "RDT", "TDT" },    { INTEL_Q_DCTL, "RXDCTL", "TXDCTL" },
+};
+#define NAMED_QUEUES 16
+
+static const char *table_name(const struct intel_reg_name *r, uint32_t off, char *buf, int len)
 {
-    for (const struct intel_reg_name *r = d->hw->names; r && r->name; r++) {
+    for (; r && r->name; r++) {
         if (off < r->base || off >= r->base + r->stride * r->count || (off - r->base) % r->stride)
             continue;
         if (r->count == 1)
             return r->name;
         ksnprintf(buf, (size_t)len, "%s(%u)", r->name, (off - r->base) / r->stride);
+        return buf;
+    }
+    return NULL;
+}
+
+const char *intel_reg_name(const struct intel_dev *d, uint32_t off, char *buf, int len)
+{
+    const struct intel_hw *hw = d->hw;
+    const char *name = table_name(hw->names, off, buf, len);
+    if (!name)
+        name = table_name(common_names, off, buf, len);
+    if (name)
+        return name;
+    for (int tx = 0; tx < 2; tx++) {
+        uint32_t base = tx ? hw->tx_base : hw->rx_base, rel = (off - base) % hw->q_stride;
+        if (off < base || off >= base + hw->q_stride * NAMED_QUEUES)
+            continue;
+        for (unsigned k = 0; k < sizeof(queue_names) / sizeof(queue_names[0]); k++)
+            if (queue_names[k].at == rel) {
+                ksnprintf(buf, (size_t)len, "%s(%u)", tx ? queue_names[k].tx : queue_names[k].rx,
+                          (off - base) / hw->q_stride);
+                return buf;
+            }
+    }
+    if (off >= hw->srrctl_base && off < hw->srrctl_base + hw->q_stride * NAMED_QUEUES &&
+        (off - hw->srrctl_base) % hw->q_stride == 0) {
+        ksnprintf(buf, (size_t)len, "SRRCTL(%u)", (off - hw->srrctl_base) / hw->q_stride);
         return buf;
     }
     ksnprintf(buf, (size_t)len, "0x%05x", off);
@@ -80,8 +129,10 @@ static uint32_t txq_reg(const struct intel_dev *d, uint32_t which)
  * (82599 §8.2.3.8.1 and §8.2.3.8.3; 82576 §8.10.1, §8.10.3). */
 static void *ring_alloc(struct intel_dev *d, uint16_t size, const char *what)
 {
-    if (size < 8 || size > 4096 || (size & (size - 1))) {
-        kprintf("%s %s: %s ring of %u descriptors: must be a power of two, 8..4096\n",
+    /* 64 at least: transmit buffers are freed TX_CLEAN at a time, and a
+     * ring holds at most size - 1 */
+    if (size < 64 || size > 4096 || (size & (size - 1))) {
+        kprintf("%s %s: %s ring of %u descriptors: must be a power of two, 64..4096\n",
                 d->hw->driver, d->nic.name, what, size);
         return NULL;
     }
@@ -126,11 +177,10 @@ int intel_rx_setup(struct intel_dev *d, uint16_t size, struct mempool *pool)
         q->ring[i].read.pkt_addr = pkt_phys(b);
         q->ring[i].read.hdr_addr = 0;
     }
-    /* Buffers are 2 KiB apart but the frame starts PKT_HEADROOM into the
-     * data area, so fewer bytes follow it; the device is told 2 KiB, which
-     * is safe because neither chip is set up to accept frames longer than
-     * 1518 bytes (1522 tagged): ixgbe.c leaves HLREG0.JUMBOEN and igb.c
-     * RCTL.LPE clear, and pktbuf.h asserts that room. */
+    /* 2 KiB per buffer (PKT_DATA_ROOM follows pkt_phys); a frame longer
+     * than that would be spread over several, which intel_rx_batch drops,
+     * but neither chip is set up to accept one (HLREG0.JUMBOEN, RCTL.LPE
+     * clear: at most 1522 bytes). */
     intel_write(d, d->hw->srrctl_base,
                 INTEL_SRRCTL_BSIZEPKT_2K | INTEL_SRRCTL_DESC_ADV | d->hw->srrctl_drop_en);
     program_ring(d, rxq_reg(d, 0), q->ring, size);
@@ -171,6 +221,35 @@ int intel_tx_start(struct intel_dev *d)
                       "the queue's base and length, or the transmit enable, may be wrong");
 }
 
+/* Hands descriptor i, with the buffer it has, back to the device. */
+static inline void rx_recycle(volatile union intel_rx_desc *desc, struct pkt_buf *b)
+{
+    desc->read.pkt_addr = pkt_phys(b);
+    desc->read.hdr_addr = 0; /* also clears DD: the write-back's status word */
+}
+
+/* The rest of a frame spread over buffers, from descriptor i on: each
+ * descriptor the device has done goes back with its buffer, up to the one
+ * with EOP. Returns the next descriptor; q->split stays set if the frame's
+ * end has not arrived yet. */
+static uint32_t rx_skip_split(struct intel_rxq *q, uint32_t i)
+{
+    uint32_t mask = q->size - 1u;
+    for (;;) {
+        volatile union intel_rx_desc *desc = &q->ring[i];
+        uint32_t status = desc->wb.status_error;
+        if (!(status & INTEL_RXD_DD))
+            return i;
+        dma_rmb();
+        rx_recycle(desc, q->bufs[i]);
+        i = (i + 1) & mask;
+        if (status & INTEL_RXD_EOP) {
+            q->split = false;
+            return i;
+        }
+    }
+}
+
 uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
 {
     struct intel_dev *d = (struct intel_dev *)nic;
@@ -186,12 +265,17 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     struct pkt_buf *fresh[RX_BATCH_MAX];
     uint32_t nfresh = 0, got = 0, mask = q->size - 1u, i = q->next;
     uint64_t bytes = 0, dropped = 0;
+    if (__builtin_expect(q->split, 0)) { /* inside a frame spread over buffers */
+        i = rx_skip_split(q, i);
+        if (q->split)
+            n = 0; /* its end has not arrived: nothing more to take yet */
+    }
     while (got < n) {
         volatile union intel_rx_desc *desc = &ring[i];
         uint32_t status = desc->wb.status_error;
         if (!(status & INTEL_RXD_DD))
             break;
-        dma_rmb(); /* DD before the rest of the write-back */
+        dma_rmb();     /* DD before the rest of the write-back */
         if (!nfresh) { /* replacements, a batch at a time */
             nfresh = pkt_alloc_batch(q->pool, fresh, n - got);
             if (!nfresh)
@@ -199,19 +283,28 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
         }
         struct pkt_buf *b = held[i];
         uint32_t len = desc->wb.length;
-        if (!(status & INTEL_RXD_EOP) || len < PKT_MIN_FRAME || len > PKT_MAX_FRAME) {
-            /* a frame spread over buffers or of a size the MAC should not
-             * pass: counted, and the buffer goes straight back in */
+        if (__builtin_expect(
+                !(status & INTEL_RXD_EOP) || len < PKT_MIN_FRAME || len > PKT_MAX_FRAME, 0)) {
+            /* a size the MAC should not pass, or the first buffer of a
+             * frame spread over several (longer than this setup accepts):
+             * counted once, and every buffer goes straight back in */
             dropped++;
-        } else {
-            b->len = (uint16_t)len;
-            bytes += len;
-            bufs[got++] = b;
-            b = fresh[--nfresh];
-            held[i] = b;
+            rx_recycle(desc, b);
+            i = (i + 1) & mask;
+            if (!(status & INTEL_RXD_EOP)) {
+                q->split = true;
+                i = rx_skip_split(q, i);
+            }
+            if (q->split)
+                break; /* the frame's end is still to come: the next poll */
+            continue;
         }
-        desc->read.pkt_addr = pkt_phys(b);
-        desc->read.hdr_addr = 0; /* also clears DD: the write-back's status word */
+        b->len = (uint16_t)len;
+        bytes += len;
+        bufs[got++] = b;
+        b = fresh[--nfresh];
+        held[i] = b;
+        rx_recycle(desc, b);
         i = (i + 1) & mask;
     }
     if (nfresh)
@@ -287,6 +380,16 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     return n;
 }
 
+/* Clears a queue's ENABLE and waits for it to read 0: until then the device
+ * may still be reading or writing the queue's buffers (82599 §4.6.7.1,
+ * 82576 §4.5.9). */
+static int queue_disable(struct intel_dev *d, uint32_t dctl, const char *step)
+{
+    intel_clear(d, dctl, INTEL_DCTL_ENABLE);
+    return intel_wait(d, dctl, INTEL_DCTL_ENABLE, 0, 10000, step,
+                      "its buffers stay out of the pool, as the device may still use them");
+}
+
 uint64_t intel_queues_stop(struct intel_dev *d)
 {
     struct intel_txq *tq = &d->txq;
@@ -296,22 +399,101 @@ uint64_t intel_queues_stop(struct intel_dev *d)
         /* Sent is what the device's head has passed (82599 §7.2.3.5.1). */
         intel_wait(d, txq_reg(d, INTEL_Q_HEAD), 0xFFFF, tq->next, 100000,
                    "draining the transmit ring", "frames still queued are counted as tx_dropped");
-        uint16_t head = (uint16_t)intel_read(d, txq_reg(d, INTEL_Q_HEAD));
-        intel_clear(d, txq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
-        uint16_t mask = tq->size - 1;
-        unsent = (uint16_t)((tq->next - head) & mask);
-        if (head >= tq->size)
-            unsent = (uint16_t)((tq->next - tq->clean) & mask);
-        for (uint16_t i = tq->clean; i != tq->next; i = (i + 1) & mask)
-            pkt_free(tq->bufs[i]);
-        tq->clean = tq->next;
+        uint32_t head = intel_read(d, txq_reg(d, INTEL_Q_HEAD));
+        uint32_t mask = tq->size - 1u, outstanding = (tq->next - tq->clean) & mask;
+        unsent = (tq->next - head) & mask;
+        if (head >= tq->size || unsent > outstanding) /* a head outside what was queued */
+            unsent = outstanding;
+        if (queue_disable(d, txq_reg(d, INTEL_Q_DCTL), "stopping transmit queue 0") == 0) {
+            for (uint32_t i = tq->clean; i != tq->next; i = (i + 1) & mask)
+                pkt_free(tq->bufs[i]);
+            tq->clean = tq->next;
+        }
+        tq->ring = NULL;
     }
     if (rq->ring) {
-        intel_clear(d, rxq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
-        for (uint16_t i = 0; i < rq->size; i++)
-            pkt_free(rq->bufs[i]);
+        if (queue_disable(d, rxq_reg(d, INTEL_Q_DCTL), "stopping receive queue 0") == 0)
+            for (uint32_t i = 0; i < rq->size; i++)
+                pkt_free(rq->bufs[i]);
         rq->ring = NULL;
     }
-    tq->ring = NULL;
     return unsent;
+}
+
+/* Adds the NIC's clear-on-read counters to d's sums. */
+static void accumulate_stats(struct intel_dev *d)
+{
+    d->gprc += intel_read(d, INTEL_GPRC);
+    d->gptc += intel_read(d, INTEL_GPTC);
+    uint64_t lo = intel_read(d, INTEL_GORCL); /* the low half first */
+    d->gorc += lo | (uint64_t)intel_read(d, INTEL_GORCH) << 32;
+    lo = intel_read(d, INTEL_GOTCL);
+    d->gotc += lo | (uint64_t)intel_read(d, INTEL_GOTCH) << 32;
+    for (const uint32_t *r = d->hw->missed; *r; r++)
+        d->missed += intel_read(d, *r);
+    /* runts, frames over 1518 bytes (1522 tagged) and bad CRCs: the MAC
+     * drops them (82599 §8.2.3.23, 82576 §8.19) */
+    d->errors += intel_read(d, INTEL_RUC) + intel_read(d, INTEL_ROC) + intel_read(d, INTEL_CRCERRS);
+}
+
+void intel_clear_stats(struct intel_dev *d)
+{
+    accumulate_stats(d);
+    d->gprc = d->gptc = d->gorc = d->gotc = d->missed = d->errors = 0;
+}
+
+void intel_read_stats(struct nic *nic, struct nic_stats *out)
+{
+    struct intel_dev *d = (struct intel_dev *)nic;
+    if (d->rxq.ring) /* after stop, intel_stop has read them for the last time */
+        accumulate_stats(d);
+    *out = (struct nic_stats){
+        .rx_packets = d->rxq.packets,
+        .rx_bytes = d->rxq.bytes,
+        .tx_packets = d->txq.packets,
+        .tx_bytes = d->txq.bytes,
+        .rx_dropped = d->rxq.dropped + d->errors,
+        .tx_dropped = d->tx_unsent,
+        .rx_missed = d->missed,
+        .hw = true,
+        .hw_rx_packets = d->gprc,
+        .hw_rx_bytes = d->gorc,
+        .hw_tx_packets = d->gptc,
+        .hw_tx_bytes = d->gotc,
+    };
+}
+
+void intel_stop(struct nic *nic)
+{
+    struct intel_dev *d = (struct intel_dev *)nic;
+    if (!d->rxq.ring)
+        return;                                     /* stopped already */
+    intel_clear(d, d->hw->rx_on, d->hw->rx_on_bit); /* receive off before its queue */
+    d->tx_unsent += intel_queues_stop(d);
+    intel_clear(d, d->hw->tx_on, d->hw->tx_on_bit);
+    accumulate_stats(d); /* the last read: what moved while the rings drained */
+}
+
+void intel_dev_init(struct intel_dev *d, const struct intel_hw *hw, struct pci_dev *pci,
+                    uint64_t bar, const struct nic_ops *ops, const char *model)
+{
+    memset(d, 0, sizeof(*d));
+    d->hw = hw;
+    d->bar = bar;
+    d->nic.driver = hw->driver;
+    d->nic.model = model ? model : hw->model;
+    d->nic.pci = pci;
+    d->nic.ops = ops;
+    d->nic.rx_queues = d->nic.tx_queues = 1;
+    ksnprintf(d->nic.name, sizeof(d->nic.name), "%04x:%02x:%02x.%x", pci->segment, pci->bus,
+              pci->dev, pci->fn);
+}
+
+void intel_read_mac(struct intel_dev *d)
+{
+    uint32_t lo = intel_read(d, d->hw->ral0), hi = intel_read(d, d->hw->ral0 + 4);
+    for (int i = 0; i < 4; i++)
+        d->nic.mac[i] = (uint8_t)(lo >> (8 * i));
+    d->nic.mac[4] = (uint8_t)hi;
+    d->nic.mac[5] = (uint8_t)(hi >> 8);
 }

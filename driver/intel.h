@@ -30,13 +30,34 @@ struct intel_reg_name {
 
 struct intel_hw {
     const char *driver; /* "ixgbe", "igb" */
+    const char *model;  /* when the driver's table names none */
     /* Queue n's registers: RDBAL(n) = rx_base + n * q_stride, TDBAL(n) = tx_base + n * q_stride;
      * the others at the INTEL_Q_* distances from it. */
     uint32_t rx_base, tx_base, q_stride;
-    uint32_t srrctl_base;    /* SRRCTL(n) = srrctl_base + n * q_stride */
-    uint32_t srrctl_drop_en; /* the SRRCTL.DROP_EN bit: 28 on the 82599, 31 on the 82576 */
+    uint32_t srrctl_base;      /* SRRCTL(n) = srrctl_base + n * q_stride */
+    uint32_t srrctl_drop_en;   /* the SRRCTL.DROP_EN bit: 28 on the 82599, 31 on the 82576 */
+    uint32_t rx_on, rx_on_bit; /* receive on: RXCTRL.RXEN (82599), RCTL.EN (82576) */
+    uint32_t tx_on, tx_on_bit; /* transmit on: DMATXCTL.TE (82599), TCTL.EN (82576) */
+    uint32_t ral0;             /* RAL(0), the MAC's low 4 bytes; RAH(0) follows */
+    /* Clear-on-read counters of frames dropped for want of room: the packet
+     * buffer full (MPC) or queue 0 without a free descriptor (82599 QPRDC,
+     * 82576 RQDPC); 0 ends the list. */
+    uint32_t missed[10];
     const struct intel_reg_name *names; /* ends with a NULL name */
 };
+
+/* Statistics registers at the same offsets on both chips (82599 §8.2.3.23,
+ * 82576 §8.19), all clear on read; the octet counters' low half is read
+ * before the high half. */
+#define INTEL_CRCERRS 0x04000
+#define INTEL_GPRC 0x04074
+#define INTEL_GPTC 0x04080
+#define INTEL_GORCL 0x04088
+#define INTEL_GORCH 0x0408C
+#define INTEL_GOTCL 0x04090
+#define INTEL_GOTCH 0x04094
+#define INTEL_RUC 0x040A4
+#define INTEL_ROC 0x040AC
 
 /* Distances from a queue's RDBAL/TDBAL (82599 §8.2.3.8, §8.2.3.9; 82576 §8.10, §8.12). */
 #define INTEL_Q_BAL 0x00
@@ -107,6 +128,7 @@ struct intel_rxq {
     struct mempool *pool;
     uint64_t tail;       /* address of RDT */
     uint16_t size, next; /* next: the first descriptor not yet seen done */
+    bool split;          /* inside a frame spread over buffers: dropping to its end */
     uint64_t packets, bytes, dropped;
 };
 
@@ -126,6 +148,8 @@ struct intel_dev {
     struct intel_rxq rxq;
     struct intel_txq txq;
     uint64_t tx_unsent; /* frames taken for sending but still queued at stop */
+    /* The NIC's clear-on-read counters, summed since open. */
+    uint64_t gprc, gptc, gorc, gotc, missed, errors;
 };
 
 static inline uint32_t intel_read(const struct intel_dev *d, uint32_t off)
@@ -183,8 +207,26 @@ int intel_tx_start(struct intel_dev *d);
 uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
 uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
 
-/* Stop: waits (bounded) for the TX ring to drain, disables both queues and
- * frees every buffer they hold; frames never sent are returned as counted. */
+/* nic_ops read_stats and stop for both chips. stop turns receive off, stops
+ * the queues (intel_queues_stop), turns transmit off and reads the
+ * statistics for the last time. */
+void intel_read_stats(struct nic *nic, struct nic_stats *out);
+void intel_stop(struct nic *nic);
+
+/* The start of an open: fills d's fields (name from the PCI address, the
+ * model from hw unless model is given). */
+void intel_dev_init(struct intel_dev *d, const struct intel_hw *hw, struct pci_dev *pci,
+                    uint64_t bar, const struct nic_ops *ops, const char *model);
+
+/* After the reset: the MAC address from RAL(0)/RAH(0), and the statistics
+ * read once so that they count from here. */
+void intel_read_mac(struct intel_dev *d);
+void intel_clear_stats(struct intel_dev *d);
+
+/* Stop, once receive is off: waits (bounded) for the TX ring to drain,
+ * disables both queues, waits for each to read disabled, and frees every
+ * buffer they hold (a queue that does not stop keeps its buffers, said).
+ * Returns how many frames were queued but never sent. */
 uint64_t intel_queues_stop(struct intel_dev *d);
 
 #endif

@@ -10,7 +10,7 @@
  * driver/intel.c's, shared with the 82576 (driver/igb.c).
  *
  * Tested against the 82599 model in tests/model/, never on silicon. The X540
- * and X550 take the same path but for the link set-up (their copper PHY
+ * and X550 take the same path but for the link set-up (a copper PHY
  * negotiates by itself); no model of them exists.
  */
 #include "driver/ixgbe.h"
@@ -31,11 +31,13 @@
 #define RDRXCTL 0x02F00 /* §8.2.3.8.8 Receive DMA Control */
 #define RDRXCTL_CRCSTRIP (1u << 1)
 #define RDRXCTL_DMAIDONE (1u << 3)
-#define AUTOC 0x042A0 /* §8.2.3.22.19 Auto-Negotiation Control */
-#define AUTOC_10G_PMA_PMD_MASK (3u << 7)
+#define AUTOC 0x042A0       /* §8.2.3.22.19 Auto-Negotiation Control */
+#define AUTOC_FLU (1u << 0) /* force link up */
 #define AUTOC_RESTART_AN (1u << 12)
 #define AUTOC_LMS_MASK (7u << 13)
-#define AUTOC_LMS_10G_SERIAL (3u << 13)
+#define AUTOC_LMS_10G_NO_AN (1u << 13) /* 001b: 10 GbE, no auto-negotiation */
+#define MACC 0x04330                   /* X540: MAC Control */
+#define MACC_FLU (1u << 0)
 #define LINKS 0x042A4 /* §8.2.3.22.20 Link Status */
 #define LINKS_UP (1u << 30)
 #define LINKS_SPEED_SHIFT 28
@@ -74,17 +76,9 @@
 #define SECRXSTAT_SECRX_RDY (1u << 0)
 #define RAL(i) (0x0A200 + 8 * (i)) /* §8.2.3.7.8 Receive Address Low */
 #define RAH(i) (0x0A204 + 8 * (i)) /* §8.2.3.7.9 Receive Address High */
-/* Statistics, §8.2.3.23: all clear on read. */
-#define CRCERRS 0x04000
+/* Statistics, §8.2.3.23, clear on read (the ones both chips have: intel.h) */
 #define MPC(i) (0x03FA0 + 4 * (i))
-#define RUC 0x040A4
-#define ROC 0x040AC
-#define GPRC 0x04074
-#define GPTC 0x04080
-#define GORCL 0x04088
-#define GORCH 0x0408C
-#define GOTCL 0x04090
-#define GOTCH 0x04094
+#define QPRDC(i) (0x01430 + 0x40 * (i)) /* dropped: queue i had no descriptor (SRRCTL.DROP_EN) */
 
 /* TXDCTL thresholds (§7.2.3.4.1, §8.2.3.9.10): prefetch when fewer than 36
  * descriptors are on chip and 8 are available, write back 4 at a time. A
@@ -110,20 +104,7 @@ static const struct intel_reg_name names[] = {
     { RXCTRL, 4, 1, "RXCTRL" },
     { RXPBSIZE(0), 4, 8, "RXPBSIZE" },
     { FCTRL, 4, 1, "FCTRL" },
-    { RDBAL(0), 0x40, 64, "RDBAL" },
-    { RDBAL(0) + 4, 0x40, 64, "RDBAH" },
-    { RDBAL(0) + 8, 0x40, 64, "RDLEN" },
     { DCA_RXCTRL(0), 0x40, 64, "DCA_RXCTRL" },
-    { RDBAL(0) + 0x10, 0x40, 64, "RDH" },
-    { SRRCTL(0), 0x40, 64, "SRRCTL" },
-    { RDBAL(0) + 0x18, 0x40, 64, "RDT" },
-    { RXDCTL(0), 0x40, 64, "RXDCTL" },
-    { TDBAL(0), 0x40, 128, "TDBAL" },
-    { TDBAL(0) + 4, 0x40, 128, "TDBAH" },
-    { TDBAL(0) + 8, 0x40, 128, "TDLEN" },
-    { TDBAL(0) + 0x10, 0x40, 128, "TDH" },
-    { TDBAL(0) + 0x18, 0x40, 128, "TDT" },
-    { TXDCTL(0), 0x40, 128, "TXDCTL" },
     { TXPBSIZE(0), 4, 8, "TXPBSIZE" },
     { DTXMXSZRQ, 4, 1, "DTXMXSZRQ" },
     { MTQC, 4, 1, "MTQC" },
@@ -133,34 +114,32 @@ static const struct intel_reg_name names[] = {
     { SECRXSTAT, 4, 1, "SECRXSTAT" },
     { RAL(0), 8, 128, "RAL" },
     { RAH(0), 8, 128, "RAH" },
-    { CRCERRS, 4, 1, "CRCERRS" },
     { MPC(0), 4, 8, "MPC" },
-    { RUC, 4, 1, "RUC" },
-    { ROC, 4, 1, "ROC" },
-    { GPRC, 4, 1, "GPRC" },
-    { GPTC, 4, 1, "GPTC" },
-    { GORCL, 4, 1, "GORCL" },
-    { GORCH, 4, 1, "GORCH" },
-    { GOTCL, 4, 1, "GOTCL" },
-    { GOTCH, 4, 1, "GOTCH" },
+    { QPRDC(0), 0x40, 16, "QPRDC" },
+    { MACC, 4, 1, "MACC" },
     { 0, 0, 0, NULL },
 };
 
 static const struct intel_hw hw_82599 = {
     .driver = "ixgbe",
+    .model = "82599",
     .rx_base = RDBAL(0),
     .tx_base = TDBAL(0),
     .q_stride = 0x40,
     .srrctl_base = SRRCTL(0),
     .srrctl_drop_en = SRRCTL_DROP_EN,
+    .rx_on = RXCTRL,
+    .rx_on_bit = RXCTRL_RXEN,
+    .tx_on = DMATXCTL,
+    .tx_on_bit = DMATXCTL_TE,
+    .ral0 = RAL(0),
+    .missed = { MPC(0), MPC(1), MPC(2), MPC(3), MPC(4), MPC(5), MPC(6), MPC(7), QPRDC(0), 0 },
     .names = names,
 };
 
 struct ixgbe {
     struct intel_dev dev; /* first: a struct nic * is a struct ixgbe * */
-    bool copper;          /* X540, X550: the PHY negotiates the link itself */
-    /* The statistics registers clear on read; their sums since open. */
-    uint64_t gprc, gptc, gorc, gotc, mpc, ruc, roc, crcerrs;
+    bool copper;          /* 10GBASE-T parts: the PHY negotiates the link itself */
 };
 
 /* Device ids (§9.3.3.2 for the 82599; the X540 and X550 datasheets). */
@@ -178,64 +157,26 @@ static const struct {
     { 0x1517, "82599 KR", false },
     { 0x151C, "82599 10GBASE-T", false },
     { 0x154D, "82599 SFP+ SF2", false },
-    { 0x1557, "82599 SFP+ SF QP", false },
-    { 0x10D8, "82599 backplane FCoE", false },
+    { 0x1557, "82599EN SFP+", false },
+    { 0x10D8, "82599", false },
     { 0x1528, "X540", true },
     { 0x1563, "X550", true },
     { 0x15AD, "X550EM_x 10GBASE-T", true },
-    { 0x15AB, "X550EM_x KR", true },
+    { 0x15AB, "X550EM_x KR", false },
 };
-
-static void accumulate_stats(struct ixgbe *x)
-{
-    struct intel_dev *d = &x->dev;
-    x->gprc += intel_read(d, GPRC);
-    x->gptc += intel_read(d, GPTC);
-    /* GORCL before GORCH, GOTCL before GOTCH: §8.2.3.23.18 */
-    uint64_t lo = intel_read(d, GORCL);
-    x->gorc += lo | (uint64_t)intel_read(d, GORCH) << 32;
-    lo = intel_read(d, GOTCL);
-    x->gotc += lo | (uint64_t)intel_read(d, GOTCH) << 32;
-    for (int i = 0; i < 8; i++)
-        x->mpc += intel_read(d, MPC(i));
-    x->ruc += intel_read(d, RUC);
-    x->roc += intel_read(d, ROC);
-    x->crcerrs += intel_read(d, CRCERRS);
-}
-
-static void ixgbe_read_stats(struct nic *nic, struct nic_stats *out)
-{
-    struct ixgbe *x = (struct ixgbe *)nic;
-    if (x->dev.rxq.ring) /* not after stop: the registers then hold no more */
-        accumulate_stats(x);
-    *out = (struct nic_stats){
-        .rx_packets = x->dev.rxq.packets,
-        .rx_bytes = x->dev.rxq.bytes,
-        .tx_packets = x->dev.txq.packets,
-        .tx_bytes = x->dev.txq.bytes,
-        .rx_dropped = x->dev.rxq.dropped + x->ruc + x->roc + x->crcerrs,
-        .tx_dropped = x->dev.tx_unsent,
-        .rx_missed = x->mpc,
-        .hw = true,
-        .hw_rx_packets = x->gprc,
-        .hw_rx_bytes = x->gorc,
-        .hw_tx_packets = x->gptc,
-        .hw_tx_bytes = x->gotc,
-    };
-}
 
 /* §4.6.7 (and §8.2.3.8.10): receive goes on with the security block's
  * receive path halted and drained around it. */
-static int rx_enable(struct intel_dev *d)
+static void rx_enable(struct intel_dev *d)
 {
     intel_set(d, SECRXCTRL, SECRXCTRL_RX_DIS);
-    if (intel_wait(d, SECRXSTAT, SECRXSTAT_SECRX_RDY, SECRXSTAT_SECRX_RDY, 100000,
-                   "halting the receive security path (SECRXSTAT.SECRX_RDY)",
-                   "the receive path did not drain; reset the device"))
-        return -1;
+    /* Not ready in time: said, and receive goes on regardless, so the port
+     * is not left deaf */
+    intel_wait(d, SECRXSTAT, SECRXSTAT_SECRX_RDY, SECRXSTAT_SECRX_RDY, 100000,
+               "halting the receive security path (SECRXSTAT.SECRX_RDY)",
+               "receive is turned on regardless; if no frames arrive, reset the device");
     intel_set(d, RXCTRL, RXCTRL_RXEN);
     intel_clear(d, SECRXCTRL, SECRXCTRL_RX_DIS);
-    return 0;
 }
 
 /* §8.2.3.7.1: the filters change only while receive is off. */
@@ -247,7 +188,8 @@ static int ixgbe_set_promisc(struct nic *nic, bool on)
         intel_set(d, FCTRL, FCTRL_MPE | FCTRL_UPE);
     else
         intel_clear(d, FCTRL, FCTRL_MPE | FCTRL_UPE);
-    return rx_enable(d);
+    rx_enable(d);
+    return 0;
 }
 
 static struct nic_link ixgbe_link(struct nic *nic)
@@ -257,25 +199,13 @@ static struct nic_link ixgbe_link(struct nic *nic)
     return (struct nic_link){ (v & LINKS_UP) != 0, mbps[(v >> LINKS_SPEED_SHIFT) & 3] };
 }
 
-static void ixgbe_stop(struct nic *nic)
-{
-    struct ixgbe *x = (struct ixgbe *)nic;
-    struct intel_dev *d = &x->dev;
-    if (!d->rxq.ring)
-        return; /* stopped already */
-    accumulate_stats(x);
-    d->tx_unsent += intel_queues_stop(d);
-    intel_clear(d, RXCTRL, RXCTRL_RXEN);
-    intel_clear(d, DMATXCTL, DMATXCTL_TE);
-}
-
 static const struct nic_ops ixgbe_ops = {
     .rx_batch = intel_rx_batch,
     .tx_batch = intel_tx_batch,
-    .read_stats = ixgbe_read_stats,
+    .read_stats = intel_read_stats,
     .set_promisc = ixgbe_set_promisc,
     .link = ixgbe_link,
-    .stop = ixgbe_stop,
+    .stop = intel_stop,
 };
 
 /* §4.6.3.1 and §4.6.3.2: interrupts off, a global reset, interrupts off again. */
@@ -293,14 +223,12 @@ static int reset(struct intel_dev *d)
     return 0;
 }
 
-/* §4.6.4: the 82599's MAC link, 10 Gb/s serial, then auto-negotiation restarted. */
+/* §4.6.4: the link mode (AUTOC.LMS and the PMA/PMD fields) is the one the
+ * EEPROM loaded for the board: SFP+, KX4, CX4 and backplane cards differ.
+ * Auto-negotiation is restarted with it. */
 static void link_setup(struct intel_dev *d)
 {
-    uint32_t autoc = intel_read(d, AUTOC);
-    autoc = (autoc & ~AUTOC_LMS_MASK) | AUTOC_LMS_10G_SERIAL;
-    autoc &= ~AUTOC_10G_PMA_PMD_MASK; /* 00b: XAUI, §8.2.3.22.19 */
-    intel_write(d, AUTOC, autoc);
-    intel_write(d, AUTOC, autoc | AUTOC_RESTART_AN);
+    intel_write(d, AUTOC, intel_read(d, AUTOC) | AUTOC_RESTART_AN);
 }
 
 /* §4.6.7: one receive queue, no RSS, CRC stripped, broadcast accepted. */
@@ -344,22 +272,20 @@ static int tx_init(struct ixgbe *x)
     return 0;
 }
 
-static void read_mac(struct intel_dev *d)
+/* MAC loopback with no cable: the link is forced up at 10 Gb/s without
+ * auto-negotiation (AUTOC.LMS = 001b and AUTOC.FLU, §8.2.3.22.19; MACC.FLU
+ * on the copper parts, untested), else the MAC would send nothing. */
+static void loopback_on(struct ixgbe *x)
 {
-    uint32_t lo = intel_read(d, RAL(0)), hi = intel_read(d, RAH(0));
-    for (int i = 0; i < 4; i++)
-        d->nic.mac[i] = (uint8_t)(lo >> (8 * i));
-    d->nic.mac[4] = (uint8_t)hi;
-    d->nic.mac[5] = (uint8_t)(hi >> 8);
-}
-
-void ixgbe_loopback(struct nic *nic, bool on)
-{
-    struct intel_dev *d = (struct intel_dev *)nic;
-    if (on)
-        intel_set(d, HLREG0, HLREG0_LPBK);
-    else
-        intel_clear(d, HLREG0, HLREG0_LPBK);
+    struct intel_dev *d = &x->dev;
+    if (x->copper) {
+        intel_set(d, MACC, MACC_FLU);
+    } else {
+        uint32_t autoc = intel_read(d, AUTOC);
+        autoc = (autoc & ~AUTOC_LMS_MASK) | AUTOC_LMS_10G_NO_AN | AUTOC_FLU;
+        intel_write(d, AUTOC, autoc | AUTOC_RESTART_AN);
+    }
+    intel_set(d, HLREG0, HLREG0_LPBK);
 }
 
 bool ixgbe_supports(uint16_t vendor, uint16_t device)
@@ -377,22 +303,15 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
     struct ixgbe *x = dma_alloc(sizeof(*x), 64);
     if (!x)
         return NULL;
-    memset(x, 0, sizeof(*x));
+    x->copper = false;
     struct intel_dev *d = &x->dev;
-    d->hw = &hw_82599;
-    d->bar = bar;
-    d->nic.driver = "ixgbe";
-    d->nic.model = "82599";
-    d->nic.pci = pci;
-    d->nic.ops = &ixgbe_ops;
-    d->nic.rx_queues = d->nic.tx_queues = 1;
-    ksnprintf(d->nic.name, sizeof(d->nic.name), "%04x:%02x:%02x.%x", pci->segment, pci->bus,
-              pci->dev, pci->fn);
+    const char *model = NULL;
     for (unsigned i = 0; i < sizeof(models) / sizeof(models[0]); i++)
         if (models[i].id == pci->device) {
-            d->nic.model = models[i].model;
+            model = models[i].model;
             x->copper = models[i].copper;
         }
+    intel_dev_init(d, &hw_82599, pci, bar, &ixgbe_ops, model);
 
     if (reset(d))
         return NULL;
@@ -403,18 +322,19 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
                    "DMA initialization (RDRXCTL.DMAIDONE)",
                    "the device did not finish its DMA init after reset; check its PCIe link"))
         return NULL;
-    read_mac(d);
-    if (!x->copper)
+    intel_read_mac(d);
+    if (!x->copper && !(opt && opt->loopback))
         link_setup(d);
-    accumulate_stats(x); /* §4.6.5: read once to clear them */
-    x->gprc = x->gptc = x->gorc = x->gotc = x->mpc = x->ruc = x->roc = x->crcerrs = 0;
+    intel_clear_stats(d); /* §4.6.5: read once to clear them */
 
     d->nic.pool = mempool_create(d->nic.name, 2 * RX_RING + 2 * TX_RING);
-    if (!d->nic.pool || rx_init(x) || tx_init(x) || intel_rx_start(d) || rx_enable(d) ||
-        intel_tx_start(d))
+    if (!d->nic.pool || rx_init(x) || tx_init(x) || intel_rx_start(d))
+        return NULL;
+    rx_enable(d);
+    if (intel_tx_start(d))
         return NULL;
     if (opt && opt->loopback)
-        ixgbe_loopback(&d->nic, true);
+        loopback_on(x);
     else
         intel_wait(d, LINKS, LINKS_UP, LINKS_UP,
                    opt && opt->link_wait_us ? opt->link_wait_us : LINK_WAIT_US,

@@ -9,7 +9,7 @@
 #include "driver/nic.h"
 
 struct ixgbe_options {
-    bool loopback;         /* HLREG0.LPBK on instead of waiting for the link */
+    bool loopback;         /* MAC loopback (HLREG0.LPBK, link forced up), no link wait */
     uint64_t link_wait_us; /* how long to wait for the link; 0: 10 s */
 };
 
@@ -31,8 +31,5 @@ struct nic *ixgbe_open_at(struct pci_dev *d, uint64_t bar, const struct ixgbe_op
 /* Writes patterns to registers the running port does not use and reads
  * them back: 0, or -1 with why filled in (app=selftest). */
 int ixgbe_register_test(struct nic *nic, char *why, int len);
-
-/* MAC loopback (HLREG0.LPBK, §8.2.3.22.8): what the port sends, it receives. */
-void ixgbe_loopback(struct nic *nic, bool on);
 
 #endif

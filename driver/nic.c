@@ -4,6 +4,7 @@
 #include "driver/nic.h"
 
 #include "driver/intel.h"
+#include "driver/igb.h"
 #include "driver/ixgbe.h"
 #include "driver/platform.h"
 #include "driver/virtio_net.h"
@@ -21,6 +22,7 @@ static const struct {
 } drivers[] = {
     { virtio_net_supports, virtio_net_open },
     { ixgbe_supports, ixgbe_open },
+    { igb_supports, igb_open },
 };
 
 int nic_probe_all(struct nic **out, int max)

@@ -2,9 +2,10 @@
  * driver/pktbuf.h - packet buffers and the pools they come from (the design
  * of ixy's pkt_buf and DPDK's mbuf, reduced to what a forwarder needs).
  *
- * A buffer is 2 KiB: a 64-byte header, then the data area. The frame starts
- * PKT_HEADROOM bytes into the data area, leaving room in front for a
- * driver's per-packet header (virtio-net's is 10 or 12 bytes). Buffers of a
+ * A buffer is a 64-byte header, then the data area: PKT_HEADROOM bytes of
+ * room in front of the frame, for a driver's per-packet header (virtio-net's
+ * is 10 or 12 bytes), then PKT_DATA_ROOM bytes from where the frame starts,
+ * the 2 KiB an Intel NIC is told it may write there (SRRCTL.BSIZEPACKET). Buffers of a
  * pool sit in one physically contiguous block; a pool belongs to one queue
  * of one core and is never shared, so it needs no lock.
  */
@@ -14,8 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PKT_BUF_SIZE 2048
 #define PKT_HEADROOM 64
+#define PKT_DATA_ROOM 2048
+#define PKT_BUF_SIZE (64 + PKT_HEADROOM + PKT_DATA_ROOM) /* 2176: buffers stay 128-byte aligned */
 #define PKT_MAX_FRAME 1518 /* 1500-byte payload, Ethernet header, one VLAN tag; no FCS */
 #define PKT_MIN_FRAME 60   /* without FCS: shorter frames are runts */
 
@@ -31,8 +33,9 @@ struct pkt_buf {
     uint8_t data[PKT_BUF_SIZE - 64];
 };
 _Static_assert(offsetof(struct pkt_buf, data) == 64, "the header is 64 bytes");
-_Static_assert(sizeof(struct pkt_buf) == PKT_BUF_SIZE, "buffers are 2 KiB apart");
-_Static_assert(PKT_HEADROOM + PKT_MAX_FRAME <= PKT_BUF_SIZE - 64, "a frame fits");
+_Static_assert(sizeof(struct pkt_buf) == PKT_BUF_SIZE, "buffers are PKT_BUF_SIZE apart");
+_Static_assert(PKT_BUF_SIZE % 128 == 0, "buffers are 128-byte aligned");
+_Static_assert(PKT_MAX_FRAME <= PKT_DATA_ROOM, "a frame fits");
 
 static inline uint8_t *pkt_data(struct pkt_buf *b)
 {

@@ -10,6 +10,7 @@
 
 #define IA32_APIC_BASE 0x1B /* SDM vol. 3A §12.4.4 */
 #define APIC_BASE_ENABLE (1u << 11)
+#define APIC_BASE_EXTD (1u << 10) /* x2APIC mode: the MMIO page is gone (§12.12.1) */
 
 /* Register offsets from the APIC base, SDM vol. 3A Table 12-1. */
 #define LAPIC_EOI 0x0B0
@@ -49,7 +50,11 @@ bool lapic_init(void)
         why_none = "disabled in IA32_APIC_BASE";
         return false;
     }
-    base = msr & 0xFFFFFF000ull;
+    if (msr & APIC_BASE_EXTD) { /* firmware left it in x2APIC mode: registers are MSRs then */
+        why_none = "in x2APIC mode, which this kernel does not drive";
+        return false;
+    }
+    base = msr & 0x000FFFFFFFFFF000ull; /* bits MAXPHYADDR-1:12 (§12.4.4) */
     mmio_write32(base + LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
     mmio_write32(base + LAPIC_TIMER_DIV, LAPIC_DIV_1);
     mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_TIMER_VECTOR);

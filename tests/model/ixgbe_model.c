@@ -49,18 +49,18 @@ enum reg_id {
     R_PLAIN, R_RDT, R_TDT, R_RDH, R_TDH, R_CTRL, R_STATUS, R_EEC, R_EICR, R_EIMS, R_EIMC,
     R_EIMS_EX, R_EIMC_EX, R_FCTRL, R_RDBAL, R_RDBAH, R_RDLEN, R_SRRCTL, R_RXDCTL, R_RDRXCTL,
     R_RXCTRL, R_TDBAL, R_TDBAH, R_TDLEN, R_TXDCTL, R_TX_ARB, R_SECRXSTAT, R_AUTOC, R_LINKS,
-    R_STAT, R_MPC, R_OCTETS_LOW, R_OCTETS_HIGH
+    R_STAT, R_MPC, R_QPRDC, R_OCTETS_LOW, R_OCTETS_HIGH
 };
 
 /* Statistics: the registers (cleared on read) and the totals since creation. */
 enum stat {
     S_NONE, S_GPRC, S_BPRC, S_MPRC, S_GPTC, S_BPTC, S_MPTC, S_GORC, S_GOTC, S_MPC, S_RUC, S_ROC,
-    S_TPR, S_TPT, S_RX_OFF, S_FILTERED, S_TX_DROPPED, S_COUNT
+    S_TPR, S_TPT, S_RX_OFF, S_FILTERED, S_TX_DROPPED, S_QPRDC, S_COUNT
 };
 // clang-format on
 static const char *const stat_names[S_COUNT] = {
     "",    "GPRC", "BPRC", "MPRC", "GPTC", "BPTC",   "MPTC",     "GORC",       "GOTC",
-    "MPC", "RUC",  "ROC",  "TPR",  "TPT",  "RX_OFF", "FILTERED", "TX_DROPPED",
+    "MPC", "RUC",  "ROC",  "TPR",  "TPT",  "RX_OFF", "FILTERED", "TX_DROPPED", "QPRDC",
 };
 
 struct regdef {
@@ -166,7 +166,8 @@ static const struct regdef regdefs[] = {
     ONE("LINKS", LINKS, 0, K_RO, R_LINKS),
     ONE("AUTOC2", AUTOC2, 0, K_RW, R_PLAIN),
     ONE("MFLCN", MFLCN, 0, K_RW, R_PLAIN),
-    STAT("MPC", MPC(0), 8, R_MPC, S_MPC), /* all traffic uses packet buffer 0 */
+    STAT("MPC", MPC(0), 8, R_MPC, S_MPC),          /* all traffic uses packet buffer 0 */
+    STAT("QPRDC", QPRDC(0), 16, R_QPRDC, S_QPRDC), /* all traffic uses queue 0 */
     STAT("GPRC", GPRC, 1, R_STAT, S_GPRC),
     STAT("BPRC", BPRC, 1, R_STAT, S_BPRC),
     STAT("MPRC", MPRC, 1, R_STAT, S_MPRC),
@@ -552,8 +553,10 @@ static bool rx_dma(struct ixgbe_model *m, uint32_t n, const uint8_t *f, uint32_t
 /* A frame (without FCS) arriving from the wire. Order, after the datasheet's
  * counters: receiver off: ignored (no statistic counts it); TPR; the L2
  * filter; size (RUC, ROC count frames that passed the filter); then queue 0
- * (no RSS): no descriptor or queue off is a miss (MPC), since the model has
- * no packet buffer to wait in. */
+ * (no RSS): an enabled queue with no free descriptor and SRRCTL.DROP_EN set
+ * drops the frame and counts it in QPRDC (§7.1.3.2, §8.2.3.8.7); without
+ * DROP_EN, or with the queue off, it is a miss (MPC), since the model has no
+ * packet buffer to wait in. */
 static bool rx_frame(struct ixgbe_model *m, const uint8_t *f, uint32_t len)
 {
     sync_time(m);
@@ -588,7 +591,8 @@ static bool rx_frame(struct ixgbe_model *m, const uint8_t *f, uint32_t len)
         dlen = len + FCS_LEN;
     }
     if (!queue_ready(m, &m->rxq[0]) || !rx_dma(m, 0, f, dlen)) {
-        count(m, S_MPC, 1);
+        bool drop_en = queue_ready(m, &m->rxq[0]) && (m->reg[SRRCTL(0) / 4] & SRRCTL_DROP_EN);
+        count(m, drop_en ? S_QPRDC : S_MPC, 1);
         return false;
     }
     count(m, S_GPRC, 1);
@@ -894,6 +898,8 @@ static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t
         return stat_read(m, d->stat);
     case R_MPC:
         return n == 0 ? stat_read(m, S_MPC) : 0;
+    case R_QPRDC:
+        return n == 0 ? stat_read(m, S_QPRDC) : 0;
     case R_OCTETS_LOW: /* §8.2.3.23: the low half is read first; the high half waits */
         m->high[d->stat] = (uint32_t)(m->stat[d->stat] >> 32);
         return stat_read(m, d->stat);

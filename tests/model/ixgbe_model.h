@@ -86,7 +86,8 @@ void ixgbe_model_clear_violations(struct ixgbe_model *m);
 
 /* Test-side peeks that do not clear statistics: totals since creation.
  * Datasheet counters: "GPRC", "BPRC", "MPRC", "GPTC", "BPTC", "MPTC", "GORC",
- * "GOTC" (octets include the 4-byte FCS), "MPC", "RUC", "ROC", "TPR", "TPT".
+ * "GOTC" (octets include the 4-byte FCS), "MPC", "QPRDC" (queue 0's), "RUC", "ROC", "TPR",
+ * "TPT".
  * The model's own: "RX_OFF" (frames that arrived with RXCTRL.RXEN clear or
  * SECRXCTRL.RX_DIS set, which no datasheet counter counts), "FILTERED"
  * (failed the L2 filter), "TX_DROPPED" (frames not sent: a bad descriptor).
@@ -232,21 +233,22 @@ uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name);
 #define AUTOC2 0x042A8 /* Auto Negotiation Control 2, §8.2.3.22.21 */
 #define MFLCN 0x04294  /* MAC Flow Control, §8.2.3.22.34 */
 /* Statistics, §8.2.3.23: all clear on read */
-#define MPC(i) (0x03FA0 + 4 * (i)) /* Missed Packets Count, i < 8, §8.2.3.23 */
-#define GPRC 0x04074               /* Good Packets Received Count, §8.2.3.23.26 */
-#define BPRC 0x04078               /* Broadcast Packets Received Count, §8.2.3.23 */
-#define MPRC 0x0407C               /* Multicast Packets Received Count, §8.2.3.23 */
-#define GPTC 0x04080               /* Good Packets Transmitted Count, §8.2.3.23 */
-#define GORCL 0x04088              /* Good Octets Received Count Low, §8.2.3.23 */
-#define GORCH 0x0408C              /* Good Octets Received Count High, §8.2.3.23 */
-#define GOTCL 0x04090              /* Good Octets Transmitted Count Low, §8.2.3.23 */
-#define GOTCH 0x04094              /* Good Octets Transmitted Count High, §8.2.3.23 */
-#define RUC 0x040A4                /* Receive Undersize Count, §8.2.3.23 */
-#define ROC 0x040AC                /* Receive Oversize Count, §8.2.3.23 */
-#define TPR 0x040D0                /* Total Packets Received, §8.2.3.23.59 */
-#define TPT 0x040D4                /* Total Packets Transmitted, §8.2.3.23 */
-#define MPTC 0x040F0               /* Multicast Packets Transmitted Count, §8.2.3.23 */
-#define BPTC 0x040F4               /* Broadcast Packets Transmitted Count, §8.2.3.23 */
+#define MPC(i) (0x03FA0 + 4 * (i))      /* Missed Packets Count, i < 8, §8.2.3.23 */
+#define QPRDC(i) (0x01430 + 0x40 * (i)) /* Queue Packets Received Drop Count, §8.2.3.23 */
+#define GPRC 0x04074                    /* Good Packets Received Count, §8.2.3.23.26 */
+#define BPRC 0x04078                    /* Broadcast Packets Received Count, §8.2.3.23 */
+#define MPRC 0x0407C                    /* Multicast Packets Received Count, §8.2.3.23 */
+#define GPTC 0x04080                    /* Good Packets Transmitted Count, §8.2.3.23 */
+#define GORCL 0x04088                   /* Good Octets Received Count Low, §8.2.3.23 */
+#define GORCH 0x0408C                   /* Good Octets Received Count High, §8.2.3.23 */
+#define GOTCL 0x04090                   /* Good Octets Transmitted Count Low, §8.2.3.23 */
+#define GOTCH 0x04094                   /* Good Octets Transmitted Count High, §8.2.3.23 */
+#define RUC 0x040A4                     /* Receive Undersize Count, §8.2.3.23 */
+#define ROC 0x040AC                     /* Receive Oversize Count, §8.2.3.23 */
+#define TPR 0x040D0                     /* Total Packets Received, §8.2.3.23.59 */
+#define TPT 0x040D4                     /* Total Packets Transmitted, §8.2.3.23 */
+#define MPTC 0x040F0                    /* Multicast Packets Transmitted Count, §8.2.3.23 */
+#define BPTC 0x040F4                    /* Broadcast Packets Transmitted Count, §8.2.3.23 */
 /* PF registers, §8.2.3.27 */
 #define PFQDE 0x02F04                  /* PF Queue Drop Enable, §8.2.3.27.9 */
 #define PFVLVF(i) (0x0F100 + 4 * (i))  /* PF VM VLAN Pool Filter, i < 64, §8.2.3.27.15 */

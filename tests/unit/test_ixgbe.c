@@ -204,6 +204,7 @@ static void setup(void)
     clock_ns = 0;
     intel_trace_regs = false;
     stuck_bits = 0;
+    rdt_writes = 0;
     selftest_idle = NULL;
 }
 
@@ -449,6 +450,91 @@ static void tx_ring_full(void)
     teardown();
 }
 
+/* Frames still queued when the port stops (the device never sends them):
+ * the drain wait ends, bounded and said; they are counted as tx_dropped and
+ * their buffers are back in the pool. */
+static void stop_with_unsent(void)
+{
+    struct ixgbe_model *ma, *mb;
+    struct nic *a, *b;
+    if (!open_pair(&ma, &mb, &a, &b))
+        return teardown();
+    struct pkt_buf *bufs[32];
+    uint32_t n = pkt_alloc_batch(b->pool, bufs, 32);
+    for (uint32_t i = 0; i < n; i++)
+        bufs[i]->len = 60;
+    CHECK_EQ(b->ops->tx_batch(b, 0, bufs, n), 32);
+    b->ops->stop(b); /* the model is never stepped: nothing leaves */
+    struct nic_stats sb;
+    b->ops->read_stats(b, &sb);
+    CHECK_EQ(sb.tx_packets, 32);
+    CHECK_EQ(sb.tx_dropped, 32);
+    CHECK_EQ(sb.hw_tx_packets, 0);
+    CHECK(console_contains("ixgbe 0000:03:00.1: draining the transmit ring: TDH(0) is "
+                           "0x00000000 after 100 ms, waiting for 0x00000020"));
+    CHECK_EQ(b->pool->nfree, b->pool->count);
+    a->ops->stop(a);
+    CHECK_EQ(violations_seen, 0);
+    teardown();
+}
+
+/* More frames than the receive ring holds, with nobody polling: the rest
+ * are dropped by the NIC (QPRDC, SRRCTL.DROP_EN) and show as rx_missed. */
+static void rx_ring_overflow(void)
+{
+    struct ixgbe_model *ma, *mb;
+    struct nic *a, *b;
+    if (!open_pair(&ma, &mb, &a, &b))
+        return teardown();
+    uint64_t seed = 1, placed = 0;
+    uint8_t f[1514];
+    for (int i = 0; i < 600; i++)
+        placed += ixgbe_model_inject(ma, f, make_frame(&seed, (uint64_t)i, f));
+    CHECK_EQ(placed, 511); /* all descriptors but the one RDT keeps back */
+    struct nic_stats sa;
+    a->ops->read_stats(a, &sa);
+    CHECK_EQ(sa.rx_missed, 600 - 511);
+    a->ops->stop(a);
+    b->ops->stop(b);
+    CHECK_EQ(a->pool->nfree, a->pool->count);
+    CHECK_EQ(violations_seen, 0);
+    teardown();
+}
+
+/* A frame longer than a buffer, spread over two descriptors (jumbo frames
+ * turned on behind the driver's back): dropped and counted once, both
+ * buffers back in the ring, and the frames around it delivered intact. */
+static void rx_frame_over_buffers(void)
+{
+    struct ixgbe_model *ma, *mb;
+    struct nic *a, *b;
+    if (!open_pair(&ma, &mb, &a, &b))
+        return teardown();
+    ixgbe_model_write(ma, 0x04240, ixgbe_model_read(ma, 0x04240) | 1u << 2); /* HLREG0.JUMBOEN */
+    ixgbe_model_write(ma, 0x04268, 9018u << 16);                             /* MAXFRS.MFS */
+    uint8_t f[3000];
+    memset(f, 0xAB, sizeof(f));
+    CHECK(ixgbe_model_inject(ma, f, 100));
+    CHECK(ixgbe_model_inject(ma, f, 3000));
+    CHECK(ixgbe_model_inject(ma, f, 200));
+    struct pkt_buf *bufs[32];
+    uint32_t n = a->ops->rx_batch(a, 0, bufs, 32);
+    CHECK_EQ(n, 2);
+    if (n == 2) {
+        CHECK_EQ(bufs[0]->len, 100);
+        CHECK_EQ(bufs[1]->len, 200);
+    }
+    pkt_free_batch(bufs, n);
+    struct nic_stats sa;
+    a->ops->read_stats(a, &sa);
+    CHECK_EQ(sa.rx_dropped, 1);
+    CHECK_EQ(sa.rx_packets, 2);
+    a->ops->stop(a);
+    b->ops->stop(b);
+    CHECK_EQ(a->pool->nfree, a->pool->count);
+    teardown();
+}
+
 /* A reset that never ends, a DMA init that never ends, a link that never
  * comes: each a bounded wait that names the device, the step and a hint. */
 static void reset_never_clears(void)
@@ -616,6 +702,9 @@ int main(void)
     RUN(init_ok);
     RUN(fwd_million);
     RUN(tx_ring_full);
+    RUN(stop_with_unsent);
+    RUN(rx_ring_overflow);
+    RUN(rx_frame_over_buffers);
     RUN(reset_never_clears);
     RUN(dmaidone_never_sets);
     RUN(link_never_comes);

@@ -450,9 +450,10 @@ static void rx_ring_wraps(void)
     ixgbe_model_free(m);
 }
 
-/* RDH == RDT: no descriptor, the frame is missed (MPC), not queued; once the
- * driver gives descriptors back, frames land again. */
-static void rx_no_room_is_missed(void)
+/* RDH == RDT: no descriptor; with SRRCTL.DROP_EN (set by init_port) the
+ * frame is dropped and counted in QPRDC(0), not queued, and MPC stays 0;
+ * once the driver gives descriptors back, frames land again. */
+static void rx_no_room_is_dropped(void)
 {
     fresh();
     struct ixgbe_model_config c = config(MAC_A, true);
@@ -466,12 +467,14 @@ static void rx_no_room_is_missed(void)
     CHECK_EQ(ixgbe_model_read(m, RDH(0)), ixgbe_model_read(m, RDT(0)));
     CHECK(!ixgbe_model_inject(m, f, 64));
     CHECK(!ixgbe_model_inject(m, f, 64));
-    CHECK_EQ(ixgbe_model_read(m, MPC(0)), 2);
+    CHECK_EQ(ixgbe_model_read(m, QPRDC(0)), 2);
+    CHECK_EQ(ixgbe_model_read(m, QPRDC(0)), 0);
     CHECK_EQ(ixgbe_model_read(m, MPC(0)), 0);
     CHECK_EQ(ixgbe_model_read(m, GPRC), 7);
     CHECK_EQ(rx_one(&p, got), 64);
     CHECK(ixgbe_model_inject(m, f, 64));
-    CHECK_EQ(ixgbe_model_counter(m, "MPC"), 2);
+    CHECK_EQ(ixgbe_model_counter(m, "QPRDC"), 2);
+    CHECK_EQ(ixgbe_model_counter(m, "MPC"), 0);
     ixgbe_model_free(m);
 }
 
@@ -1087,7 +1090,7 @@ int main(void)
     RUN(rx_enable_needs_ring);
     RUN(rx_frame_lands);
     RUN(rx_ring_wraps);
-    RUN(rx_no_room_is_missed);
+    RUN(rx_no_room_is_dropped);
     RUN(l2_filtering);
     RUN(rx_frame_sizes);
     RUN(rx_keeps_fcs_without_strip);

@@ -18,7 +18,7 @@ void *dma_alloc(size_t size, size_t align)
     return p;
 }
 
-/* A new pool: every buffer free, 2 KiB apart, its header pointing home and
+/* A new pool: every buffer free, PKT_BUF_SIZE apart, its header pointing home and
  * phys at its own data. */
 static void create(void)
 {
@@ -30,7 +30,7 @@ static void create(void)
         CHECK_EQ(mp->bufs[i].index, i);
         CHECK(mp->bufs[i].pool == mp);
         CHECK_EQ(mp->bufs[i].phys, (uint64_t)(uintptr_t)mp->bufs[i].data);
-        CHECK_EQ((uintptr_t)&mp->bufs[i] - (uintptr_t)mp->bufs, i * 2048u);
+        CHECK_EQ((uintptr_t)&mp->bufs[i] - (uintptr_t)mp->bufs, i * (uintptr_t)PKT_BUF_SIZE);
     }
 }
 
