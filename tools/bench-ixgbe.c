@@ -87,7 +87,7 @@ void pci_disable(const struct pci_dev *d, uint16_t bits)
     (void)d, (void)bits;
 }
 
-#define BAR(i) (0xF0000000ull + (uint64_t)(i) * 0x100000)
+#define BAR(i) (0xF0000000ull + (uint64_t)(i)*0x100000)
 static struct ixgbe_model *models[2];
 
 uint32_t mmio_read32(uint64_t a)
