@@ -817,6 +817,33 @@ def t_ports_missing():
     return c.problems, q
 
 
+def t_trace_regs_igb():
+    """trace=regs on QEMU's igb: every register access of the bring-up by
+    name, in the datasheet's order (the ring before the queue is enabled,
+    the tail only after)."""
+    q = Qemu(["-M", "pc", "-m", "128M", "-netdev", "user,id=n0,restrict=on",
+              "-device", "igb,netdev=n0,addr=3,romfile="] + DEBUG_EXIT
+             + kernel("app=info trace=regs"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_OK)
+    p = "igb 0000:00:03.0"
+    c.has(f"{p} W IMC = 0xffffffff")
+    c.has(f"{p} W SRRCTL(0) = 0x82000002")  # DROP_EN (bit 31), advanced one buffer, 2 KiB
+    c.has(f"{p} W RDLEN(0) = 0x00002000")   # 512 descriptors of 16 bytes
+    c.has(f"{p} W RCTL = 0x04008000")       # SECRC, BAM; EN comes after the queue
+    c.has(f"{p} W RDT(0) = 0x000001ff")     # all descriptors but one
+    lines = c.lines
+    def first(text):
+        return next((i for i, l in enumerate(lines) if l.startswith(text)), None)
+    order = [first(f"{p} W RDBAL(0) = "), first(f"{p} W RXDCTL(0) = 0x02"),
+             first(f"{p} W RDT(0) = "), first(f"{p} W RCTL = 0x04008002")]
+    if None in order or order != sorted(order):
+        c.problems.append(f"RDBAL, RXDCTL.ENABLE, RDT, RCTL.EN not in that order: {order}")
+    c.has("nic 0000:00:03.0: igb 82576, mac 52:54:00:12:34:56, link up")
+    return c.problems, q
+
+
 def t_selftest_no_intel_nic():
     """app=selftest on a machine without an Intel 10 GbE port: says so and
     fails, rather than passing with nothing tested. (The PASS and FAIL
@@ -1087,6 +1114,7 @@ BOOT_TESTS = [
     ("net/ports-missing", t_ports_missing),
     ("net/ports-twice", t_ports_twice),
     ("net/selftest-no-intel-nic", t_selftest_no_intel_nic),
+    ("net/trace-regs-igb", t_trace_regs_igb),
     ("net/fwd-virtio-legacy-rx-queue-1024",
      fwd_test("disable-modern=on,rx_queue_size=1024", 20000, "io", duration=8)),
     ("net/run-pair", t_run_pair),

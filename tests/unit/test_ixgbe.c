@@ -179,6 +179,7 @@ static struct ixgbe_model *new_model(int i, const struct ixgbe_model_config *d)
         c.eeprom_ns = d->eeprom_ns;
         c.dmainit_ns = d->dmainit_ns;
         c.link_ns = d->link_ns;
+        c.queue_ns = d->queue_ns ? d->queue_ns : c.queue_ns;
     }
     models[i] = ixgbe_model_new(&c);
     return models[i];
@@ -586,6 +587,19 @@ static void link_never_comes(void)
     teardown();
 }
 
+static void queue_never_enables(void)
+{
+    setup();
+    struct ixgbe_model_config d = { .reset_ns = 1000, .eeprom_ns = 1000, .dmainit_ns = 1000,
+                                    .link_ns = 1000, .queue_ns = IXGBE_MODEL_NEVER };
+    new_model(0, &d);
+    CHECK(open_port(0, NULL) == NULL);
+    CHECK(console_contains("ixgbe 0000:03:00.0: enabling receive queue 0: RXDCTL(0) is 0x"));
+    CHECK(console_contains("after 1000 ms"));
+    CHECK(console_contains("the queue's base, length and SRRCTL may be wrong"));
+    teardown();
+}
+
 /* HLREG0.LPBK: what the port sends comes back to it, byte for byte. */
 static void mac_loopback(void)
 {
@@ -708,6 +722,7 @@ int main(void)
     RUN(reset_never_clears);
     RUN(dmaidone_never_sets);
     RUN(link_never_comes);
+    RUN(queue_never_enables);
     RUN(mac_loopback);
     RUN(trace_regs);
     RUN(selftest_pass);
