@@ -1085,7 +1085,7 @@ BOOT_TESTS = [
     ("boot/acpi-s5-poweroff", t_acpi_s5_poweroff),
     ("boot/cmdline-bad-app", cmdline_error(
         "duration=5 app=nosuch",
-        "cmdline: bad value in 'app=nosuch': expected one of info, fwd, pktgen, clock, fault")),
+        "cmdline: bad value in 'app=nosuch': expected one of info, fwd, pktgen, clock, fault, selftest")),
     ("boot/cmdline-unknown-key", cmdline_error(
         "app=info colour=blue", "cmdline: unknown key 'colour' in 'colour=blue'")),
     ("boot/cmdline-bad-number", cmdline_error(
