@@ -14,6 +14,7 @@
 
 struct app_args {
     uint64_t deadline_ns; /* now_ns() at which to stop (duration=); 0 = none */
+    int cores;            /* cores the app may use (cores=): 0 is the boot core, 1.. idle ones */
 };
 
 /* Apps poll this in their loops: ixmetal has no interrupts to stop them. */

@@ -175,6 +175,7 @@ boot_tsc:
 
     .section .bss.pagetables, "aw", @nobits
     .balign 4096
+    .global boot_pml4 /* kernel/smp_tramp.S: application cores switch to long mode on it */
 boot_pml4:  .skip 4096
 boot_pdpt:  .skip 4096
 boot_pd:    .skip 4 * 4096

@@ -64,17 +64,24 @@ struct table_ptr {
 
 #define GATE_INTERRUPT 0x8E /* present, DPL 0, 64-bit interrupt gate: IF cleared on entry */
 
-static struct tss tss;
-static uint64_t gdt[5];
-static struct idt_gate idt[256];
-static uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+/* Each core's own descriptor tables and exception stack. */
+struct cpu_tables {
+    uint64_t gdt[5];
+    struct tss tss;
+    struct idt_gate idt[256];
+    uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+};
+const size_t cpu_tables_size = sizeof(struct cpu_tables);
+
+static struct cpu_tables bsp_tables __attribute__((aligned(64)));
 
 extern char isr_stubs[]; /* kernel/isr.S: 256 stubs, ISR_STUB_SIZE bytes apart */
 #define ISR_STUB_SIZE 16
 
-static void gdt_init(void)
+static void gdt_init(struct cpu_tables *t)
 {
-    uint64_t base = (uint64_t)(uintptr_t)&tss, limit = sizeof(tss) - 1;
+    uint64_t *gdt = t->gdt;
+    uint64_t base = (uint64_t)(uintptr_t)&t->tss, limit = sizeof(t->tss) - 1;
     gdt[0] = 0;
     gdt[1] = 0x00209A0000000000ull; /* code: present, DPL 0, execute/read, L=1 */
     gdt[2] = 0x0000920000000000ull; /* data: present, writable */
@@ -83,7 +90,7 @@ static void gdt_init(void)
              ((limit >> 16) & 0xF) << 48 | ((base >> 24) & 0xFF) << 56;
     gdt[4] = base >> 32;
 
-    struct table_ptr p = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+    struct table_ptr p = { sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)gdt };
     __asm__ volatile("lgdt %0\n\t"
                      "pushq %1\n\t" /* reload CS with a far return */
                      "leaq 1f(%%rip), %%rax\n\t"
@@ -99,8 +106,9 @@ static void gdt_init(void)
                      : "rax", "memory");
 }
 
-static void idt_init(void)
+static void idt_init(struct cpu_tables *t)
 {
+    struct idt_gate *idt = t->idt;
     for (int v = 0; v < 256; v++) {
         uint64_t h = (uint64_t)(uintptr_t)isr_stubs + (uint64_t)v * ISR_STUB_SIZE;
         int ist = (v == VEC_NMI || v == VEC_DOUBLE_FAULT || v == VEC_MACHINE_CHECK) ? 1 : 0;
@@ -113,20 +121,31 @@ static void idt_init(void)
             .offset_hi = (uint32_t)(h >> 32),
         };
     }
-    struct table_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+    struct table_ptr p = { sizeof(t->idt) - 1, (uint64_t)(uintptr_t)idt };
     __asm__ volatile("lidt %0" : : "m"(p) : "memory");
+}
+
+/* This core's GDT (with its TSS and exception stack) and IDT, and the PAT:
+ * SDM 3A §13.12.4, the power-on value whatever the firmware left, so
+ * PWT/PCD in kernel/paging.c mean WB (00) and UC (11). */
+static void load_tables(struct cpu_tables *t)
+{
+    memset(&t->tss, 0, sizeof(t->tss));
+    t->tss.ist[0] = (uint64_t)(uintptr_t)(t->ist_stack + sizeof(t->ist_stack));
+    t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
+    gdt_init(t);
+    idt_init(t);
+    wrmsr(MSR_IA32_PAT, PAT_POWER_ON);
+}
+
+void cpu_init_ap(struct cpu_tables *t)
+{
+    load_tables(t);
 }
 
 void cpu_init(void)
 {
-    memset(&tss, 0, sizeof(tss));
-    tss.ist[0] = (uint64_t)(uintptr_t)(ist_stack + sizeof(ist_stack));
-    tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
-    gdt_init();
-    idt_init();
-    /* SDM 3A §13.12.4: the PAT at its power-on value, whatever the firmware
-     * left, so PWT/PCD in kernel/paging.c mean WB (00) and UC (11). */
-    wrmsr(MSR_IA32_PAT, PAT_POWER_ON);
+    load_tables(&bsp_tables);
     /* The 8259 PICs start out on vectors 8-15, the exceptions'. Move them
      * to CPU_PIC_VECTOR.. (ICW1-ICW4), so that a spurious IRQ 7 or 15 while
      * a core sleeps with interrupts on (kernel/lapic.c) is not mistaken for

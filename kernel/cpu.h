@@ -5,6 +5,7 @@
 #ifndef KERNEL_CPU_H
 #define KERNEL_CPU_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cpuid {
@@ -76,8 +77,15 @@ static inline int cpu_in_vm(void)
 /* The masked 8259 PICs' IRQ 0-15 arrive, if ever, on these 16 vectors. */
 #define CPU_PIC_VECTOR 0x20
 
-/* Loads this core's GDT (with a TSS for the exception stacks) and the IDT. */
+/* The boot core: loads its GDT (with a TSS for the exception stack), its
+ * IDT and the PAT, and masks the 8259 PICs. */
 void cpu_init(void);
+
+/* An application core: the same, in the tables t (cpu_tables_size bytes,
+ * 64-byte aligned, its own). */
+struct cpu_tables;
+extern const size_t cpu_tables_size;
+void cpu_init_ap(struct cpu_tables *t);
 
 /* Stops this core for good: interrupts off, halt in a loop. */
 __attribute__((noreturn)) void cpu_halt_forever(void);

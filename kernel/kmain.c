@@ -16,6 +16,7 @@
 #include "kernel/pci.h"
 #include "kernel/power.h"
 #include "kernel/lapic.h"
+#include "kernel/smp.h"
 #include "kernel/tsc.h"
 
 #define IXMETAL_VERSION "0.1"
@@ -26,12 +27,14 @@ struct acpi_info acpi;
 
 /* What the command line chose. */
 static int app_index;
-static uint64_t duration_s;
+static uint64_t duration_s, cores_wanted;
 
 static const struct opt kernel_options[] = {
     { "app", "NAME", "what to run", "info", OPT_NAME, 0, 0, app_name, &app_index },
     { "duration", "SECONDS", "stop the app after this long; 0 = when it is done", "0", OPT_UINT, 0,
       DURATION_MAX_S, 0, &duration_s },
+    { "cores", "N", "how many cores the app uses, the boot core included; 0 = every one running",
+      "0", OPT_UINT, 0, SMP_MAX_CPUS, 0, &cores_wanted },
 };
 #define NKERNEL_OPTIONS ((int)(sizeof(kernel_options) / sizeof(kernel_options[0])))
 #define MAX_OPTIONS 32
@@ -72,6 +75,10 @@ static void print_banner(uint64_t init_us)
     } else {
         kprintf("cpus: 1 (no MADT; only the boot core is known)\n");
     }
+    kprintf("smp: %d core%s running (apic ids", smp_cores(), smp_cores() == 1 ? "" : "s");
+    for (int i = 0; i < smp_cores(); i++)
+        kprintf(" %u", smp_apic_id(i));
+    kprintf(")%s\n", smp_missing() ? ", some did not answer (above)" : "");
     kprintf("tsc: %lu MHz from %s\n", tsc_hz() / 1000000, tsc_source());
     kprintf("lapic: %s\n", lapic_describe());
     if (acpi.rsdp_pa)
@@ -102,7 +109,10 @@ static int run_from_cmdline(void)
         return EXIT_OK;
     }
     const struct app *app = &apps[app_index];
-    struct app_args args = { duration_s ? now_ns() + duration_s * 1000000000ull : 0 };
+    struct app_args args = {
+        .deadline_ns = duration_s ? now_ns() + duration_s * 1000000000ull : 0,
+        .cores = cores_wanted && (int)cores_wanted < smp_cores() ? (int)cores_wanted : smp_cores(),
+    };
     kprintf("app: %s\n", app->name);
     int status = app->main(&args);
     kprintf("app: %s %s\n", app->name, status == 0 ? "done" : "failed");
@@ -128,6 +138,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
     acpi_parse(&boot, &acpi);       // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
     tsc_init(&acpi);                // TSC rate: CPUID 15h/16h, else the PIT, else the HPET
     lapic_init();                   // this core's local APIC timer, for idle sleeps
+    smp_init(&boot, &acpi, 0);      // every other core: INIT-SIPI-SIPI, then halted until used
     pci_init(&acpi);                // every function, BARs sized and mapped uncached
     print_banner(now_ns() / 1000);  // what was found, and how long it took
     pci_print_all();                // one line per PCI function, then its BARs

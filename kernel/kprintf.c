@@ -7,6 +7,10 @@
  */
 #include "kernel/kprintf.h"
 
+#ifndef IXM_HOST
+#include "kernel/cpu.h"
+#endif
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -237,14 +241,54 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
+#ifdef IXM_HOST
+static void print_lock(void) {}
+
+static void print_unlock(void) {}
+#else
+/* One kprintf at a time across cores, so lines do not interleave. The lock
+ * knows its holder (APIC id + 1): an exception report from inside a
+ * kprintf on the same core goes on, and a core that halted holding it is
+ * waited for only so long before the others print regardless. */
+#define PRINT_SPIN_LIMIT 100000000u
+static uint32_t print_owner, print_depth;
+
+static void print_lock(void)
+{
+    uint32_t me = cpu_apic_id() + 1, free = 0;
+    if (__atomic_load_n(&print_owner, __ATOMIC_RELAXED) == me) {
+        print_depth++;
+        return;
+    }
+    for (uint32_t spins = 0; !__atomic_compare_exchange_n(&print_owner, &free, me, false,
+                                                          __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+         free = 0)
+        if (++spins == PRINT_SPIN_LIMIT) {
+            __atomic_store_n(&print_owner, me, __ATOMIC_RELAXED);
+            break;
+        } else {
+            cpu_pause();
+        }
+    print_depth = 1;
+}
+
+static void print_unlock(void)
+{
+    if (--print_depth == 0)
+        __atomic_store_n(&print_owner, 0, __ATOMIC_RELEASE);
+}
+#endif
+
 int kprintf(const char *fmt, ...)
 {
     char chunk[256];
     struct out o = { chunk, sizeof(chunk), 0, 0, console_write };
     va_list ap;
+    print_lock();
     va_start(ap, fmt);
     format(&o, fmt, &ap);
     va_end(ap);
     console_write(chunk, o.fill);
+    print_unlock();
     return (int)o.len;
 }

@@ -13,9 +13,13 @@
 #define APIC_BASE_EXTD (1u << 10) /* x2APIC mode: the MMIO page is gone (§12.12.1) */
 
 /* Register offsets from the APIC base, SDM vol. 3A Table 12-1. */
+#define LAPIC_ID 0x020 /* §12.4.6: bits 31:24 */
 #define LAPIC_EOI 0x0B0
 #define LAPIC_SVR 0x0F0 /* spurious-interrupt vector, §12.9 */
 #define LAPIC_SVR_ENABLE (1u << 8)
+#define LAPIC_ICR_LO 0x300 /* §12.6.1: writing the low half sends the IPI */
+#define LAPIC_ICR_HI 0x310 /* bits 31:24: the destination's APIC id */
+#define LAPIC_ICR_PENDING (1u << 12)
 #define LAPIC_LVT_TIMER 0x320 /* §12.5.1: one-shot mode is bits 18:17 = 00 */
 #define LAPIC_LVT_MASKED (1u << 16)
 #define LAPIC_TIMER_INIT 0x380
@@ -58,12 +62,17 @@ bool lapic_init(void)
     mmio_write32(base + LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
     mmio_write32(base + LAPIC_TIMER_DIV, LAPIC_DIV_1);
     mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_TIMER_VECTOR);
-    /* Count down from the top for 1 ms of TSC time. */
-    mmio_write32(base + LAPIC_TIMER_INIT, 0xFFFFFFFFu);
-    delay_us(1000);
-    uint32_t left = mmio_read32(base + LAPIC_TIMER_CUR);
+    /* Count down from the top for 500 us of TSC time, three times; the
+     * median, as one run can be stretched (a virtual CPU descheduled). */
+    uint64_t t[3];
+    for (int k = 0; k < 3; k++) {
+        mmio_write32(base + LAPIC_TIMER_INIT, 0xFFFFFFFFu);
+        delay_us(500);
+        t[k] = (0xFFFFFFFFull - mmio_read32(base + LAPIC_TIMER_CUR)) / 500;
+    }
     mmio_write32(base + LAPIC_TIMER_INIT, 0);
-    ticks_per_us = (0xFFFFFFFFull - left) / 1000;
+    ticks_per_us = t[0] > t[1] ? (t[1] > t[2] ? t[1] : (t[0] > t[2] ? t[2] : t[0]))
+                               : (t[0] > t[2] ? t[0] : (t[1] > t[2] ? t[2] : t[1]));
     if (!ticks_per_us) {
         why_none = "its timer does not count";
         base = 0;
@@ -96,4 +105,26 @@ void lapic_sleep_us(uint32_t us)
     /* STI's one-instruction shadow means a timer already pending wakes HLT
      * rather than being taken before it (SDM vol. 2B, STI). */
     __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+void lapic_enable_ap(void)
+{
+    if (!base)
+        return;
+    mmio_write32(base + LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
+    mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_TIMER_VECTOR);
+}
+
+bool lapic_ipi(uint32_t apic_id, uint32_t icr)
+{
+    if (!base)
+        return false;
+    mmio_write32(base + LAPIC_ICR_HI, apic_id << 24);
+    mmio_write32(base + LAPIC_ICR_LO, icr);
+    /* §12.6.1: delivery status goes back to idle once the IPI has left */
+    uint64_t end = now_ns() + 1000000;
+    while (mmio_read32(base + LAPIC_ICR_LO) & LAPIC_ICR_PENDING)
+        if (now_ns() > end)
+            return false;
+    return true;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define LAPIC_TIMER_VECTOR 0x40
+#define LAPIC_WAKE_VECTOR 0x41 /* an IPI that wakes a halted core (kernel/smp.c) */
 #define LAPIC_SPURIOUS_VECTOR 0xFF
 
 /* Software-enables the boot core's local APIC, its timer masked until a
@@ -27,7 +28,18 @@ const char *lapic_describe(void);
  * once if lapic_init failed. */
 void lapic_sleep_us(uint32_t us);
 
-/* Called by trap() for the timer vector: acknowledges it. */
+/* Called by trap() for the timer and wake vectors: acknowledges them. */
 void lapic_eoi(void);
+
+/* An application core: its local APIC software-enabled, its timer masked. */
+void lapic_enable_ap(void);
+
+/* Sends an IPI (icr: the ICR's low half, SDM 3A §12.6.1) to apic_id and
+ * waits, at most 1 ms, for it to leave. False if it did not, or there is no
+ * local APIC. */
+#define LAPIC_ICR_INIT 0x00004500    /* delivery mode INIT, level assert */
+#define LAPIC_ICR_STARTUP 0x00004600 /* delivery mode Start-Up; | the page number */
+#define LAPIC_ICR_FIXED 0x00004000   /* delivery mode fixed; | the vector */
+bool lapic_ipi(uint32_t apic_id, uint32_t icr);
 
 #endif

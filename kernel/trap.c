@@ -51,7 +51,7 @@ static const char *const exception_names[32] = {
 void trap(struct trap_frame *f)
 {
     uint64_t cr2 = read_cr2(); /* before anything else can fault and change it */
-    if (f->vector == LAPIC_TIMER_VECTOR) {
+    if (f->vector == LAPIC_TIMER_VECTOR || f->vector == LAPIC_WAKE_VECTOR) {
         lapic_eoi();
         return;
     }

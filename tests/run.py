@@ -360,11 +360,13 @@ def t_kernel_pc_128m():
 
 
 def t_kernel_q35_smp4():
-    """-M q35 (MCFG: ECAM) with 4 cores: the MADT lists APIC ids 0-3."""
+    """-M q35 (MCFG: ECAM) with 4 cores: the MADT lists APIC ids 0-3, and
+    all three application cores start (INIT-SIPI-SIPI) and say so."""
     q, status, c = boot_kernel(["-M", "q35", "-m", "256M", "-smp", "4"], "app=info")
     c.exit_status(status, EXIT_OK)
     boot_common(c, "multiboot1", "bios")
     c.has("cpus: 4 (apic ids 0 1 2 3)")
+    c.has("smp: 4 cores running (apic ids 0 1 2 3)")
     c.match(r"pci: \d+ functions via ecam")
     # QEMU's q35 puts ECAM (PCIEXBAR) at 0xb0000000 for all 256 buses.
     c.has("acpi mcfg: segment 0 buses 0-255 ecam 0xb0000000")
@@ -864,6 +866,20 @@ def symbol_range(name):
     raise KeyError(name)
 
 
+def check_fault_report(c, cpu, function):
+    """app=fault's report: #PF on that cpu, the write error code 0x2 (a write,
+    W/R=1, to a not-present page, P=0: SDM 3A §5.7), a RIP inside function
+    (build/ixmetal.sym) and CR2 the address written."""
+    c.has(f"exception 14 (#PF page fault) on cpu {cpu}, error 0x2")
+    m = c.match(r"  rip 0x([0-9a-f]{16})  cr2 0x([0-9a-f]{16})  rflags 0x[0-9a-f]{16}")
+    if m:
+        lo, hi = symbol_range(function)
+        rip = int(m.group(1), 16)
+        if not lo <= rip < hi:
+            c.problems.append(f"rip 0x{rip:x} is not in {function} [0x{lo:x}, 0x{hi:x})")
+        c.equal("cr2", int(m.group(2), 16), 0x00007FFF00000000)
+
+
 def t_exception_report():
     """app=fault writes to an unmapped address: the report names #PF, the
     write error code, CR2 and a RIP inside fault_main, then the core halts."""
@@ -876,17 +892,64 @@ def t_exception_report():
         c.problems.append("no 'halted:' line")
     if not running:
         c.problems.append("QEMU exited: the core should halt, not reset or power off")
-    # Error code 0x2: a write (W/R=1) to a not-present page (P=0), SDM 3A §5.7.
-    c.has("exception 14 (#PF page fault) on cpu 0, error 0x2")
-    m = c.match(r"  rip 0x([0-9a-f]{16})  cr2 0x([0-9a-f]{16})  rflags 0x[0-9a-f]{16}")
-    if m:
-        lo, hi = symbol_range("fault_main")
-        rip = int(m.group(1), 16)
-        if not lo <= rip < hi:
-            c.problems.append(f"rip 0x{rip:x} is not in fault_main [0x{lo:x}, 0x{hi:x})")
-        c.equal("cr2", int(m.group(2), 16), 0x00007FFF00000000)
+    check_fault_report(c, 0, "fault_main")
     c.match(r"  r13 0x[0-9a-f]{16}  r14 0x[0-9a-f]{16}  r15 0x[0-9a-f]{16}")
     c.lacks(r"^app: fault (done|failed)")
+    return c.problems, q
+
+
+def t_exception_on_ap():
+    """app=fault with two cores: the fault is taken on the application core,
+    and the report says which core; the boot core goes on and powers off."""
+    q, status, c = boot_kernel(["-M", "pc", "-m", "128M", "-smp", "2"], "app=fault")
+    c.exit_status(status, EXIT_APP_FAILED)
+    c.has("smp: 2 cores running (apic ids 0 1)")
+    c.has("fault: writing to 0x7fff00000000, which is not mapped, on core 1 (apic id 1)")
+    check_fault_report(c, 1, "fault_write")
+    c.has("fault: core 1 did not come back (its report is above)")
+    return c.problems, q
+
+
+def t_cores_one():
+    """cores=1 keeps the app on the boot core though two run."""
+    q = Qemu(["-M", "pc", "-m", "128M", "-smp", "2"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("app=fault cores=1"), 30)
+    halted = q.wait_line(r"^halted: ")
+    c = Checks(q.lines())
+    if not halted:
+        c.problems.append("no 'halted:' line")
+    c.has("smp: 2 cores running (apic ids 0 1)")
+    c.has("fault: writing to 0x7fff00000000, which is not mapped, on core 0 (apic id 0)")
+    c.has("exception 14 (#PF page fault) on cpu 0, error 0x2")
+    return c.problems, q
+
+
+def t_core_not_answering():
+    """The MADT names a core that is not there (QEMU stopped at kmain, the
+    second processor's APIC id changed from 1 to 7 in the live table, its
+    checksum fixed): the boot core says it did not answer, leaves it out, and
+    the app runs and powers off. The real core 1 is never started."""
+    def edit(g, madt, c):
+        length = int.from_bytes(g.read(madt + 4, 4), "little")
+        table = bytearray(g.read(madt, length))
+        off, done = 44, False  # ACPI 6.5 §5.2.12: entries after the 44-byte header
+        while off + 2 <= length and not done:
+            kind, size = table[off], table[off + 1]
+            if kind == 0 and table[off + 3] == 1:  # processor local APIC, APIC id 1
+                table[off + 3] = 7
+                done = True
+            off += max(size, 2)
+        if not done:
+            c.problems.append("no local APIC entry with id 1 in the MADT")
+        table[9] = 0
+        table[9] = (-sum(table)) & 0xFF
+        g.write(madt, bytes(table))
+    q, c, _ = with_madt_edited(edit)
+    c.has("cpus: 2 (apic ids 0 7)")
+    c.has("smp: the core with apic id 7 did not answer within 200 ms; left out (check that the "
+          "firmware enables it)")
+    c.has("smp: 1 core running (apic ids 0), some did not answer (above)")
+    c.has("power: off, status 0")
     return c.problems, q
 
 
@@ -965,10 +1028,11 @@ def find_table(g, sig):
     return None
 
 
-def t_corrupt_madt():
-    """A MADT whose checksum is wrong is reported and skipped, never trusted:
-    QEMU is stopped at kmain, one byte of the live table is changed, and the
-    kernel then counts no cores from it (-smp 2 would otherwise show 2)."""
+def with_madt_edited(edit):
+    """Boots app=info with -smp 2, stopped at kmain through QEMU's gdb stub;
+    edit(g, madt, c) changes the live MADT (madt: its address); then the
+    kernel runs on. Returns the run, the checks on its log and the MADT's
+    address (None if not found)."""
     port = free_port()
     q = Qemu(["-M", "pc", "-m", "128M", "-smp", "2", "-S", "-gdb", f"tcp:127.0.0.1:{port}"]
              + DEBUG_EXIT + VIRTIO_NET + kernel("app=info"), 60)
@@ -980,8 +1044,7 @@ def t_corrupt_madt():
         if madt is None:
             c.problems.append("the test could not find the MADT")
         else:
-            old = g.read(madt + 9, 1)[0]
-            g.write(madt + 9, bytes([(old + 1) % 256]))
+            edit(g, madt, c)
         g.s.sendall(b"$c#63")
         g.s.close()
     except (OSError, KeyError, ValueError) as e:
@@ -989,6 +1052,17 @@ def t_corrupt_madt():
     status = q.wait_exit()
     c.lines = q.lines()
     c.exit_status(status, EXIT_OK)
+    return q, c, madt
+
+
+def t_corrupt_madt():
+    """A MADT whose checksum is wrong is reported and skipped, never trusted:
+    QEMU is stopped at kmain, one byte of the live table is changed, and the
+    kernel then counts no cores from it (-smp 2 would otherwise show 2)."""
+    def edit(g, madt, c):
+        old = g.read(madt + 9, 1)[0]
+        g.write(madt + 9, bytes([(old + 1) % 256]))
+    q, c, madt = with_madt_edited(edit)
     if madt is not None:
         c.has(f"acpi: table APIC at 0x{madt:x} has a bad checksum (bytes sum to 0x01, not 0); "
               "skipped")
@@ -1095,6 +1169,9 @@ BOOT_TESTS = [
         "cmdline: longer than 1023 bytes; not used")),
     ("boot/cmdline-help", t_help),
     ("boot/exception-report", t_exception_report),
+    ("boot/exception-on-ap", t_exception_on_ap),
+    ("boot/cores-one", t_cores_one),
+    ("boot/core-not-answering", t_core_not_answering),
     ("boot/nmi-report", t_nmi_report),
     ("boot/acpi-corrupt-madt", t_corrupt_madt),
     ("net/fwd-virtio-legacy", fwd_test("disable-modern=on", 100000, "io")),

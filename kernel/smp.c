@@ -1,0 +1,175 @@
+/*
+ * kernel/smp.c - see smp.h.
+ *
+ * SDM vol. 3A §9.4.4.1, "Typical BSP Initialization Sequence", addressed to
+ * each core by its APIC id instead of broadcast: an INIT IPI to every core,
+ * 10 ms, then for one core at a time (each takes its own stack) a Start-Up
+ * IPI naming the trampoline's page, 200 us, a second Start-Up IPI (the SDM
+ * says to send two), and up to AP_ANSWER_MS for the core to say it runs.
+ * The trampoline (kernel/smp_tramp.S) takes it to long mode and ap_entry64;
+ * ap_main loads the core's own tables and waits for work.
+ */
+#include "kernel/smp.h"
+
+#include "kernel/cpu.h"
+#include "kernel/kprintf.h"
+#include "kernel/lapic.h"
+#include "kernel/mem.h"
+#include "kernel/memmap.h"
+#include "kernel/string.h"
+#include "kernel/tsc.h"
+
+#define AP_STACK_SIZE 16384
+#define AP_ANSWER_MS 200
+#define TRAMP_LOWEST 0x1000ull /* page 0 holds the real-mode interrupt table */
+#define TRAMP_END 0x9F000ull   /* below the EBDA; a Start-Up IPI names a page < 1 MiB */
+
+extern const char smp_tramp_start[], smp_tramp_end[], smp_tramp_gdt[], smp_tramp_gdtr[],
+    smp_tramp_far32[], smp_tramp_code32[];
+
+struct core {
+    uint32_t apic_id;
+    struct cpu_tables *tables;
+    void (*volatile fn)(void *);
+    void *volatile arg;
+    volatile bool up, done;
+};
+
+static struct core cores[SMP_MAX_CPUS];
+static int ncores = 1, nmissing;
+
+/* Read by ap_entry64 (kernel/smp_tramp.S), set before each Start-Up IPI. */
+uint64_t smp_ap_cr3, smp_ap_stack;
+static volatile int starting; /* the index the core being started takes */
+
+int smp_cores(void)
+{
+    return ncores;
+}
+
+uint32_t smp_apic_id(int core)
+{
+    return cores[core].apic_id;
+}
+
+int smp_missing(void)
+{
+    return nmissing;
+}
+
+/* The highest page below 1 MiB the memory map says is RAM (the first MiB
+ * is never handed out by kernel/mem.c, so nothing else uses it); 0 if none. */
+static uint64_t tramp_page(const struct boot_info *bi)
+{
+    for (uint64_t pa = TRAMP_END - 0x1000; pa >= TRAMP_LOWEST; pa -= 0x1000)
+        if (memmap_is_ram(bi->map, bi->nmap, pa, 0x1000))
+            return pa;
+    return 0;
+}
+
+void ap_main(void); /* from kernel/smp_tramp.S */
+void ap_main(void)
+{
+    struct core *c = &cores[starting];
+    cpu_init_ap(c->tables);
+    lapic_enable_ap();
+    __atomic_store_n(&c->up, true, __ATOMIC_RELEASE);
+    for (;;) {
+        void (*fn)(void *);
+        __asm__ volatile("cli");
+        /* STI's one-instruction shadow: a wake IPI that comes between the
+         * test and HLT still ends the HLT (SDM vol. 2B, STI) */
+        while (!(fn = __atomic_load_n(&c->fn, __ATOMIC_ACQUIRE)))
+            __asm__ volatile("sti; hlt; cli" ::: "memory");
+        fn(c->arg);
+        c->fn = NULL;
+        __atomic_store_n(&c->done, true, __ATOMIC_RELEASE);
+    }
+}
+
+void smp_run(int core, void (*fn)(void *), void *arg)
+{
+    struct core *c = &cores[core];
+    c->done = false;
+    c->arg = arg;
+    __atomic_store_n(&c->fn, fn, __ATOMIC_RELEASE);
+    lapic_ipi(c->apic_id, LAPIC_ICR_FIXED | LAPIC_WAKE_VECTOR);
+}
+
+bool smp_done(int core)
+{
+    return __atomic_load_n(&cores[core].done, __ATOMIC_ACQUIRE);
+}
+
+/* Start-Up, Start-Up (the INIT went out before); true once the core says
+ * it runs. */
+static bool start_core(int index, uint32_t apic_id, uint64_t page)
+{
+    struct core *c = &cores[index];
+    uint8_t *stack = dma_alloc(AP_STACK_SIZE, 16);
+    c->tables = dma_alloc(cpu_tables_size, 64);
+    if (!stack || !c->tables) {
+        kprintf("smp: no memory for core %d (apic id %u)\n", index, apic_id);
+        return false;
+    }
+    c->apic_id = apic_id;
+    starting = index;
+    smp_ap_stack = (uint64_t)(uintptr_t)(stack + AP_STACK_SIZE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (int k = 0; k < 2 && !c->up; k++) {
+        lapic_ipi(apic_id, LAPIC_ICR_STARTUP | (uint32_t)(page >> 12));
+        delay_us(200);
+    }
+    uint64_t end = now_ns() + AP_ANSWER_MS * 1000000ull;
+    while (!__atomic_load_n(&c->up, __ATOMIC_ACQUIRE))
+        if (now_ns() > end) {
+            lapic_ipi(apic_id, LAPIC_ICR_INIT); /* back to waiting, should it wake late */
+            kprintf("smp: the core with apic id %u did not answer within %d ms; left out "
+                    "(check that the firmware enables it)\n",
+                    apic_id, AP_ANSWER_MS);
+            return false;
+        }
+    return true;
+}
+
+int smp_init(const struct boot_info *bi, const struct acpi_info *ai, int want)
+{
+    uint32_t self = cpu_apic_id();
+    cores[0].apic_id = self;
+    int listed = ai->ncpus > SMP_MAX_CPUS ? SMP_MAX_CPUS : ai->ncpus;
+    if (want == 1 || listed <= 1)
+        return ncores;
+    if (!lapic_ready()) {
+        kprintf("smp: no usable local APIC (%s): only the boot core runs\n", lapic_describe());
+        return ncores;
+    }
+    uint64_t page = tramp_page(bi);
+    if (!page) {
+        kprintf("smp: no free page below 1 MiB for the start-up code: only the boot core "
+                "runs\n");
+        return ncores;
+    }
+    size_t len = (size_t)(smp_tramp_end - smp_tramp_start);
+    uint8_t *t = (uint8_t *)(uintptr_t)page;
+    memcpy(t, smp_tramp_start, len);
+    uint32_t gdt_base = (uint32_t)page + (uint32_t)(smp_tramp_gdt - smp_tramp_start);
+    uint32_t code32 = (uint32_t)page + (uint32_t)(smp_tramp_code32 - smp_tramp_start);
+    memcpy(t + (smp_tramp_gdtr - smp_tramp_start) + 2, &gdt_base, 4);
+    memcpy(t + (smp_tramp_far32 - smp_tramp_start), &code32, 4);
+    smp_ap_cr3 = read_cr3();
+    /* INIT to every core first and one 10 ms wait for all (§9.4.4.1) */
+    for (int i = 0; i < listed; i++)
+        if (ai->apic_id[i] != self && !lapic_ipi(ai->apic_id[i], LAPIC_ICR_INIT))
+            kprintf("smp: the INIT IPI to apic id %u did not leave the local APIC\n",
+                    ai->apic_id[i]);
+    delay_us(10000);
+    for (int i = 0; i < listed && (want == 0 || ncores < want); i++) {
+        if (ai->apic_id[i] == self)
+            continue;
+        if (start_core(ncores, ai->apic_id[i], page))
+            ncores++;
+        else
+            nmissing++;
+    }
+    return ncores;
+}

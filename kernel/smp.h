@@ -1,0 +1,37 @@
+/*
+ * kernel/smp.h - the application cores: starting them (INIT-SIPI-SIPI,
+ * Intel SDM vol. 3A §9.4) and handing each one work.
+ *
+ * Core 0 is the boot core. Cores 1..smp_cores()-1 run in long mode on the
+ * kernel's identity map, each on its own stack and its own GDT, TSS and IDT
+ * (kernel/cpu.c); an exception on any of them says which core it was on.
+ * An idle core halts until smp_run wakes it with an IPI, so idle cores cost
+ * a virtual machine's host nothing.
+ */
+#ifndef KERNEL_SMP_H
+#define KERNEL_SMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/acpi.h"
+#include "kernel/bootinfo.h"
+
+#define SMP_MAX_CPUS 64
+
+/* Starts the application cores the MADT lists, until want cores run in all
+ * (0: every one). A core that does not answer within a bounded time is
+ * said by its APIC id and left out. Returns how many cores run. */
+int smp_init(const struct boot_info *bi, const struct acpi_info *ai, int want);
+
+int smp_cores(void);
+uint32_t smp_apic_id(int core);
+/* The cores the MADT listed that did not answer. */
+int smp_missing(void);
+
+/* Runs fn(arg) on core (1..smp_cores()-1), which must be idle; returns at
+ * once. smp_done says whether it has returned. */
+void smp_run(int core, void (*fn)(void *), void *arg);
+bool smp_done(int core);
+
+#endif

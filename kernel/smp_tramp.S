@@ -1,0 +1,91 @@
+/*
+ * kernel/smp_tramp.S - where an application core starts: 16-bit real mode
+ * at the page a Startup IPI names (Intel SDM vol. 3A §9.4.4, "MP
+ * Initialization Example"), to 32-bit protected mode, to 64-bit long mode,
+ * then into the kernel at ap_entry64.
+ *
+ * kernel/smp.c copies smp_tramp_start..smp_tramp_end to a free page below
+ * 1 MiB and fills in two fields there: tramp_gdtr's base and tramp_far32's
+ * offset, both linear addresses inside the copy (real mode cannot know
+ * where it runs but through CS). The switch to long mode uses boot/boot.S's
+ * identity map of the first 4 GiB (CR3 is 32 bits wide until then); the
+ * kernel's own map is loaded once in 64-bit mode.
+ */
+#define CR0_PE (1 << 0)
+#define CR0_WP (1 << 16)
+#define CR0_PG (1 << 31)
+#define CR4_PAE (1 << 5)
+#define MSR_EFER 0xC0000080
+#define EFER_LME (1 << 8)
+
+#define TRAMP_CODE32 0x08
+#define TRAMP_DATA32 0x10
+#define TRAMP_CODE64 0x18
+
+    .section .rodata
+    .balign 16
+    .global smp_tramp_start, smp_tramp_end, smp_tramp_gdt, smp_tramp_gdtr, smp_tramp_far32
+    .global smp_tramp_code32
+    .code16
+smp_tramp_start:
+    cli
+    cld
+    mov %cs, %ax
+    mov %ax, %ds
+    lgdtl smp_tramp_gdtr - smp_tramp_start
+    mov %cr0, %eax
+    or $CR0_PE, %eax
+    mov %eax, %cr0
+    ljmpl *(smp_tramp_far32 - smp_tramp_start)
+
+    .code32
+smp_tramp_code32:
+    mov $TRAMP_DATA32, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    /* SDM vol. 3A §10.8.5: PAE on, CR3, EFER.LME, then paging on. */
+    mov %cr4, %eax
+    or $CR4_PAE, %eax
+    mov %eax, %cr4
+    mov $boot_pml4, %eax
+    mov %eax, %cr3
+    mov $MSR_EFER, %ecx
+    rdmsr
+    or $EFER_LME, %eax
+    wrmsr
+    mov %cr0, %eax
+    or $(CR0_PG | CR0_WP), %eax
+    mov %eax, %cr0
+    ljmp $TRAMP_CODE64, $ap_entry64
+
+    .balign 8
+smp_tramp_gdt:
+    .quad 0
+    .quad 0x00CF9A000000FFFF /* 0x08: 32-bit code, 4 GiB */
+    .quad 0x00CF92000000FFFF /* 0x10: 32-bit data, 4 GiB */
+    .quad 0x00209A0000000000 /* 0x18: 64-bit code (L=1) */
+smp_tramp_gdtr:
+    .short smp_tramp_gdtr - smp_tramp_gdt - 1
+    .long 0                  /* base: filled in by smp.c */
+smp_tramp_far32:
+    .long 0                  /* offset of smp_tramp_code32 in the copy: smp.c */
+    .short TRAMP_CODE32
+smp_tramp_end:
+
+    /* In the kernel, in 64-bit mode on the trampoline's GDT: the kernel's
+     * map, this core's stack, then C (kernel/smp.c), never to return. */
+    .text
+    .code64
+    .global ap_entry64
+ap_entry64:
+    mov smp_ap_cr3(%rip), %rax
+    mov %rax, %cr3
+    mov smp_ap_stack(%rip), %rsp
+    xor %ebp, %ebp
+    call ap_main
+1:  cli
+    hlt
+    jmp 1b
+
+    .section .note.GNU-stack, "", @progbits
