@@ -590,8 +590,11 @@ static void link_never_comes(void)
 static void queue_never_enables(void)
 {
     setup();
-    struct ixgbe_model_config d = { .reset_ns = 1000, .eeprom_ns = 1000, .dmainit_ns = 1000,
-                                    .link_ns = 1000, .queue_ns = IXGBE_MODEL_NEVER };
+    struct ixgbe_model_config d = { .reset_ns = 1000,
+                                    .eeprom_ns = 1000,
+                                    .dmainit_ns = 1000,
+                                    .link_ns = 1000,
+                                    .queue_ns = IXGBE_MODEL_NEVER };
     new_model(0, &d);
     CHECK(open_port(0, NULL) == NULL);
     CHECK(console_contains("ixgbe 0000:03:00.0: enabling receive queue 0: RXDCTL(0) is 0x"));
