@@ -7,6 +7,13 @@
  * MAC; mode=mac does what l2fwd does: source = the sending port's MAC,
  * destination = 02:00:00:00:00:<sending port's index>.
  *
+ * With cores=N (default: every core running) and ports that have N queue
+ * pairs, N worker cores forward at once, worker i on queue i of both ports
+ * (the NIC spreads flows over the queues: RSS); nothing is shared between
+ * them but the flag that stops them. Core 0 is worker 0 and also reports,
+ * once a second between its passes: the ports' rates, then a line per
+ * worker (its packets, drops, passes and the passes that found nothing).
+ *
  * idle=US (default 0): after a pass over both ports that found nothing, halt
  * the core until the local APIC timer fires US microseconds later. A box
  * that owns its core polls (0); a guest sharing host CPUs with its own
@@ -17,11 +24,13 @@
 
 #include "kernel/kprintf.h"
 #include "kernel/lapic.h"
+#include "kernel/smp.h"
 #include "kernel/string.h"
 
 #define MAX_BATCH 256
 #define STATS_EVERY_NS 1000000000ull
 #define POLLS_PER_CLOCK_CHECK 256
+#define WORKER_STOP_NS 1000000000ul
 
 static void rewrite(struct pkt_buf **bufs, uint32_t n, int mode, const struct nic *out,
                     uint8_t out_index)
@@ -41,60 +50,147 @@ static void rewrite(struct pkt_buf **bufs, uint32_t n, int mode, const struct ni
     }
 }
 
-/* One direction, one batch: in -> out. */
-static uint32_t forward(struct port *in, struct port *out, uint8_t out_index, uint32_t batch,
-                        int mode)
+/* One worker: a core, and the queue pair it owns on both ports. Written
+ * only by its core; the boot core reads the counters to report them. */
+struct worker {
+    int core;
+    uint16_t queue;
+    struct port *ports;
+    const struct app_args *args;
+    uint32_t batch, idle_us;
+    uint64_t packets, polls, empty_polls;
+    uint64_t drops[2]; /* what port i's TX queue could not take */
+};
+
+static volatile bool stop_workers; /* set by the boot core when duration= ends */
+
+/* One direction, one batch: in -> out, on the worker's queue. */
+static uint32_t forward(struct worker *w, int in, int out)
 {
     struct pkt_buf *bufs[MAX_BATCH];
-    uint32_t n = nic_rx_batch(in->nic, 0, bufs, batch);
+    struct nic *out_nic = w->ports[out].nic;
+    uint32_t n = nic_rx_batch(w->ports[in].nic, w->queue, bufs, w->batch);
     if (!n)
         return 0;
-    if (mode != FWD_IO)
-        rewrite(bufs, n, mode, out->nic, out_index);
-    uint32_t sent = nic_tx_batch(out->nic, 0, bufs, n);
+    if (app_config.mode != FWD_IO)
+        rewrite(bufs, n, app_config.mode, out_nic, (uint8_t)out);
+    uint32_t sent = nic_tx_batch(out_nic, w->queue, bufs, n);
     if (sent < n) { /* TX ring full: drop the rest, as a NIC would */
         pkt_free_batch(bufs + sent, n - sent);
-        out->drops += n - sent;
+        w->drops[out] += n - sent;
     }
     return n;
+}
+
+/* One pass over both ports; true if it moved frames. */
+static bool pass(struct worker *w)
+{
+    uint32_t moved = forward(w, 0, 1) + forward(w, 1, 0);
+    w->polls++;
+    w->packets += moved;
+    if (moved)
+        return true;
+    w->empty_polls++;
+    if (w->idle_us)
+        lapic_sleep_us(w->idle_us);
+    return false;
+}
+
+/* An application core's loop, until the boot core says stop. */
+static void worker_main(void *arg)
+{
+    struct worker *w = arg;
+    for (uint32_t polls = 0;; polls++)
+        if ((!pass(w) || polls % POLLS_PER_CLOCK_CHECK == 0) && stop_workers)
+            return;
+}
+
+/* Each port's drops: what its TX queues could not take, all workers'. */
+static void sum_drops(struct port *ports, const struct worker *w, int n)
+{
+    for (int i = 0; i < 2; i++) {
+        ports[i].drops = 0;
+        for (int k = 0; k < n; k++)
+            ports[i].drops += w[k].drops[i];
+    }
+}
+
+static void print_workers(const struct worker *w, int n, const char *prefix)
+{
+    for (int i = 0; i < n; i++)
+        kprintf("%score %d queue %u: packets=%lu drops=%lu polls=%lu empty_polls=%lu\n", prefix,
+                w[i].core, w[i].queue, w[i].packets, w[i].drops[0] + w[i].drops[1], w[i].polls,
+                w[i].empty_polls);
 }
 
 int fwd_main(const struct app_args *args)
 {
     struct port ports[2];
-    if (ports_open(app_config.ports, 2, 2, ports) != 2)
+    if (ports_open(app_config.ports, 2, 2, args->cores, ports) != 2)
         return 1;
     for (int i = 0; i < 2; i++)
         if (ports[i].nic->ops->set_promisc(ports[i].nic, true) != 0)
             kprintf("fwd: %s cannot be made promiscuous\n", ports[i].nic->name);
-    kprintf("fwd: %s <-> %s, batch %lu, idle %lu us, mode %s\n", ports[0].nic->name,
-            ports[1].nic->name, app_config.batch, app_config.idle,
-            app_config.mode == FWD_IO    ? "io"
-            : app_config.mode == FWD_MAC ? "mac"
-                                         : "macswap");
-    uint32_t batch = (uint32_t)app_config.batch;
+    /* One worker per core, each with its own queue pair on both ports. */
+    int nworkers = args->cores;
+    for (int i = 0; i < 2; i++)
+        if (ports[i].nic->rx_queues < nworkers) {
+            kprintf("fwd: %s has %u queue pair(s): %u worker core(s) of %d\n", ports[i].nic->name,
+                    ports[i].nic->rx_queues, ports[i].nic->rx_queues, args->cores);
+            nworkers = ports[i].nic->rx_queues;
+        }
     uint32_t idle_us = (uint32_t)app_config.idle;
     if (idle_us && !lapic_ready()) {
         kprintf("fwd: idle=%u needs the local APIC timer (lapic: %s); polling instead\n", idle_us,
                 lapic_describe());
         idle_us = 0;
     }
+    kprintf("fwd: %s <-> %s, batch %lu, idle %lu us, mode %s, %d worker core%s\n",
+            ports[0].nic->name, ports[1].nic->name, app_config.batch, app_config.idle,
+            app_config.mode == FWD_IO    ? "io"
+            : app_config.mode == FWD_MAC ? "mac"
+                                         : "macswap",
+            nworkers, nworkers == 1 ? "" : "s");
+    struct worker workers[SMP_MAX_CPUS];
+    for (int i = 0; i < nworkers; i++)
+        workers[i] = (struct worker){ .core = i,
+                                      .queue = (uint16_t)i,
+                                      .ports = ports,
+                                      .args = args,
+                                      .batch = (uint32_t)app_config.batch,
+                                      .idle_us = idle_us };
+    stop_workers = false;
+    for (int i = 1; i < nworkers; i++)
+        smp_run(i, worker_main, &workers[i]);
+    /* Core 0 is worker 0, and reports once a second between its passes. */
     uint64_t last = now_ns();
     for (uint32_t polls = 0;; polls++) {
-        uint32_t moved = forward(&ports[0], &ports[1], 1, batch, app_config.mode);
-        moved += forward(&ports[1], &ports[0], 0, batch, app_config.mode);
-        if (!moved && idle_us)
-            lapic_sleep_us(idle_us); /* and then look at the clock: a sleep is long */
-        else if (polls % POLLS_PER_CLOCK_CHECK)
+        if (pass(&workers[0]) && polls % POLLS_PER_CLOCK_CHECK)
             continue;
         if (app_time_up(args))
             break;
         uint64_t now = now_ns();
         if (now - last >= STATS_EVERY_NS) {
+            sum_drops(ports, workers, nworkers);
             ports_print_rates(ports, 2, now - last);
+            if (nworkers > 1)
+                print_workers(workers, nworkers, "[");
             last = now;
         }
     }
+    __atomic_store_n(&stop_workers, true, __ATOMIC_RELEASE);
+    uint64_t end = now_ns() + WORKER_STOP_NS;
+    for (int i = 1; i < nworkers; i++)
+        while (!smp_done(i))
+            if (now_ns() > end) {
+                kprintf("fwd: core %d did not stop within %lu ms; its queues are left as they "
+                        "are\n",
+                        i, WORKER_STOP_NS / 1000000);
+                break;
+            }
+    sum_drops(ports, workers, nworkers);
     ports_finish(ports, 2);
+    if (nworkers > 1)
+        print_workers(workers, nworkers, "final ");
     return 0;
 }

@@ -72,6 +72,6 @@ int info_main(const struct app_args *args)
     kprintf("paging: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB pages\n", g1, m2, k4);
     print_acpi();
     int ok = check_dma_memory() == 0;
-    kprintf("nics: %d started\n", ports_probe());
+    kprintf("nics: %d started\n", ports_probe(1));
     return ok ? 0 : 1;
 }

@@ -193,7 +193,7 @@ static uint64_t percentile(uint32_t per_mille)
 int pktgen_main(const struct app_args *args)
 {
     memset(&gen, 0, sizeof(gen));
-    gen.nports = ports_open(app_config.ports, 1, MAX_PORTS, gen.ports);
+    gen.nports = ports_open(app_config.ports, 1, MAX_PORTS, 1, gen.ports);
     if (gen.nports < 1 || fill_pool((uint32_t)app_config.size) != 0)
         return 1;
     uint32_t batch = (uint32_t)app_config.batch;

@@ -33,18 +33,18 @@ static const char *next_name(const char *spec, char *buf, int len)
     return *spec == ',' ? spec + 1 : spec;
 }
 
-int ports_probe(void)
+int ports_probe(int queues)
 {
     if (nnics < 0) {
         nic_trace_registers(app_config.trace == TRACE_REGS);
-        nnics = nic_probe_all(nics, MAX_NICS);
+        nnics = nic_probe_all(nics, MAX_NICS, queues);
     }
     return nnics;
 }
 
-int ports_open(const char *spec, int min, int max, struct port *ports)
+int ports_open(const char *spec, int min, int max, int queues, struct port *ports)
 {
-    ports_probe();
+    ports_probe(queues);
     memset(ports, 0, sizeof(*ports) * (size_t)max);
     int n = 0;
     if (!spec[0]) {
@@ -123,8 +123,9 @@ void ports_finish(struct port *ports, int n)
                     ports[i].nic->name, s.hw_rx_packets, s.hw_rx_bytes, s.hw_tx_packets,
                     s.hw_tx_bytes);
     }
-    for (int i = 0; i < n; i++) {
-        const struct mempool *mp = ports[i].nic->pool;
-        kprintf("mempool %s free=%u size=%u\n", mp->name, mp->nfree, mp->count);
-    }
+    for (int i = 0; i < n; i++)
+        for (int q = 0; q < ports[i].nic->rx_queues; q++) {
+            const struct mempool *mp = ports[i].nic->pool[q];
+            kprintf("mempool %s free=%u size=%u\n", mp->name, mp->nfree, mp->count);
+        }
 }

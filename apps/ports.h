@@ -17,13 +17,14 @@ struct port {
     struct nic_stats last; /* at the previous stats line */
 };
 
-/* Probes the NICs once (each driver says what it took); returns how many. */
-int ports_probe(void);
+/* Probes the NICs once (each driver says what it took), each opened with up
+ * to queues queue pairs; returns how many. */
+int ports_probe(int queues);
 
 /* Probes the NICs and picks from min to max of them: those ports= names
  * ("A,B,...", PCI addresses), or the first max found. Returns how many, or
  * -1 after saying what is wrong and which NICs there are. */
-int ports_open(const char *spec, int min, int max, struct port *ports);
+int ports_open(const char *spec, int min, int max, int queues, struct port *ports);
 
 /* One line per port with the rates since the last call (dt_ns ago). */
 void ports_print_rates(struct port *ports, int n, uint64_t dt_ns);

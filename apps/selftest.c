@@ -46,7 +46,7 @@ static const char *loopback(struct nic *nic, uint32_t frames, char *why, int len
         uint32_t n = 0;
         if (sent < frames && sent - got < 256) { /* well inside both rings */
             uint32_t want = frames - sent < 32 ? frames - sent : 32;
-            n = pkt_alloc_batch(nic->pool, bufs, want);
+            n = pkt_alloc_batch(nic->pool[0], bufs, want);
             for (uint32_t b = 0; b < n; b++) {
                 bufs[b]->len = frame_len(sent + b);
                 uint8_t *d = pkt_data(bufs[b]);
@@ -100,7 +100,7 @@ int selftest_port(struct pci_dev *d, uint32_t frames)
             bad = loopback(nic, frames, why, sizeof(why)) != NULL;
     }
     nic->ops->stop(nic);
-    const struct mempool *mp = nic->pool;
+    const struct mempool *mp = nic->pool[0];
     if (!bad && mp->nfree != mp->count) {
         step = "stop";
         ksnprintf(why, sizeof(why), "%u of %u buffers came back to the pool", mp->nfree, mp->count);

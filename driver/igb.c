@@ -237,10 +237,14 @@ static int rx_init(struct intel_dev *d)
     if (intel_wait(d, RXDCTL(0), INTEL_DCTL_ENABLE, 0, 1000000, "disabling receive queue 0",
                    "the queue did not stop; reset the device"))
         return -1;
-    if (intel_rx_setup(d, RX_RING, d->nic.pool))
-        return -1;
     intel_write(d, RCTL, RCTL_BAM | RCTL_SECRC);
-    return 0; /* receive goes on after the queue: open() */
+    return 0; /* receive goes on after the queues: rx_on */
+}
+
+/* §4.5.9: receive on last, its queues ready. */
+static void rx_on(struct intel_dev *d)
+{
+    intel_set(d, RCTL, RCTL_EN);
 }
 
 /* §4.5.10: one transmit queue, short frames padded, the FCS added per
@@ -251,9 +255,6 @@ static int tx_init(struct intel_dev *d)
     intel_clear(d, TXDCTL(0), INTEL_DCTL_ENABLE);
     if (intel_wait(d, TXDCTL(0), INTEL_DCTL_ENABLE, 0, 1000000, "disabling transmit queue 0",
                    "the queue did not stop; reset the device"))
-        return -1;
-    uint32_t thresholds = TXDCTL_PTHRESH | TXDCTL_HTHRESH << 8 | TXDCTL_WTHRESH << 16;
-    if (intel_tx_setup(d, TX_RING, thresholds))
         return -1;
     intel_set(d, TCTL, TCTL_EN | TCTL_PSP); /* collision fields kept from the reset */
     return 0;
@@ -269,7 +270,7 @@ static struct nic *open_at(struct pci_dev *pci, uint64_t bar)
     struct intel_dev *d = dma_alloc(sizeof(*d), 64);
     if (!d)
         return NULL;
-    intel_dev_init(d, &hw_82576, pci, bar, &igb_ops, NULL);
+    intel_dev_init(d, &hw_82576, pci, bar, &igb_ops, NULL, 1);
 
     if (reset(d) || wait_nvm(d))
         return NULL;
@@ -278,19 +279,17 @@ static struct nic *open_at(struct pci_dev *pci, uint64_t bar)
         return NULL;
     intel_clear_stats(d); /* §4.5.8: read once to clear them */
 
-    d->nic.pool = mempool_create(d->nic.name, 2 * RX_RING + 2 * TX_RING);
-    if (!d->nic.pool || rx_init(d) || tx_init(d) || intel_rx_start(d))
-        return NULL;
-    intel_set(d, RCTL, RCTL_EN); /* §4.5.9: receive on last, its queue ready */
-    if (intel_tx_start(d))
+    uint32_t thresholds = TXDCTL_PTHRESH | TXDCTL_HTHRESH << 8 | TXDCTL_WTHRESH << 16;
+    if (rx_init(d) || tx_init(d) || intel_queues_init(d, RX_RING, TX_RING, thresholds, rx_on))
         return NULL;
     intel_wait(d, STATUS, STATUS_LU, STATUS_LU, LINK_WAIT_US, "waiting for the link",
                "check the cable, and that the other end is up");
     return &d->nic;
 }
 
-struct nic *igb_open(struct pci_dev *pci)
+struct nic *igb_open(struct pci_dev *pci, int queues)
 {
+    (void)queues; /* one queue pair: RSS on the 82576 is still to come */
     if (pci->bar[0].type != PCI_BAR_MEM32 && pci->bar[0].type != PCI_BAR_MEM64) {
         kprintf("igb %04x:%02x:%02x.%x: BAR0 is not memory\n", pci->segment, pci->bus, pci->dev,
                 pci->fn);

@@ -115,14 +115,14 @@ int intel_wait(const struct intel_dev *d, uint32_t off, uint32_t mask, uint32_t 
     return 0;
 }
 
-static uint32_t rxq_reg(const struct intel_dev *d, uint32_t which)
+static uint32_t rxq_reg(const struct intel_dev *d, int q, uint32_t which)
 {
-    return d->hw->rx_base + which; /* queue 0 */
+    return d->hw->rx_base + (uint32_t)q * d->hw->q_stride + which;
 }
 
-static uint32_t txq_reg(const struct intel_dev *d, uint32_t which)
+static uint32_t txq_reg(const struct intel_dev *d, int q, uint32_t which)
 {
-    return d->hw->tx_base + which;
+    return d->hw->tx_base + (uint32_t)q * d->hw->q_stride + which;
 }
 
 /* Rings are 128-byte aligned, and their length a multiple of 128 bytes
@@ -155,9 +155,9 @@ static void program_ring(struct intel_dev *d, uint32_t base, const volatile void
      * is enabled would break 82599 §4.6.7, so none is made here. */
 }
 
-int intel_rx_setup(struct intel_dev *d, uint16_t size, struct mempool *pool)
+int intel_rx_setup(struct intel_dev *d, int qi, uint16_t size, struct mempool *pool)
 {
-    struct intel_rxq *q = &d->rxq;
+    struct intel_rxq *q = &d->rxq[qi];
     q->ring = ring_alloc(d, size, "receive");
     q->bufs = dma_alloc(size * sizeof(q->bufs[0]), 64);
     if (!q->ring || !q->bufs)
@@ -165,7 +165,7 @@ int intel_rx_setup(struct intel_dev *d, uint16_t size, struct mempool *pool)
     q->size = size;
     q->pool = pool;
     q->next = 0;
-    q->tail = d->bar + rxq_reg(d, INTEL_Q_TAIL);
+    q->tail = d->bar + rxq_reg(d, qi, INTEL_Q_TAIL);
     for (uint16_t i = 0; i < size; i++) {
         struct pkt_buf *b = pkt_alloc(pool);
         if (!b) {
@@ -181,44 +181,68 @@ int intel_rx_setup(struct intel_dev *d, uint16_t size, struct mempool *pool)
      * than that would be spread over several, which intel_rx_batch drops,
      * but neither chip is set up to accept one (HLREG0.JUMBOEN, RCTL.LPE
      * clear: at most 1522 bytes). */
-    intel_write(d, d->hw->srrctl_base,
+    intel_write(d, d->hw->srrctl_base + (uint32_t)qi * d->hw->q_stride,
                 INTEL_SRRCTL_BSIZEPKT_2K | INTEL_SRRCTL_DESC_ADV | d->hw->srrctl_drop_en);
-    program_ring(d, rxq_reg(d, 0), q->ring, size);
+    program_ring(d, rxq_reg(d, qi, 0), q->ring, size);
     return 0;
 }
 
-int intel_rx_start(struct intel_dev *d)
+int intel_rx_start(struct intel_dev *d, int q)
 {
-    intel_set(d, rxq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
-    if (intel_wait(d, rxq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000,
-                   "enabling receive queue 0", "the queue's base, length and SRRCTL may be wrong"))
+    char step[32];
+    ksnprintf(step, sizeof(step), "enabling receive queue %d", q);
+    intel_set(d, rxq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
+    if (intel_wait(d, rxq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000,
+                   step, "the queue's base, length and SRRCTL may be wrong"))
         return -1;
     /* Only now may RDT move (82599 §4.6.7): all descriptors but one. */
-    intel_write(d, rxq_reg(d, INTEL_Q_TAIL), (uint32_t)d->rxq.size - 1);
+    intel_write(d, rxq_reg(d, q, INTEL_Q_TAIL), (uint32_t)d->rxq[q].size - 1);
     return 0;
 }
 
-int intel_tx_setup(struct intel_dev *d, uint16_t size, uint32_t txdctl_thresholds)
+int intel_tx_setup(struct intel_dev *d, int qi, uint16_t size, uint32_t txdctl_thresholds)
 {
-    struct intel_txq *q = &d->txq;
+    struct intel_txq *q = &d->txq[qi];
     q->ring = ring_alloc(d, size, "transmit");
     q->bufs = dma_alloc(size * sizeof(q->bufs[0]), 64);
     if (!q->ring || !q->bufs)
         return -1;
     q->size = size;
     q->next = q->clean = 0;
-    q->tail = d->bar + txq_reg(d, INTEL_Q_TAIL);
-    program_ring(d, txq_reg(d, 0), q->ring, size);
-    intel_write(d, txq_reg(d, INTEL_Q_DCTL), txdctl_thresholds);
+    q->tail = d->bar + txq_reg(d, qi, INTEL_Q_TAIL);
+    program_ring(d, txq_reg(d, qi, 0), q->ring, size);
+    intel_write(d, txq_reg(d, qi, INTEL_Q_DCTL), txdctl_thresholds);
     return 0;
 }
 
-int intel_tx_start(struct intel_dev *d)
+int intel_tx_start(struct intel_dev *d, int q)
 {
-    intel_set(d, txq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
-    return intel_wait(d, txq_reg(d, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000,
-                      "enabling transmit queue 0",
-                      "the queue's base and length, or the transmit enable, may be wrong");
+    char step[32];
+    ksnprintf(step, sizeof(step), "enabling transmit queue %d", q);
+    intel_set(d, txq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
+    return intel_wait(d, txq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000,
+                      step, "the queue's base and length, or the transmit enable, may be wrong");
+}
+
+int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
+                      uint32_t txdctl_thresholds, void (*rx_on)(struct intel_dev *d))
+{
+    for (int q = 0; q < d->nq; q++) {
+        char *name = d->pool_names[q];
+        ksnprintf(name, sizeof(d->pool_names[q]), q ? "%s/%d" : "%s", d->nic.name, q);
+        d->nic.pool[q] = mempool_create(name, 2u * rx_ring + 2u * tx_ring);
+        if (!d->nic.pool[q] || intel_rx_setup(d, q, rx_ring, d->nic.pool[q]) ||
+            intel_tx_setup(d, q, tx_ring, txdctl_thresholds))
+            return -1;
+    }
+    for (int q = 0; q < d->nq; q++)
+        if (intel_rx_start(d, q))
+            return -1;
+    rx_on(d);
+    for (int q = 0; q < d->nq; q++)
+        if (intel_tx_start(d, q))
+            return -1;
+    return 0;
 }
 
 /* Hands descriptor i, with the buffer it has, back to the device. */
@@ -253,8 +277,7 @@ static uint32_t rx_skip_split(struct intel_rxq *q, uint32_t i)
 uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
 {
     struct intel_dev *d = (struct intel_dev *)nic;
-    struct intel_rxq *q = &d->rxq;
-    (void)queue;
+    struct intel_rxq *q = &d->rxq[queue];
     if (n > RX_BATCH_MAX)
         n = RX_BATCH_MAX;
     /* The queue's fields in locals: the barrier below makes the compiler
@@ -317,7 +340,7 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
         dma_wmb(); /* the descriptors before the tail that hands them over */
         mmio_write32(q->tail, (i - 1) & mask);
         if (__builtin_expect(intel_trace_regs, 0))
-            intel_trace(d, 'W', d->hw->rx_base + INTEL_Q_TAIL, (i - 1) & mask);
+            intel_trace(d, 'W', rxq_reg(d, queue, INTEL_Q_TAIL), (i - 1) & mask);
     }
     return got;
 }
@@ -346,8 +369,7 @@ static void tx_clean(struct intel_txq *q)
 uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
 {
     struct intel_dev *d = (struct intel_dev *)nic;
-    struct intel_txq *q = &d->txq;
-    (void)queue;
+    struct intel_txq *q = &d->txq[queue];
     tx_clean(q);
     uint32_t mask = q->size - 1u, i = q->next;
     uint32_t room = q->size - 1u - ((i - q->clean) & mask);
@@ -375,7 +397,7 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
         dma_wmb(); /* the descriptors before the tail that hands them over */
         mmio_write32(q->tail, i);
         if (__builtin_expect(intel_trace_regs, 0))
-            intel_trace(d, 'W', d->hw->tx_base + INTEL_Q_TAIL, i);
+            intel_trace(d, 'W', txq_reg(d, queue, INTEL_Q_TAIL), i);
     }
     return n;
 }
@@ -392,30 +414,35 @@ static int queue_disable(struct intel_dev *d, uint32_t dctl, const char *step)
 
 uint64_t intel_queues_stop(struct intel_dev *d)
 {
-    struct intel_txq *tq = &d->txq;
-    struct intel_rxq *rq = &d->rxq;
     uint64_t unsent = 0;
-    if (tq->ring) {
-        /* Sent is what the device's head has passed (82599 §7.2.3.5.1). */
-        intel_wait(d, txq_reg(d, INTEL_Q_HEAD), 0xFFFF, tq->next, 100000,
-                   "draining the transmit ring", "frames still queued are counted as tx_dropped");
-        uint32_t head = intel_read(d, txq_reg(d, INTEL_Q_HEAD));
-        uint32_t mask = tq->size - 1u, outstanding = (tq->next - tq->clean) & mask;
-        unsent = (tq->next - head) & mask;
-        if (head >= tq->size || unsent > outstanding) /* a head outside what was queued */
-            unsent = outstanding;
-        if (queue_disable(d, txq_reg(d, INTEL_Q_DCTL), "stopping transmit queue 0") == 0) {
-            for (uint32_t i = tq->clean; i != tq->next; i = (i + 1) & mask)
-                pkt_free(tq->bufs[i]);
-            tq->clean = tq->next;
+    char step[40];
+    for (int qi = 0; qi < d->nq; qi++) {
+        struct intel_txq *tq = &d->txq[qi];
+        struct intel_rxq *rq = &d->rxq[qi];
+        if (tq->ring) {
+            /* Sent is what the device's head has passed (82599 §7.2.3.5.1). */
+            intel_wait(d, txq_reg(d, qi, INTEL_Q_HEAD), 0xFFFF, tq->next, 100000,
+                       "draining the transmit ring",
+                       "frames still queued are counted as tx_dropped");
+            uint32_t head = intel_read(d, txq_reg(d, qi, INTEL_Q_HEAD));
+            uint32_t mask = tq->size - 1u, outstanding = (tq->next - tq->clean) & mask;
+            uint32_t left = (tq->next - head) & mask;
+            if (head >= tq->size || left > outstanding) /* a head outside what was queued */
+                left = outstanding;
+            unsent += left;
+            ksnprintf(step, sizeof(step), "stopping transmit queue %d", qi);
+            if (queue_disable(d, txq_reg(d, qi, INTEL_Q_DCTL), step) == 0) {
+                for (uint32_t i = tq->clean; i != tq->next; i = (i + 1) & mask)
+                    pkt_free(tq->bufs[i]);
+                tq->clean = tq->next;
+            }
         }
-        tq->ring = NULL;
-    }
-    if (rq->ring) {
-        if (queue_disable(d, rxq_reg(d, INTEL_Q_DCTL), "stopping receive queue 0") == 0)
-            for (uint32_t i = 0; i < rq->size; i++)
-                pkt_free(rq->bufs[i]);
-        rq->ring = NULL;
+        if (rq->ring) {
+            ksnprintf(step, sizeof(step), "stopping receive queue %d", qi);
+            if (queue_disable(d, rxq_reg(d, qi, INTEL_Q_DCTL), step) == 0)
+                for (uint32_t i = 0; i < rq->size; i++)
+                    pkt_free(rq->bufs[i]);
+        }
     }
     return unsent;
 }
@@ -445,14 +472,22 @@ void intel_clear_stats(struct intel_dev *d)
 void intel_read_stats(struct nic *nic, struct nic_stats *out)
 {
     struct intel_dev *d = (struct intel_dev *)nic;
-    if (d->rxq.ring) /* after stop, intel_stop has read them for the last time */
+    if (!d->stopped) /* after stop, intel_stop has read them for the last time */
         accumulate_stats(d);
+    *out = (struct nic_stats){ 0 };
+    for (int q = 0; q < d->nq; q++) {
+        out->rx_packets += d->rxq[q].packets;
+        out->rx_bytes += d->rxq[q].bytes;
+        out->tx_packets += d->txq[q].packets;
+        out->tx_bytes += d->txq[q].bytes;
+        out->rx_dropped += d->rxq[q].dropped;
+    }
     *out = (struct nic_stats){
-        .rx_packets = d->rxq.packets,
-        .rx_bytes = d->rxq.bytes,
-        .tx_packets = d->txq.packets,
-        .tx_bytes = d->txq.bytes,
-        .rx_dropped = d->rxq.dropped + d->errors,
+        .rx_packets = out->rx_packets,
+        .rx_bytes = out->rx_bytes,
+        .tx_packets = out->tx_packets,
+        .tx_bytes = out->tx_bytes,
+        .rx_dropped = out->rx_dropped + d->errors,
         .tx_dropped = d->tx_unsent,
         .rx_missed = d->missed,
         .hw = true,
@@ -466,16 +501,17 @@ void intel_read_stats(struct nic *nic, struct nic_stats *out)
 void intel_stop(struct nic *nic)
 {
     struct intel_dev *d = (struct intel_dev *)nic;
-    if (!d->rxq.ring)
-        return;                                     /* stopped already */
-    intel_clear(d, d->hw->rx_on, d->hw->rx_on_bit); /* receive off before its queue */
+    if (d->stopped)
+        return;
+    d->stopped = true;
+    intel_clear(d, d->hw->rx_on, d->hw->rx_on_bit); /* receive off before its queues */
     d->tx_unsent += intel_queues_stop(d);
     intel_clear(d, d->hw->tx_on, d->hw->tx_on_bit);
     accumulate_stats(d); /* the last read: what moved while the rings drained */
 }
 
 void intel_dev_init(struct intel_dev *d, const struct intel_hw *hw, struct pci_dev *pci,
-                    uint64_t bar, const struct nic_ops *ops, const char *model)
+                    uint64_t bar, const struct nic_ops *ops, const char *model, int queues)
 {
     memset(d, 0, sizeof(*d));
     d->hw = hw;
@@ -484,7 +520,8 @@ void intel_dev_init(struct intel_dev *d, const struct intel_hw *hw, struct pci_d
     d->nic.model = model ? model : hw->model;
     d->nic.pci = pci;
     d->nic.ops = ops;
-    d->nic.rx_queues = d->nic.tx_queues = 1;
+    d->nq = queues < 1 ? 1 : queues > NIC_MAX_QUEUES ? NIC_MAX_QUEUES : queues;
+    d->nic.rx_queues = d->nic.tx_queues = (uint16_t)d->nq;
     ksnprintf(d->nic.name, sizeof(d->nic.name), "%04x:%02x:%02x.%x", pci->segment, pci->bus,
               pci->dev, pci->fn);
 }

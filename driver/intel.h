@@ -140,14 +140,19 @@ struct intel_txq {
     uint64_t packets, bytes;
 };
 
-/* One port of either chip: the part of the driver state intel.c knows. */
+/* One port of either chip: the part of the driver state intel.c knows.
+ * Queue i's rings and counters are touched only by the core that polls
+ * queue i; the statistics registers only by the core that reports. */
 struct intel_dev {
     struct nic nic;
     const struct intel_hw *hw;
     uint64_t bar; /* BAR0: memory-mapped registers */
-    struct intel_rxq rxq;
-    struct intel_txq txq;
+    int nq;       /* queue pairs in use: nic.rx_queues == nic.tx_queues */
+    bool stopped;
+    struct intel_rxq rxq[NIC_MAX_QUEUES];
+    struct intel_txq txq[NIC_MAX_QUEUES];
     uint64_t tx_unsent; /* frames taken for sending but still queued at stop */
+    char pool_names[NIC_MAX_QUEUES][24];
     /* The NIC's clear-on-read counters, summed since open. */
     uint64_t gprc, gptc, gorc, gotc, missed, errors;
 };
@@ -187,7 +192,7 @@ int intel_wait(const struct intel_dev *d, uint32_t off, uint32_t mask, uint32_t 
 const char *intel_reg_name(const struct intel_dev *d, uint32_t off, char *buf, int len);
 
 /*
- * Queue 0 bring-up, in the order 82599 §4.6.7 / §4.6.8 and 82576 §4.5.9 /
+ * Queue q's bring-up, in the order 82599 §4.6.7 / §4.6.8 and 82576 §4.5.9 /
  * §4.5.10 give:
  *   intel_rx_setup   ring and buffers in memory, SRRCTL, base, length
  *                    (the queue still disabled; head and tail 0 from reset)
@@ -198,10 +203,16 @@ const char *intel_reg_name(const struct intel_dev *d, uint32_t off, char *buf, i
  *   intel_tx_start   TXDCTL.ENABLE, wait for it to read 1
  * Each returns 0, or -1 after saying what failed.
  */
-int intel_rx_setup(struct intel_dev *d, uint16_t size, struct mempool *pool);
-int intel_rx_start(struct intel_dev *d);
-int intel_tx_setup(struct intel_dev *d, uint16_t size, uint32_t txdctl_thresholds);
-int intel_tx_start(struct intel_dev *d);
+int intel_rx_setup(struct intel_dev *d, int q, uint16_t size, struct mempool *pool);
+int intel_rx_start(struct intel_dev *d, int q);
+int intel_tx_setup(struct intel_dev *d, int q, uint16_t size, uint32_t txdctl_thresholds);
+int intel_tx_start(struct intel_dev *d, int q);
+
+/* Sets up and starts queues 0..d->nq-1, each with a pool of its own
+ * (2 * rx_ring + 2 * tx_ring buffers, nic.pool[q]); rx_on() is called after
+ * the receive queues are enabled, before the transmit queues are. */
+int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
+                      uint32_t txdctl_thresholds, void (*rx_on)(struct intel_dev *d));
 
 /* The data path: nic_ops rx_batch and tx_batch for both chips. */
 uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
@@ -214,9 +225,9 @@ void intel_read_stats(struct nic *nic, struct nic_stats *out);
 void intel_stop(struct nic *nic);
 
 /* The start of an open: fills d's fields (name from the PCI address, the
- * model from hw unless model is given). */
+ * model from hw unless model is given, queues pairs of queues). */
 void intel_dev_init(struct intel_dev *d, const struct intel_hw *hw, struct pci_dev *pci,
-                    uint64_t bar, const struct nic_ops *ops, const char *model);
+                    uint64_t bar, const struct nic_ops *ops, const char *model, int queues);
 
 /* After the reset: the MAC address from RAL(0)/RAH(0), and the statistics
  * read once so that they count from here. */

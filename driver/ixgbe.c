@@ -70,7 +70,17 @@
 #define RTTDCS_ARBDIS (1u << 6)
 #define DMATXCTL 0x04A80 /* §8.2.3.9.2 DMA Tx Control */
 #define DMATXCTL_TE (1u << 0)
-#define SECRXCTRL 0x08D00 /* §8.2.3.12.5 Security Rx Control */
+#define MRQC 0x05818  /* §8.2.3.7.12 Multiple Receive Queues Command */
+#define MRQC_RSS 0x1u /* MRQE 0001b: RSS only */
+#define MRQC_TCPIPV4 (1u << 16)
+#define MRQC_IPV4 (1u << 17)
+#define MRQC_IPV6 (1u << 20)
+#define MRQC_TCPIPV6 (1u << 21)
+#define MRQC_UDPIPV4 (1u << 22)
+#define MRQC_UDPIPV6 (1u << 23)
+#define RETA(i) (0x05C00 + 4 * (i))  /* §8.2.3.7.13 Redirection Table, 32 x 4 entries */
+#define RSSRK(i) (0x05C80 + 4 * (i)) /* §8.2.3.7.14 RSS Random Key, 10 x 4 bytes */
+#define SECRXCTRL 0x08D00            /* §8.2.3.12.5 Security Rx Control */
 #define SECRXCTRL_RX_DIS (1u << 1)
 #define SECRXSTAT 0x08D04 /* §8.2.3.12.6 Security Rx Status */
 #define SECRXSTAT_SECRX_RDY (1u << 0)
@@ -110,6 +120,9 @@ static const struct intel_reg_name names[] = {
     { MTQC, 4, 1, "MTQC" },
     { RTTDCS, 4, 1, "RTTDCS" },
     { DMATXCTL, 4, 1, "DMATXCTL" },
+    { MRQC, 4, 1, "MRQC" },
+    { RETA(0), 4, 32, "RETA" },
+    { RSSRK(0), 4, 10, "RSSRK" },
     { SECRXCTRL, 4, 1, "SECRXCTRL" },
     { SECRXSTAT, 4, 1, "SECRXSTAT" },
     { RAL(0), 8, 128, "RAL" },
@@ -166,7 +179,7 @@ static const struct {
 };
 
 /* §4.6.7 (and §8.2.3.8.10): receive goes on with the security block's
- * receive path halted and drained around it. */
+ * receive path halted and drained around it; after the queues are enabled. */
 static void rx_enable(struct intel_dev *d)
 {
     intel_set(d, SECRXCTRL, SECRXCTRL_RX_DIS);
@@ -232,9 +245,38 @@ static void link_setup(struct intel_dev *d)
 }
 
 /* §4.6.7: one receive queue, no RSS, CRC stripped, broadcast accepted. */
-static int rx_init(struct ixgbe *x)
+/* The Toeplitz hash key (the one Microsoft's RSS specification uses as its
+ * example, which spreads addresses and ports well). */
+static const uint8_t rss_key[40] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+/* §7.1.2.8 RSS: the hash over IPv4/IPv6 addresses and TCP/UDP ports picks
+ * one of the 128 redirection-table entries, which names the queue; entry j
+ * names queue j mod nq, so flows spread evenly over the queues. */
+static void rss_init(struct intel_dev *d)
 {
-    struct intel_dev *d = &x->dev;
+    for (int i = 0; i < 10; i++)
+        intel_write(d, RSSRK(i),
+                    (uint32_t)rss_key[4 * i] | (uint32_t)rss_key[4 * i + 1] << 8 |
+                        (uint32_t)rss_key[4 * i + 2] << 16 | (uint32_t)rss_key[4 * i + 3] << 24);
+    for (int i = 0; i < 32; i++) {
+        uint32_t v = 0;
+        for (int k = 0; k < 4; k++)
+            v |= (uint32_t)((4 * i + k) % d->nq) << (8 * k);
+        intel_write(d, RETA(i), v);
+    }
+    intel_write(d, MRQC,
+                MRQC_RSS | MRQC_TCPIPV4 | MRQC_IPV4 | MRQC_IPV6 | MRQC_TCPIPV6 | MRQC_UDPIPV4 |
+                    MRQC_UDPIPV6);
+}
+
+/* §4.6.7: receive, its queues set up by intel_queues_init: no VT, RSS when
+ * more than one queue, CRC stripped, broadcast accepted. */
+static void rx_init(struct intel_dev *d)
+{
     intel_clear(d, RXCTRL, RXCTRL_RXEN);        /* off while being set up */
     intel_write(d, RXPBSIZE(0), RXPBSIZE_512K); /* §4.6.11.3.1: all of it to buffer 0 */
     for (int i = 1; i < 8; i++)
@@ -242,19 +284,20 @@ static int rx_init(struct ixgbe *x)
     intel_set(d, HLREG0, HLREG0_RXCRCSTRP); /* §4.6.7: both strip bits agree */
     intel_set(d, RDRXCTL, RDRXCTL_CRCSTRIP);
     intel_set(d, FCTRL, FCTRL_BAM);
-    if (intel_rx_setup(d, RX_RING, d->nic.pool))
-        return -1;
+    if (d->nq > 1)
+        rss_init(d);
     /* §4.6.7, last step: clear DCA_RXCTRL bit 12 for every queue used, and
      * set CTRL_EXT.NS_DIS (no snoop off) */
-    intel_clear(d, DCA_RXCTRL(0), DCA_RXCTRL_BIT12);
+    for (int q = 0; q < d->nq; q++)
+        intel_clear(d, DCA_RXCTRL(q), DCA_RXCTRL_BIT12);
     intel_set(d, CTRL_EXT, CTRL_EXT_NS_DIS);
-    return 0; /* receive goes on after the queue: open() */
 }
 
 /* §4.6.8: one transmit queue, CRC and padding added by the MAC, DCB off. */
-static int tx_init(struct ixgbe *x)
+/* §4.6.8: transmit, its queues set up by intel_queues_init: CRC and padding
+ * added by the MAC, DCB off. */
+static void tx_init(struct intel_dev *d)
 {
-    struct intel_dev *d = &x->dev;
     intel_set(d, HLREG0, HLREG0_TXCRCEN | HLREG0_TXPADEN);
     /* §4.6.11.3.4, DCB and VT off: the packet buffer, the request size and
      * MTQC are set with the descriptor arbiter disabled */
@@ -263,13 +306,9 @@ static int tx_init(struct ixgbe *x)
     for (int i = 1; i < 8; i++)
         intel_write(d, TXPBSIZE(i), 0);
     intel_write(d, DTXMXSZRQ, 0xFFF); /* §8.2.3.9.1: the largest request size */
-    intel_write(d, MTQC, 0);          /* one queue pool, no DCB */
+    intel_write(d, MTQC, 0);          /* one pool, no DCB: 64 queues */
     intel_clear(d, RTTDCS, RTTDCS_ARBDIS);
-    uint32_t thresholds = TXDCTL_PTHRESH | TXDCTL_HTHRESH << 8 | TXDCTL_WTHRESH << 16;
-    if (intel_tx_setup(d, TX_RING, thresholds))
-        return -1;
     intel_set(d, DMATXCTL, DMATXCTL_TE); /* §4.6.8: before the queues are enabled */
-    return 0;
 }
 
 /* MAC loopback with no cable: the link is forced up at 10 Gb/s without
@@ -311,7 +350,7 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
             model = models[i].model;
             x->copper = models[i].copper;
         }
-    intel_dev_init(d, &hw_82599, pci, bar, &ixgbe_ops, model);
+    intel_dev_init(d, &hw_82599, pci, bar, &ixgbe_ops, model, opt ? opt->queues : 1);
 
     if (reset(d))
         return NULL;
@@ -327,11 +366,10 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
         link_setup(d);
     intel_clear_stats(d); /* §4.6.5: read once to clear them */
 
-    d->nic.pool = mempool_create(d->nic.name, 2 * RX_RING + 2 * TX_RING);
-    if (!d->nic.pool || rx_init(x) || tx_init(x) || intel_rx_start(d))
-        return NULL;
-    rx_enable(d);
-    if (intel_tx_start(d))
+    rx_init(d);
+    tx_init(d);
+    uint32_t thresholds = TXDCTL_PTHRESH | TXDCTL_HTHRESH << 8 | TXDCTL_WTHRESH << 16;
+    if (intel_queues_init(d, RX_RING, TX_RING, thresholds, rx_enable))
         return NULL;
     if (opt && opt->loopback)
         loopback_on(x);
@@ -357,9 +395,10 @@ struct nic *ixgbe_open_opts(struct pci_dev *pci, const struct ixgbe_options *opt
     return nic;
 }
 
-struct nic *ixgbe_open(struct pci_dev *pci)
+struct nic *ixgbe_open(struct pci_dev *pci, int queues)
 {
-    return ixgbe_open_opts(pci, NULL);
+    struct ixgbe_options opt = { .queues = queues };
+    return ixgbe_open_opts(pci, &opt);
 }
 
 /* Registers a running port does not use, so patterns written there change

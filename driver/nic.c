@@ -18,14 +18,14 @@ static bool virtio_net_supports(uint16_t vendor, uint16_t device)
 
 static const struct {
     bool (*supports)(uint16_t vendor, uint16_t device);
-    struct nic *(*open)(struct pci_dev *d);
+    struct nic *(*open)(struct pci_dev *d, int queues);
 } drivers[] = {
     { virtio_net_supports, virtio_net_open },
     { ixgbe_supports, ixgbe_open },
     { igb_supports, igb_open },
 };
 
-int nic_probe_all(struct nic **out, int max)
+int nic_probe_all(struct nic **out, int max, int queues)
 {
     int n = 0;
     for (int i = 0; i < pci_count() && n < max; i++) {
@@ -33,7 +33,7 @@ int nic_probe_all(struct nic **out, int max)
         for (unsigned k = 0; k < sizeof(drivers) / sizeof(drivers[0]); k++) {
             if (!drivers[k].supports(d->vendor, d->device))
                 continue;
-            struct nic *nic = drivers[k].open(d);
+            struct nic *nic = drivers[k].open(d, queues);
             if (!nic) {
                 kprintf("nic %04x:%02x:%02x.%x: %04x:%04x not started (see above)\n", d->segment,
                         d->bus, d->dev, d->fn, d->vendor, d->device);

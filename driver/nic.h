@@ -19,6 +19,9 @@
 
 struct nic;
 
+/* Queue pairs a NIC may be opened with: one per worker core. */
+#define NIC_MAX_QUEUES 16
+
 /* Counted by the driver; all since the NIC was opened. */
 struct nic_stats {
     uint64_t rx_packets, rx_bytes; /* frames handed to the app */
@@ -55,7 +58,7 @@ struct nic {
     char name[16]; /* the PCI address: "0000:00:03.0" */
     uint8_t mac[6];
     uint16_t rx_queues, tx_queues;
-    struct mempool *pool; /* where queue 0's receive buffers come from */
+    struct mempool *pool[NIC_MAX_QUEUES]; /* pool[q]: where queue q's receive buffers come from */
     const struct nic_ops *ops;
 };
 
@@ -69,10 +72,11 @@ static inline uint32_t nic_tx_batch(struct nic *n, uint16_t q, struct pkt_buf **
     return n->ops->tx_batch(n, q, b, cnt);
 }
 
-/* Every PCI function a driver in the table takes, opened with one RX and
- * one TX queue each; says on the console which driver took which device,
- * and which supported devices failed to start and why. Returns the count. */
-int nic_probe_all(struct nic **out, int max);
+/* Every PCI function a driver in the table takes, opened with up to queues
+ * RX and TX queue pairs each (as many as the driver and device allow: see
+ * nic.rx_queues); says on the console which driver took which device, and
+ * which supported devices failed to start and why. Returns the count. */
+int nic_probe_all(struct nic **out, int max, int queues);
 
 /* trace=regs: the drivers print every register access by name (only the
  * Intel drivers, whose registers have names). */

@@ -373,7 +373,7 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
     struct pkt_buf *fresh[RX_BATCH_MAX];
     if (n > RX_BATCH_MAX)
         n = RX_BATCH_MAX;
-    uint32_t nfresh = pkt_alloc_batch(v->nic.pool, fresh, pending < n ? pending : n);
+    uint32_t nfresh = pkt_alloc_batch(v->nic.pool[0], fresh, pending < n ? pending : n);
     uint32_t got = 0;
     while (pending && got < n) {
         struct vq_used_elem *e = &vq->used->ring[vq->last_used & vq->mask];
@@ -637,11 +637,11 @@ static int setup_queues(struct vnet *v, uint16_t chain)
         }
         queue_activate(v, vqs[q]);
     }
-    v->nic.pool = mempool_create(v->nic.name, 2u * v->rx.size + 2u * v->tx.size);
-    if (!v->nic.pool)
+    v->nic.pool[0] = mempool_create(v->nic.name, 2u * v->rx.size + 2u * v->tx.size);
+    if (!v->nic.pool[0])
         return -1;
     for (uint16_t s = 0; s < v->rx.size / chain; s++)
-        vq_fill(v, &v->rx, s, pkt_alloc(v->nic.pool), DESC_F_WRITE);
+        vq_fill(v, &v->rx, s, pkt_alloc(v->nic.pool[0]), DESC_F_WRITE);
     v->rx.nfree = 0;
     /* §3.1.1: the receive buffers are available before DRIVER_OK, so a
      * device holding frames from before the driver came up delivers them
@@ -653,7 +653,7 @@ static int setup_queues(struct vnet *v, uint16_t chain)
     return 0;
 }
 
-struct nic *virtio_net_open(struct pci_dev *d)
+struct nic *virtio_net_open(struct pci_dev *d, int queues)
 {
     struct vnet *v = dma_alloc(sizeof(*v), 64);
     if (!v)
@@ -664,6 +664,10 @@ struct nic *virtio_net_open(struct pci_dev *d)
     v->nic.rx_queues = v->nic.tx_queues = 1;
     ksnprintf(v->nic.name, sizeof(v->nic.name), "%04x:%02x:%02x.%x", d->segment, d->bus, d->dev,
               d->fn);
+    if (queues > 1)
+        kprintf("virtio-net %s: %d queue pairs asked for; this driver drives one "
+                "(VIRTIO_NET_F_MQ is not negotiated yet)\n",
+                v->nic.name, queues);
     v->modern = find_modern(v, d) == 0;
     if (!v->modern && d->bar[0].type != PCI_BAR_IO) {
         kprintf("virtio-net %s: neither virtio 1.x capabilities nor a legacy I/O BAR\n",

@@ -112,7 +112,8 @@ void lapic_enable_ap(void)
     if (!base)
         return;
     mmio_write32(base + LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
-    mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_TIMER_VECTOR);
+    mmio_write32(base + LAPIC_TIMER_DIV, LAPIC_DIV_1); /* the rate the boot core measured */
+    mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_TIMER_VECTOR);
 }
 
 bool lapic_ipi(uint32_t apic_id, uint32_t icr)

@@ -31,7 +31,8 @@ void lapic_sleep_us(uint32_t us);
 /* Called by trap() for the timer and wake vectors: acknowledges them. */
 void lapic_eoi(void);
 
-/* An application core: its local APIC software-enabled, its timer masked. */
+/* An application core: its local APIC software-enabled, its timer set up
+ * as the boot core's (idle at count 0), for lapic_sleep_us. */
 void lapic_enable_ap(void);
 
 /* Sends an IPI (icr: the ICR's low half, SDM 3A §12.6.1) to apic_id and

@@ -696,7 +696,7 @@ def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virti
             c.match(rf"mempool {port} free=(\d+) size=\1")
         idle = re.search(r"idle=(\d+)", extra)
         c.has(f"fwd: {p0} <-> {p1}, batch 32, idle {idle.group(1) if idle else 0} "
-              f"us, mode {mode}")
+              f"us, mode {mode}, 1 worker core")
         return c.problems, q
     return test
 

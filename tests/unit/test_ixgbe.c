@@ -242,13 +242,13 @@ static void init_ok(void)
     struct nic_link l = a->ops->link(a);
     CHECK(l.up);
     CHECK_EQ(l.mbps, 10000);
-    CHECK_EQ(a->pool->nfree, a->pool->count - 512); /* the RX ring holds 512 */
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count - 512); /* the RX ring holds 512 */
     CHECK_EQ(ixgbe_model_violations(m), 0);
     CHECK_EQ(ixgbe_model_violations(peer), 0);
     CHECK(!console_contains("waiting for the link"));
     a->ops->stop(a);
     b->ops->stop(b);
-    CHECK_EQ(a->pool->nfree, a->pool->count);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
     CHECK_EQ(ixgbe_model_violations(m), 0);
     teardown();
 }
@@ -403,8 +403,8 @@ static void fwd_million(void)
     CHECK_EQ(sa.hw_rx_bytes, bytes_a + 4 * per_dir); /* with the FCS */
     CHECK_EQ(sb.hw_tx_packets, per_dir);
     CHECK_EQ(ixgbe_model_counter(ma, "MPC"), 0);
-    CHECK_EQ(a->pool->nfree, a->pool->count);
-    CHECK_EQ(b->pool->nfree, b->pool->count);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
+    CHECK_EQ(b->pool[0]->nfree, b->pool[0]->count);
     CHECK_EQ(violations_seen, 0);
     CHECK(rdt_writes > 2 * per_dir / 32); /* once per batch of up to 32 frames, each checked */
     teardown();
@@ -446,7 +446,7 @@ static void tx_ring_full(void)
     b->ops->read_stats(b, &sb);
     CHECK_EQ(sb.tx_packets, 511);
     CHECK_EQ(sb.tx_dropped, 0);
-    CHECK_EQ(a->pool->nfree, a->pool->count);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
     CHECK_EQ(violations_seen, 0);
     teardown();
 }
@@ -461,7 +461,7 @@ static void stop_with_unsent(void)
     if (!open_pair(&ma, &mb, &a, &b))
         return teardown();
     struct pkt_buf *bufs[32];
-    uint32_t n = pkt_alloc_batch(b->pool, bufs, 32);
+    uint32_t n = pkt_alloc_batch(b->pool[0], bufs, 32);
     for (uint32_t i = 0; i < n; i++)
         bufs[i]->len = 60;
     CHECK_EQ(b->ops->tx_batch(b, 0, bufs, n), 32);
@@ -473,7 +473,7 @@ static void stop_with_unsent(void)
     CHECK_EQ(sb.hw_tx_packets, 0);
     CHECK(console_contains("ixgbe 0000:03:00.1: draining the transmit ring: TDH(0) is "
                            "0x00000000 after 100 ms, waiting for 0x00000020"));
-    CHECK_EQ(b->pool->nfree, b->pool->count);
+    CHECK_EQ(b->pool[0]->nfree, b->pool[0]->count);
     a->ops->stop(a);
     CHECK_EQ(violations_seen, 0);
     teardown();
@@ -497,7 +497,7 @@ static void rx_ring_overflow(void)
     CHECK_EQ(sa.rx_missed, 600 - 511);
     a->ops->stop(a);
     b->ops->stop(b);
-    CHECK_EQ(a->pool->nfree, a->pool->count);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
     CHECK_EQ(violations_seen, 0);
     teardown();
 }
@@ -532,7 +532,7 @@ static void rx_frame_over_buffers(void)
     CHECK_EQ(sa.rx_packets, 2);
     a->ops->stop(a);
     b->ops->stop(b);
-    CHECK_EQ(a->pool->nfree, a->pool->count);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
     teardown();
 }
 
@@ -615,7 +615,7 @@ static void mac_loopback(void)
         return teardown();
     a->ops->set_promisc(a, true);
     struct pkt_buf *bufs[32];
-    uint32_t n = pkt_alloc_batch(a->pool, bufs, 32);
+    uint32_t n = pkt_alloc_batch(a->pool[0], bufs, 32);
     CHECK_EQ(n, 32);
     for (uint32_t i = 0; i < n; i++) {
         bufs[i]->len = (uint16_t)(60 + i * 40);
@@ -635,7 +635,7 @@ static void mac_loopback(void)
     }
     pkt_free_batch(bufs, got);
     a->ops->stop(a);
-    CHECK_EQ(a->pool->nfree, a->pool->count);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
     CHECK_EQ(violations_seen, 0);
     teardown();
 }
