@@ -124,7 +124,7 @@ UNIT_ixgbe    := driver/ixgbe.c driver/intel.c driver/mempool.c kernel/kprintf.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
-$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h tests/model/*.h)
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h tests/model/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $< tests/unit/host.c $(UNIT_$*)
 

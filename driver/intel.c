@@ -534,3 +534,27 @@ void intel_read_mac(struct intel_dev *d)
     d->nic.mac[4] = (uint8_t)hi;
     d->nic.mac[5] = (uint8_t)(hi >> 8);
 }
+
+/* The Toeplitz hash key: the example key of Microsoft's RSS specification,
+ * which spreads addresses and ports well. */
+static const uint8_t rss_key[40] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+void intel_rss_init(struct intel_dev *d, uint32_t mrqc, uint32_t mrqc_value, uint32_t reta0,
+                    uint32_t rssrk0)
+{
+    for (int i = 0; i < 10; i++) /* the key's first byte in RSSRK(0)'s low byte */
+        intel_write(d, rssrk0 + 4 * (uint32_t)i,
+                    (uint32_t)rss_key[4 * i] | (uint32_t)rss_key[4 * i + 1] << 8 |
+                        (uint32_t)rss_key[4 * i + 2] << 16 | (uint32_t)rss_key[4 * i + 3] << 24);
+    for (int i = 0; i < 32; i++) {
+        uint32_t v = 0;
+        for (int k = 0; k < 4; k++)
+            v |= (uint32_t)((4 * i + k) % d->nq) << (8 * k);
+        intel_write(d, reta0 + 4 * (uint32_t)i, v);
+    }
+    intel_write(d, mrqc, mrqc_value);
+}

@@ -218,6 +218,14 @@ int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
 uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
 uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
 
+/* RSS (82599 §7.1.2.8, 82576 §7.1.2.8): the hash over IPv4/IPv6 addresses
+ * and TCP/UDP ports picks one of 128 redirection-table entries (RETA, four
+ * one-byte entries a register from reta0), which names the queue; entry j
+ * names queue j mod nq. The key goes to the 10 registers from rssrk0, then
+ * mrqc_value (multiple-queue mode and hashed fields) to MRQC. */
+void intel_rss_init(struct intel_dev *d, uint32_t mrqc, uint32_t mrqc_value, uint32_t reta0,
+                    uint32_t rssrk0);
+
 /* nic_ops read_stats and stop for both chips. stop turns receive off, stops
  * the queues (intel_queues_stop), turns transmit off and reads the
  * statistics for the last time. */

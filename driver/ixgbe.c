@@ -70,7 +70,11 @@
 #define RTTDCS_ARBDIS (1u << 6)
 #define DMATXCTL 0x04A80 /* §8.2.3.9.2 DMA Tx Control */
 #define DMATXCTL_TE (1u << 0)
-#define MRQC 0x05818  /* §8.2.3.7.12 Multiple Receive Queues Command */
+#define RXCSUM 0x05000 /* §8.2.3.7.5 Receive Checksum Control */
+#define RXCSUM_PCSD (1u << 13) /* the descriptor carries the RSS hash, not a checksum */
+/* RSS: the 82599's own addresses; it also decodes the 82598's (0x05818,
+ * 0x05C00, 0x05C80), which other drivers use. */
+#define MRQC 0x0EC80  /* §8.2.3.7.12 Multiple Receive Queues Command */
 #define MRQC_RSS 0x1u /* MRQE 0001b: RSS only */
 #define MRQC_TCPIPV4 (1u << 16)
 #define MRQC_IPV4 (1u << 17)
@@ -78,8 +82,8 @@
 #define MRQC_TCPIPV6 (1u << 21)
 #define MRQC_UDPIPV4 (1u << 22)
 #define MRQC_UDPIPV6 (1u << 23)
-#define RETA(i) (0x05C00 + 4 * (i))  /* §8.2.3.7.13 Redirection Table, 32 x 4 entries */
-#define RSSRK(i) (0x05C80 + 4 * (i)) /* §8.2.3.7.14 RSS Random Key, 10 x 4 bytes */
+#define RETA(i) (0x0EB00 + 4 * (i))  /* §8.2.3.7.15 Redirection Table, 32 x 4 entries */
+#define RSSRK(i) (0x0EB80 + 4 * (i)) /* §8.2.3.7.14 RSS Random Key, 10 x 4 bytes */
 #define SECRXCTRL 0x08D00            /* §8.2.3.12.5 Security Rx Control */
 #define SECRXCTRL_RX_DIS (1u << 1)
 #define SECRXSTAT 0x08D04 /* §8.2.3.12.6 Security Rx Status */
@@ -120,6 +124,7 @@ static const struct intel_reg_name names[] = {
     { MTQC, 4, 1, "MTQC" },
     { RTTDCS, 4, 1, "RTTDCS" },
     { DMATXCTL, 4, 1, "DMATXCTL" },
+    { RXCSUM, 4, 1, "RXCSUM" },
     { MRQC, 4, 1, "MRQC" },
     { RETA(0), 4, 32, "RETA" },
     { RSSRK(0), 4, 10, "RSSRK" },
@@ -245,34 +250,6 @@ static void link_setup(struct intel_dev *d)
 }
 
 /* §4.6.7: one receive queue, no RSS, CRC stripped, broadcast accepted. */
-/* The Toeplitz hash key (the one Microsoft's RSS specification uses as its
- * example, which spreads addresses and ports well). */
-static const uint8_t rss_key[40] = {
-    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
-    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
-    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
-};
-
-/* §7.1.2.8 RSS: the hash over IPv4/IPv6 addresses and TCP/UDP ports picks
- * one of the 128 redirection-table entries, which names the queue; entry j
- * names queue j mod nq, so flows spread evenly over the queues. */
-static void rss_init(struct intel_dev *d)
-{
-    for (int i = 0; i < 10; i++)
-        intel_write(d, RSSRK(i),
-                    (uint32_t)rss_key[4 * i] | (uint32_t)rss_key[4 * i + 1] << 8 |
-                        (uint32_t)rss_key[4 * i + 2] << 16 | (uint32_t)rss_key[4 * i + 3] << 24);
-    for (int i = 0; i < 32; i++) {
-        uint32_t v = 0;
-        for (int k = 0; k < 4; k++)
-            v |= (uint32_t)((4 * i + k) % d->nq) << (8 * k);
-        intel_write(d, RETA(i), v);
-    }
-    intel_write(d, MRQC,
-                MRQC_RSS | MRQC_TCPIPV4 | MRQC_IPV4 | MRQC_IPV6 | MRQC_TCPIPV6 | MRQC_UDPIPV4 |
-                    MRQC_UDPIPV6);
-}
-
 /* §4.6.7: receive, its queues set up by intel_queues_init: no VT, RSS when
  * more than one queue, CRC stripped, broadcast accepted. */
 static void rx_init(struct intel_dev *d)
@@ -284,8 +261,12 @@ static void rx_init(struct intel_dev *d)
     intel_set(d, HLREG0, HLREG0_RXCRCSTRP); /* §4.6.7: both strip bits agree */
     intel_set(d, RDRXCTL, RDRXCTL_CRCSTRIP);
     intel_set(d, FCTRL, FCTRL_BAM);
-    if (d->nq > 1)
-        rss_init(d);
+    if (d->nq > 1) {
+        intel_set(d, RXCSUM, RXCSUM_PCSD); /* the hash in the write-back (§7.1.2.8) */
+        intel_rss_init(d, MRQC, MRQC_RSS | MRQC_TCPIPV4 | MRQC_IPV4 | MRQC_IPV6 | MRQC_TCPIPV6 |
+                                    MRQC_UDPIPV4 | MRQC_UDPIPV6,
+                       RETA(0), RSSRK(0));
+    }
     /* §4.6.7, last step: clear DCA_RXCTRL bit 12 for every queue used, and
      * set CTRL_EXT.NS_DIS (no snoop off) */
     for (int q = 0; q < d->nq; q++)

@@ -89,14 +89,19 @@ struct opts {
     bool have_drain;
     bool bad;
     uint64_t size;
+    uint64_t flows; /* fwd: UDP source ports 1024..1024+flows-1, in turn */
 };
+
+#define MAX_FLOWS 256
+/* --flows: frame seq of a direction carries UDP source port 1024 + seq % flows. */
+static uint64_t flows = 1;
 
 static void usage(FILE *out)
 {
     fputs("usage:\n"
           "  netharness fwd --port 0=H0:Q0 --port 1=H1:Q1 --count N\n"
           "                 [--mode io|macswap|mac --mac0 MAC --mac1 MAC] [--seed S]\n"
-          "                 [--window W] [--timeout SEC] [--drain SEC] [--bad]\n"
+          "                 [--window W] [--timeout SEC] [--drain SEC] [--bad] [--flows F]\n"
           "  netharness capture --port K=HK:QK [--port ...] --count N [--size S]\n"
           "                 [--timeout SEC] [--drain SEC]\n"
           "  netharness reflect --port K=HK:QK [--port ...] [--count N] [--timeout SEC]\n"
@@ -216,6 +221,7 @@ enum opt_id {
     O_MAC1,
     O_SEED,
     O_WINDOW,
+    O_FLOWS,
     O_BAD
 };
 static const struct {
@@ -233,6 +239,7 @@ static const struct {
     { "--mac1", O_MAC1, MODE_FWD },
     { "--seed", O_SEED, MODE_FWD },
     { "--window", O_WINDOW, MODE_FWD },
+    { "--flows", O_FLOWS, MODE_FWD },
     { "--bad", O_BAD, MODE_FWD },
 };
 
@@ -269,6 +276,9 @@ static void parse_option(struct opts *o, enum opt_id id, const char *opt, const 
         break;
     case O_WINDOW:
         o->window = parse_u64(opt, v, 1, 1u << 20);
+        break;
+    case O_FLOWS:
+        o->flows = parse_u64(opt, v, 1, MAX_FLOWS);
         break;
     case O_BAD:
         o->bad = true;
@@ -638,7 +648,8 @@ static void fill_random(uint8_t *p, size_t len, uint64_t *rng)
 }
 
 /* IPv4 (RFC 791) + UDP (RFC 768) headers at l3, with consistent lengths and checksum. */
-static void put_ipv4_udp(uint8_t *l3, size_t l3_len, int from, uint16_t id, bool bcast)
+static void put_ipv4_udp(uint8_t *l3, size_t l3_len, int from, uint16_t id, uint16_t sport,
+                         bool bcast)
 {
     uint8_t *ip = l3, *udp = l3 + 20;
     const uint8_t src[4] = { 10, 0, (uint8_t)from, 1 };
@@ -654,7 +665,7 @@ static void put_ipv4_udp(uint8_t *l3, size_t l3_len, int from, uint16_t id, bool
     memcpy(ip + 12, src, 4);
     memcpy(ip + 16, dst, 4);
     put_be16(ip + 10, inet_csum(ip, 20));
-    put_be16(udp + 0, 1024);
+    put_be16(udp + 0, sport);
     put_be16(udp + 2, 9); /* discard */
     put_be16(udp + 4, (uint16_t)(l3_len - 20));
     put_be16(udp + 6, 0); /* no checksum, allowed over IPv4 */
@@ -687,7 +698,8 @@ static void tag_write(uint8_t *f, uint32_t run, uint8_t dir, uint64_t seq)
  * bytes, with the headers of its kind over them as far as they fit (a runt gets
  * a truncated IPv4 header). The caller writes the tag.
  */
-static void frame_fill(uint8_t *f, size_t len, enum kind kind, int from, uint16_t id, uint64_t *rng)
+static void frame_fill(uint8_t *f, size_t len, enum kind kind, int from, uint16_t id,
+                       uint16_t sport, uint64_t *rng)
 {
     /* Headers are built in a copy of the first bytes, which are random where no header is. */
     uint8_t h[TAG_OFF + 40] = { 0 };
@@ -709,7 +721,7 @@ static void frame_fill(uint8_t *f, size_t len, enum kind kind, int from, uint16_
     if (kind == K_IPV6)
         put_ipv6(h + l2, l3_len, from);
     else
-        put_ipv4_udp(h + l2, l3_len, from, id, kind == K_BROADCAST);
+        put_ipv4_udp(h + l2, l3_len, from, id, sport, kind == K_BROADCAST);
     memcpy(f, h, len < TAG_OFF ? len : TAG_OFF);
 }
 
@@ -717,7 +729,7 @@ static void frame_fill(uint8_t *f, size_t len, enum kind kind, int from, uint16_
 static size_t frame_make(uint8_t *f, uint64_t seed, uint32_t run, int dir, uint64_t seq)
 {
     struct plan p = frame_plan(seed, dir, seq);
-    frame_fill(f, p.len, p.kind, dir, (uint16_t)seq, &p.rng);
+    frame_fill(f, p.len, p.kind, dir, (uint16_t)seq, (uint16_t)(1024 + seq % flows), &p.rng);
     tag_write(f, run, (uint8_t)dir, seq);
     return p.len;
 }
@@ -746,7 +758,11 @@ static void frame_rewrite(uint8_t *f, const struct opts *o, int out)
 struct direction {
     uint64_t sent, recv, bytes; /* recv: distinct frames that arrived, corrupt or not */
     uint64_t dup, reordered, corrupt;
-    uint64_t max_seq; /* highest id arrived so far, valid when recv > 0 */
+    /* The highest id arrived so far of each kind and flow (valid where
+     * have[]): a NIC spreading flows over queues keeps the order within a
+     * flow only, and frames of other kinds (IPv6, VLAN) may hash apart. */
+    uint64_t max_seq[4][MAX_FLOWS];
+    bool have[4][MAX_FLOWS];
     struct seqset seen;
 };
 
@@ -832,12 +848,15 @@ static void fwd_check(struct fwd *fw, int port, const uint8_t *f, size_t len)
         note(&fw->notes, N_DUP, "%s seq %" PRIu64 " arrived again", dir_name(dir), seq);
         return;
     }
-    if (d->recv && seq < d->max_seq) {
+    enum kind kind = frame_plan(fw->o->seed, dir, seq).kind;
+    uint64_t flow = seq % flows, *max = &d->max_seq[kind][flow];
+    if (d->have[kind][flow] && seq < *max) {
         d->reordered++;
         note(&fw->notes, N_REORDERED, "%s seq %" PRIu64 " arrived after seq %" PRIu64,
-             dir_name(dir), seq, d->max_seq);
+             dir_name(dir), seq, *max);
     } else {
-        d->max_seq = seq;
+        *max = seq;
+        d->have[kind][flow] = true;
     }
     d->recv++;
     fw->last_new = fw->last_rx;
@@ -884,7 +903,7 @@ static void fwd_send_bad(struct fwd *fw)
     for (int port = 0; port < 2; port++)
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             uint64_t rng = mix64(fw->o->seed ^ sizes[i] ^ (uint64_t)port << 32) | 1;
-            frame_fill(f, sizes[i], K_UNICAST, port, 0, &rng);
+            frame_fill(f, sizes[i], K_UNICAST, port, 0, 1024, &rng);
             if (sizes[i] >= TAG_OFF + TAG_LEN)
                 tag_write(f, fw->run, (uint8_t)(TAG_BAD | port), sizes[i]);
             port_send(&fw->o->ports[port], &f, &sizes[i], 1);
@@ -1236,8 +1255,11 @@ static int run_reflect(struct opts *o)
 
 int main(int argc, char **argv)
 {
-    struct opts o = { .rewrite = REWRITE_IO, .seed = 1, .window = 64, .timeout = 10.0 };
+    struct opts o = {
+        .rewrite = REWRITE_IO, .seed = 1, .window = 64, .timeout = 10.0, .flows = 1
+    };
     parse_args(&o, argc, argv);
+    flows = o.flows;
     /* Lines go out as they are written, in order, also into a pipe or file. */
     setvbuf(stdout, NULL, _IOLBF, 0);
     switch (o.mode) {

@@ -7,7 +7,8 @@
  *   2. time: reset, EEPROM auto-read, DMA init, link (§4.6.3, §8.2.3.1.1)
  *   3. strict mode: the violation log
  *   4. receive queues: set-up at RXDCTL.ENABLE (§4.6.7), filtering (§7.1.1.1),
- *      descriptor write-back (§7.1.6), statistics (§8.2.3.23)
+ *      the queue by RSS (§7.1.2.8), descriptor write-back (§7.1.6),
+ *      statistics (§8.2.3.23)
  *   5. transmit queues: set-up at TXDCTL.ENABLE (§4.6.8), descriptor fetch
  *      and write-back (§7.2.3.2), the wire (loopback §8.2.3.22.8, cable, sink)
  *   6. BAR0 reads and writes
@@ -49,7 +50,7 @@ enum reg_id {
     R_PLAIN, R_RDT, R_TDT, R_RDH, R_TDH, R_CTRL, R_STATUS, R_EEC, R_EICR, R_EIMS, R_EIMC,
     R_EIMS_EX, R_EIMC_EX, R_FCTRL, R_RDBAL, R_RDBAH, R_RDLEN, R_SRRCTL, R_RXDCTL, R_RDRXCTL,
     R_RXCTRL, R_TDBAL, R_TDBAH, R_TDLEN, R_TXDCTL, R_TX_ARB, R_SECRXSTAT, R_AUTOC, R_LINKS,
-    R_STAT, R_MPC, R_QPRDC, R_OCTETS_LOW, R_OCTETS_HIGH
+    R_STAT, R_MPC, R_QPRDC, R_OCTETS_LOW, R_OCTETS_HIGH, R_MRQC
 };
 
 /* Statistics: the registers (cleared on read) and the totals since creation. */
@@ -114,8 +115,10 @@ static const struct regdef regdefs[] = {
     ARR("RAH", RAH(0), 128, 8, 0, K_RW, R_PLAIN),
     ARR("MPSAR", MPSAR(0), 256, 4, 0, K_RW, R_PLAIN),
     ARR("VFTA", VFTA(0), 128, 4, 0, K_RW, R_PLAIN),
-    ONE("MRQC", MRQC, 0, K_RW, R_PLAIN),
+    ONE("MRQC", MRQC, 0, K_SPECIAL, R_MRQC), /* also at MRQC_82598: see unalias() */
     ONE("RQTC", RQTC, 0, K_RW, R_PLAIN),
+    ARR("RSSRK", RSSRK(0), 10, 4, 0, K_RW, R_PLAIN), /* also at RSSRK_82598 */
+    ARR("RETA", RETA(0), 32, 4, 0, K_RW, R_PLAIN),   /* also at RETA_82598 */
     ARR("SAQF", SAQF(0), 128, 4, 0, K_RW, R_PLAIN),
     ARR("DAQF", DAQF(0), 128, 4, 0, K_RW, R_PLAIN),
     ARR("SDPQF", SDPQF(0), 128, 4, 0, K_RW, R_PLAIN),
@@ -166,8 +169,10 @@ static const struct regdef regdefs[] = {
     ONE("LINKS", LINKS, 0, K_RO, R_LINKS),
     ONE("AUTOC2", AUTOC2, 0, K_RW, R_PLAIN),
     ONE("MFLCN", MFLCN, 0, K_RW, R_PLAIN),
-    STAT("MPC", MPC(0), 8, R_MPC, S_MPC),          /* all traffic uses packet buffer 0 */
-    STAT("QPRDC", QPRDC(0), 16, R_QPRDC, S_QPRDC), /* all traffic uses queue 0 */
+    STAT("MPC", MPC(0), 8, R_MPC, S_MPC), /* all traffic uses packet buffer 0 */
+    /* QPRDC(n): statistics counter n of RQSMR's mapping; 0x40 apart, like the queues */
+    { "QPRDC", QPRDC(0), 16, 0x40, 0, 0, K_STAT, R_QPRDC, S_QPRDC },
+    ARR("RQSMR", RQSMR(0), 32, 4, 0, K_RW, R_PLAIN),
     STAT("GPRC", GPRC, 1, R_STAT, S_GPRC),
     STAT("BPRC", BPRC, 1, R_STAT, S_BPRC),
     STAT("MPRC", MPRC, 1, R_STAT, S_MPRC),
@@ -221,15 +226,16 @@ struct ixgbe_model {
     struct ixgbe_model_config cfg;
     uint32_t reg[NREGS]; /* plain registers, indexed by offset / 4; under the lock */
     struct queue rxq[IXGBE_MODEL_QUEUES], txq[IXGBE_MODEL_QUEUES];
-    uint64_t t_reset_done;   /* CTRL.RST reads 0 from here on */
-    uint64_t t_rst_write;    /* when CTRL.RST was last set */
-    bool rst_access_flagged; /* the 1 ms rule said once per reset */
-    uint64_t t_lrst_done;    /* CTRL.LRST reads 0 from here on */
-    uint64_t t_link_start;   /* auto-negotiation (re)started */
-    bool eeprom_loaded;      /* RAL(0)/RAH(0) loaded since the last reset */
-    bool dmaidone_seen;      /* the driver read RDRXCTL.DMAIDONE as 1 */
+    _Atomic uint64_t t_reset_done; /* CTRL.RST reads 0 from here on; read by tail writes */
+    uint64_t t_rst_write;          /* when CTRL.RST was last set */
+    bool rst_access_flagged;       /* the 1 ms rule said once per reset */
+    uint64_t t_lrst_done;          /* CTRL.LRST reads 0 from here on */
+    uint64_t t_link_start;         /* auto-negotiation (re)started */
+    bool eeprom_loaded;            /* RAL(0)/RAH(0) loaded since the last reset */
+    bool dmaidone_seen;            /* the driver read RDRXCTL.DMAIDONE as 1 */
     uint64_t stat[S_COUNT], total[S_COUNT];
     uint32_t high[S_COUNT]; /* GORCH, GOTCH: latched by the GORCL, GOTCL read */
+    uint64_t qprdc[16];     /* QPRDC(n), cleared on read; total[S_QPRDC] adds them up */
     struct ixgbe_model *peer;
     void (*sink)(void *ctx, const void *frame, uint32_t len);
     void *sink_ctx;
@@ -317,6 +323,21 @@ static void sync_time(struct ixgbe_model *m)
 
 /* --- 3. Strict mode ----------------------------------------------------------- */
 
+/* The log has its own lock: a driver's thread may be recording a violation
+ * (a tail write takes no other lock) while a test reads the count. The
+ * readers of the log take a const model; the flag is the one field they
+ * change. */
+static void log_lock(const struct ixgbe_model *m)
+{
+    while (atomic_flag_test_and_set_explicit((atomic_flag *)&m->log_lock, memory_order_acquire))
+        ;
+}
+
+static void log_unlock(const struct ixgbe_model *m)
+{
+    atomic_flag_clear_explicit((atomic_flag *)&m->log_lock, memory_order_release);
+}
+
 __attribute__((format(printf, 2, 3))) static void violation(struct ixgbe_model *m, const char *fmt,
                                                             ...)
 {
@@ -327,11 +348,10 @@ __attribute__((format(printf, 2, 3))) static void violation(struct ixgbe_model *
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    while (atomic_flag_test_and_set_explicit(&m->log_lock, memory_order_acquire))
-        ;
+    log_lock(m);
     memcpy(m->log[m->nviol % IXGBE_MODEL_LOG], msg, sizeof(msg));
     m->nviol++;
-    atomic_flag_clear_explicit(&m->log_lock, memory_order_release);
+    log_unlock(m);
     if (m->cfg.on_violation)
         m->cfg.on_violation(m->cfg.ctx, msg);
 }
@@ -367,6 +387,7 @@ static void device_reset(struct ixgbe_model *m, uint64_t done_at)
     }
     memset(m->stat, 0, sizeof(m->stat));
     memset(m->high, 0, sizeof(m->high));
+    memset(m->qprdc, 0, sizeof(m->qprdc));
     m->t_reset_done = done_at;
     m->t_link_start = done_at;
     m->t_lrst_done = 0;
@@ -508,10 +529,12 @@ static void write_back(uint64_t *d, uint64_t q0, uint64_t q1, bool write_q0)
     __atomic_store_n(&d[1], q1, __ATOMIC_RELEASE);
 }
 
-/* Places a frame in queue q: one buffer per BSIZEPACKET bytes, EOP on the
- * last (§7.1.6). False if there are not enough descriptors (RDH == RDT means
- * none) or a buffer is not DMA memory; nothing is then written. */
-static bool rx_dma(struct ixgbe_model *m, uint32_t n, const uint8_t *f, uint32_t len)
+/* Places a frame in queue n: one buffer per BSIZEPACKET bytes, EOP on the
+ * last (§7.1.6). q0 is the advanced write-back's first qword (RSS Type and
+ * RSS Hash), the same in every descriptor of the frame. False if there are
+ * not enough descriptors (RDH == RDT means none) or a buffer is not DMA
+ * memory; nothing is then written. */
+static bool rx_dma(struct ixgbe_model *m, uint32_t n, const uint8_t *f, uint32_t len, uint64_t q0)
 {
     struct queue *q = &m->rxq[n];
     uint32_t size = atomic_load_explicit(&q->ndesc, memory_order_relaxed);
@@ -541,22 +564,147 @@ static bool rx_dma(struct ixgbe_model *m, uint32_t n, const uint8_t *f, uint32_t
         uint32_t chunk = k + 1 < need ? q->bsize : len - k * q->bsize;
         uint64_t status = RXD_STAT_DD | (k + 1 == need ? RXD_STAT_EOP : 0);
         memcpy((void *)(uintptr_t)d[0], f + k * q->bsize, chunk);
-        if (q->legacy) /* §7.1.5: length 15:0, status 39:32; the address stays */
+        if (q->legacy) /* §7.1.5: length 15:0, status 39:32; the address stays; no RSS */
             write_back(d, 0, chunk | status << RXD_LEGACY_STAT_SHIFT, false);
-        else /* §7.1.6.2: RSS and packet type 0, then status and PKT_LEN */
-            write_back(d, 0, status | (uint64_t)chunk << RXD_PKT_LEN_SHIFT, true);
+        else /* §7.1.6.2: RSS Type and Hash (packet type 0), then status and PKT_LEN */
+            write_back(d, q0, status | (uint64_t)chunk << RXD_PKT_LEN_SHIFT, true);
     }
     atomic_store_explicit(&q->head, (head + need) % size, memory_order_release);
     return true;
 }
 
+/* --- Receive-side scaling (§7.1.2.8) --------------------------------------------- */
+
+/* Every queue a RETA entry can name moves frames. */
+_Static_assert(IXGBE_MODEL_QUEUES > RETA_ENTRY_MASK, "RSS reaches queues 0-15");
+
+/* What RSS makes of a frame: its queue, and what the write-back reports. */
+struct rss {
+    uint32_t queue;
+    uint32_t hash; /* 0 when not hashed */
+    uint32_t type; /* RSS Type (§7.1.6.2); RXD_RSSTYPE_NONE when not hashed */
+};
+
+/* §7.1.2.8.1 ComputeHash: the Toeplitz hash of n input bytes (n <= 36) under
+ * the 40-byte secret key in RSSRK, byte 4i + k of the key in bits 8k+7:8k of
+ * RSSRK(i) (§8.2.3.7.14). Input bits are taken from the left (the MSB of
+ * in[0] first); for each set bit the 32 key bits starting at the same
+ * position are XORed into the result. */
+static uint32_t toeplitz(const struct ixgbe_model *m, const uint8_t *in, uint32_t n)
+{
+    uint8_t key[40];
+    for (int i = 0; i < 40; i++)
+        key[i] = (uint8_t)(m->reg[RSSRK(i / 4) / 4] >> (8 * (i % 4)));
+    uint32_t hash = 0;
+    uint32_t window = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 | key[2] << 8 | key[3];
+    for (uint32_t i = 0; i < n; i++) {
+        for (int b = 7; b >= 0; b--) {
+            if (in[i] >> b & 1)
+                hash ^= window;
+            window = window << 1 | (key[i + 4] >> b & 1); /* the key's next bit slides in */
+        }
+    }
+    return hash;
+}
+
+/* §7.1.2.8.1: the hash input of a frame and its RSS Type, as MRQC's field
+ * enables choose: source address, destination address (IPv4 @12-15, @16-19;
+ * IPv6 @8-23, @24-39, counted from the IP header), then the source and
+ * destination ports (the first 4 bytes of the TCP or UDP header). TCP
+ * first, then UDP, then addresses only; a type not enabled falls through to
+ * the next. A TCP or UDP header counts only in an IP datagram that is not a
+ * fragment (MF clear, fragment offset 0). IPv4 options are skipped by IHL.
+ * Returns the input's length; 0: not hashed (not IP, or no enabled type
+ * fits). The model skips one 802.1Q tag and parses no IPv6 extension
+ * headers: an IPv6 packet with one is hashed on its addresses. */
+static uint32_t rss_input(uint32_t mrqc, const uint8_t *f, uint32_t len, uint8_t in[36],
+                          uint32_t *type)
+{
+    uint32_t l3 = (len >= 18 && f[12] == 0x81 && f[13] == 0x00) ? 18 : 14;
+    uint32_t ethertype = (uint32_t)f[l3 - 2] << 8 | f[l3 - 1];
+    if (ethertype == 0x0800 && len >= l3 + 20 && f[l3] >> 4 == 4) {
+        uint32_t ihl = (f[l3] & 0xFu) * 4, frag = (f[l3 + 6] << 8 | f[l3 + 7]) & 0x3FFFu;
+        uint8_t proto = f[l3 + 9];
+        bool ports = frag == 0 && ihl >= 20 && len >= l3 + ihl + 4;
+        memcpy(in, f + l3 + 12, 8);
+        if (ports)
+            memcpy(in + 8, f + l3 + ihl, 4);
+        if (ports && proto == 6 && (mrqc & MRQC_TCPIPV4)) {
+            *type = RXD_RSSTYPE_TCPIPV4;
+            return 12;
+        }
+        if (ports && proto == 17 && (mrqc & MRQC_UDPIPV4)) {
+            *type = RXD_RSSTYPE_UDPIPV4;
+            return 12;
+        }
+        if (mrqc & MRQC_IPV4) {
+            *type = RXD_RSSTYPE_IPV4;
+            return 8;
+        }
+    } else if (ethertype == 0x86DD && len >= l3 + 40 && f[l3] >> 4 == 6) {
+        uint8_t next = f[l3 + 6]; /* Next Header */
+        bool ports = len >= l3 + 44;
+        memcpy(in, f + l3 + 8, 32);
+        if (ports)
+            memcpy(in + 32, f + l3 + 40, 4);
+        if (ports && next == 6 && (mrqc & MRQC_TCPIPV6)) {
+            *type = RXD_RSSTYPE_TCPIPV6;
+            return 36;
+        }
+        if (ports && next == 17 && (mrqc & MRQC_UDPIPV6)) {
+            *type = RXD_RSSTYPE_UDPIPV6;
+            return 36;
+        }
+        if (mrqc & MRQC_IPV6) {
+            *type = RXD_RSSTYPE_IPV6;
+            return 32;
+        }
+    }
+    return 0;
+}
+
+/* §7.1.2: with MRQC.MRQE = 0001b (RSS only) the queue is the RSS output
+ * index; §7.1.2.8: the hash's 7 LSBs index RETA's 128 entries, bits 3:0 of
+ * the entry being that index. A frame RSS cannot hash gets RSS output index 0
+ * (queue 0, not RETA's entry 0) and a hash of 0. With MRQE = 0000b every
+ * frame goes to queue 0, unhashed. */
+static struct rss rss(const struct ixgbe_model *m, const uint8_t *f, uint32_t len)
+{
+    struct rss r = { 0, 0, RXD_RSSTYPE_NONE };
+    uint32_t mrqc = m->reg[MRQC / 4];
+    uint8_t in[36];
+    if ((mrqc & MRQC_MRQE_MASK) != MRQC_MRQE_RSS)
+        return r;
+    uint32_t n = rss_input(mrqc, f, len, in, &r.type);
+    if (n == 0)
+        return r;
+    r.hash = toeplitz(m, in, n);
+    uint32_t entry = r.hash & 0x7F;
+    r.queue = m->reg[RETA(entry / 4) / 4] >> (8 * (entry % 4)) & RETA_ENTRY_MASK;
+    return r;
+}
+
+/* QPRDC(0..15) are statistics counters, not queues: RQSMR maps queue n to
+ * counter bits 3:0 of byte n % 4 of RQSMR(n / 4); at reset every queue
+ * counts in QPRDC(0). */
+static void count_queue_drop(struct ixgbe_model *m, uint32_t n)
+{
+    uint32_t counter = m->reg[RQSMR(n / 4) / 4] >> (8 * (n % 4)) & 0xF;
+    m->qprdc[counter]++;
+    m->total[S_QPRDC]++;
+}
+
 /* A frame (without FCS) arriving from the wire. Order, after the datasheet's
  * counters: receiver off: ignored (no statistic counts it); TPR; the L2
- * filter; size (RUC, ROC count frames that passed the filter); then queue 0
- * (no RSS): an enabled queue with no free descriptor and SRRCTL.DROP_EN set
- * drops the frame and counts it in QPRDC (§7.1.3.2, §8.2.3.8.7); without
- * DROP_EN, or with the queue off, it is a miss (MPC), since the model has no
- * packet buffer to wait in. */
+ * filter; size (RUC, ROC count frames that passed the filter); then its queue
+ * (RSS, or queue 0). A queue without a free descriptor, or not enabled (taken
+ * alike, as the 82598 datasheet's no-buffer count takes "no available buffers
+ * in the appropriate queue ... or the queue was disabled"), drops the frame
+ * when its SRRCTL.DROP_EN is set and counts it in QPRDC (§7.1.3.2,
+ * §8.2.3.8.7); without DROP_EN it is a miss (MPC), since the model has no
+ * packet buffer to wait in. The RSS Type and Hash are written back only with
+ * RXCSUM.PCSD set (§7.1.2.8, §8.2.3.7.5); without it that dword carries the
+ * fragment checksum and IP identification, which the model leaves 0. */
 static bool rx_frame(struct ixgbe_model *m, const uint8_t *f, uint32_t len)
 {
     sync_time(m);
@@ -581,7 +729,10 @@ static bool rx_frame(struct ixgbe_model *m, const uint8_t *f, uint32_t len)
         count(m, S_ROC, 1);
         return false;
     }
-    uint32_t dlen = len;
+    struct rss r = rss(m, f, len);
+    uint64_t q0 =
+        (m->reg[RXCSUM / 4] & RXCSUM_PCSD) ? r.type | (uint64_t)r.hash << RXD_RSS_HASH_SHIFT : 0;
+    uint32_t dlen = len, n = r.queue;
     if (!(hl & HLREG0_RXCRCSTRP)) { /* the FCS goes to host memory */
         uint32_t fcs = crc32(f, len);
         memcpy(m->rxbuf, f, len);
@@ -590,9 +741,11 @@ static bool rx_frame(struct ixgbe_model *m, const uint8_t *f, uint32_t len)
         f = m->rxbuf;
         dlen = len + FCS_LEN;
     }
-    if (!queue_ready(m, &m->rxq[0]) || !rx_dma(m, 0, f, dlen)) {
-        bool drop_en = queue_ready(m, &m->rxq[0]) && (m->reg[SRRCTL(0) / 4] & SRRCTL_DROP_EN);
-        count(m, drop_en ? S_QPRDC : S_MPC, 1);
+    if (!queue_ready(m, &m->rxq[n]) || !rx_dma(m, n, f, dlen, q0)) {
+        if (m->reg[SRRCTL(n) / 4] & SRRCTL_DROP_EN)
+            count_queue_drop(m, n);
+        else
+            count(m, S_MPC, 1);
         return false;
     }
     count(m, S_GPRC, 1);
@@ -899,7 +1052,9 @@ static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t
     case R_MPC:
         return n == 0 ? stat_read(m, S_MPC) : 0;
     case R_QPRDC:
-        return n == 0 ? stat_read(m, S_QPRDC) : 0;
+        v = (uint32_t)m->qprdc[n];
+        m->qprdc[n] = 0;
+        return v;
     case R_OCTETS_LOW: /* §8.2.3.23: the low half is read first; the high half waits */
         m->high[d->stat] = (uint32_t)(m->stat[d->stat] >> 32);
         return stat_read(m, d->stat);
@@ -1035,6 +1190,14 @@ static void reg_write(struct ixgbe_model *m, const struct regdef *d, uint32_t n,
         check_arbdis(m, d, n, old, v);
         *r = v;
         return;
+    case R_MRQC: /* §8.2.3.7.12: MRQE 0000b one queue, 0001b RSS; the rest DCB and VT */
+        if ((v & MRQC_MRQE_MASK) > MRQC_MRQE_RSS)
+            violation(m,
+                      "MRQC.MRQE = %u: the model does 0000b (no RSS) and 0001b (RSS only), not "
+                      "DCB or virtualization (§8.2.3.7.12); frames go to queue 0",
+                      v & MRQC_MRQE_MASK);
+        *r = v;
+        return;
     case R_AUTOC: /* §8.2.3.22.19: Restart_AN applies the settings, self-clearing */
         *r = v & ~AUTOC_RESTART_AN;
         if (v & AUTOC_RESTART_AN)
@@ -1089,9 +1252,23 @@ static void tail_write(struct ixgbe_model *m, bool rx, uint32_t n, uint32_t v)
     atomic_store_explicit(&q->tail, v & 0xFFFF, memory_order_release);
 }
 
+/* The 82599 answers at the 82598's offsets of MRQC, RETA and RSSRK too
+ * (drivers written for both parts use those): the same registers. */
+static uint32_t unalias(uint32_t off)
+{
+    if (off == MRQC_82598)
+        return MRQC;
+    if (off >= RETA_82598(0) && off < RETA_82598(32))
+        return off - RETA_82598(0) + RETA(0);
+    if (off >= RSSRK_82598(0) && off < RSSRK_82598(10))
+        return off - RSSRK_82598(0) + RSSRK(0);
+    return off;
+}
+
 void ixgbe_model_write(struct ixgbe_model *m, uint32_t off, uint32_t v)
 {
     uint32_t n;
+    off = unalias(off);
     const struct regdef *d = off % 4 == 0 && off < BAR0_SIZE ? lookup(off, &n) : NULL;
     if (d && (d->id == R_RDT || d->id == R_TDT) && n < IXGBE_MODEL_QUEUES && !resetting(m)) {
         tail_write(m, d->id == R_RDT, n, v);
@@ -1118,6 +1295,7 @@ void ixgbe_model_write(struct ixgbe_model *m, uint32_t off, uint32_t v)
 uint32_t ixgbe_model_read(struct ixgbe_model *m, uint32_t off)
 {
     uint32_t n, v;
+    off = unalias(off);
     const struct regdef *d = off % 4 == 0 && off < BAR0_SIZE ? lookup(off, &n) : NULL;
     if (d && n < IXGBE_MODEL_QUEUES) { /* no lock: the data path */
         if (d->id == R_RDH || d->id == R_TDH)
@@ -1196,14 +1374,21 @@ void ixgbe_model_set_sink(struct ixgbe_model *m,
 
 unsigned ixgbe_model_violations(const struct ixgbe_model *m)
 {
-    return m->nviol;
+    log_lock(m);
+    unsigned n = m->nviol;
+    log_unlock(m);
+    return n;
 }
 
+/* The message stays in place until IXGBE_MODEL_LOG more are recorded. */
 const char *ixgbe_model_violation(const struct ixgbe_model *m, unsigned i)
 {
-    if (i >= m->nviol || i >= IXGBE_MODEL_LOG)
-        return NULL;
-    return m->log[(m->nviol - 1 - i) % IXGBE_MODEL_LOG];
+    const char *msg = NULL;
+    log_lock(m);
+    if (i < m->nviol && i < IXGBE_MODEL_LOG)
+        msg = m->log[(m->nviol - 1 - i) % IXGBE_MODEL_LOG];
+    log_unlock(m);
+    return msg;
 }
 
 const char *ixgbe_model_last_violation(const struct ixgbe_model *m)
@@ -1213,7 +1398,9 @@ const char *ixgbe_model_last_violation(const struct ixgbe_model *m)
 
 void ixgbe_model_clear_violations(struct ixgbe_model *m)
 {
+    log_lock(m);
     m->nviol = 0;
+    log_unlock(m);
 }
 
 uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name)

@@ -8,19 +8,23 @@
  * at byte offsets), a register file with reset values, the timed parts of
  * bring-up (CTRL.RST, EEC.ARD, RDRXCTL.DMAIDONE, LINKS) against a clock the
  * test supplies, and the data path: advanced (and legacy) receive and
- * transmit descriptors in host memory, L2 filtering, clear-on-read statistics,
- * MAC loopback and ports cabled together. In strict mode every step a driver
- * takes against the datasheet's rules is recorded with the register, the
- * queue and the rule broken (its section).
+ * transmit descriptors in host memory, L2 filtering, receive-side scaling
+ * over up to 16 receive queues (§7.1.2.8: the Toeplitz hash, RETA, the hash
+ * and RSS type in the write-back), clear-on-read statistics, MAC loopback
+ * and ports cabled together. In strict mode every step a driver takes
+ * against the datasheet's rules is recorded with the register, the queue
+ * and the rule broken (its section).
  *
- * Threads: one thread drives the registers (the driver); ixgbe_model_step()
- * and ixgbe_model_inject() may run on another. RDT, TDT, RDH and TDH are C11
- * atomics (the writer stores with release, the reader loads with acquire);
- * the model writes a descriptor's write-back fields before its DD bit, with
- * release ordering. Everything else takes one lock shared by all models
- * (cabled ports deliver into each other under it). Callbacks (sink,
- * on_violation) run under that lock: they may call ixgbe_model_inject, not
- * ixgbe_model_step.
+ * Threads: the driver may be one thread or several, each owning queue
+ * pairs and writing only their RDT and TDT (and reading their RDH and TDH);
+ * ixgbe_model_step() and ixgbe_model_inject() may run on yet another. RDT,
+ * TDT, RDH and TDH are C11 atomics (the writer stores with release, the
+ * reader loads with acquire) and take no lock; the model writes a
+ * descriptor's write-back fields before its DD bit, with release ordering,
+ * and moves TDH past a transmitted frame only after its DD. Every other
+ * register access takes one lock shared by all models (cabled ports deliver
+ * into each other under it). Callbacks (sink, on_violation) run under that
+ * lock: they may call ixgbe_model_inject, not ixgbe_model_step.
  */
 #ifndef TESTS_MODEL_IXGBE_MODEL_H
 #define TESTS_MODEL_IXGBE_MODEL_H
@@ -28,9 +32,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Receive and transmit queues that move frames (queue registers exist for all
- * 64 RX and 128 TX queues; enabling one beyond these is a violation). */
-#define IXGBE_MODEL_QUEUES 8
+/* Receive and transmit queues that move frames: the 16 that RSS alone can
+ * reach (§7.1.2.8; queue registers exist for all 64 RX and 128 TX queues;
+ * enabling one beyond these is a violation). */
+#define IXGBE_MODEL_QUEUES 16
 /* A delay that never ends: a reset that never clears, a link that never comes up. */
 #define IXGBE_MODEL_NEVER UINT64_MAX
 /* Violation messages kept (the most recent). */
@@ -86,8 +91,8 @@ void ixgbe_model_clear_violations(struct ixgbe_model *m);
 
 /* Test-side peeks that do not clear statistics: totals since creation.
  * Datasheet counters: "GPRC", "BPRC", "MPRC", "GPTC", "BPTC", "MPTC", "GORC",
- * "GOTC" (octets include the 4-byte FCS), "MPC", "QPRDC" (queue 0's), "RUC", "ROC", "TPR",
- * "TPT".
+ * "GOTC" (octets include the 4-byte FCS), "MPC", "QPRDC" (all 16 of them
+ * added up), "RUC", "ROC", "TPR", "TPT".
  * The model's own: "RX_OFF" (frames that arrived with RXCTRL.RXEN clear or
  * SECRXCTRL.RX_DIS set, which no datasheet counter counts), "FILTERED"
  * (failed the L2 filter), "TX_DROPPED" (frames not sent: a bad descriptor).
@@ -136,6 +141,7 @@ uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name);
 #define VLNCTRL 0x05088              /* VLAN Control, §8.2.3.7.2 */
 #define MCSTCTRL 0x05090             /* Multicast Control, §8.2.3.7.3 */
 #define RXCSUM 0x05000               /* Receive Checksum Control, §8.2.3.7.5 */
+#define RXCSUM_PCSD (1u << 13)       /* the write-back reports RSS, not the fragment checksum */
 #define RFCTL 0x05008                /* Receive Filter Control, §8.2.3.7.6 */
 #define MTA(i) (0x05200 + 4 * (i))   /* Multicast Table Array, i < 128, §8.2.3.7.7 */
 #define RAL(i) (0x0A200 + 8 * (i))   /* Receive Address Low, i < 128, §8.2.3.7.8 */
@@ -143,8 +149,24 @@ uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name);
 #define RAH_AV (1u << 31)            /* Address Valid */
 #define MPSAR(i) (0x0A600 + 4 * (i)) /* MAC Pool Select Array, i < 256, §8.2.3.7.10 */
 #define VFTA(i) (0x0A000 + 4 * (i))  /* VLAN Filter Table Array, i < 128, §8.2.3.7.11 */
-#define MRQC 0x05818                 /* Multiple Receive Queues Command, §8.2.3.7.12 */
+#define MRQC 0x0EC80                 /* Multiple Receive Queues Command, RW, §8.2.3.7.12 */
+#define MRQC_MRQE_MASK 0xFu          /* Multiple Receive Queues Enable, bits 3:0 */
+#define MRQC_MRQE_RSS 0x1u           /* 0001b: RSS only (0000b: one queue, no RSS) */
+#define MRQC_TCPIPV4 (1u << 16)      /* RSS Field Enable, bits 31:16 */
+#define MRQC_IPV4 (1u << 17)
+#define MRQC_IPV6 (1u << 20)
+#define MRQC_TCPIPV6 (1u << 21)
+#define MRQC_UDPIPV4 (1u << 22)
+#define MRQC_UDPIPV6 (1u << 23)
 #define RQTC 0x0EC70                 /* RSS Queues Per Traffic Class, §8.2.3.7.13 */
+#define RSSRK(i) (0x0EB80 + 4 * (i)) /* RSS Random Key, i < 10, RW, §8.2.3.7.14 */
+#define RETA(i) (0x0EB00 + 4 * (i))  /* Redirection Table, i < 32, RW, §8.2.3.7.15 */
+#define RETA_ENTRY_MASK 0xFu         /* each byte an entry; bits 3:0 the RSS index */
+/* The same three registers at the 82598's addresses, which the 82599 also
+ * answers (drivers written for both parts use these). */
+#define MRQC_82598 0x05818
+#define RSSRK_82598(i) (0x05C80 + 4 * (i))
+#define RETA_82598(i) (0x05C00 + 4 * (i))
 #define SAQF(i) (0x0E000 + 4 * (i))  /* Source Address Queue Filter, i < 128, §8.2.3.7.16 */
 #define DAQF(i) (0x0E200 + 4 * (i))  /* Destination Address Queue Filter, §8.2.3.7.17 */
 #define SDPQF(i) (0x0E400 + 4 * (i)) /* Source Destination Port Queue Filter, §8.2.3.7.18 */
@@ -234,7 +256,8 @@ uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name);
 #define MFLCN 0x04294  /* MAC Flow Control, §8.2.3.22.34 */
 /* Statistics, §8.2.3.23: all clear on read */
 #define MPC(i) (0x03FA0 + 4 * (i))      /* Missed Packets Count, i < 8, §8.2.3.23 */
-#define QPRDC(i) (0x01430 + 0x40 * (i)) /* Queue Packets Received Drop Count, §8.2.3.23 */
+#define QPRDC(i) (0x01430 + 0x40 * (i)) /* Queue Packets Received Drop Count, i < 16, §8.2.3.23 */
+#define RQSMR(i) (0x02300 + 4 * (i))    /* Receive Queue Statistic Mapping, i < 32, §8.2.3.23 */
 #define GPRC 0x04074                    /* Good Packets Received Count, §8.2.3.23.26 */
 #define BPRC 0x04078                    /* Broadcast Packets Received Count, §8.2.3.23 */
 #define MPRC 0x0407C                    /* Multicast Packets Received Count, §8.2.3.23 */
@@ -258,8 +281,17 @@ uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name);
 /* Descriptors, §7.1.6 (receive) and §7.2.3.2 (transmit): two little-endian qwords. */
 #define RXD_STAT_DD (1ull << 0) /* advanced write-back, qword 1, §7.1.6.2 */
 #define RXD_STAT_EOP (1ull << 1)
-#define RXD_PKT_LEN_SHIFT 32      /* PKT_LEN, qword 1 bits 47:32 */
-#define RXD_LEGACY_STAT_SHIFT 32  /* legacy: length 15:0, status 39:32, §7.1.5 */
+#define RXD_PKT_LEN_SHIFT 32     /* PKT_LEN, qword 1 bits 47:32 */
+#define RXD_LEGACY_STAT_SHIFT 32 /* legacy: length 15:0, status 39:32, §7.1.5 */
+#define RXD_RSSTYPE_MASK 0xFull  /* advanced write-back, qword 0 bits 3:0, §7.1.6.2 */
+#define RXD_RSS_HASH_SHIFT 32    /* RSS Hash, qword 0 bits 63:32 */
+#define RXD_RSSTYPE_NONE 0x0ull  /* the RSS Type values */
+#define RXD_RSSTYPE_TCPIPV4 0x1ull
+#define RXD_RSSTYPE_IPV4 0x2ull
+#define RXD_RSSTYPE_TCPIPV6 0x3ull
+#define RXD_RSSTYPE_IPV6 0x5ull
+#define RXD_RSSTYPE_UDPIPV4 0x7ull
+#define RXD_RSSTYPE_UDPIPV6 0x8ull
 #define TXD_DTALEN_MASK 0xFFFFull /* advanced data descriptor, qword 1, §7.2.3.2.4 */
 #define TXD_DTYP_SHIFT 20         /* DTYP, bits 23:20 */
 #define TXD_DTYP_DATA 3ull        /* 0011b: data descriptor */

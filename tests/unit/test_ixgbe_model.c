@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "tests/unit/host.h"
+#include "tests/unit/toeplitz.h"
 
 /* --- a virtual clock and DMA memory ------------------------------------------ */
 
@@ -144,54 +145,83 @@ static void clear_stats(struct ixgbe_model *m)
         ixgbe_model_read(m, MPC(i));
 }
 
-/* §4.6.7 for queue 0: ring, buffers, SRRCTL, enable, poll, tail; then RXEN
- * with the security block's receive path halted around it. */
-static bool init_rx(struct port *p, uint32_t nrx)
+/* §4.6.7 for receive queue q: a ring of n descriptors, each given a buffer
+ * (kept in bufs), SRRCTL (advanced one-buffer descriptors, DROP_EN), enable,
+ * poll, tail. */
+static bool rx_queue_up(struct ixgbe_model *m, uint32_t q, uint64_t **ring, uint8_t **bufs,
+                        uint32_t n)
 {
-    struct ixgbe_model *m = p->m;
-    p->nrx = nrx;
-    p->rx = dma(16 * nrx);
-    for (uint32_t i = 0; i < nrx; i++) {
-        p->rxbuf[i] = dma(BUF_KB * 1024);
-        p->rx[2 * i] = pa(p->rxbuf[i]);
+    uint64_t *r = dma(16 * n);
+    for (uint32_t i = 0; i < n; i++) {
+        bufs[i] = dma(BUF_KB * 1024);
+        r[2 * i] = pa(bufs[i]);
     }
-    set_bits(m, RDRXCTL, RDRXCTL_CRCSTRIP); /* same as HLREG0.RXCRCSTRP (1 at reset) */
-    ixgbe_model_write(m, FCTRL, FCTRL_BAM);
-    ixgbe_model_write(m, RDBAL(0), (uint32_t)pa(p->rx));
-    ixgbe_model_write(m, RDBAH(0), (uint32_t)(pa(p->rx) >> 32));
-    ixgbe_model_write(m, RDLEN(0), 16 * nrx);
-    ixgbe_model_write(m, SRRCTL(0), BUF_KB | 1u << SRRCTL_DESCTYPE_SHIFT | SRRCTL_DROP_EN);
-    set_bits(m, RXDCTL(0), RXDCTL_ENABLE);
-    if (!wait_reg(m, RXDCTL(0), RXDCTL_ENABLE, RXDCTL_ENABLE, 10 * MS))
+    *ring = r;
+    ixgbe_model_write(m, RDBAL(q), (uint32_t)pa(r));
+    ixgbe_model_write(m, RDBAH(q), (uint32_t)(pa(r) >> 32));
+    ixgbe_model_write(m, RDLEN(q), 16 * n);
+    ixgbe_model_write(m, SRRCTL(q), BUF_KB | 1u << SRRCTL_DESCTYPE_SHIFT | SRRCTL_DROP_EN);
+    set_bits(m, RXDCTL(q), RXDCTL_ENABLE);
+    if (!wait_reg(m, RXDCTL(q), RXDCTL_ENABLE, RXDCTL_ENABLE, 10 * MS))
         return false;
-    ixgbe_model_write(m, RDT(0), nrx - 1);
+    ixgbe_model_write(m, RDT(q), n - 1);
+    return true;
+}
+
+/* §4.6.7, last: RXEN with the security block's receive path halted around it. */
+static bool rx_on(struct ixgbe_model *m)
+{
     set_bits(m, SECRXCTRL, SECRXCTRL_RX_DIS);
     if (!wait_reg(m, SECRXSTAT, SECRXSTAT_SECRX_RDY, SECRXSTAT_SECRX_RDY, 10 * MS))
         return false;
     set_bits(m, RXCTRL, RXCTRL_RXEN);
     clear_bits(m, SECRXCTRL, SECRXCTRL_RX_DIS);
-    p->rx_next = 0;
     return true;
+}
+
+/* §4.6.7 for queue 0, then RXEN. */
+static bool init_rx(struct port *p, uint32_t nrx)
+{
+    struct ixgbe_model *m = p->m;
+    p->nrx = nrx;
+    p->rx_next = 0;
+    set_bits(m, RDRXCTL, RDRXCTL_CRCSTRIP); /* same as HLREG0.RXCRCSTRP (1 at reset) */
+    ixgbe_model_write(m, FCTRL, FCTRL_BAM);
+    return rx_queue_up(m, 0, &p->rx, p->rxbuf, nrx) && rx_on(m);
+}
+
+/* §4.6.8, the part for all queues: the descriptor arbiter off while the
+ * request size is set, then DMATXCTL.TE before any queue is enabled. */
+static void tx_on(struct ixgbe_model *m)
+{
+    set_bits(m, RTTDCS, RTTDCS_ARBDIS);
+    ixgbe_model_write(m, DTXMXSZRQ, 0xFFF);
+    clear_bits(m, RTTDCS, RTTDCS_ARBDIS);
+    set_bits(m, DMATXCTL, DMATXCTL_TE);
+}
+
+/* §4.6.8 for transmit queue q: a ring of RING descriptors and their
+ * buffers, the thresholds, enable, poll. */
+static bool tx_queue_up(struct ixgbe_model *m, uint32_t q, uint64_t **ring, uint8_t **bufs)
+{
+    uint64_t *r = dma(16 * RING);
+    for (int i = 0; i < RING; i++)
+        bufs[i] = dma(BUF_KB * 1024);
+    *ring = r;
+    ixgbe_model_write(m, TDBAL(q), (uint32_t)pa(r));
+    ixgbe_model_write(m, TDBAH(q), (uint32_t)(pa(r) >> 32));
+    ixgbe_model_write(m, TDLEN(q), 16 * RING);
+    ixgbe_model_write(m, TXDCTL(q), 32 | 1u << TXDCTL_HTHRESH_SHIFT | 1u << TXDCTL_WTHRESH_SHIFT);
+    set_bits(m, TXDCTL(q), TXDCTL_ENABLE);
+    return wait_reg(m, TXDCTL(q), TXDCTL_ENABLE, TXDCTL_ENABLE, 10 * MS);
 }
 
 /* §4.6.8 for queue 0. */
 static bool init_tx(struct port *p)
 {
-    struct ixgbe_model *m = p->m;
-    p->tx = dma(16 * RING);
-    for (int i = 0; i < RING; i++)
-        p->txbuf[i] = dma(BUF_KB * 1024);
-    set_bits(m, RTTDCS, RTTDCS_ARBDIS);
-    ixgbe_model_write(m, DTXMXSZRQ, 0xFFF);
-    clear_bits(m, RTTDCS, RTTDCS_ARBDIS);
-    ixgbe_model_write(m, TDBAL(0), (uint32_t)pa(p->tx));
-    ixgbe_model_write(m, TDBAH(0), (uint32_t)(pa(p->tx) >> 32));
-    ixgbe_model_write(m, TDLEN(0), 16 * RING);
-    ixgbe_model_write(m, TXDCTL(0), 32 | 1u << TXDCTL_HTHRESH_SHIFT | 1u << TXDCTL_WTHRESH_SHIFT);
-    set_bits(m, DMATXCTL, DMATXCTL_TE);
-    set_bits(m, TXDCTL(0), TXDCTL_ENABLE);
     p->tx_next = 0;
-    return wait_reg(m, TXDCTL(0), TXDCTL_ENABLE, TXDCTL_ENABLE, 10 * MS);
+    tx_on(p->m);
+    return tx_queue_up(p->m, 0, &p->tx, p->txbuf);
 }
 
 static bool init_port(struct port *p, struct ixgbe_model *m, uint32_t nrx)
@@ -1080,6 +1110,630 @@ static void threaded_loopback(void)
     ixgbe_model_free(m);
 }
 
+/* --- receive-side scaling (§7.1.2.8) ---------------------------------------------- */
+
+/* Microsoft's "Verifying the RSS Hash Calculation" suite, which the 82599
+ * datasheet repeats (§7.1.2.8.3): the hash with addresses only, and with the
+ * TCP ports. */
+struct rss_vector {
+    uint8_t src[16], dst[16];
+    uint16_t sport, dport;
+    uint32_t ip, tcp;
+};
+
+static const struct rss_vector IPV4_VECTORS[] = {
+    { { 66, 9, 149, 187 }, { 161, 142, 100, 80 }, 2794, 1766, 0x323e8fc2, 0x51ccc178 },
+    { { 199, 92, 111, 2 }, { 65, 69, 140, 83 }, 14230, 4739, 0xd718262a, 0xc626b0ea },
+    { { 24, 19, 198, 95 }, { 12, 22, 207, 184 }, 12898, 38024, 0xd2d0a5de, 0x5c2b394a },
+    { { 38, 27, 205, 30 }, { 209, 142, 163, 6 }, 48228, 2217, 0x82989176, 0xafc7327f },
+    { { 153, 39, 163, 191 }, { 202, 188, 127, 2 }, 44251, 1303, 0x5d1809c5, 0x10e828a2 },
+};
+
+static const struct rss_vector IPV6_VECTORS[] = {
+    /* 3ffe:2501:200:1fff::7 -> 3ffe:2501:200:3::1 */
+    { { 0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 0x07 },
+      { 0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, 0x01 },
+      2794,
+      1766,
+      0x2cc18cd5,
+      0x40207d3d },
+    /* 3ffe:501:8::260:97ff:fe40:efab -> ff02::1 */
+    { { 0x3f, 0xfe, 0x05, 0x01, 0x00, 0x08, 0, 0, 0x02, 0x60, 0x97, 0xff, 0xfe, 0x40, 0xef, 0xab },
+      { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 },
+      14230,
+      4739,
+      0x0f0c461c,
+      0xdde51bbf },
+    /* 3ffe:1900:4545:3:200:f8ff:fe21:67cf -> fe80::200:f8ff:fe21:67cf */
+    { { 0x3f, 0xfe, 0x19, 0x00, 0x45, 0x45, 0x00, 0x03, 0x02, 0x00, 0xf8, 0xff, 0xfe, 0x21, 0x67,
+        0xcf },
+      { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0xf8, 0xff, 0xfe, 0x21, 0x67, 0xcf },
+      44251,
+      38024,
+      0x4b61e985,
+      0x02d1feef },
+};
+
+/* The test's Toeplitz against the published suite, before anything is
+ * checked against it. */
+static void toeplitz_matches_microsoft_suite(void)
+{
+    for (size_t i = 0; i < sizeof(IPV4_VECTORS) / sizeof(IPV4_VECTORS[0]); i++) {
+        const struct rss_vector *v = &IPV4_VECTORS[i];
+        CHECK_EQ(ref_hash(MS_KEY, v->src, v->dst, 4, false, 0, 0), v->ip);
+        CHECK_EQ(ref_hash(MS_KEY, v->src, v->dst, 4, true, v->sport, v->dport), v->tcp);
+    }
+    for (size_t i = 0; i < sizeof(IPV6_VECTORS) / sizeof(IPV6_VECTORS[0]); i++) {
+        const struct rss_vector *v = &IPV6_VECTORS[i];
+        CHECK_EQ(ref_hash(MS_KEY, v->src, v->dst, 16, false, 0, 0), v->ip);
+        CHECK_EQ(ref_hash(MS_KEY, v->src, v->dst, 16, true, v->sport, v->dport), v->tcp);
+    }
+}
+
+/* Frames to MAC_A with an IP header and the first 8 bytes of a TCP or UDP
+ * header (the ports), then 32 bytes of payload from the ports. flags_frag
+ * is the IPv4 header's bytes 6-7 (MF, fragment offset); options adds 4
+ * bytes of NOP options. Each returns the frame's length. */
+static uint32_t ipv4_frame(uint8_t *f, const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
+                           uint16_t sport, uint16_t dport, uint16_t flags_frag, bool options)
+{
+    uint32_t ihl = options ? 24 : 20, len = 14 + ihl + 8 + 32;
+    make_frame(f, len, MAC_A, MAC_B, sport ^ dport); /* ethertype 0x0800 */
+    memset(f + 14, 0, ihl + 8);
+    f[14] = (uint8_t)(0x40 | ihl / 4);
+    f[16] = (uint8_t)((len - 14) >> 8);
+    f[17] = (uint8_t)(len - 14);
+    f[20] = (uint8_t)(flags_frag >> 8);
+    f[21] = (uint8_t)flags_frag;
+    f[22] = 64;
+    f[23] = proto;
+    memcpy(f + 26, src, 4);
+    memcpy(f + 30, dst, 4);
+    memset(f + 34, 1, ihl - 20);
+    uint8_t *l4 = f + 14 + ihl;
+    l4[0] = (uint8_t)(sport >> 8);
+    l4[1] = (uint8_t)sport;
+    l4[2] = (uint8_t)(dport >> 8);
+    l4[3] = (uint8_t)dport;
+    return len;
+}
+
+static uint32_t ipv6_frame(uint8_t *f, const uint8_t src[16], const uint8_t dst[16], uint8_t next,
+                           uint16_t sport, uint16_t dport)
+{
+    uint32_t len = 14 + 40 + 8 + 32;
+    make_frame(f, len, MAC_A, MAC_B, sport ^ dport);
+    memset(f + 14, 0, 48);
+    f[12] = 0x86;
+    f[13] = 0xDD;
+    f[14] = 0x60;
+    f[19] = 8 + 32; /* payload length */
+    f[20] = next;
+    f[21] = 64;
+    memcpy(f + 22, src, 16);
+    memcpy(f + 38, dst, 16);
+    f[54] = (uint8_t)(sport >> 8);
+    f[55] = (uint8_t)sport;
+    f[56] = (uint8_t)(dport >> 8);
+    f[57] = (uint8_t)dport;
+    return len;
+}
+
+#define MQ 4 /* queue pairs in the RSS tests */
+#define MRQC_ALL_FIELDS                                                                            \
+    (MRQC_TCPIPV4 | MRQC_IPV4 | MRQC_IPV6 | MRQC_TCPIPV6 | MRQC_UDPIPV4 | MRQC_UDPIPV6)
+
+/* A port with MQ receive and transmit queues. */
+struct mq_port {
+    struct ixgbe_model *m;
+    uint64_t *rx[MQ], *tx[MQ];
+    uint8_t *rxbuf[MQ][RING], *txbuf[MQ][RING];
+    uint32_t rx_next[MQ], tx_next[MQ];
+};
+
+/* What RSS is set to: key, the 128 RETA entries, MRQC, RXCSUM. */
+struct rss_setup {
+    const uint8_t *key, *reta;
+    uint32_t mrqc, rxcsum;
+};
+
+/* §4.6.7 with RSS (RXCSUM, RSSRK, RETA and MRQC before the queues, §7.1.2.8)
+ * and nq queue pairs, then §4.6.8. RSSRK and MRQC are written at the
+ * 82598's offsets, as the ixgbe driver writes them, RETA at the 82599's:
+ * both must decode. */
+static bool mq_init(struct mq_port *p, struct ixgbe_model *m, uint32_t nq,
+                    const struct rss_setup *rs)
+{
+    memset(p, 0, sizeof(*p));
+    p->m = m;
+    if (!reset_and_wait(m))
+        return false;
+    clear_stats(m);
+    set_bits(m, RDRXCTL, RDRXCTL_CRCSTRIP);
+    ixgbe_model_write(m, FCTRL, FCTRL_BAM);
+    ixgbe_model_write(m, RXCSUM, rs->rxcsum);
+    for (int i = 0; i < 10; i++) /* §8.2.3.7.14: key byte 4i + k in bits 8k+7:8k */
+        ixgbe_model_write(m, RSSRK_82598(i),
+                          rs->key[4 * i] | rs->key[4 * i + 1] << 8 | rs->key[4 * i + 2] << 16 |
+                              (uint32_t)rs->key[4 * i + 3] << 24);
+    for (int i = 0; i < 32; i++) /* §8.2.3.7.15: entry 4i + k in byte k */
+        ixgbe_model_write(m, RETA(i),
+                          rs->reta[4 * i] | rs->reta[4 * i + 1] << 8 | rs->reta[4 * i + 2] << 16 |
+                              (uint32_t)rs->reta[4 * i + 3] << 24);
+    ixgbe_model_write(m, MRQC_82598, rs->mrqc);
+    for (uint32_t q = 0; q < nq; q++)
+        if (!rx_queue_up(m, q, &p->rx[q], p->rxbuf[q], RING))
+            return false;
+    if (!rx_on(m))
+        return false;
+    tx_on(m);
+    for (uint32_t q = 0; q < nq; q++)
+        if (!tx_queue_up(m, q, &p->tx[q], p->txbuf[q]))
+            return false;
+    return wait_reg(m, LINKS, LINKS_LINK_UP, LINKS_LINK_UP, 500 * MS);
+}
+
+/* One frame from RX queue q into out (and the write-back's first qword into
+ * *q0), or -1; the descriptor goes back to the device. */
+static int mq_rx(struct mq_port *p, uint32_t q, uint8_t *out, uint64_t *q0)
+{
+    uint32_t i = p->rx_next[q];
+    uint64_t *d = &p->rx[q][2 * i];
+    uint64_t wb = __atomic_load_n(&d[1], __ATOMIC_ACQUIRE);
+    if (!(wb & RXD_STAT_DD))
+        return -1;
+    int len = (int)((wb >> RXD_PKT_LEN_SHIFT) & 0xFFFF);
+    memcpy(out, p->rxbuf[q][i], (size_t)len);
+    *q0 = d[0];
+    d[0] = pa(p->rxbuf[q][i]);
+    d[1] = 0;
+    ixgbe_model_write(p->m, RDT(q), i);
+    p->rx_next[q] = (i + 1) % RING;
+    return len;
+}
+
+/* One frame in one descriptor on TX queue q, TDT moved past it. */
+static void mq_tx(struct mq_port *p, uint32_t q, const uint8_t *f, uint32_t len)
+{
+    uint32_t i = p->tx_next[q];
+    memcpy(p->txbuf[q][i], f, len);
+    p->tx[q][2 * i] = pa(p->txbuf[q][i]);
+    p->tx[q][2 * i + 1] = len | TXD_DTYP_DATA << TXD_DTYP_SHIFT | TXD_CMD_DEXT | TXD_CMD_IFCS |
+                          TXD_CMD_EOP | TXD_CMD_RS | (uint64_t)len << TXD_PAYLEN_SHIFT;
+    p->tx_next[q] = (i + 1) % RING;
+    ixgbe_model_write(p->m, TDT(q), p->tx_next[q]);
+}
+
+/* The frame just injected is in RX queue `want` and no other, byte for byte,
+ * with `q0` as its write-back's first qword (RSS Type, RSS Hash). */
+static void expect_on(struct mq_port *p, uint32_t nq, uint32_t want, const uint8_t *f, uint32_t len,
+                      uint64_t q0)
+{
+    uint8_t got[2048];
+    uint64_t wb0 = 0;
+    for (uint32_t q = 0; q < nq; q++) {
+        int n = mq_rx(p, q, got, &wb0);
+        if (q != want) {
+            CHECK_EQ(n, -1);
+            continue;
+        }
+        CHECK_EQ(n, (int)len);
+        CHECK(n == (int)len && memcmp(got, f, len) == 0);
+        CHECK_EQ(wb0, q0);
+    }
+}
+
+/* The write-back's first qword for a hash of this type (§7.1.6.2). */
+static uint64_t rss_q0(uint64_t type, uint32_t hash)
+{
+    return type | (uint64_t)hash << RXD_RSS_HASH_SHIFT;
+}
+
+/* MRQC, RSSRK and RETA: 0 at reset, plain read-write, one register at either
+ * offset (the 82599's and the 82598's); an MRQE the model does not do is
+ * flagged. */
+static void rss_registers(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    CHECK(reset_and_wait(m));
+    CHECK_EQ(ixgbe_model_read(m, MRQC), 0);
+    CHECK_EQ(ixgbe_model_read(m, RETA(31)), 0);
+    CHECK_EQ(ixgbe_model_read(m, RSSRK(9)), 0);
+    CHECK_EQ(ixgbe_model_read(m, RQSMR(31)), 0);
+    ixgbe_model_write(m, MRQC_82598, MRQC_MRQE_RSS | MRQC_IPV4);
+    CHECK_EQ(ixgbe_model_read(m, MRQC), MRQC_MRQE_RSS | MRQC_IPV4);
+    ixgbe_model_write(m, MRQC, MRQC_MRQE_RSS | MRQC_UDPIPV6);
+    CHECK_EQ(ixgbe_model_read(m, MRQC_82598), MRQC_MRQE_RSS | MRQC_UDPIPV6);
+    for (int i = 0; i < 32; i++)
+        ixgbe_model_write(m, i % 2 ? RETA(i) : RETA_82598(i), 0x01010101u * (uint32_t)i);
+    for (int i = 0; i < 10; i++)
+        ixgbe_model_write(m, i % 2 ? RSSRK_82598(i) : RSSRK(i), 0xA0B0C0D0u + (uint32_t)i);
+    for (int i = 0; i < 32; i++) {
+        CHECK_EQ(ixgbe_model_read(m, RETA(i)), 0x01010101u * (uint32_t)i);
+        CHECK_EQ(ixgbe_model_read(m, RETA_82598(i)), 0x01010101u * (uint32_t)i);
+    }
+    for (int i = 0; i < 10; i++) {
+        CHECK_EQ(ixgbe_model_read(m, RSSRK(i)), 0xA0B0C0D0u + (uint32_t)i);
+        CHECK_EQ(ixgbe_model_read(m, RSSRK_82598(i)), 0xA0B0C0D0u + (uint32_t)i);
+    }
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    ixgbe_model_write(m, MRQC, 0x2); /* DCB, 8 traffic classes */
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    CHECK(said(m, 0, "MRQC.MRQE = 2"));
+    ixgbe_model_free(m);
+}
+
+/* 64 UDP/IPv4 flows, 16 TCP/IPv4, 16 UDP/IPv6 and 8 TCP/IPv6 over four
+ * queues: each frame lands in exactly the queue RETA[hash & 0x7F] names,
+ * with the test's own hash and the RSS Type in its write-back. */
+static void rss_spreads_flows(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    uint8_t reta[128];
+    for (int j = 0; j < 128; j++) /* not j % 4: a slip in the entry's index shows */
+        reta[j] = (uint8_t)((j * 5 + j / 32) % MQ);
+    struct rss_setup rs = { MS_KEY, reta, MRQC_MRQE_RSS | MRQC_ALL_FIELDS, RXCSUM_PCSD };
+    struct mq_port p;
+    CHECK(mq_init(&p, m, MQ, &rs));
+    unsigned hits[MQ] = { 0 }, frames = 0;
+    uint8_t f[256];
+    for (unsigned k = 0; k < 104; k++, frames++) {
+        uint8_t src[16] = { 10, 0, (uint8_t)k, 1 }, dst[16] = { 192, 168, 1, (uint8_t)(k * 7) };
+        uint16_t sport = (uint16_t)(1024 + k * 37), dport = (uint16_t)(53 + k * 1001);
+        uint32_t len, hash;
+        uint64_t type;
+        if (k < 80) { /* IPv4: 64 UDP flows, then 16 TCP */
+            uint8_t proto = k < 64 ? 17 : 6;
+            len = ipv4_frame(f, src, dst, proto, sport, dport, 0, false);
+            hash = ref_hash(MS_KEY, src, dst, 4, true, sport, dport);
+            type = proto == 17 ? RXD_RSSTYPE_UDPIPV4 : RXD_RSSTYPE_TCPIPV4;
+        } else { /* IPv6: 16 UDP flows, then 8 TCP */
+            uint8_t proto = k < 96 ? 17 : 6;
+            static const uint8_t net6[2] = { 0x20, 0x01 }; /* 2001::k -> fd00:0:0:k*3::2 */
+            memset(src, 0, 16);
+            memset(dst, 0, 16);
+            memcpy(src, net6, 2);
+            src[15] = (uint8_t)k;
+            dst[0] = 0xfd;
+            dst[7] = (uint8_t)(k * 3);
+            dst[15] = 2;
+            len = ipv6_frame(f, src, dst, proto, sport, dport);
+            hash = ref_hash(MS_KEY, src, dst, 16, true, sport, dport);
+            type = proto == 17 ? RXD_RSSTYPE_UDPIPV6 : RXD_RSSTYPE_TCPIPV6;
+        }
+        uint32_t want = reta[hash & 0x7F];
+        CHECK(ixgbe_model_inject(m, f, len));
+        expect_on(&p, MQ, want, f, len, rss_q0(type, hash));
+        hits[want]++;
+    }
+    for (int q = 0; q < MQ; q++) { /* every queue had frames, its RDH moved with them */
+        CHECK(hits[q] > 0);
+        CHECK_EQ(ixgbe_model_read(m, RDH(q)), hits[q] % RING);
+    }
+    CHECK_EQ(ixgbe_model_read(m, GPRC), frames);
+    CHECK_EQ(ixgbe_model_counter(m, "QPRDC") + ixgbe_model_counter(m, "MPC"), 0);
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    ixgbe_model_free(m);
+}
+
+/* §7.1.2.8.1 field by field: a type not enabled falls back to the next (TCP
+ * or UDP to addresses only); a fragment has no ports; IPv4 options are
+ * skipped; an 802.1Q tag is looked past; a frame RSS cannot hash (not IP,
+ * or no enabled type) goes to queue 0 with hash 0 and RSS Type 0, whatever
+ * RETA's entry 0 says. Another key than Microsoft's, so the key is read from
+ * RSSRK. */
+static void rss_field_selection(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    uint8_t key[40], reta[128];
+    for (int i = 0; i < 40; i++)
+        key[i] = (uint8_t)(i * 37 + 11);
+    for (int j = 0; j < 128; j++)
+        reta[j] = (uint8_t)(3 - j % MQ); /* entry 0 names queue 3 */
+    struct rss_setup rs = { key, reta, MRQC_MRQE_RSS | MRQC_IPV4, RXCSUM_PCSD };
+    struct mq_port p;
+    CHECK(mq_init(&p, m, MQ, &rs));
+    static const uint8_t src[4] = { 10, 1, 2, 3 }, dst[4] = { 10, 4, 5, 6 };
+    uint8_t f[256], tagged[256];
+    uint32_t ip = ref_hash(key, src, dst, 4, false, 0, 0);
+    uint32_t ports = ref_hash(key, src, dst, 4, true, 4000, 80);
+
+    /* IPv4 only: a UDP datagram is hashed on its addresses */
+    uint32_t len = ipv4_frame(f, src, dst, 17, 4000, 80, 0, false);
+    CHECK(ixgbe_model_inject(m, f, len));
+    expect_on(&p, MQ, reta[ip & 0x7F], f, len, rss_q0(RXD_RSSTYPE_IPV4, ip));
+
+    /* UDP and IPv4: TCP falls back to the addresses, UDP has its ports */
+    clear_bits(m, RXCTRL, RXCTRL_RXEN);
+    ixgbe_model_write(m, MRQC, MRQC_MRQE_RSS | MRQC_IPV4 | MRQC_UDPIPV4);
+    CHECK(rx_on(m));
+    len = ipv4_frame(f, src, dst, 6, 4000, 80, 0, false);
+    CHECK(ixgbe_model_inject(m, f, len));
+    expect_on(&p, MQ, reta[ip & 0x7F], f, len, rss_q0(RXD_RSSTYPE_IPV4, ip));
+    len = ipv4_frame(f, src, dst, 17, 4000, 80, 0, false);
+    CHECK(ixgbe_model_inject(m, f, len));
+    expect_on(&p, MQ, reta[ports & 0x7F], f, len, rss_q0(RXD_RSSTYPE_UDPIPV4, ports));
+
+    /* a fragment, first (MF) or later (offset), has only addresses to hash */
+    len = ipv4_frame(f, src, dst, 17, 4000, 80, 0x2000, false);
+    CHECK(ixgbe_model_inject(m, f, len));
+    expect_on(&p, MQ, reta[ip & 0x7F], f, len, rss_q0(RXD_RSSTYPE_IPV4, ip));
+    len = ipv4_frame(f, src, dst, 17, 4000, 80, 0x00B9, false);
+    CHECK(ixgbe_model_inject(m, f, len));
+    expect_on(&p, MQ, reta[ip & 0x7F], f, len, rss_q0(RXD_RSSTYPE_IPV4, ip));
+
+    /* IPv4 options (IHL 6) are skipped; one 802.1Q tag is looked past */
+    len = ipv4_frame(f, src, dst, 17, 4000, 80, 0, true);
+    CHECK(ixgbe_model_inject(m, f, len));
+    expect_on(&p, MQ, reta[ports & 0x7F], f, len, rss_q0(RXD_RSSTYPE_UDPIPV4, ports));
+    len = ipv4_frame(f, src, dst, 17, 4000, 80, 0, false);
+    memcpy(tagged, f, 12);
+    memcpy(tagged + 12, "\x81\x00\x00\x05", 4); /* VLAN 5 */
+    memcpy(tagged + 16, f + 12, len - 12);
+    CHECK(ixgbe_model_inject(m, tagged, len + 4));
+    expect_on(&p, MQ, reta[ports & 0x7F], tagged, len + 4, rss_q0(RXD_RSSTYPE_UDPIPV4, ports));
+
+    /* UDP only: a fragment has no type to be hashed by; nor has ARP */
+    clear_bits(m, RXCTRL, RXCTRL_RXEN);
+    ixgbe_model_write(m, MRQC, MRQC_MRQE_RSS | MRQC_UDPIPV4);
+    CHECK(rx_on(m));
+    len = ipv4_frame(f, src, dst, 17, 4000, 80, 0x2000, false);
+    CHECK(ixgbe_model_inject(m, f, len));
+    expect_on(&p, MQ, 0, f, len, 0);
+    make_frame(f, 60, MAC_A, MAC_B, 1);
+    memcpy(f + 12, "\x08\x06", 2); /* ARP */
+    CHECK(ixgbe_model_inject(m, f, 60));
+    expect_on(&p, MQ, 0, f, 60, 0);
+
+    /* IPv6 only: a UDP datagram over IPv6 is hashed on its 32 address bytes */
+    clear_bits(m, RXCTRL, RXCTRL_RXEN);
+    ixgbe_model_write(m, MRQC, MRQC_MRQE_RSS | (MRQC_ALL_FIELDS & ~MRQC_UDPIPV6));
+    CHECK(rx_on(m));
+    const struct rss_vector *v = &IPV6_VECTORS[1];
+    uint32_t ip6 = ref_hash(key, v->src, v->dst, 16, false, 0, 0);
+    len = ipv6_frame(f, v->src, v->dst, 17, v->sport, v->dport);
+    CHECK(ixgbe_model_inject(m, f, len));
+    expect_on(&p, MQ, reta[ip6 & 0x7F], f, len, rss_q0(RXD_RSSTYPE_IPV6, ip6));
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    ixgbe_model_free(m);
+}
+
+/* Without RXCSUM.PCSD the queue is still RSS's, but the write-back carries
+ * no RSS Type or Hash (§7.1.2.8); with MRQC.MRQE = 0000b every frame goes to
+ * queue 0 unhashed, whatever the field enables and RETA say. */
+static void rss_hash_needs_pcsd_and_mrqe(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    uint8_t reta[128];
+    memset(reta, 2, sizeof(reta));
+    struct rss_setup rs = { MS_KEY, reta, MRQC_MRQE_RSS | MRQC_ALL_FIELDS, 0 };
+    struct mq_port p;
+    CHECK(mq_init(&p, m, MQ, &rs));
+    const struct rss_vector *v = &IPV4_VECTORS[0];
+    uint8_t f[256];
+    uint32_t len = ipv4_frame(f, v->src, v->dst, 6, v->sport, v->dport, 0, false);
+    CHECK(ixgbe_model_inject(m, f, len));
+    expect_on(&p, MQ, 2, f, len, 0);
+
+    clear_bits(m, RXCTRL, RXCTRL_RXEN);
+    ixgbe_model_write(m, RXCSUM, RXCSUM_PCSD);
+    ixgbe_model_write(m, MRQC, MRQC_ALL_FIELDS); /* MRQE 0000b: RSS off */
+    CHECK(rx_on(m));
+    for (int k = 0; k < 8; k++) {
+        len = ipv4_frame(f, v->src, v->dst, 17, (uint16_t)(v->sport + k), v->dport, 0, false);
+        CHECK(ixgbe_model_inject(m, f, len));
+        expect_on(&p, MQ, 0, f, len, 0);
+    }
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    ixgbe_model_free(m);
+}
+
+/* A frame RSS sends to a queue that is not enabled is treated as one for a
+ * queue with no descriptors: with that queue's SRRCTL.DROP_EN it is dropped
+ * and counted in the QPRDC that RQSMR maps the queue to (QPRDC(0) at reset);
+ * without, it is a miss (MPC). Nothing is written anywhere. */
+static void rss_to_disabled_queue(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    uint8_t reta[128];
+    memset(reta, 2, sizeof(reta));
+    struct rss_setup rs = { MS_KEY, reta, MRQC_MRQE_RSS | MRQC_ALL_FIELDS, RXCSUM_PCSD };
+    struct mq_port p;
+    CHECK(mq_init(&p, m, 2, &rs)); /* queues 0 and 1 only */
+    ixgbe_model_write(m, SRRCTL(2), BUF_KB | 1u << SRRCTL_DESCTYPE_SHIFT | SRRCTL_DROP_EN);
+    const struct rss_vector *v = &IPV4_VECTORS[2];
+    uint8_t f[256], got[2048];
+    uint64_t q0;
+    uint32_t len = ipv4_frame(f, v->src, v->dst, 6, v->sport, v->dport, 0, false);
+    CHECK(!ixgbe_model_inject(m, f, len));
+    CHECK_EQ(ixgbe_model_read(m, QPRDC(0)), 1);
+    CHECK_EQ(ixgbe_model_read(m, QPRDC(2)), 0);
+
+    ixgbe_model_write(m, RQSMR(0), 2u << 16); /* queue 2 counts in QPRDC(2) */
+    CHECK(!ixgbe_model_inject(m, f, len));
+    CHECK_EQ(ixgbe_model_read(m, QPRDC(2)), 1);
+    CHECK_EQ(ixgbe_model_read(m, QPRDC(0)), 0);
+
+    ixgbe_model_write(m, SRRCTL(2), BUF_KB | 1u << SRRCTL_DESCTYPE_SHIFT);
+    CHECK(!ixgbe_model_inject(m, f, len));
+    CHECK_EQ(ixgbe_model_read(m, MPC(0)), 1);
+    CHECK_EQ(ixgbe_model_read(m, QPRDC(2)), 0);
+
+    CHECK_EQ(mq_rx(&p, 0, got, &q0), -1);
+    CHECK_EQ(mq_rx(&p, 1, got, &q0), -1);
+    CHECK_EQ(ixgbe_model_read(m, GPRC), 0);
+    CHECK_EQ(ixgbe_model_counter(m, "QPRDC"), 2);
+    CHECK_EQ(ixgbe_model_counter(m, "MPC"), 1);
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    ixgbe_model_free(m);
+}
+
+/* The datasheet's init with four queue pairs and RSS, and one frame sent on
+ * each transmit queue through MAC loopback: one ixgbe_model_step sends from
+ * every enabled queue, each frame comes back on its RSS queue, and nothing
+ * breaks a rule. */
+static void strict_multiqueue_init_is_clean(void)
+{
+    fresh();
+    callback_calls = 0;
+    struct ixgbe_model_config c = config(MAC_A, true);
+    c.on_violation = on_violation;
+    c.ctx = &callback_calls;
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    uint8_t reta[128];
+    for (int j = 0; j < 128; j++)
+        reta[j] = (uint8_t)(j % MQ);
+    struct rss_setup rs = { MS_KEY, reta, MRQC_MRQE_RSS | MRQC_ALL_FIELDS, RXCSUM_PCSD };
+    struct mq_port p;
+    CHECK(mq_init(&p, m, MQ, &rs));
+    set_bits(m, HLREG0, HLREG0_LPBK);
+    uint8_t f[MQ][256], got[2048];
+    uint32_t len[MQ], hash[MQ];
+    static const uint8_t src[4] = { 172, 16, 0, 1 }, dst[4] = { 172, 16, 0, 2 };
+    for (uint32_t q = 0; q < MQ; q++) {
+        uint16_t sport = (uint16_t)(5000 + q);
+        len[q] = ipv4_frame(f[q], src, dst, 17, sport, 9, 0, false);
+        hash[q] = ref_hash(MS_KEY, src, dst, 4, true, sport, 9);
+        mq_tx(&p, q, f[q], len[q]);
+    }
+    CHECK_EQ(ixgbe_model_step(m), MQ);
+    for (uint32_t q = 0; q < MQ; q++) {
+        CHECK_EQ(ixgbe_model_read(m, TDH(q)), 1);
+        CHECK_EQ(p.tx[q][1] & TXD_STAT_DD, TXD_STAT_DD);
+    }
+    unsigned received = 0;
+    for (uint32_t q = 0; q < MQ; q++) {
+        uint64_t q0;
+        int n;
+        while ((n = mq_rx(&p, q, got, &q0)) >= 0) {
+            uint32_t k = got[14 + 20 + 1] - 0x88; /* source port 5000 + k: 0x1388 + k */
+            CHECK(k < MQ && reta[hash[k] & 0x7F] == q);
+            CHECK(k < MQ && n == (int)len[k] && memcmp(got, f[k], len[k]) == 0);
+            CHECK(k < MQ && q0 == rss_q0(RXD_RSSTYPE_UDPIPV4, hash[k]));
+            received++;
+        }
+    }
+    CHECK_EQ(received, MQ);
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    CHECK_EQ(callback_calls, 0);
+    ixgbe_model_free(m);
+}
+
+/* --- several driver threads, one per queue pair, and the model on another ----- */
+
+#define THREADED_FRAMES 600 /* per queue pair */
+
+struct rss_worker {
+    struct mq_port *p;
+    const uint8_t *reta;
+    uint32_t q;
+    _Atomic unsigned *in_flight, *received;
+    unsigned bad, stuck; /* read after the join */
+};
+
+/* The frame a worker sends as its k-th: UDP/IPv4 from 10.0.q.1 port 2000 + k
+ * to 10.9.9.9 port 7000 + q, so flows spread over all queues. */
+static uint32_t worker_frame(uint8_t *f, uint32_t q, uint32_t k, uint8_t src[4])
+{
+    static const uint8_t dst[4] = { 10, 9, 9, 9 };
+    memcpy(src, (const uint8_t[4]){ 10, 0, (uint8_t)q, 1 }, 4);
+    return ipv4_frame(f, src, dst, 17, (uint16_t)(2000 + k), (uint16_t)(7000 + q), 0, false);
+}
+
+/* A driver's core for queue pair q: sends its frames on TX queue q, and
+ * takes from RX queue q whatever RSS put there, checking each against the
+ * test's hash and RETA. Frames in flight stay fewer than a ring holds, so
+ * no receive ring overflows; a TX descriptor is reused only once TDH(q)
+ * has passed it. */
+static void *rss_worker(void *arg)
+{
+    struct rss_worker *w = arg;
+    static const uint8_t dst[4] = { 10, 9, 9, 9 };
+    uint8_t f[256], got[2048], src[4];
+    uint32_t sent = 0;
+    for (uint64_t spins = 0; atomic_load(w->received) < MQ * THREADED_FRAMES; spins++) {
+        if (spins > 200000000) {
+            w->stuck = 1;
+            break;
+        }
+        unsigned flying = atomic_load(w->in_flight);
+        uint32_t head = ixgbe_model_read(w->p->m, TDH(w->q));
+        if (sent < THREADED_FRAMES && (w->p->tx_next[w->q] + 1) % RING != head &&
+            flying < RING - 2 && atomic_compare_exchange_weak(w->in_flight, &flying, flying + 1)) {
+            uint32_t len = worker_frame(f, w->q, sent, src);
+            mq_tx(w->p, w->q, f, len);
+            sent++;
+        }
+        uint64_t q0;
+        int n;
+        while ((n = mq_rx(w->p, w->q, got, &q0)) >= 0) {
+            uint32_t from = got[28], k = (uint32_t)(got[34] << 8 | got[35]) - 2000;
+            uint32_t len = worker_frame(f, from, k, src);
+            uint32_t hash =
+                ref_hash(MS_KEY, src, dst, 4, true, (uint16_t)(2000 + k), (uint16_t)(7000 + from));
+            if (n != (int)len || memcmp(got, f, len) != 0 || w->reta[hash & 0x7F] != w->q ||
+                q0 != rss_q0(RXD_RSSTYPE_UDPIPV4, hash))
+                w->bad++;
+            atomic_fetch_sub(w->in_flight, 1);
+            atomic_fetch_add(w->received, 1);
+        }
+    }
+    return NULL;
+}
+
+/* Four driver threads, each owning one RX and one TX queue and writing only
+ * their RDT and TDT, and ixgbe_model_step on a fifth, through loopback with
+ * RSS: every frame arrives once, whole, on its RSS queue. Run under
+ * -fsanitize=thread this is the model's data-race check. */
+static void threaded_rss_queue_pairs(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    uint8_t reta[128];
+    for (int j = 0; j < 128; j++)
+        reta[j] = (uint8_t)((j * 3 + 1) % MQ);
+    struct rss_setup rs = { MS_KEY, reta, MRQC_MRQE_RSS | MRQC_ALL_FIELDS, RXCSUM_PCSD };
+    static struct mq_port p;
+    CHECK(mq_init(&p, m, MQ, &rs));
+    set_bits(m, HLREG0, HLREG0_LPBK);
+    _Atomic unsigned in_flight = 0, received = 0;
+    struct rss_worker w[MQ];
+    pthread_t t[MQ], stepper_thread;
+    atomic_store(&stop_stepping, false);
+    CHECK(pthread_create(&stepper_thread, NULL, stepper, m) == 0);
+    for (uint32_t q = 0; q < MQ; q++) {
+        w[q] = (struct rss_worker){ &p, reta, q, &in_flight, &received, 0, 0 };
+        CHECK(pthread_create(&t[q], NULL, rss_worker, &w[q]) == 0);
+    }
+    unsigned bad = 0, stuck = 0;
+    for (uint32_t q = 0; q < MQ; q++) {
+        pthread_join(t[q], NULL);
+        bad += w[q].bad;
+        stuck += w[q].stuck;
+    }
+    atomic_store(&stop_stepping, true);
+    pthread_join(stepper_thread, NULL);
+    CHECK_EQ(stuck, 0);
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(atomic_load(&received), MQ * THREADED_FRAMES);
+    CHECK_EQ(ixgbe_model_counter(m, "GPTC"), MQ * THREADED_FRAMES);
+    CHECK_EQ(ixgbe_model_counter(m, "GPRC"), MQ * THREADED_FRAMES);
+    CHECK_EQ(ixgbe_model_counter(m, "QPRDC") + ixgbe_model_counter(m, "MPC"), 0);
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    ixgbe_model_free(m);
+}
+
 int main(void)
 {
     arena = aligned_alloc(4096, ARENA_SIZE);
@@ -1108,6 +1762,14 @@ int main(void)
     RUN(strict_bad_tx_descriptors);
     RUN(strict_sequence_rules);
     RUN(threaded_loopback);
+    RUN(toeplitz_matches_microsoft_suite);
+    RUN(rss_registers);
+    RUN(rss_spreads_flows);
+    RUN(rss_field_selection);
+    RUN(rss_hash_needs_pcsd_and_mrqe);
+    RUN(rss_to_disabled_queue);
+    RUN(strict_multiqueue_init_is_clean);
+    RUN(threaded_rss_queue_pairs);
     free(arena);
     return test_finish();
 }
