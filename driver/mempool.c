@@ -1,8 +1,8 @@
 /*
  * driver/mempool.c - fixed-size pools of packet buffers (see pktbuf.h).
  *
- * The free list is a stack of indices: allocating and freeing a batch moves
- * n indices, no search, no lock. The stack is LIFO on purpose: the buffer
+ * The free list is a stack of buffer pointers: allocating and freeing a
+ * batch moves n pointers, no search, no arithmetic, no lock. The stack is LIFO on purpose: the buffer
  * freed last is the one most likely still in cache.
  */
 #include "driver/pktbuf.h"
@@ -12,7 +12,7 @@
 struct mempool *mempool_create(const char *name, uint32_t count)
 {
     size_t bytes = (size_t)count * sizeof(struct pkt_buf);
-    struct mempool *mp = dma_alloc(sizeof(*mp) + count * sizeof(uint32_t), 64);
+    struct mempool *mp = dma_alloc(sizeof(*mp) + count * sizeof(struct pkt_buf *), 64);
     struct pkt_buf *bufs = mp ? dma_alloc(bytes, 4096) : NULL;
     if (!bufs) {
         kprintf("mempool %s: no memory for %u buffers (%zu KiB)\n", name, count, bytes >> 10);
@@ -21,12 +21,12 @@ struct mempool *mempool_create(const char *name, uint32_t count)
     mp->name = name;
     mp->bufs = bufs;
     mp->count = count;
-    mp->free = (uint32_t *)(mp + 1);
+    mp->free = (struct pkt_buf **)(mp + 1);
     for (uint32_t i = 0; i < count; i++) {
         bufs[i].phys = virt_to_phys(bufs[i].data);
         bufs[i].pool = mp;
         bufs[i].index = i;
-        mp->free[i] = count - 1 - i; /* buffer 0 on top */
+        mp->free[i] = &bufs[count - 1 - i]; /* buffer 0 on top */
     }
     mp->nfree = count;
     return mp;
@@ -40,10 +40,9 @@ uint32_t pkt_alloc_batch(struct mempool *mp, struct pkt_buf **bufs, uint32_t n)
     uint32_t nfree = mp->nfree;
     if (n > nfree)
         n = nfree;
-    const uint32_t *free = mp->free;
-    struct pkt_buf *all = mp->bufs;
+    struct pkt_buf *const *free = mp->free;
     for (uint32_t i = 0; i < n; i++) {
-        struct pkt_buf *b = &all[free[--nfree]];
+        struct pkt_buf *b = free[--nfree];
         b->headroom = PKT_HEADROOM;
         b->len = 0;
         bufs[i] = b;
@@ -65,6 +64,6 @@ void pkt_free_batch(struct pkt_buf **bufs, uint32_t n)
         if (mp->nfree == mp->count)
             panic("mempool %s: buffer %u freed into a full pool (freed twice?)", mp->name,
                   bufs[i]->index);
-        mp->free[mp->nfree++] = bufs[i]->index;
+        mp->free[mp->nfree++] = bufs[i];
     }
 }

@@ -52,7 +52,7 @@ struct mempool {
     struct pkt_buf *bufs; /* count buffers, contiguous */
     uint32_t count;
     uint32_t nfree;
-    uint32_t *free; /* a stack of free buffer indices: O(1) alloc and free */
+    struct pkt_buf **free; /* a stack of the free buffers: O(1) alloc and free */
 };
 
 /* A pool of count buffers in DMA memory; NULL (said) if memory ran out. */

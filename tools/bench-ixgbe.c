@@ -3,16 +3,19 @@
  * two 82599 model ports (tests/model/ixgbe_model.c) as the NICs. A
  * benchmark, not a test: it prints numbers to read (make bench).
  *
- *   bench-ixgbe threads N   the model runs on a thread of its own as the
- *                           NICs' side, injecting frames into both ports
- *                           and taking what they send; this thread runs the
- *                           forwarding loop (apps/fwd.c's, batch 32, io
- *                           mode) and counts TSC cycles per forwarded frame
- *                           over the passes that moved frames.
- *   bench-ixgbe single N    one thread, in turns: the model fills both
- *                           receive rings, bench_fwd_pass() forwards, the
- *                           model sends. Deterministic, for callgrind with
- *                           --toggle-collect=bench_fwd_pass
+ *   bench-ixgbe threads W N  the model runs on a thread of its own as the
+ *                           NICs' side, injecting frames of 64 UDP flows
+ *                           into both ports and taking what they send; W
+ *                           workers (this thread and W-1 more), each owning
+ *                           one queue pair of both ports (RSS spreads the
+ *                           flows), run apps/fwd.c's loop (batch 32, io
+ *                           mode) until N frames are forwarded, each
+ *                           counting TSC cycles per frame over its passes
+ *                           that moved frames.
+ *   bench-ixgbe single N    one thread, one queue pair, in turns: the model
+ *                           fills both receive rings, bench_fwd_pass()
+ *                           forwards, the model sends. Deterministic, for
+ *                           callgrind with --toggle-collect=bench_fwd_pass
  *                           (tools/bench-ixgbe.sh).
  *
  * The driver is the kernel's source, built for the host (IXM_HOST): its
@@ -33,6 +36,8 @@
 #define BATCH 32
 #define WINDOW 448 /* frames in flight each way: under the 512-entry rings */
 #define FRAME_LEN 60
+#define FLOWS 64
+#define MAX_WORKERS 8
 #define SHORT_PASS_WAIT 40000 /* TSC cycles: 10-20 us */
 
 /* --- platform shims: console, time, DMA memory, registers -------------------- */
@@ -104,8 +109,8 @@ void mmio_write32(uint64_t a, uint32_t v)
 
 /* --- the NICs' side ------------------------------------------------------------ */
 
-static uint8_t frame[FRAME_LEN];
-static _Atomic uint64_t sunk[2]; /* frames out of port i */
+static uint8_t frames[FLOWS][FRAME_LEN]; /* IPv4/UDP, source ports 1024.. */
+static _Atomic uint64_t sunk[2];         /* frames out of port i */
 static uint64_t injected[2];     /* frames into port i */
 static atomic_bool done;
 
@@ -121,7 +126,7 @@ static unsigned feed(int i, unsigned max)
 {
     unsigned n = 0;
     while (n < max && injected[i] - atomic_load(&sunk[!i]) < WINDOW &&
-           ixgbe_model_inject(models[i], frame, FRAME_LEN))
+           ixgbe_model_inject(models[i], frames[injected[i] % FLOWS], FRAME_LEN))
         injected[i]++, n++;
     return n;
 }
@@ -141,26 +146,35 @@ static void *model_thread(void *arg)
 /* --- the driver's side: apps/fwd.c's loop, io mode ----------------------------- */
 
 static struct nic *ports[2];
-static uint64_t tx_full;
 
-static uint32_t forward(struct nic *in, struct nic *out)
+/* A worker: one queue pair of both ports, its counts its own. */
+struct worker {
+    uint16_t queue;
+    uint64_t frames, busy, passes, tx_full;
+    pthread_t thread;
+} __attribute__((aligned(64)));
+
+static struct worker workers[MAX_WORKERS];
+static uint64_t target; /* frames each worker forwards */
+
+static uint32_t forward(struct worker *w, struct nic *in, struct nic *out)
 {
     struct pkt_buf *bufs[BATCH];
-    uint32_t n = nic_rx_batch(in, 0, bufs, BATCH);
+    uint32_t n = nic_rx_batch(in, w->queue, bufs, BATCH);
     if (!n)
         return 0;
-    uint32_t sent = nic_tx_batch(out, 0, bufs, n);
+    uint32_t sent = nic_tx_batch(out, w->queue, bufs, n);
     if (sent < n) {
         pkt_free_batch(bufs + sent, n - sent);
-        tx_full += n - sent;
+        w->tx_full += n - sent;
     }
     return n;
 }
 
 /* One pass over both ports, as fwd_main does: what callgrind counts. */
-__attribute__((noinline)) uint32_t bench_fwd_pass(void)
+__attribute__((noinline)) uint32_t bench_fwd_pass(struct worker *w)
 {
-    return forward(ports[0], ports[1]) + forward(ports[1], ports[0]);
+    return forward(w, ports[0], ports[1]) + forward(w, ports[1], ports[0]);
 }
 
 static inline uint64_t rdtsc(void)
@@ -177,7 +191,7 @@ static double seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void open_ports(void)
+static void open_ports(int queues)
 {
     static struct pci_dev pci[2];
     for (int i = 0; i < 2; i++) {
@@ -193,57 +207,83 @@ static void open_ports(void)
         models[i] = ixgbe_model_new(&c);
         ixgbe_model_set_sink(models[i], sink, (void *)(uintptr_t)i);
         pci[i] = (struct pci_dev){ .bus = 3, .fn = (uint8_t)i, .vendor = 0x8086, .device = 0x10FB };
-        ports[i] = ixgbe_open_at(&pci[i], BAR(i), NULL);
-        if (!ports[i]) {
-            fprintf(stderr, "bench-ixgbe: port %d did not come up\n", i);
+        struct ixgbe_options opt = { .queues = queues };
+        ports[i] = ixgbe_open_at(&pci[i], BAR(i), &opt);
+        if (!ports[i] || ports[i]->rx_queues != queues) {
+            fprintf(stderr, "bench-ixgbe: port %d did not come up with %d queues\n", i, queues);
             exit(1);
         }
         ports[i]->ops->set_promisc(ports[i], true);
     }
-    memset(frame, 0xFF, 6); /* broadcast, then a source and a payload */
-    for (int k = 6; k < FRAME_LEN; k++)
-        frame[k] = (uint8_t)k;
+    for (int f = 0; f < FLOWS; f++) { /* broadcast IPv4/UDP 10.0.0.1:1024+f -> 10.0.0.2:9 */
+        static const uint8_t hdr[34] = {
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+            0x45, 0, 0, 46, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        };
+        memcpy(frames[f], hdr, sizeof(hdr));
+        frames[f][34] = (uint8_t)((1024 + f) >> 8), frames[f][35] = (uint8_t)(1024 + f);
+        frames[f][37] = 9, frames[f][39] = 26;
+    }
+}
+
+/* A worker's loop until it has forwarded its share. */
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    while (w->frames < target) {
+        uint64_t c0 = rdtsc();
+        uint32_t n = bench_fwd_pass(w);
+        if (n) {
+            w->busy += rdtsc() - c0;
+            w->frames += n;
+            w->passes++;
+        }
+        /* The model makes frames slower than a worker takes them: a pass
+         * short of full batches waits (uncounted) for more, so the counted
+         * passes are like those of a loaded port. */
+        if (n < 2 * BATCH)
+            for (uint64_t t = rdtsc(); rdtsc() - t < SHORT_PASS_WAIT;)
+                __asm__ volatile("pause");
+    }
+    return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 3 || (strcmp(argv[1], "threads") && strcmp(argv[1], "single"))) {
-        fprintf(stderr, "usage: bench-ixgbe threads|single FRAMES\n");
+    bool single = argc == 3 && !strcmp(argv[1], "single");
+    bool threads = argc == 4 && !strcmp(argv[1], "threads");
+    int nw = threads ? atoi(argv[2]) : 1;
+    if ((!single && !threads) || nw < 1 || nw > MAX_WORKERS) {
+        fprintf(stderr, "usage: bench-ixgbe threads WORKERS FRAMES | single FRAMES\n");
         return 2;
     }
-    uint64_t total = strtoull(argv[2], NULL, 10), fwd = 0, busy = 0, passes = 0;
-    open_ports();
+    uint64_t total = strtoull(argv[argc - 1], NULL, 10);
+    open_ports(nw);
+    for (int i = 0; i < nw; i++)
+        workers[i].queue = (uint16_t)i;
     double t0 = seconds();
-    if (!strcmp(argv[1], "single")) {
-        while (fwd < total) {
+    if (single) {
+        struct worker *w = &workers[0];
+        while (w->frames < total) {
             feed(0, BATCH);
             feed(1, BATCH);
             uint64_t c0 = rdtsc();
-            uint32_t n = bench_fwd_pass();
-            busy += rdtsc() - c0;
-            fwd += n;
-            passes++;
+            uint32_t n = bench_fwd_pass(w);
+            w->busy += rdtsc() - c0;
+            w->frames += n;
+            w->passes++;
             ixgbe_model_step(models[0]);
             ixgbe_model_step(models[1]);
         }
     } else {
         pthread_t model;
+        target = total / (uint64_t)nw;
         pthread_create(&model, NULL, model_thread, NULL);
-        while (fwd < total) {
-            uint64_t c0 = rdtsc();
-            uint32_t n = bench_fwd_pass();
-            if (n) {
-                busy += rdtsc() - c0;
-                fwd += n;
-                passes++;
-            }
-            /* The model makes frames far slower than the driver takes them:
-             * a pass short of full batches waits (uncounted) for more, so
-             * the counted passes are like those of a loaded port. */
-            if (n < 2 * BATCH)
-                for (uint64_t w = rdtsc(); rdtsc() - w < SHORT_PASS_WAIT;)
-                    __asm__ volatile("pause");
-        }
+        for (int i = 1; i < nw; i++)
+            pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);
+        worker_main(&workers[0]);
+        for (int i = 1; i < nw; i++)
+            pthread_join(workers[i].thread, NULL);
         atomic_store(&done, true);
         pthread_join(model, NULL);
     }
@@ -252,17 +292,23 @@ int main(int argc, char **argv)
         ixgbe_model_step(models[0]);
         ixgbe_model_step(models[1]);
     }
-    struct nic_stats s[2];
+    uint64_t fwd = 0, tx_full = 0, missed = 0;
+    for (int i = 0; i < nw; i++)
+        fwd += workers[i].frames, tx_full += workers[i].tx_full;
     for (int i = 0; i < 2; i++) {
+        struct nic_stats s;
         ports[i]->ops->stop(ports[i]);
-        ports[i]->ops->read_stats(ports[i], &s[i]);
+        ports[i]->ops->read_stats(ports[i], &s);
+        missed += s.rx_missed;
     }
-    printf("bench-ixgbe %s: %llu frames forwarded (%d bytes) in %.3f s, %.2f Mpps; "
-           "tx full %llu; missed %llu\n",
-           argv[1], (unsigned long long)fwd, FRAME_LEN, dt, (double)fwd / dt / 1e6,
-           (unsigned long long)tx_full, (unsigned long long)(s[0].rx_missed + s[1].rx_missed));
-    printf("bench-ixgbe %s: %.1f TSC cycles per forwarded frame in the passes that moved "
-           "frames, %.1f frames per pass (both directions)\n",
-           argv[1], (double)busy / (double)fwd, (double)fwd / (double)passes);
+    printf("bench-ixgbe %s, %d worker%s: %llu frames forwarded (%d bytes, %d flows) in %.3f s, "
+           "%.2f Mpps; tx full %llu; missed %llu\n",
+           argv[1], nw, nw == 1 ? "" : "s", (unsigned long long)fwd, FRAME_LEN, FLOWS, dt,
+           (double)fwd / dt / 1e6, (unsigned long long)tx_full, (unsigned long long)missed);
+    for (int i = 0; i < nw; i++)
+        printf("  worker %d (queue %u): %.1f TSC cycles per forwarded frame in the passes that "
+               "moved frames, %.1f frames per pass\n",
+               i, workers[i].queue, (double)workers[i].busy / (double)workers[i].frames,
+               (double)workers[i].frames / (double)workers[i].passes);
     return 0;
 }

@@ -73,8 +73,8 @@ static void mixed_pools(void)
     CHECK_EQ(a->nfree, 4);
     CHECK_EQ(c->nfree, 4);
     for (uint32_t i = 0; i < 4; i++) {
-        CHECK(a->bufs[a->free[i]].pool == a);
-        CHECK(c->bufs[c->free[i]].pool == c);
+        CHECK(a->free[i]->pool == a);
+        CHECK(c->free[i]->pool == c);
     }
 }
 
