@@ -261,10 +261,9 @@ static uint32_t rx_skip_split(struct intel_rxq *q, uint32_t i)
     uint32_t mask = q->size - 1u;
     for (;;) {
         volatile union intel_rx_desc *desc = &q->ring[i];
-        uint32_t status = desc->wb.status_error;
+        uint32_t status = (uint32_t)intel_rx_wb_status(desc);
         if (!(status & INTEL_RXD_DD))
             return i;
-        dma_rmb();
         rx_recycle(desc, q->bufs[i]);
         i = (i + 1) & mask;
         if (status & INTEL_RXD_EOP) {
@@ -295,17 +294,17 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     }
     while (got < n) {
         volatile union intel_rx_desc *desc = &ring[i];
-        uint32_t status = desc->wb.status_error;
+        uint64_t wb = intel_rx_wb_status(desc); /* DD, then the rest */
+        uint32_t status = (uint32_t)wb;
         if (!(status & INTEL_RXD_DD))
             break;
-        dma_rmb();     /* DD before the rest of the write-back */
         if (!nfresh) { /* replacements, a batch at a time */
             nfresh = pkt_alloc_batch(q->pool, fresh, n - got);
             if (!nfresh)
                 break; /* the pool is empty: leave the frame for the next poll */
         }
         struct pkt_buf *b = held[i];
-        uint32_t len = desc->wb.length;
+        uint32_t len = INTEL_RXD_LEN(wb);
         if (__builtin_expect(
                 !(status & INTEL_RXD_EOP) || len < PKT_MIN_FRAME || len > PKT_MAX_FRAME, 0)) {
             /* a size the MAC should not pass, or the first buffer of a
@@ -351,7 +350,7 @@ static void tx_clean(struct intel_txq *q)
     uint16_t mask = q->size - 1;
     while ((uint16_t)((q->next - q->clean) & mask) >= TX_CLEAN) {
         uint16_t last = (q->clean + TX_CLEAN - 1) & mask;
-        if (!(q->ring[last].wb.status & INTEL_TXD_STAT_DD))
+        if (!(intel_tx_wb_status(&q->ring[last]) & INTEL_TXD_STAT_DD))
             break;
         /* DD on the batch's last descriptor: the device is done with all
          * before it too (descriptors complete in order) */

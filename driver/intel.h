@@ -98,6 +98,17 @@ _Static_assert(sizeof(union intel_rx_desc) == 16, "descriptors are 16 bytes");
 #define INTEL_RXD_DD (1u << 0)
 #define INTEL_RXD_EOP (1u << 1)
 
+/* The write-back's second qword (status and errors, length, VLAN) in one
+ * load, ordered before every later load: the device wrote the rest of the
+ * descriptor and the buffer before it set DD there. On x86 this is a plain
+ * mov; the acquire tells the compiler (and the host build's sanitizers,
+ * where the device is another thread) the same. */
+static inline uint64_t intel_rx_wb_status(volatile union intel_rx_desc *d)
+{
+    return __atomic_load_n((volatile uint64_t *)&d->wb.status_error, __ATOMIC_ACQUIRE);
+}
+#define INTEL_RXD_LEN(wb) ((uint32_t)((wb) >> 32) & 0xFFFF)
+
 /* 82599 §7.2.3.2.4, 82576 §7.2.2.3: an advanced data descriptor. */
 union intel_tx_desc {
     struct {
@@ -119,6 +130,11 @@ _Static_assert(sizeof(union intel_tx_desc) == 16, "descriptors are 16 bytes");
 #define INTEL_TXD_DEXT (1u << 29)      /* DCMD.DEXT: advanced format */
 #define INTEL_TXD_PAYLEN_SHIFT 14      /* olinfo PAYLEN: the frame's length */
 #define INTEL_TXD_STAT_DD (1u << 0)
+
+static inline uint32_t intel_tx_wb_status(volatile union intel_tx_desc *d)
+{
+    return __atomic_load_n(&d->wb.status, __ATOMIC_ACQUIRE);
+}
 
 /* --- queues --------------------------------------------------------------- */
 
