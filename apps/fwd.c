@@ -59,8 +59,8 @@ struct worker {
     const struct app_args *args;
     uint32_t batch, idle_us;
     uint64_t packets, polls, empty_polls;
-    uint64_t drops[2]; /* what port i's TX queue could not take */
-};
+    uint64_t drops[2];          /* what port i's TX queue could not take */
+} __attribute__((aligned(64))); /* a cache line of its own: one core writes it */
 
 static volatile bool stop_workers; /* set by the boot core when duration= ends */
 
@@ -123,9 +123,12 @@ static void print_workers(const struct worker *w, int n, const char *prefix)
                 w[i].empty_polls);
 }
 
+/* Static: a worker that did not stop may still be reading them. */
+static struct port ports[2];
+static struct worker workers[SMP_MAX_CPUS];
+
 int fwd_main(const struct app_args *args)
 {
-    struct port ports[2];
     if (ports_open(app_config.ports, 2, 2, args->cores, ports) != 2)
         return 1;
     for (int i = 0; i < 2; i++)
@@ -139,6 +142,11 @@ int fwd_main(const struct app_args *args)
                     ports[i].nic->rx_queues, ports[i].nic->rx_queues, args->cores);
             nworkers = ports[i].nic->rx_queues;
         }
+    /* A port with more queues than there are workers must not spread flows
+     * over queues nobody polls. */
+    for (int i = 0; i < 2; i++)
+        if (ports[i].nic->rx_queues > nworkers && ports[i].nic->ops->use_queues)
+            ports[i].nic->ops->use_queues(ports[i].nic, (uint16_t)nworkers);
     uint32_t idle_us = (uint32_t)app_config.idle;
     if (idle_us && !lapic_ready()) {
         kprintf("fwd: idle=%u needs the local APIC timer (lapic: %s); polling instead\n", idle_us,
@@ -151,7 +159,6 @@ int fwd_main(const struct app_args *args)
             : app_config.mode == FWD_MAC ? "mac"
                                          : "macswap",
             nworkers, nworkers == 1 ? "" : "s");
-    struct worker workers[SMP_MAX_CPUS];
     for (int i = 0; i < nworkers; i++)
         workers[i] = (struct worker){ .core = i,
                                       .queue = (uint16_t)i,
@@ -180,14 +187,18 @@ int fwd_main(const struct app_args *args)
     }
     __atomic_store_n(&stop_workers, true, __ATOMIC_RELEASE);
     uint64_t end = now_ns() + WORKER_STOP_NS;
+    bool all_stopped = true;
     for (int i = 1; i < nworkers; i++)
         while (!smp_done(i))
             if (now_ns() > end) {
-                kprintf("fwd: core %d did not stop within %lu ms; its queues are left as they "
-                        "are\n",
-                        i, WORKER_STOP_NS / 1000000);
+                kprintf("fwd: core %d did not stop within %lu ms\n", i, WORKER_STOP_NS / 1000000);
+                all_stopped = false;
                 break;
             }
+    if (!all_stopped) { /* stopping the ports would free buffers a core may still use */
+        kprintf("fwd: the ports are left running; no final counts\n");
+        return 1;
+    }
     sum_drops(ports, workers, nworkers);
     ports_finish(ports, 2);
     if (nworkers > 1)

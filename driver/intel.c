@@ -549,11 +549,16 @@ void intel_rss_init(struct intel_dev *d, uint32_t mrqc, uint32_t mrqc_value, uin
         intel_write(d, rssrk0 + 4 * (uint32_t)i,
                     (uint32_t)rss_key[4 * i] | (uint32_t)rss_key[4 * i + 1] << 8 |
                         (uint32_t)rss_key[4 * i + 2] << 16 | (uint32_t)rss_key[4 * i + 3] << 24);
+    intel_rss_spread(d, reta0, d->nq);
+    intel_write(d, mrqc, mrqc_value);
+}
+
+void intel_rss_spread(struct intel_dev *d, uint32_t reta0, int n)
+{
     for (int i = 0; i < 32; i++) {
         uint32_t v = 0;
         for (int k = 0; k < 4; k++)
-            v |= (uint32_t)((4 * i + k) % d->nq) << (8 * k);
+            v |= (uint32_t)((4 * i + k) % n) << (8 * k);
         intel_write(d, reta0 + 4 * (uint32_t)i, v);
     }
-    intel_write(d, mrqc, mrqc_value);
 }

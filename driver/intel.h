@@ -146,7 +146,7 @@ struct intel_rxq {
     uint16_t size, next; /* next: the first descriptor not yet seen done */
     bool split;          /* inside a frame spread over buffers: dropping to its end */
     uint64_t packets, bytes, dropped;
-};
+} __attribute__((aligned(64))); /* a cache line of its own: one core writes it */
 
 struct intel_txq {
     volatile union intel_tx_desc *ring;
@@ -154,7 +154,7 @@ struct intel_txq {
     uint64_t tail;              /* address of TDT */
     uint16_t size, next, clean; /* [clean, next): handed to the device, not yet freed */
     uint64_t packets, bytes;
-};
+} __attribute__((aligned(64)));
 
 /* One port of either chip: the part of the driver state intel.c knows.
  * Queue i's rings and counters are touched only by the core that polls
@@ -241,6 +241,10 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
  * mrqc_value (multiple-queue mode and hashed fields) to MRQC. */
 void intel_rss_init(struct intel_dev *d, uint32_t mrqc, uint32_t mrqc_value, uint32_t reta0,
                     uint32_t rssrk0);
+
+/* Rewrites the redirection table (from reta0) so that it names only
+ * queues 0..n-1: for when fewer cores poll than the NIC has queues. */
+void intel_rss_spread(struct intel_dev *d, uint32_t reta0, int n);
 
 /* nic_ops read_stats and stop for both chips. stop turns receive off, stops
  * the queues (intel_queues_stop), turns transmit off and reads the

@@ -70,7 +70,7 @@
 #define RTTDCS_ARBDIS (1u << 6)
 #define DMATXCTL 0x04A80 /* §8.2.3.9.2 DMA Tx Control */
 #define DMATXCTL_TE (1u << 0)
-#define RXCSUM 0x05000 /* §8.2.3.7.5 Receive Checksum Control */
+#define RXCSUM 0x05000         /* §8.2.3.7.5 Receive Checksum Control */
 #define RXCSUM_PCSD (1u << 13) /* the descriptor carries the RSS hash, not a checksum */
 /* RSS: the 82599's own addresses; it also decodes the 82598's (0x05818,
  * 0x05C00, 0x05C80), which other drivers use. */
@@ -217,11 +217,19 @@ static struct nic_link ixgbe_link(struct nic *nic)
     return (struct nic_link){ (v & LINKS_UP) != 0, mbps[(v >> LINKS_SPEED_SHIFT) & 3] };
 }
 
+static void ixgbe_use_queues(struct nic *nic, uint16_t n)
+{
+    struct intel_dev *d = (struct intel_dev *)nic;
+    if (d->nq > 1 && n >= 1)
+        intel_rss_spread(d, RETA(0), n);
+}
+
 static const struct nic_ops ixgbe_ops = {
     .rx_batch = intel_rx_batch,
     .tx_batch = intel_tx_batch,
     .read_stats = intel_read_stats,
     .set_promisc = ixgbe_set_promisc,
+    .use_queues = ixgbe_use_queues,
     .link = ixgbe_link,
     .stop = intel_stop,
 };
@@ -263,8 +271,9 @@ static void rx_init(struct intel_dev *d)
     intel_set(d, FCTRL, FCTRL_BAM);
     if (d->nq > 1) {
         intel_set(d, RXCSUM, RXCSUM_PCSD); /* the hash in the write-back (§7.1.2.8) */
-        intel_rss_init(d, MRQC, MRQC_RSS | MRQC_TCPIPV4 | MRQC_IPV4 | MRQC_IPV6 | MRQC_TCPIPV6 |
-                                    MRQC_UDPIPV4 | MRQC_UDPIPV6,
+        intel_rss_init(d, MRQC,
+                       MRQC_RSS | MRQC_TCPIPV4 | MRQC_IPV4 | MRQC_IPV6 | MRQC_TCPIPV6 |
+                           MRQC_UDPIPV4 | MRQC_UDPIPV6,
                        RETA(0), RSSRK(0));
     }
     /* §4.6.7, last step: clear DCA_RXCTRL bit 12 for every queue used, and

@@ -45,6 +45,9 @@ struct nic_ops {
     uint32_t (*tx_batch)(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
     void (*read_stats)(struct nic *nic, struct nic_stats *out);
     int (*set_promisc)(struct nic *nic, bool on); /* 0, or -1 if the device cannot */
+    /* Receive only on queues 0..n-1 from now on (n <= rx_queues): RSS
+     * spreads flows over those alone. NULL where there is one queue. */
+    void (*use_queues)(struct nic *nic, uint16_t n);
     struct nic_link (*link)(struct nic *nic);
     /* Waits (bounded) for sent frames to leave, stops the device, and gives
      * every buffer it held back to its pool. */

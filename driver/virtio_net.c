@@ -538,7 +538,12 @@ static void vnet_stop(struct nic *nic)
 }
 
 static const struct nic_ops vnet_ops = {
-    vnet_rx_batch, vnet_tx_batch, vnet_read_stats, vnet_set_promisc, vnet_link, vnet_stop,
+    .rx_batch = vnet_rx_batch,
+    .tx_batch = vnet_tx_batch,
+    .read_stats = vnet_read_stats,
+    .set_promisc = vnet_set_promisc,
+    .link = vnet_link,
+    .stop = vnet_stop,
 };
 
 /* --- bring-up ------------------------------------------------------------------- */

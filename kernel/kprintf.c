@@ -250,7 +250,7 @@ static void print_unlock(void) {}
  * knows its holder (APIC id + 1): an exception report from inside a
  * kprintf on the same core goes on, and a core that halted holding it is
  * waited for only so long before the others print regardless. */
-#define PRINT_SPIN_LIMIT 100000000u
+#define PRINT_WAIT_CYCLES (1ull << 31) /* TSC cycles: about a second (before it is measured) */
 static uint32_t print_owner, print_depth;
 
 static void print_lock(void)
@@ -260,15 +260,16 @@ static void print_lock(void)
         print_depth++;
         return;
     }
-    for (uint32_t spins = 0; !__atomic_compare_exchange_n(&print_owner, &free, me, false,
-                                                          __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
-         free = 0)
-        if (++spins == PRINT_SPIN_LIMIT) {
+    uint64_t start = rdtsc();
+    while (!__atomic_compare_exchange_n(&print_owner, &free, me, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+        free = 0;
+        if (rdtsc() - start > PRINT_WAIT_CYCLES) {
             __atomic_store_n(&print_owner, me, __ATOMIC_RELAXED);
             break;
-        } else {
-            cpu_pause();
         }
+        cpu_pause();
+    }
     print_depth = 1;
 }
 

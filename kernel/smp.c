@@ -37,6 +37,7 @@ struct core {
 
 static struct core cores[SMP_MAX_CPUS];
 static int ncores = 1, nmissing;
+static bool stuck; /* a core that did not answer could not be stopped either */
 
 /* Read by ap_entry64 (kernel/smp_tramp.S), set before each Start-Up IPI. */
 uint64_t smp_ap_cr3, smp_ap_stack;
@@ -113,6 +114,8 @@ static bool start_core(int index, uint32_t apic_id, uint64_t page)
         return false;
     }
     c->apic_id = apic_id;
+    c->up = c->done = false;
+    c->fn = NULL;
     starting = index;
     smp_ap_stack = (uint64_t)(uintptr_t)(stack + AP_STACK_SIZE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -123,10 +126,18 @@ static bool start_core(int index, uint32_t apic_id, uint64_t page)
     uint64_t end = now_ns() + AP_ANSWER_MS * 1000000ull;
     while (!__atomic_load_n(&c->up, __ATOMIC_ACQUIRE))
         if (now_ns() > end) {
-            lapic_ipi(apic_id, LAPIC_ICR_INIT); /* back to waiting, should it wake late */
             kprintf("smp: the core with apic id %u did not answer within %d ms; left out "
                     "(check that the firmware enables it)\n",
                     apic_id, AP_ANSWER_MS);
+            /* Back to waiting for a Start-Up IPI, should it wake late: else it
+             * could run on the next core's stack and slot */
+            if (!lapic_ipi(apic_id, LAPIC_ICR_INIT)) {
+                kprintf("smp: and the INIT IPI to stop it did not leave; no more cores are "
+                        "started\n");
+                stuck = true;
+            }
+            delay_us(10000);
+            c->up = false; /* the slot is free again: the core is held in INIT */
             return false;
         }
     return true;
@@ -159,13 +170,20 @@ int smp_init(const struct boot_info *bi, const struct acpi_info *ai, int want)
     smp_ap_cr3 = read_cr3();
     /* INIT to every core first and one 10 ms wait for all (§9.4.4.1) */
     for (int i = 0; i < listed; i++)
-        if (ai->apic_id[i] != self && !lapic_ipi(ai->apic_id[i], LAPIC_ICR_INIT))
+        if (ai->apic_id[i] != self && ai->apic_id[i] <= 0xFE &&
+            !lapic_ipi(ai->apic_id[i], LAPIC_ICR_INIT))
             kprintf("smp: the INIT IPI to apic id %u did not leave the local APIC\n",
                     ai->apic_id[i]);
     delay_us(10000);
-    for (int i = 0; i < listed && (want == 0 || ncores < want); i++) {
+    for (int i = 0; i < listed && (want == 0 || ncores < want) && ncores < SMP_MAX_CPUS && !stuck;
+         i++) {
         if (ai->apic_id[i] == self)
             continue;
+        if (ai->apic_id[i] > 0xFE) { /* an xAPIC IPI names 8-bit ids; 0xFF is broadcast */
+            kprintf("smp: apic id %u needs x2APIC mode; left out\n", ai->apic_id[i]);
+            nmissing++;
+            continue;
+        }
         if (start_core(ncores, ai->apic_id[i], page))
             ncores++;
         else

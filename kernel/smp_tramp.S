@@ -12,6 +12,8 @@
  * kernel's own map is loaded once in 64-bit mode.
  */
 #define CR0_PE (1 << 0)
+#define CR0_ET (1 << 4)
+#define CR0_NE (1 << 5)
 #define CR0_WP (1 << 16)
 #define CR0_PG (1 << 31)
 #define CR4_PAE (1 << 5)
@@ -33,8 +35,9 @@ smp_tramp_start:
     mov %cs, %ax
     mov %ax, %ds
     lgdtl smp_tramp_gdtr - smp_tramp_start
-    mov %cr0, %eax
-    or $CR0_PE, %eax
+    /* CR0 written whole: INIT leaves CD and NW as they were (SDM vol. 3A
+     * Table 9-1), and a core the firmware never ran may have caches off */
+    mov $(CR0_PE | CR0_ET | CR0_NE), %eax
     mov %eax, %cr0
     ljmpl *(smp_tramp_far32 - smp_tramp_start)
 

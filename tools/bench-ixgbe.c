@@ -111,7 +111,7 @@ void mmio_write32(uint64_t a, uint32_t v)
 
 static uint8_t frames[FLOWS][FRAME_LEN]; /* IPv4/UDP, source ports 1024.. */
 static _Atomic uint64_t sunk[2];         /* frames out of port i */
-static uint64_t injected[2];     /* frames into port i */
+static uint64_t injected[2];             /* frames into port i */
 static atomic_bool done;
 
 static void sink(void *ctx, const void *f, uint32_t len)
@@ -155,7 +155,8 @@ struct worker {
 } __attribute__((aligned(64)));
 
 static struct worker workers[MAX_WORKERS];
-static uint64_t target; /* frames each worker forwards */
+static uint64_t total;           /* frames to forward, all workers together */
+static atomic_bool workers_stop; /* set by worker 0 once they have */
 
 static uint32_t forward(struct worker *w, struct nic *in, struct nic *out)
 {
@@ -217,8 +218,8 @@ static void open_ports(int queues)
     }
     for (int f = 0; f < FLOWS; f++) { /* broadcast IPv4/UDP 10.0.0.1:1024+f -> 10.0.0.2:9 */
         static const uint8_t hdr[34] = {
-            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
-            0x45, 0, 0, 46, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0,  0, 1, 0x08, 0x00, 0x45, 0, 0,
+            46,   0,    0,    0x40, 0,    64,   17,   0, 0, 10, 0, 0, 1,    10,   0,    0, 2,
         };
         memcpy(frames[f], hdr, sizeof(hdr));
         frames[f][34] = (uint8_t)((1024 + f) >> 8), frames[f][35] = (uint8_t)(1024 + f);
@@ -226,16 +227,24 @@ static void open_ports(int queues)
     }
 }
 
-/* A worker's loop until it has forwarded its share. */
+/* A worker's loop until worker 0 sees all of them together reach total
+ * (RSS need not split the flows evenly). */
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    while (w->frames < target) {
+    for (uint64_t pass = 0; !atomic_load_explicit(&workers_stop, memory_order_relaxed); pass++) {
+        if (w == &workers[0] && pass % 256 == 0) {
+            uint64_t all = 0;
+            for (int i = 0; i < MAX_WORKERS; i++)
+                all += __atomic_load_n(&workers[i].frames, __ATOMIC_RELAXED);
+            if (all >= total)
+                atomic_store(&workers_stop, true);
+        }
         uint64_t c0 = rdtsc();
         uint32_t n = bench_fwd_pass(w);
         if (n) {
             w->busy += rdtsc() - c0;
-            w->frames += n;
+            __atomic_store_n(&w->frames, w->frames + n, __ATOMIC_RELAXED);
             w->passes++;
         }
         /* The model makes frames slower than a worker takes them: a pass
@@ -257,7 +266,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench-ixgbe threads WORKERS FRAMES | single FRAMES\n");
         return 2;
     }
-    uint64_t total = strtoull(argv[argc - 1], NULL, 10);
+    total = strtoull(argv[argc - 1], NULL, 10);
     open_ports(nw);
     for (int i = 0; i < nw; i++)
         workers[i].queue = (uint16_t)i;
@@ -277,7 +286,6 @@ int main(int argc, char **argv)
         }
     } else {
         pthread_t model;
-        target = total / (uint64_t)nw;
         pthread_create(&model, NULL, model_thread, NULL);
         for (int i = 1; i < nw; i++)
             pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]);

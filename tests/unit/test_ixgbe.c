@@ -549,8 +549,9 @@ static void rx_frame_over_buffers(void)
 static uint32_t udp_frame(uint8_t *f, uint16_t sport)
 {
     static const uint8_t hdr[34] = {
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 9, 0x08, 0x00, /* Ethernet */
-        0x45, 0, 0, 46, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, /* IPv4 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0,  0,  0, 9, 0x08, 0x00, /* Ethernet */
+        0x45, 0,    0,    46,   0,    0,    0x40, 0, 64, 17, 0, 0, 10,   0,
+        0,    1,    10,   0,    0,    2, /* IPv4 */
     };
     memset(f, 0, 60);
     memcpy(f, hdr, sizeof(hdr));
@@ -560,38 +561,38 @@ static uint32_t udp_frame(uint8_t *f, uint16_t sport)
     return 60;
 }
 
-/* RSS with four queue pairs: each of 64 UDP flows lands in the queue the
+/* RSS with nq queue pairs: each of 64 UDP flows lands in the queue the
  * driver's redirection table names for its Toeplitz hash (computed here,
- * apart from the model, with the key the driver says it uses: entry j of
- * RETA names queue j mod 4), every queue gets some, and all four queue
- * pairs forward to the other port. */
-static void rss_four_queues(void)
+ * apart from the model, with the key the driver says it uses: entry j of the
+ * 128 names queue j mod nq, so with 3 queues all 7 index bits matter),
+ * every queue gets some, and all queue pairs forward to the other port. */
+static void rss_queues(uint16_t nq)
 {
     setup();
     struct ixgbe_model *ma = new_model(0, NULL), *mb = new_model(1, NULL);
-    struct ixgbe_options opt = { .queues = 4 };
+    struct ixgbe_options opt = { .queues = nq };
     struct nic *a = open_port(0, &opt), *b = open_port(1, &opt);
     CHECK(a && b);
     if (!a || !b)
         return teardown();
-    CHECK_EQ(a->rx_queues, 4);
+    CHECK_EQ(a->rx_queues, nq);
     a->ops->set_promisc(a, true);
     uint64_t sunk = 0;
     ixgbe_model_set_sink(mb, count_sink, &sunk);
     const uint8_t src[4] = { 10, 0, 0, 1 }, dst[4] = { 10, 0, 0, 2 };
     uint8_t f[60];
-    uint32_t per_queue[4] = { 0 }, wrong = 0;
+    uint32_t per_queue[NIC_MAX_QUEUES] = { 0 }, wrong = 0, sum = 0;
     for (int round = 0; round < 4; round++) { /* 4 x 64 frames: well inside each ring */
         for (uint16_t flow = 0; flow < 64; flow++)
             CHECK(ixgbe_model_inject(ma, f, udp_frame(f, (uint16_t)(1024 + flow))));
-        for (uint16_t q = 0; q < 4; q++) {
+        for (uint16_t q = 0; q < nq; q++) {
             struct pkt_buf *bufs[64];
             uint32_t n = a->ops->rx_batch(a, q, bufs, 64);
             for (uint32_t i = 0; i < n; i++) {
                 const uint8_t *d = pkt_data(bufs[i]);
                 uint16_t sport = (uint16_t)(d[34] << 8 | d[35]);
                 uint32_t hash = ref_hash(MS_KEY, src, dst, 4, true, sport, 9000);
-                wrong += (hash & 0x7F) % 4 != q;
+                wrong += (hash & 0x7F) % nq != q;
                 per_queue[q]++;
             }
             CHECK_EQ(b->ops->tx_batch(b, q, bufs, n), n);
@@ -599,18 +600,69 @@ static void rss_four_queues(void)
         ixgbe_model_step(mb);
     }
     CHECK_EQ(wrong, 0);
-    CHECK_EQ(per_queue[0] + per_queue[1] + per_queue[2] + per_queue[3], 4 * 64);
-    for (int q = 0; q < 4; q++)
+    for (int q = 0; q < nq; q++) {
         CHECK(per_queue[q] > 0);
+        sum += per_queue[q];
+    }
+    CHECK_EQ(sum, 4 * 64);
     CHECK_EQ(sunk, 4 * 64);
     a->ops->stop(a);
     b->ops->stop(b);
-    for (int q = 0; q < 4; q++) {
+    for (int q = 0; q < nq; q++) {
         CHECK_EQ(a->pool[q]->nfree, a->pool[q]->count);
         CHECK_EQ(b->pool[q]->nfree, b->pool[q]->count);
     }
     CHECK_EQ(violations_seen, 0);
     teardown();
+}
+
+/* A port opened with 4 queue pairs of which fwd polls only 2 (the other
+ * port has 2): use_queues(2) rewrites the redirection table, and every flow
+ * lands in queue 0 or 1, the one RETA (entry j: j mod 2) names. */
+static void rss_use_fewer_queues(void)
+{
+    setup();
+    new_model(0, NULL);
+    struct ixgbe_options opt = { .queues = 4 };
+    struct nic *a = open_port(0, &opt);
+    CHECK(a != NULL);
+    if (!a)
+        return teardown();
+    a->ops->set_promisc(a, true);
+    a->ops->use_queues(a, 2);
+    const uint8_t src[4] = { 10, 0, 0, 1 }, dst[4] = { 10, 0, 0, 2 };
+    uint8_t f[60];
+    for (uint16_t flow = 0; flow < 64; flow++)
+        CHECK(ixgbe_model_inject(models[0], f, udp_frame(f, (uint16_t)(1024 + flow))));
+    uint32_t got[4] = { 0 }, wrong = 0;
+    for (uint16_t q = 0; q < 4; q++) {
+        struct pkt_buf *bufs[64];
+        uint32_t n = a->ops->rx_batch(a, q, bufs, 64);
+        for (uint32_t i = 0; i < n; i++) {
+            const uint8_t *d = pkt_data(bufs[i]);
+            uint16_t sport = (uint16_t)(d[34] << 8 | d[35]);
+            wrong += (ref_hash(MS_KEY, src, dst, 4, true, sport, 9000) & 0x7F) % 2 != q;
+        }
+        got[q] = n;
+        pkt_free_batch(bufs, n);
+    }
+    CHECK_EQ(wrong, 0);
+    CHECK(got[0] > 0 && got[1] > 0);
+    CHECK_EQ(got[2] + got[3], 0);
+    CHECK_EQ(got[0] + got[1], 64);
+    a->ops->stop(a);
+    CHECK_EQ(violations_seen, 0);
+    teardown();
+}
+
+static void rss_three_queues(void)
+{
+    rss_queues(3);
+}
+
+static void rss_four_queues(void)
+{
+    rss_queues(4);
 }
 
 /* fwd's worker cores, as threads: each owns queue pair q of both ports and
@@ -905,6 +957,8 @@ int main(void)
     RUN(stop_with_unsent);
     RUN(rx_ring_overflow);
     RUN(rx_frame_over_buffers);
+    RUN(rss_three_queues);
+    RUN(rss_use_fewer_queues);
     RUN(rss_four_queues);
     RUN(four_worker_threads);
     RUN(reset_never_clears);
