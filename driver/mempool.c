@@ -2,8 +2,9 @@
  * driver/mempool.c - fixed-size pools of packet buffers (see pktbuf.h).
  *
  * The free list is a stack of buffer pointers: allocating and freeing a
- * batch moves n pointers, no search, no arithmetic, no lock. The stack is LIFO on purpose: the buffer
- * freed last is the one most likely still in cache.
+ * batch moves n pointers, no search, no arithmetic, no lock. The stack is
+ * LIFO on purpose: the buffer freed last is the one most likely still in
+ * cache.
  */
 #include "driver/pktbuf.h"
 

@@ -1255,9 +1255,7 @@ static int run_reflect(struct opts *o)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {
-        .rewrite = REWRITE_IO, .seed = 1, .window = 64, .timeout = 10.0, .flows = 1
-    };
+    struct opts o = { .rewrite = REWRITE_IO, .seed = 1, .window = 64, .timeout = 10.0, .flows = 1 };
     parse_args(&o, argc, argv);
     flows = o.flows;
     /* Lines go out as they are written, in order, also into a pipe or file. */
