@@ -1,7 +1,8 @@
 /*
- * driver/igb.c - Intel 82576 gigabit Ethernet (8086:10C9, copper), one RX
- * and one TX queue, poll mode, no interrupts, written from the Intel 82576
- * GbE Controller Datasheet rev 2.63 (section numbers below are its).
+ * driver/igb.c - Intel 82576 gigabit Ethernet (8086:10C9, copper), up to 8
+ * RX/TX queue pairs with RSS over them, poll mode, no interrupts, written
+ * from the Intel 82576 GbE Controller Datasheet rev 2.63 (section numbers
+ * below are its).
  *
  * Bring-up follows §4.5: interrupts off, a global reset, interrupts off
  * again, the NVM auto-read, the link (§4.5.4), the statistics read once to
@@ -45,8 +46,21 @@
 #define TCTL 0x00400 /* §8.12.1 Transmit Control */
 #define TCTL_EN (1u << 1)
 #define TCTL_PSP (1u << 3)
-#define RAL(i) (0x05400 + 8 * (i)) /* §8.10 Receive Address Low */
-#define RAH(i) (0x05404 + 8 * (i)) /* §8.10 Receive Address High */
+#define RXCSUM 0x05000         /* §8.10 Receive Checksum Control */
+#define RXCSUM_PCSD (1u << 13) /* the descriptor carries the RSS hash, not a checksum */
+#define MRQC 0x05818           /* §8.10 Multiple Receive Queues Command */
+#define MRQC_RSS 0x2u          /* Multiple Receive Queues Enable 010b: RSS */
+#define MRQC_TCPIPV4 (1u << 16)
+#define MRQC_IPV4 (1u << 17)
+#define MRQC_IPV6 (1u << 20)
+#define MRQC_TCPIPV6 (1u << 21)
+#define MRQC_UDPIPV4 (1u << 22)
+#define MRQC_UDPIPV6 (1u << 23)
+#define RETA(i) (0x05C00 + 4 * (i))  /* §8.10 Redirection Table: 32 x 4 one-byte entries */
+#define RSSRK(i) (0x05C80 + 4 * (i)) /* §8.10 RSS Random Key: 10 x 4 bytes */
+#define IGB_MAX_QUEUES 8             /* RSS spreads over at most 8 queues (§7.1.2.8) */
+#define RAL(i) (0x05400 + 8 * (i))   /* §8.10 Receive Address Low */
+#define RAH(i) (0x05404 + 8 * (i))   /* §8.10 Receive Address High */
 #define RAH_AV (1u << 31)
 #define RDBAL(i) (0x0C000 + 0x40 * (i))  /* §8.10, then RDBAH .. RXDCTL */
 #define SRRCTL(i) (0x0C00C + 0x40 * (i)) /* §8.10.2 Split and Replication Receive Control */
@@ -90,6 +104,10 @@ static const struct intel_reg_name names[] = {
     { RAL(0), 8, 16, "RAL" },
     { RAH(0), 8, 16, "RAH" },
     { RQDPC(0), 0x40, 16, "RQDPC" },
+    { RXCSUM, 4, 1, "RXCSUM" },
+    { MRQC, 4, 1, "MRQC" },
+    { RETA(0), 4, 32, "RETA" },
+    { RSSRK(0), 4, 10, "RSSRK" },
     { MPC, 4, 1, "MPC" },
     { 0, 0, 0, NULL },
 };
@@ -129,11 +147,19 @@ static struct nic_link igb_link(struct nic *nic)
     return (struct nic_link){ (v & STATUS_LU) != 0, mbps[(v >> STATUS_SPEED_SHIFT) & 3] };
 }
 
+static void igb_use_queues(struct nic *nic, uint16_t n)
+{
+    struct intel_dev *d = (struct intel_dev *)nic;
+    if (d->nq > 1 && n >= 1)
+        intel_rss_spread(d, RETA(0), n);
+}
+
 static const struct nic_ops igb_ops = {
     .rx_batch = intel_rx_batch,
     .tx_batch = intel_tx_batch,
     .read_stats = intel_read_stats,
     .set_promisc = igb_set_promisc,
+    .use_queues = igb_use_queues,
     .link = igb_link,
     .stop = intel_stop,
 };
@@ -238,6 +264,13 @@ static int rx_init(struct intel_dev *d)
                    "the queue did not stop; reset the device"))
         return -1;
     intel_write(d, RCTL, RCTL_BAM | RCTL_SECRC);
+    if (d->nq > 1) {
+        intel_set(d, RXCSUM, RXCSUM_PCSD); /* the hash in the write-back (§7.1.2.8) */
+        intel_rss_init(d, MRQC,
+                       MRQC_RSS | MRQC_TCPIPV4 | MRQC_IPV4 | MRQC_IPV6 | MRQC_TCPIPV6 |
+                           MRQC_UDPIPV4 | MRQC_UDPIPV6,
+                       RETA(0), RSSRK(0));
+    }
     return 0; /* receive goes on after the queues: rx_on */
 }
 
@@ -265,12 +298,13 @@ bool igb_supports(uint16_t vendor, uint16_t device)
     return vendor == 0x8086 && device == 0x10C9; /* 82576, copper */
 }
 
-static struct nic *open_at(struct pci_dev *pci, uint64_t bar)
+static struct nic *open_at(struct pci_dev *pci, uint64_t bar, int queues)
 {
     struct intel_dev *d = dma_alloc(sizeof(*d), 64);
     if (!d)
         return NULL;
-    intel_dev_init(d, &hw_82576, pci, bar, &igb_ops, NULL, 1);
+    intel_dev_init(d, &hw_82576, pci, bar, &igb_ops, NULL,
+                   queues > IGB_MAX_QUEUES ? IGB_MAX_QUEUES : queues);
 
     if (reset(d) || wait_nvm(d))
         return NULL;
@@ -289,17 +323,13 @@ static struct nic *open_at(struct pci_dev *pci, uint64_t bar)
 
 struct nic *igb_open(struct pci_dev *pci, int queues)
 {
-    /* One queue pair. RSS needs RXCSUM.PCSD (the hash in the descriptor),
-     * and QEMU 10's igb delivers no frame at all once PCSD is set: tried,
-     * not understood yet, so igb stays at one pair for now. */
-    (void)queues;
     if (pci->bar[0].type != PCI_BAR_MEM32 && pci->bar[0].type != PCI_BAR_MEM64) {
         kprintf("igb %04x:%02x:%02x.%x: BAR0 is not memory\n", pci->segment, pci->bus, pci->dev,
                 pci->fn);
         return NULL;
     }
     pci_enable(pci, PCI_CMD_MEMORY | PCI_CMD_BUS_MASTER);
-    struct nic *nic = open_at(pci, pci->bar[0].addr);
+    struct nic *nic = open_at(pci, pci->bar[0].addr, queues);
     if (!nic)
         pci_disable(pci, PCI_CMD_BUS_MASTER);
     return nic;

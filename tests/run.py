@@ -608,18 +608,20 @@ def parse_counters(line, prefix):
     return {k: int(v) for k, v in (t.split("=") for t in line[len(prefix):].split())}
 
 
-def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virtio-net-pci"):
+def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virtio-net-pci",
+             smp=1, flows=1):
     """app=fwd between two NICs (device, with props: QEMU device properties),
     the harness sending count frames each way. Checks every frame (the
     harness) and that the guest's counters equal the harness's exactly, and
     the NIC's own counters (where it has them) the driver's.
-    extra: more of fwd's command line."""
+    extra: more of fwd's command line. smp: cores, each a worker with its
+    own queue pair; flows: UDP source ports, for RSS to spread."""
     def test():
         ports = [free_port() for _ in range(4)]
         q0, h0, q1, h1 = ports
         p0, p1 = nic_pci(0, device), nic_pci(1, device)
-        q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT + dgram_nic(0, q0, h0, props, device)
-                 + dgram_nic(1, q1, h1, props, device)
+        q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
+                 + dgram_nic(0, q0, h0, props, device) + dgram_nic(1, q1, h1, props, device)
                  + kernel(f"app=fwd duration={duration} mode={mode} {extra}"), duration + 30)
         c = Checks([])
         if q.wait_line(r"^fwd: ") is None:
@@ -627,7 +629,8 @@ def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virti
             c.problems.append("fwd never started")
             return c.problems, q
         cmd = [HARNESS, "fwd", "--port", f"0={h0}:{q0}", "--port", f"1={h1}:{q1}",
-               "--count", str(count), "--mode", mode, "--mac0", MAC0, "--mac1", MAC1]
+               "--count", str(count), "--mode", mode, "--mac0", MAC0, "--mac1", MAC1,
+               "--flows", str(flows)]
         h = subprocess.run(cmd + (["--bad"] if bad else []), capture_output=True, text=True,
                            timeout=duration + 20)
         status = q.wait_exit()
@@ -694,9 +697,21 @@ def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virti
             if NIC_DEVICES[device]["probe"]:
                 c.has(f"nic {port}: {NIC_DEVICES[device]['probe']}, mac {mac}, link up")
             c.match(rf"mempool {port} free=(\d+) size=\1")
+            for k in range(1, smp):  # each worker's queue has a pool of its own
+                c.match(rf"mempool {port}/{k} free=(\d+) size=\1")
         idle = re.search(r"idle=(\d+)", extra)
         c.has(f"fwd: {p0} <-> {p1}, batch 32, idle {idle.group(1) if idle else 0} "
-              f"us, mode {mode}, 1 worker core")
+              f"us, mode {mode}, {smp} worker core{'s' if smp > 1 else ''}")
+        if smp > 1:  # every worker forwarded some; together, every frame
+            total = 0
+            for k in range(smp):
+                w = c.match(rf"final core {k} queue {k}: packets=(\d+) drops=0 polls=\d+ "
+                            r"empty_polls=\d+")
+                if w:
+                    total += int(w.group(1))
+                    if int(w.group(1)) == 0:
+                        c.problems.append(f"worker core {k} forwarded nothing")
+            c.equal("frames the workers forwarded", total, 2 * count)
         return c.problems, q
     return test
 
@@ -1186,6 +1201,12 @@ BOOT_TESTS = [
     ("net/fwd-bad-frames-igb", fwd_test("", 1000, "io", bad=True, duration=6, device="igb")),
     ("net/pktgen-legacy", pktgen_test("disable-modern=on", 20000, 128, 16)),
     ("net/pktgen-modern", pktgen_test("disable-legacy=on", 5000, 1514, 1)),
+    # Two and four worker cores, each on its own queue pair; RSS on the
+    # 82576 spreads 64 flows over them. idle=200: four vCPUs share 2 CPUs.
+    ("net/fwd-igb-2-workers", fwd_test("", 20000, "io", duration=10, extra="idle=200",
+                                       device="igb", smp=2, flows=64)),
+    ("net/fwd-igb-4-workers", fwd_test("", 20000, "io", duration=10, extra="idle=200",
+                                       device="igb", smp=4, flows=64)),
     ("net/pktgen-igb", pktgen_test("", 20000, 128, 16, device="igb")),
     ("net/pktgen-round-trip", t_pktgen_round_trip),
     ("net/ports-missing", t_ports_missing),
