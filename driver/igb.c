@@ -46,16 +46,8 @@
 #define TCTL 0x00400 /* §8.12.1 Transmit Control */
 #define TCTL_EN (1u << 1)
 #define TCTL_PSP (1u << 3)
-#define RXCSUM 0x05000         /* §8.10 Receive Checksum Control */
-#define RXCSUM_PCSD (1u << 13) /* the descriptor carries the RSS hash, not a checksum */
-#define MRQC 0x05818           /* §8.10 Multiple Receive Queues Command */
-#define MRQC_RSS 0x2u          /* Multiple Receive Queues Enable 010b: RSS */
-#define MRQC_TCPIPV4 (1u << 16)
-#define MRQC_IPV4 (1u << 17)
-#define MRQC_IPV6 (1u << 20)
-#define MRQC_TCPIPV6 (1u << 21)
-#define MRQC_UDPIPV4 (1u << 22)
-#define MRQC_UDPIPV6 (1u << 23)
+#define MRQC 0x05818                 /* §8.10 Multiple Receive Queues Command */
+#define MRQC_RSS 0x2u                /* Multiple Receive Queues Enable 010b: RSS */
 #define RETA(i) (0x05C00 + 4 * (i))  /* §8.10 Redirection Table: 32 x 4 one-byte entries */
 #define RSSRK(i) (0x05C80 + 4 * (i)) /* §8.10 RSS Random Key: 10 x 4 bytes */
 #define IGB_MAX_QUEUES 8             /* RSS spreads over at most 8 queues (§7.1.2.8) */
@@ -104,7 +96,7 @@ static const struct intel_reg_name names[] = {
     { RAL(0), 8, 16, "RAL" },
     { RAH(0), 8, 16, "RAH" },
     { RQDPC(0), 0x40, 16, "RQDPC" },
-    { RXCSUM, 4, 1, "RXCSUM" },
+    { INTEL_RXCSUM, 4, 1, "RXCSUM" },
     { MRQC, 4, 1, "MRQC" },
     { RETA(0), 4, 32, "RETA" },
     { RSSRK(0), 4, 10, "RSSRK" },
@@ -264,13 +256,8 @@ static int rx_init(struct intel_dev *d)
                    "the queue did not stop; reset the device"))
         return -1;
     intel_write(d, RCTL, RCTL_BAM | RCTL_SECRC);
-    if (d->nq > 1) {
-        intel_set(d, RXCSUM, RXCSUM_PCSD); /* the hash in the write-back (§7.1.2.8) */
-        intel_rss_init(d, MRQC,
-                       MRQC_RSS | MRQC_TCPIPV4 | MRQC_IPV4 | MRQC_IPV6 | MRQC_TCPIPV6 |
-                           MRQC_UDPIPV4 | MRQC_UDPIPV6,
-                       RETA(0), RSSRK(0));
-    }
+    if (d->nq > 1)
+        intel_rss_init(d, MRQC, MRQC_RSS, RETA(0), RSSRK(0));
     return 0; /* receive goes on after the queues: rx_on */
 }
 

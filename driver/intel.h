@@ -237,9 +237,19 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
 /* RSS (82599 §7.1.2.8, 82576 §7.1.2.8): the hash over IPv4/IPv6 addresses
  * and TCP/UDP ports picks one of 128 redirection-table entries (RETA, four
  * one-byte entries a register from reta0), which names the queue; entry j
- * names queue j mod nq. The key goes to the 10 registers from rssrk0, then
- * mrqc_value (multiple-queue mode and hashed fields) to MRQC. */
-void intel_rss_init(struct intel_dev *d, uint32_t mrqc, uint32_t mrqc_value, uint32_t reta0,
+ * names queue j mod nq. Sets RXCSUM.PCSD (the hash goes into the write-back
+ * instead of a checksum), the key in the 10 registers from rssrk0, the
+ * table, then MRQC (at mrqc): mode (82599 MRQE 0001b, 82576 010b) and the
+ * hashed fields, at the same bits on both chips. */
+#define INTEL_RXCSUM 0x05000 /* 82599 §8.2.3.7.5, 82576 §8.10: Receive Checksum Control */
+#define INTEL_RXCSUM_PCSD (1u << 13)
+#define INTEL_MRQC_TCPIPV4 (1u << 16)
+#define INTEL_MRQC_IPV4 (1u << 17)
+#define INTEL_MRQC_IPV6 (1u << 20)
+#define INTEL_MRQC_TCPIPV6 (1u << 21)
+#define INTEL_MRQC_UDPIPV4 (1u << 22)
+#define INTEL_MRQC_UDPIPV6 (1u << 23)
+void intel_rss_init(struct intel_dev *d, uint32_t mrqc, uint32_t mode, uint32_t reta0,
                     uint32_t rssrk0);
 
 /* Rewrites the redirection table (from reta0) so that it names only

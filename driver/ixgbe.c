@@ -70,18 +70,10 @@
 #define RTTDCS_ARBDIS (1u << 6)
 #define DMATXCTL 0x04A80 /* §8.2.3.9.2 DMA Tx Control */
 #define DMATXCTL_TE (1u << 0)
-#define RXCSUM 0x05000         /* §8.2.3.7.5 Receive Checksum Control */
-#define RXCSUM_PCSD (1u << 13) /* the descriptor carries the RSS hash, not a checksum */
 /* RSS: the 82599's own addresses; it also decodes the 82598's (0x05818,
  * 0x05C00, 0x05C80), which other drivers use. */
-#define MRQC 0x0EC80  /* §8.2.3.7.12 Multiple Receive Queues Command */
-#define MRQC_RSS 0x1u /* MRQE 0001b: RSS only */
-#define MRQC_TCPIPV4 (1u << 16)
-#define MRQC_IPV4 (1u << 17)
-#define MRQC_IPV6 (1u << 20)
-#define MRQC_TCPIPV6 (1u << 21)
-#define MRQC_UDPIPV4 (1u << 22)
-#define MRQC_UDPIPV6 (1u << 23)
+#define MRQC 0x0EC80                 /* §8.2.3.7.12 Multiple Receive Queues Command */
+#define MRQC_RSS 0x1u                /* MRQE 0001b: RSS only */
 #define RETA(i) (0x0EB00 + 4 * (i))  /* §8.2.3.7.15 Redirection Table, 32 x 4 entries */
 #define RSSRK(i) (0x0EB80 + 4 * (i)) /* §8.2.3.7.14 RSS Random Key, 10 x 4 bytes */
 #define SECRXCTRL 0x08D00            /* §8.2.3.12.5 Security Rx Control */
@@ -124,7 +116,7 @@ static const struct intel_reg_name names[] = {
     { MTQC, 4, 1, "MTQC" },
     { RTTDCS, 4, 1, "RTTDCS" },
     { DMATXCTL, 4, 1, "DMATXCTL" },
-    { RXCSUM, 4, 1, "RXCSUM" },
+    { INTEL_RXCSUM, 4, 1, "RXCSUM" },
     { MRQC, 4, 1, "MRQC" },
     { RETA(0), 4, 32, "RETA" },
     { RSSRK(0), 4, 10, "RSSRK" },
@@ -269,13 +261,8 @@ static void rx_init(struct intel_dev *d)
     intel_set(d, HLREG0, HLREG0_RXCRCSTRP); /* §4.6.7: both strip bits agree */
     intel_set(d, RDRXCTL, RDRXCTL_CRCSTRIP);
     intel_set(d, FCTRL, FCTRL_BAM);
-    if (d->nq > 1) {
-        intel_set(d, RXCSUM, RXCSUM_PCSD); /* the hash in the write-back (§7.1.2.8) */
-        intel_rss_init(d, MRQC,
-                       MRQC_RSS | MRQC_TCPIPV4 | MRQC_IPV4 | MRQC_IPV6 | MRQC_TCPIPV6 |
-                           MRQC_UDPIPV4 | MRQC_UDPIPV6,
-                       RETA(0), RSSRK(0));
-    }
+    if (d->nq > 1)
+        intel_rss_init(d, MRQC, MRQC_RSS, RETA(0), RSSRK(0));
     /* §4.6.7, last step: clear DCA_RXCTRL bit 12 for every queue used, and
      * set CTRL_EXT.NS_DIS (no snoop off) */
     for (int q = 0; q < d->nq; q++)
