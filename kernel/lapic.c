@@ -62,13 +62,13 @@ bool lapic_init(void)
     mmio_write32(base + LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
     mmio_write32(base + LAPIC_TIMER_DIV, LAPIC_DIV_1);
     mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_TIMER_VECTOR);
-    /* Count down from the top for 500 us of TSC time, three times; the
+    /* Count down from the top for 250 us of TSC time, three times; the
      * median, as one run can be stretched (a virtual CPU descheduled). */
     uint64_t t[3];
     for (int k = 0; k < 3; k++) {
         mmio_write32(base + LAPIC_TIMER_INIT, 0xFFFFFFFFu);
-        delay_us(500);
-        t[k] = (0xFFFFFFFFull - mmio_read32(base + LAPIC_TIMER_CUR)) / 500;
+        delay_us(250);
+        t[k] = (0xFFFFFFFFull - mmio_read32(base + LAPIC_TIMER_CUR)) / 250;
     }
     mmio_write32(base + LAPIC_TIMER_INIT, 0);
     ticks_per_us = t[0] > t[1] ? (t[1] > t[2] ? t[1] : (t[0] > t[2] ? t[2] : t[0]))
