@@ -56,7 +56,6 @@ struct worker {
     int core;
     uint16_t queue;
     struct port *ports;
-    const struct app_args *args;
     uint32_t batch, idle_us;
     uint64_t packets, polls, empty_polls;
     uint64_t drops[2];          /* what port i's TX queue could not take */
@@ -115,12 +114,14 @@ static void sum_drops(struct port *ports, const struct worker *w, int n)
     }
 }
 
-static void print_workers(const struct worker *w, int n, const char *prefix)
+/* "[core 1 queue 1] packets=..." once a second; "final core 1 queue 1:
+ * packets=..." at the end. */
+static void print_workers(const struct worker *w, int n, bool final)
 {
     for (int i = 0; i < n; i++)
-        kprintf("%score %d queue %u: packets=%lu drops=%lu polls=%lu empty_polls=%lu\n", prefix,
-                w[i].core, w[i].queue, w[i].packets, w[i].drops[0] + w[i].drops[1], w[i].polls,
-                w[i].empty_polls);
+        kprintf("%score %d queue %u%s packets=%lu drops=%lu polls=%lu empty_polls=%lu\n",
+                final ? "final " : "[", w[i].core, w[i].queue, final ? ":" : "]", w[i].packets,
+                w[i].drops[0] + w[i].drops[1], w[i].polls, w[i].empty_polls);
 }
 
 /* Static: a worker that did not stop may still be reading them. */
@@ -163,7 +164,6 @@ int fwd_main(const struct app_args *args)
         workers[i] = (struct worker){ .core = i,
                                       .queue = (uint16_t)i,
                                       .ports = ports,
-                                      .args = args,
                                       .batch = (uint32_t)app_config.batch,
                                       .idle_us = idle_us };
     stop_workers = false;
@@ -181,7 +181,7 @@ int fwd_main(const struct app_args *args)
             sum_drops(ports, workers, nworkers);
             ports_print_rates(ports, 2, now - last);
             if (nworkers > 1)
-                print_workers(workers, nworkers, "[");
+                print_workers(workers, nworkers, false);
             last = now;
         }
     }
@@ -202,6 +202,6 @@ int fwd_main(const struct app_args *args)
     sum_drops(ports, workers, nworkers);
     ports_finish(ports, 2);
     if (nworkers > 1)
-        print_workers(workers, nworkers, "final ");
+        print_workers(workers, nworkers, true);
     return 0;
 }
