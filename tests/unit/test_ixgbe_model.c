@@ -235,6 +235,16 @@ static bool init_port(struct port *p, struct ixgbe_model *m, uint32_t nrx)
            wait_reg(m, LINKS, LINKS_LINK_UP, LINKS_LINK_UP, 500 * MS);
 }
 
+/* A fresh strict model with MAC_A, its queue 0 set up by init_port. */
+static struct ixgbe_model *model_with_port(struct port *p)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    CHECK(init_port(p, m, RING));
+    return m;
+}
+
 /* One frame from RX queue 0 into out, or -1; the descriptor goes back to the
  * device and RDT stays one behind it. */
 static int rx_one(struct port *p, uint8_t *out)
@@ -438,11 +448,8 @@ static void rx_enable_needs_ring(void)
  * bytes; RDH moves on; GPRC and GORC (with FCS) count it. */
 static void rx_frame_lands(void)
 {
-    fresh();
-    struct ixgbe_model_config c = config(MAC_A, true);
-    struct ixgbe_model *m = ixgbe_model_new(&c);
     struct port p;
-    CHECK(init_port(&p, m, RING));
+    struct ixgbe_model *m = model_with_port(&p);
     uint8_t f[1514], got[2048];
     make_frame(f, 1514, MAC_A, MAC_B, 1);
     CHECK(ixgbe_model_inject(m, f, 1514));
@@ -512,11 +519,8 @@ static void rx_no_room_is_dropped(void)
  * multicast only with MPE, our own MAC always. */
 static void l2_filtering(void)
 {
-    fresh();
-    struct ixgbe_model_config c = config(MAC_A, true);
-    struct ixgbe_model *m = ixgbe_model_new(&c);
     struct port p;
-    CHECK(init_port(&p, m, RING));
+    struct ixgbe_model *m = model_with_port(&p);
     static const uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
     uint8_t own[64], foreign[64], bcast[64], multi[64];
     make_frame(own, 64, MAC_A, MAC_B, 0);
@@ -569,11 +573,8 @@ static void l2_filtering(void)
  * buffer spans descriptors, EOP on the last. */
 static void rx_frame_sizes(void)
 {
-    fresh();
-    struct ixgbe_model_config c = config(MAC_A, true);
-    struct ixgbe_model *m = ixgbe_model_new(&c);
     struct port p;
-    CHECK(init_port(&p, m, RING));
+    struct ixgbe_model *m = model_with_port(&p);
     static uint8_t f[9000], got[9000];
     make_frame(f, sizeof(f), MAC_A, MAC_B, 3);
     CHECK(!ixgbe_model_inject(m, f, 59));
@@ -763,11 +764,8 @@ static void tx_loopback(void)
 /* Head write-back (§7.2.3.5.2): TDH goes to memory, no DD is written. */
 static void tx_head_write_back(void)
 {
-    fresh();
-    struct ixgbe_model_config c = config(MAC_A, true);
-    struct ixgbe_model *m = ixgbe_model_new(&c);
     struct port p;
-    CHECK(init_port(&p, m, RING));
+    struct ixgbe_model *m = model_with_port(&p);
     uint32_t *head = dma(16);
     ixgbe_model_write(m, TDWBAH(0), (uint32_t)(pa(head) >> 32));
     ixgbe_model_write(m, TDWBAL(0), (uint32_t)pa(head) | TDWBAL_HEAD_WB_EN);
@@ -788,11 +786,8 @@ static void tx_head_write_back(void)
  * the high half for GORCH. */
 static void stats_clear_on_read(void)
 {
-    fresh();
-    struct ixgbe_model_config c = config(MAC_A, true);
-    struct ixgbe_model *m = ixgbe_model_new(&c);
     struct port p;
-    CHECK(init_port(&p, m, RING));
+    struct ixgbe_model *m = model_with_port(&p);
     set_bits(m, HLREG0, HLREG0_LPBK);
     uint8_t f[128], got[2048];
     make_frame(f, 128, BCAST, MAC_A, 1);
@@ -1073,11 +1068,8 @@ static void *stepper(void *arg)
  * every frame comes back once, in order, with its bytes. */
 static void threaded_loopback(void)
 {
-    fresh();
-    struct ixgbe_model_config c = config(MAC_A, true);
-    struct ixgbe_model *m = ixgbe_model_new(&c);
     struct port p;
-    CHECK(init_port(&p, m, RING));
+    struct ixgbe_model *m = model_with_port(&p);
     set_bits(m, HLREG0, HLREG0_LPBK);
     atomic_store(&stop_stepping, false);
     pthread_t t;
