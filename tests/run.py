@@ -439,8 +439,10 @@ def t_duration():
 
 def t_tsc_sources():
     """The TSC's rate from the PIT, from the HPET when there is no PIT, and a
-    warning with neither: the PIT and HPET figures agree within 1%, and a
-    missing PIT is noticed (its port used to read as a fast, wrong PIT)."""
+    warning with neither: the PIT and HPET figures agree within 2% (on a
+    quiet machine they agree to the MHz; under TCG a busy host has stretched
+    one 250 us PIT window by 1.2%), and a missing PIT is noticed (its port
+    used to read as a fast, wrong PIT)."""
     rates = {}
     problems = []
     q = None
@@ -452,7 +454,7 @@ def t_tsc_sources():
             rates[source] = int(m.group(1))
         problems += [f"-M {machine}: {p}" for p in c.problems]
         q.stop()
-    if len(rates) == 2 and abs(rates["pit"] - rates["hpet"]) * 100 > rates["hpet"]:
+    if len(rates) == 2 and abs(rates["pit"] - rates["hpet"]) * 50 > rates["hpet"]:
         problems.append(f"PIT says {rates['pit']} MHz, HPET {rates['hpet']} MHz")
     q, status, c = boot_kernel(["-M", "pc,pit=off,hpet=off", "-m", "128M"], "app=info")
     c.exit_status(status, EXIT_OK)
