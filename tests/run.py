@@ -1045,23 +1045,18 @@ def find_table(g, sig):
     return None
 
 
-def with_madt_edited(edit):
-    """Boots app=info with -smp 2, stopped at kmain through QEMU's gdb stub;
-    edit(g, madt, c) changes the live MADT (madt: its address); then the
-    kernel runs on. Returns the run, the checks on its log and the MADT's
-    address (None if not found)."""
+def edited_at_kmain(edit, smp=1):
+    """Boots app=info, stopped at kmain through QEMU's gdb stub; edit(g,
+    magic, info, c) changes what the kernel is about to read (magic, info:
+    kmain's arguments); then the kernel runs on. Returns the run and the
+    checks on its log."""
     port = free_port()
-    q = Qemu(["-M", "pc", "-m", "128M", "-smp", "2", "-S", "-gdb", f"tcp:127.0.0.1:{port}"]
-             + DEBUG_EXIT + VIRTIO_NET + kernel("app=info"), 60)
+    q = Qemu(["-M", "pc", "-m", "128M", "-smp", str(smp), "-S", "-gdb",
+              f"tcp:127.0.0.1:{port}"] + DEBUG_EXIT + VIRTIO_NET + kernel("app=info"), 60)
     c = Checks([])
-    madt = None
     try:
-        g, _, _ = stop_at_kmain(q, port, c)
-        madt = find_table(g, b"APIC")
-        if madt is None:
-            c.problems.append("the test could not find the MADT")
-        else:
-            edit(g, madt, c)
+        g, magic, info = stop_at_kmain(q, port, c)
+        edit(g, magic, info, c)
         g.s.sendall(b"$c#63")
         g.s.close()
     except (OSError, KeyError, ValueError) as e:
@@ -1069,7 +1064,24 @@ def with_madt_edited(edit):
     status = q.wait_exit()
     c.lines = q.lines()
     c.exit_status(status, EXIT_OK)
-    return q, c, madt
+    return q, c
+
+
+def with_madt_edited(edit):
+    """edited_at_kmain with -smp 2: edit(g, madt, c) changes the live MADT
+    (madt: its address). Returns the run, the checks on its log and the
+    MADT's address (None if not found)."""
+    found = []
+
+    def edit_madt(g, magic, info, c):
+        madt = find_table(g, b"APIC")
+        if madt is None:
+            c.problems.append("the test could not find the MADT")
+        else:
+            found.append(madt)
+            edit(g, madt, c)
+    q, c = edited_at_kmain(edit_madt, smp=2)
+    return q, c, found[0] if found else None
 
 
 def t_corrupt_madt():
@@ -1124,12 +1136,7 @@ def t_ram_beyond_phys_limit():
     (qemu64: 40 bits, 1 TiB): the kernel says it is not used and boots on.
     The Multiboot1 map SeaBIOS made is patched at kmain through the gdb stub:
     its reserved entry at 0xfd00000000 becomes 12 GiB of RAM at 16 TiB."""
-    port = free_port()
-    q = Qemu(["-M", "pc", "-m", "128M", "-S", "-gdb", f"tcp:127.0.0.1:{port}"]
-             + DEBUG_EXIT + VIRTIO_NET + kernel("app=info"), 60)
-    c = Checks([])
-    try:
-        g, magic, info = stop_at_kmain(q, port, c)
+    def edit(g, magic, info, c):
         c.equal("boot magic", magic, 0x2BADB002)
         mbi = g.read(info, 52)
         length = int.from_bytes(mbi[44:48], "little")
@@ -1146,13 +1153,7 @@ def t_ram_beyond_phys_limit():
             off += size + 4
         if not patched:
             c.problems.append("no map entry at 0xfd00000000 to patch")
-        g.s.sendall(b"$c#63")
-        g.s.close()
-    except (OSError, KeyError, ValueError) as e:
-        c.problems.append(f"gdb stub: {e}")
-    status = q.wait_exit()
-    c.lines = q.lines()
-    c.exit_status(status, EXIT_OK)
+    q, c = edited_at_kmain(edit)
     c.has("memory: 12288 MiB of RAM at or above 0x10000000000, beyond what this CPU can "
           "address, is not used")
     c.lacks(r"^memmap 0x0000100000000000")  # cut from the map: nothing downstream sees it
