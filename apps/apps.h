@@ -17,6 +17,20 @@ struct app_args {
     int cores;            /* cores the app may use (cores=): 0 is the boot core, 1.. idle ones */
 };
 
+/* Worker cores. With more than one core, the boot core only reports (it
+ * prints to a serial port, which would stall a forwarding loop for
+ * milliseconds a line) and worker w runs on core w + 1; alone, the boot core
+ * is worker 0 and reports between its passes. */
+static inline int app_workers(const struct app_args *a)
+{
+    return a->cores > 1 ? a->cores - 1 : 1;
+}
+
+static inline int app_worker_core(const struct app_args *a, int w)
+{
+    return a->cores > 1 ? w + 1 : 0;
+}
+
 /* Apps poll this in their loops: ixmetal has no interrupts to stop them. */
 static inline int app_time_up(const struct app_args *a)
 {

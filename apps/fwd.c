@@ -7,12 +7,14 @@
  * MAC; mode=mac does what l2fwd does: source = the sending port's MAC,
  * destination = 02:00:00:00:00:<sending port's index>.
  *
- * With cores=N (default: every core running) and ports that have N queue
- * pairs, N worker cores forward at once, worker i on queue i of both ports
- * (the NIC spreads flows over the queues: RSS); nothing is shared between
- * them but the flag that stops them. Core 0 is worker 0 and also reports,
- * once a second between its passes: the ports' rates, then a line per
- * worker (its packets, drops, passes and the passes that found nothing).
+ * With cores=N (default: every core running), N > 1, the boot core only
+ * reports and N-1 worker cores forward at once, worker w on core w+1 and on
+ * queue w of both ports (the NIC spreads flows over the queues: RSS), as
+ * far as the ports have queue pairs; nothing is shared between them but the
+ * flag that stops them. Once a second the boot core prints the ports' rates,
+ * then a line per worker (its packets, drops, passes and the passes that
+ * found nothing). With cores=1 the boot core is the one worker and reports
+ * between its passes.
  *
  * idle=US (default 0): after a pass over both ports that found nothing, halt
  * the core until the local APIC timer fires US microseconds later. A box
@@ -31,6 +33,7 @@
 #define STATS_EVERY_NS 1000000000ull
 #define POLLS_PER_CLOCK_CHECK 256
 #define WORKER_STOP_NS 1000000000ul
+#define REPORTER_NAP_US 10000 /* the boot core's halt between looks at the clock */
 
 static void rewrite(struct pkt_buf **bufs, uint32_t n, int mode, const struct nic *out,
                     uint8_t out_index)
@@ -130,17 +133,17 @@ static struct worker workers[SMP_MAX_CPUS];
 
 int fwd_main(const struct app_args *args)
 {
-    if (ports_open(app_config.ports, 2, 2, args->cores, ports) != 2)
+    if (ports_open(app_config.ports, 2, 2, app_workers(args), ports) != 2)
         return 1;
     for (int i = 0; i < 2; i++)
         if (ports[i].nic->ops->set_promisc(ports[i].nic, true) != 0)
             kprintf("fwd: %s cannot be made promiscuous\n", ports[i].nic->name);
     /* One worker per core, each with its own queue pair on both ports. */
-    int nworkers = args->cores;
+    int nworkers = app_workers(args);
     for (int i = 0; i < 2; i++)
         if (ports[i].nic->rx_queues < nworkers) {
             kprintf("fwd: %s has %u queue pair(s): %u worker core(s) of %d\n", ports[i].nic->name,
-                    ports[i].nic->rx_queues, ports[i].nic->rx_queues, args->cores);
+                    ports[i].nic->rx_queues, ports[i].nic->rx_queues, app_workers(args));
             nworkers = ports[i].nic->rx_queues;
         }
     /* A port with more queues than there are workers must not spread flows
@@ -161,26 +164,29 @@ int fwd_main(const struct app_args *args)
                                          : "macswap",
             nworkers, nworkers == 1 ? "" : "s");
     for (int i = 0; i < nworkers; i++)
-        workers[i] = (struct worker){ .core = i,
+        workers[i] = (struct worker){ .core = app_worker_core(args, i),
                                       .queue = (uint16_t)i,
                                       .ports = ports,
                                       .batch = (uint32_t)app_config.batch,
                                       .idle_us = idle_us };
     stop_workers = false;
-    for (int i = 1; i < nworkers; i++)
-        smp_run(i, worker_main, &workers[i]);
-    /* Core 0 is worker 0, and reports once a second between its passes. */
+    bool reporter = workers[0].core != 0; /* the boot core only reports */
+    for (int i = 0; i < nworkers; i++)
+        if (workers[i].core)
+            smp_run(workers[i].core, worker_main, &workers[i]);
     uint64_t last = now_ns();
     for (uint32_t polls = 0;; polls++) {
-        if (pass(&workers[0]) && polls % POLLS_PER_CLOCK_CHECK)
+        if (!reporter && pass(&workers[0]) && polls % POLLS_PER_CLOCK_CHECK)
             continue;
+        if (reporter && lapic_ready())
+            lapic_sleep_us(REPORTER_NAP_US); /* its vCPU's host CPU is the workers' */
         if (app_time_up(args))
             break;
         uint64_t now = now_ns();
         if (now - last >= STATS_EVERY_NS) {
             sum_drops(ports, workers, nworkers);
             ports_print_rates(ports, 2, now - last);
-            if (nworkers > 1)
+            if (reporter)
                 print_workers(workers, nworkers, false);
             last = now;
         }
@@ -188,10 +194,11 @@ int fwd_main(const struct app_args *args)
     __atomic_store_n(&stop_workers, true, __ATOMIC_RELEASE);
     uint64_t end = now_ns() + WORKER_STOP_NS;
     bool all_stopped = true;
-    for (int i = 1; i < nworkers; i++)
-        while (!smp_done(i))
+    for (int i = 0; i < nworkers && reporter; i++)
+        while (!smp_done(workers[i].core))
             if (now_ns() > end) {
-                kprintf("fwd: core %d did not stop within %lu ms\n", i, WORKER_STOP_NS / 1000000);
+                kprintf("fwd: core %d did not stop within %lu ms\n", workers[i].core,
+                        WORKER_STOP_NS / 1000000);
                 all_stopped = false;
                 break;
             }
@@ -201,7 +208,7 @@ int fwd_main(const struct app_args *args)
     }
     sum_drops(ports, workers, nworkers);
     ports_finish(ports, 2);
-    if (nworkers > 1)
+    if (reporter)
         print_workers(workers, nworkers, true);
     return 0;
 }
