@@ -228,8 +228,8 @@ int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
                       uint32_t txdctl_thresholds, void (*rx_on)(struct intel_dev *d))
 {
     for (int q = 0; q < d->nq; q++) {
-        char *name = d->pool_names[q];
-        ksnprintf(name, sizeof(d->pool_names[q]), q ? "%s/%d" : "%s", d->nic.name, q);
+        char name[MEMPOOL_NAME_LEN];
+        ksnprintf(name, sizeof(name), q ? "%s/%d" : "%s", d->nic.name, q);
         d->nic.pool[q] = mempool_create(name, 2u * rx_ring + 2u * tx_ring);
         if (!d->nic.pool[q] || intel_rx_setup(d, q, rx_ring, d->nic.pool[q]) ||
             intel_tx_setup(d, q, tx_ring, txdctl_thresholds))

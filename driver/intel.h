@@ -168,7 +168,6 @@ struct intel_dev {
     struct intel_rxq rxq[NIC_MAX_QUEUES];
     struct intel_txq txq[NIC_MAX_QUEUES];
     uint64_t tx_unsent; /* frames taken for sending but still queued at stop */
-    char pool_names[NIC_MAX_QUEUES][24];
     /* The NIC's clear-on-read counters, summed since open. */
     uint64_t gprc, gptc, gorc, gotc, missed, errors;
 };

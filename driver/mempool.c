@@ -19,7 +19,7 @@ struct mempool *mempool_create(const char *name, uint32_t count)
         kprintf("mempool %s: no memory for %u buffers (%zu KiB)\n", name, count, bytes >> 10);
         return NULL;
     }
-    mp->name = name;
+    ksnprintf(mp->name, sizeof(mp->name), "%s", name);
     mp->bufs = bufs;
     mp->count = count;
     mp->free = (struct pkt_buf **)(mp + 1);

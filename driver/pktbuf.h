@@ -47,15 +47,18 @@ static inline uint64_t pkt_phys(const struct pkt_buf *b)
     return b->phys + b->headroom;
 }
 
+#define MEMPOOL_NAME_LEN 24
+
 struct mempool {
-    const char *name;
+    char name[MEMPOOL_NAME_LEN]; /* a copy: "0000:00:03.0/1" */
     struct pkt_buf *bufs; /* count buffers, contiguous */
     uint32_t count;
     uint32_t nfree;
     struct pkt_buf **free; /* a stack of the free buffers: O(1) alloc and free */
 };
 
-/* A pool of count buffers in DMA memory; NULL (said) if memory ran out. */
+/* A pool of count buffers in DMA memory, named name (copied); NULL (said)
+ * if memory ran out. */
 struct mempool *mempool_create(const char *name, uint32_t count);
 
 /* Up to n buffers, headroom and length reset; returns how many. */

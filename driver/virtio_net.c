@@ -3,8 +3,13 @@
  * (VIRTIO) Version 1.2, OASIS, §5.1 network device; §4.1 virtio over PCI;
  * §2.7 split virtqueues).
  *
- * Poll mode, one receive and one transmit queue (§5.1.2: receiveq1 = 0,
- * transmitq1 = 1). The driver takes only what it uses: the MAC (F_MAC), the
+ * Poll mode. One receive and one transmit queue (§5.1.2: receiveq1 = 0,
+ * transmitq1 = 1), or, when more are asked for and the device offers MQ,
+ * N pairs (receiveqK = 2(K-1), transmitqK = 2(K-1)+1), each pair polled by
+ * one core and owning its own counters, with the control queue after them
+ * carrying the one command that turns them on (§5.1.6.5.5: VQ_PAIRS_SET);
+ * the device then spreads flows over the pairs (under QEMU: tap's queues).
+ * The driver takes only what it uses: the MAC (F_MAC), the
  * link state (F_STATUS), VERSION_1 on modern devices, EVENT_IDX to notify
  * less, ANY_LAYOUT on legacy devices to put header and frame in one
  * descriptor, and MRG_RXBUF so that a frame too big for a buffer reaches
@@ -12,7 +17,8 @@
  * the device; a device without MRG_RXBUF drops such frames itself, unseen
  * and uncounted (§5.1.6.3). Without ANY_LAYOUT every frame takes two
  * descriptors, header and data (§2.7.4, legacy note). No checksum offload,
- * no GSO, no control queue: a device that offers none of them works.
+ * no GSO, and the control queue only with MQ: a device that offers none of
+ * them works.
  *
  * Each packet buffer carries the virtio-net header in its headroom, right in
  * front of the frame, so a frame is never copied.
@@ -35,6 +41,8 @@
 #define F_MAC 5
 #define F_MRG_RXBUF 15
 #define F_STATUS 16
+#define F_CTRL_VQ 17
+#define F_MQ 22
 #define F_ANY_LAYOUT 27
 #define F_EVENT_IDX 29
 #define F_VERSION_1 32
@@ -42,7 +50,15 @@
 /* §5.1.4: device configuration. */
 #define CFG_MAC 0
 #define CFG_STATUS 6
+#define CFG_MAX_VQ_PAIRS 8 /* with F_MQ; 1 to 0x8000 */
 #define NET_S_LINK_UP 1
+
+/* §5.1.6.5: control queue commands; the device writes the ack byte. */
+#define CTRL_MQ 4
+#define CTRL_MQ_VQ_PAIRS_SET 0
+#define CTRL_OK 0
+#define CTRL_TIMEOUT_US 1000000
+#define CTRL_BUF 64 /* header, data, ack: one command at a time */
 
 /* §4.1.4.8: the legacy I/O BAR, without MSI-X. */
 #define L_DEVICE_FEATURES 0x00
@@ -128,7 +144,14 @@ struct vq {
     uint16_t nfree;
     struct pkt_buf **bufs; /* per slot */
     uint64_t notify;       /* where to write the queue index */
+    uint64_t bad_ids;      /* used-ring entries with an impossible id */
 };
+
+/* A receive and transmit queue pair: one core's, with its own counters. */
+struct vq_pair {
+    struct vq rx, tx;
+    struct nic_stats stats;
+} __attribute__((aligned(64)));
 
 struct vnet {
     struct nic nic;
@@ -141,9 +164,12 @@ struct vnet {
     uint32_t notify_mult;
     uint16_t hdr_len; /* 10 legacy, 12 with VERSION_1 (§5.1.6) */
     bool has_status;
-    struct vq rx, tx;
-    struct nic_stats stats;
-    uint64_t bad_ids; /* used-ring entries with an impossible id */
+    uint16_t max_pairs; /* the device's (1 without MQ) */
+    uint16_t npairs;    /* set up, and asked of the device */
+    bool has_ctrl;
+    struct vq ctrl;
+    uint8_t *ctrl_buf; /* CTRL_BUF bytes of DMA memory */
+    struct vq_pair qp[NIC_MAX_QUEUES];
     bool stopped;
 };
 
@@ -184,6 +210,12 @@ static void features_write(struct vnet *v, uint32_t word, uint32_t bits)
 static uint8_t config_read8(struct vnet *v, uint32_t off)
 {
     return v->modern ? mmio_read8(v->device + off) : inb(v->io + L_CONFIG + off);
+}
+
+/* Little-endian (§4.1.3.1; a legacy device uses the guest's order: x86's). */
+static uint16_t config_read16(struct vnet *v, uint32_t off)
+{
+    return v->modern ? mmio_read16(v->device + off) : inw(v->io + L_CONFIG + off);
 }
 
 /* The device's size for queue q (0: no such queue); selects it too. */
@@ -272,7 +304,7 @@ static int vq_alloc(struct vq *vq, uint16_t index, uint16_t size, uint16_t chain
 static void vq_fill(struct vnet *v, struct vq *vq, uint16_t s, struct pkt_buf *b, uint16_t flags)
 {
     uint64_t hdr = pkt_phys(b) - v->hdr_len;
-    uint32_t frame = vq == &v->rx ? PKT_MAX_FRAME : b->len;
+    uint32_t frame = flags & DESC_F_WRITE ? PKT_MAX_FRAME : b->len; /* RX: room for any */
     struct vq_desc *d = &vq->desc[s * vq->chain];
     if (vq->chain == 1) {
         d->addr = hdr;
@@ -316,7 +348,7 @@ static void vq_kick(struct vnet *v, struct vq *vq, uint16_t old_idx)
  * is broken. Counted and said once; the entry is skipped, never followed. */
 static void bad_id(struct vnet *v, struct vq *vq, uint32_t id)
 {
-    if (!v->bad_ids++)
+    if (!vq->bad_ids++)
         kprintf("virtio-net %s: queue %u returned descriptor id %u, which it does not hold; "
                 "device broken?\n",
                 v->nic.name, vq->index, id);
@@ -361,8 +393,8 @@ static uint16_t num_buffers(struct vnet *v, struct pkt_buf *b)
 static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
 {
     struct vnet *v = (struct vnet *)nic;
-    struct vq *vq = &v->rx;
-    (void)queue;
+    struct vq_pair *qp = &v->qp[queue];
+    struct vq *vq = &qp->rx;
     uint16_t used_idx = *(volatile uint16_t *)&vq->used->idx, old = vq->avail_idx;
     dma_rmb(); /* the index before the entries it covers */
     uint16_t pending = used_pending(v, vq, used_idx);
@@ -373,7 +405,7 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
     struct pkt_buf *fresh[RX_BATCH_MAX];
     if (n > RX_BATCH_MAX)
         n = RX_BATCH_MAX;
-    uint32_t nfresh = pkt_alloc_batch(v->nic.pool[0], fresh, pending < n ? pending : n);
+    uint32_t nfresh = pkt_alloc_batch(v->nic.pool[queue], fresh, pending < n ? pending : n);
     uint32_t got = 0;
     while (pending && got < n) {
         struct vq_used_elem *e = &vq->used->ring[vq->last_used & vq->mask];
@@ -397,7 +429,7 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
                 else
                     vq_fill(v, vq, (uint16_t)s, vq->bufs[s], DESC_F_WRITE);
             }
-            v->stats.rx_dropped++;
+            qp->stats.rx_dropped++;
             continue;
         }
         if (got == nfresh)
@@ -405,12 +437,12 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
         vq->last_used++, pending--;
         b->len = (uint16_t)len;
         bufs[got++] = b;
-        v->stats.rx_bytes += len;
+        qp->stats.rx_bytes += len;
         vq_fill(v, vq, (uint16_t)s, fresh[got - 1], DESC_F_WRITE);
     }
     if (got < nfresh)
         pkt_free_batch(fresh + got, nfresh - got);
-    v->stats.rx_packets += got;
+    qp->stats.rx_packets += got;
     if (v->event_idx)
         *used_event(vq) = vq->last_used - 1; /* no interrupts, ever: see vq_alloc */
     vq_kick(v, vq, old);
@@ -418,9 +450,8 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
 }
 
 /* Takes back the slots whose frames the device has sent. */
-static void tx_reclaim(struct vnet *v)
+static void tx_reclaim(struct vnet *v, struct vq *vq)
 {
-    struct vq *vq = &v->tx;
     struct pkt_buf *done[RECLAIM_CHUNK];
     uint32_t ndone = 0;
     uint16_t used_idx = *(volatile uint16_t *)&vq->used->idx;
@@ -446,18 +477,18 @@ static void tx_reclaim(struct vnet *v)
 static uint32_t vnet_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
 {
     struct vnet *v = (struct vnet *)nic;
-    struct vq *vq = &v->tx;
-    (void)queue;
-    tx_reclaim(v);
+    struct vq_pair *qp = &v->qp[queue];
+    struct vq *vq = &qp->tx;
+    tx_reclaim(v, vq);
     uint16_t old = vq->avail_idx;
     uint32_t sent = 0;
     for (; sent < n && vq->nfree; sent++) {
         struct pkt_buf *b = bufs[sent];
         memset(pkt_data(b) - v->hdr_len, 0, v->hdr_len); /* no offloads: all zero */
-        v->stats.tx_bytes += b->len;
+        qp->stats.tx_bytes += b->len;
         vq_fill(v, vq, vq->free_slots[--vq->nfree], b, 0);
     }
-    v->stats.tx_packets += sent;
+    qp->stats.tx_packets += sent;
     if (v->event_idx)
         *used_event(vq) = vq->last_used - 1;
     vq_kick(v, vq, old);
@@ -466,7 +497,14 @@ static uint32_t vnet_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
 
 static void vnet_read_stats(struct nic *nic, struct nic_stats *out)
 {
-    *out = ((struct vnet *)nic)->stats;
+    struct vnet *v = (struct vnet *)nic;
+    *out = (struct nic_stats){ 0 };
+    for (uint16_t q = 0; q < v->npairs; q++) {
+        const struct nic_stats *s = &v->qp[q].stats;
+        out->rx_packets += s->rx_packets, out->rx_bytes += s->rx_bytes;
+        out->tx_packets += s->tx_packets, out->tx_bytes += s->tx_bytes;
+        out->rx_dropped += s->rx_dropped, out->tx_dropped += s->tx_dropped;
+    }
 }
 
 static int vnet_set_promisc(struct nic *nic, bool on)
@@ -511,30 +549,93 @@ static void vnet_stop(struct nic *nic)
         return;
     v->stopped = true;
     uint64_t end = now_ns() + STOP_TX_TIMEOUT_US * 1000ull;
-    uint16_t slots = v->tx.size / v->tx.chain;
-    while (tx_reclaim(v), v->tx.nfree < slots && now_ns() < end)
-        ;
+    for (uint16_t q = 0; q < v->npairs; q++) {
+        struct vq *tx = &v->qp[q].tx;
+        while (tx_reclaim(v, tx), tx->nfree < tx->size / tx->chain && now_ns() < end)
+            ;
+    }
     if (reset(v) != 0)
         return; /* the device may still write into them: its buffers stay its own */
     /* Whatever is still posted is ours again. Frames that never left are
      * taken back out of the TX counts and counted as dropped. */
-    for (uint16_t s = 0; s < slots; s++) {
-        struct pkt_buf *b = v->tx.bufs[s];
-        if (!b)
-            continue;
-        v->stats.tx_packets--;
-        v->stats.tx_bytes -= b->len;
-        v->stats.tx_dropped++;
-        v->tx.bufs[s] = NULL;
-        pkt_free(b);
+    uint64_t unsent = 0;
+    for (uint16_t q = 0; q < v->npairs; q++) {
+        struct vq_pair *qp = &v->qp[q];
+        for (uint16_t s = 0; s < qp->tx.size / qp->tx.chain; s++) {
+            struct pkt_buf *b = qp->tx.bufs[s];
+            if (!b)
+                continue;
+            qp->stats.tx_packets--;
+            qp->stats.tx_bytes -= b->len;
+            qp->stats.tx_dropped++;
+            qp->tx.bufs[s] = NULL;
+            pkt_free(b);
+            unsent++;
+        }
+        for (uint16_t s = 0; s < qp->rx.size / qp->rx.chain; s++) {
+            pkt_free(qp->rx.bufs[s]);
+            qp->rx.bufs[s] = NULL;
+        }
     }
-    if (v->stats.tx_dropped)
+    if (unsent)
         kprintf("virtio-net %s: %lu frames still unsent after 100 ms; dropped at stop\n", nic->name,
-                v->stats.tx_dropped);
-    for (uint16_t s = 0; s < v->rx.size / v->rx.chain; s++) {
-        pkt_free(v->rx.bufs[s]);
-        v->rx.bufs[s] = NULL;
+                unsent);
+}
+
+/* §5.1.6.5: one command on the control queue, the header (class, command)
+ * and its data each in a descriptor of their own (the legacy layout rule,
+ * §5.1.6.5 legacy note) and the ack byte the device writes; waits, bounded,
+ * for the device to hand it back. A device that does not answer keeps the
+ * descriptors, so the queue is not used again. */
+static int ctrl_command(struct vnet *v, uint8_t class, uint8_t cmd, const void *data, uint32_t len,
+                        const char *what)
+{
+    struct vq *vq = &v->ctrl;
+    uint8_t *hdr = v->ctrl_buf, *body = hdr + 2, *ack = hdr + CTRL_BUF - 1;
+    if (!v->has_ctrl || len > CTRL_BUF - 3)
+        return -1;
+    hdr[0] = class;
+    hdr[1] = cmd;
+    memcpy(body, data, len);
+    *ack = 0xFF;
+    vq->desc[0] = (struct vq_desc){ virt_to_phys(hdr), 2, DESC_F_NEXT, 1 };
+    vq->desc[1] = (struct vq_desc){ virt_to_phys(body), len, DESC_F_NEXT, 2 };
+    vq->desc[2] = (struct vq_desc){ virt_to_phys(ack), 1, DESC_F_WRITE, 0 };
+    uint16_t old = vq->avail_idx;
+    vq->avail->ring[vq->avail_idx++ & vq->mask] = 0;
+    vq_kick(v, vq, old);
+    uint64_t end = now_ns() + CTRL_TIMEOUT_US * 1000ull;
+    while (*(volatile uint16_t *)&vq->used->idx == vq->last_used)
+        if (now_ns() > end) {
+            kprintf("virtio-net %s: the device did not answer %s within 1 s; check the device "
+                    "or the hypervisor\n",
+                    v->nic.name, what);
+            v->has_ctrl = false;
+            return -1;
+        }
+    dma_rmb(); /* the used index before the ack it covers */
+    vq->last_used++;
+    if (*(volatile uint8_t *)ack != CTRL_OK) {
+        kprintf("virtio-net %s: the device refused %s (ack %u)\n", v->nic.name, what, *ack);
+        return -1;
     }
+    return 0;
+}
+
+/* §5.1.6.5.5: receive and send on queue pairs 0..n-1 from now on. */
+static int set_pairs(struct vnet *v, uint16_t n)
+{
+    uint8_t le[2] = { (uint8_t)n, (uint8_t)(n >> 8) };
+    char what[40];
+    ksnprintf(what, sizeof(what), "VQ_PAIRS_SET %u", n);
+    return ctrl_command(v, CTRL_MQ, CTRL_MQ_VQ_PAIRS_SET, le, sizeof(le), what);
+}
+
+static void vnet_use_queues(struct nic *nic, uint16_t n)
+{
+    struct vnet *v = (struct vnet *)nic;
+    if (n >= 1 && n < nic->rx_queues)
+        set_pairs(v, n); /* if refused, the device goes on spreading over all; said */
 }
 
 static const struct nic_ops vnet_ops = {
@@ -542,6 +643,7 @@ static const struct nic_ops vnet_ops = {
     .tx_batch = vnet_tx_batch,
     .read_stats = vnet_read_stats,
     .set_promisc = vnet_set_promisc,
+    .use_queues = vnet_use_queues,
     .link = vnet_link,
     .stop = vnet_stop,
 };
@@ -580,8 +682,34 @@ static int find_modern(struct vnet *v, struct pci_dev *d)
     return found == 7 ? 0 : -1;
 }
 
+/* Whether to take MQ (and the control queue it needs) for queues pairs:
+ * sets max_pairs from the device, or says why there is one pair. */
+static bool want_mq(struct vnet *v, uint64_t offered, int queues)
+{
+    v->max_pairs = 1;
+    if (queues < 2)
+        return false;
+    if (!(offered & 1ull << F_MQ) || !(offered & 1ull << F_CTRL_VQ)) {
+        kprintf("virtio-net %s: the device offers one queue pair, %d asked for (no "
+                "VIRTIO_NET_F_MQ; QEMU offers it with mq=on and a backend with queues=N, such as "
+                "tap)\n",
+                v->nic.name, queues);
+        return false;
+    }
+    /* §2.5: a field of an offered feature is readable before FEATURES_OK */
+    uint16_t max = config_read16(v, CFG_MAX_VQ_PAIRS);
+    if (max < 1 || max > 0x8000) {
+        kprintf("virtio-net %s: the device says it has %u queue pairs (1 to 32768 is allowed); "
+                "one used\n",
+                v->nic.name, max);
+        return false;
+    }
+    v->max_pairs = max;
+    return true;
+}
+
 /* §3.1.1 steps 1-6: reset, acknowledge, negotiate. */
-static int negotiate(struct vnet *v)
+static int negotiate(struct vnet *v, int queues)
 {
     const char *name = v->nic.name;
     if (reset(v) != 0)
@@ -591,6 +719,8 @@ static int negotiate(struct vnet *v)
     uint64_t offered = features_read(v, 0) | (uint64_t)features_read(v, 1) << 32;
     uint64_t want = 1ull << F_MAC | 1ull << F_STATUS | 1ull << F_EVENT_IDX | 1ull << F_MRG_RXBUF |
                     (v->modern ? 1ull << F_VERSION_1 : 1ull << F_ANY_LAYOUT);
+    if (want_mq(v, offered, queues))
+        want |= 1ull << F_MQ | 1ull << F_CTRL_VQ;
     uint64_t take = offered & want;
     if (v->modern && !(take & 1ull << F_VERSION_1)) {
         kprintf("virtio-net %s: a modern device without VERSION_1; not used\n", name);
@@ -608,6 +738,10 @@ static int negotiate(struct vnet *v)
     v->event_idx = take & 1ull << F_EVENT_IDX;
     v->has_status = take & 1ull << F_STATUS;
     v->mrg_rxbuf = take & 1ull << F_MRG_RXBUF;
+    v->has_ctrl = take & 1ull << F_CTRL_VQ;
+    v->npairs = (uint16_t)(queues < v->max_pairs ? queues : v->max_pairs);
+    if (v->npairs < 1)
+        v->npairs = 1;
     v->hdr_len = v->modern || v->mrg_rxbuf ? 12 : 10; /* §5.1.6: num_buffers, or not */
     for (int i = 0; i < 6; i++)
         v->nic.mac[i] = take & 1ull << F_MAC ? config_read8(v, CFG_MAC + i) : 0;
@@ -620,41 +754,68 @@ static int negotiate(struct vnet *v)
     return (take & 1ull << F_ANY_LAYOUT) || v->modern ? 1 : 2; /* descriptors per packet */
 }
 
-/* §3.1.1 step 7: the queues, RX filled; then DRIVER_OK. */
+/* Queue index: its size from the device, its rings in memory, and the
+ * device told where they are. */
+static int vq_setup(struct vnet *v, struct vq *vq, uint16_t index, uint16_t chain)
+{
+    /* A legacy device's size is fixed (§4.1.4.8: read-only, and the ring
+     * layout of §2.7.2 follows from it); a modern one takes ours. */
+    uint16_t max = queue_max(v, index);
+    uint16_t size = v->modern && max > QUEUE_SIZE ? QUEUE_SIZE : max;
+    if (size > QUEUE_SIZE_MAX) {
+        kprintf("virtio-net %s: queue %u has %u entries, more than the %u this driver takes\n",
+                v->nic.name, index, size, QUEUE_SIZE_MAX);
+        return -1;
+    }
+    if (size < 4 || (size & (size - 1)) || vq_alloc(vq, index, size, chain) != 0) {
+        kprintf("virtio-net %s: queue %u: size %u unusable or no memory\n", v->nic.name, index,
+                max);
+        return -1;
+    }
+    queue_activate(v, vq);
+    return 0;
+}
+
+/* §3.1.1 step 7: each pair's queues and pool, RX filled, and the control
+ * queue; then DRIVER_OK, and with several pairs VQ_PAIRS_SET. */
 static int setup_queues(struct vnet *v, uint16_t chain)
 {
-    struct vq *vqs[2] = { &v->rx, &v->tx };
-    for (uint16_t q = 0; q < 2; q++) {
-        /* A legacy device's size is fixed (§4.1.4.8: read-only, and the
-         * ring layout of §2.7.2 follows from it); a modern one takes ours. */
-        uint16_t max = queue_max(v, q);
-        uint16_t size = v->modern && max > QUEUE_SIZE ? QUEUE_SIZE : max;
-        if (size > QUEUE_SIZE_MAX) {
-            kprintf("virtio-net %s: queue %u has %u entries, more than the %u this driver "
-                    "takes\n",
-                    v->nic.name, q, size, QUEUE_SIZE_MAX);
+    for (uint16_t k = 0; k < v->npairs; k++) {
+        struct vq_pair *qp = &v->qp[k];
+        if (vq_setup(v, &qp->rx, 2 * k, chain) || vq_setup(v, &qp->tx, 2 * k + 1, chain))
             return -1;
-        }
-        if (size < 2 || (size & (size - 1)) || vq_alloc(vqs[q], q, size, chain) != 0) {
-            kprintf("virtio-net %s: queue %u: size %u unusable or no memory\n", v->nic.name, q,
-                    max);
+        char name[MEMPOOL_NAME_LEN];
+        ksnprintf(name, sizeof(name), k ? "%s/%u" : "%s", v->nic.name, k);
+        v->nic.pool[k] = mempool_create(name, 2u * qp->rx.size + 2u * qp->tx.size);
+        if (!v->nic.pool[k])
             return -1;
-        }
-        queue_activate(v, vqs[q]);
+        for (uint16_t s = 0; s < qp->rx.size / chain; s++)
+            vq_fill(v, &qp->rx, s, pkt_alloc(v->nic.pool[k]), DESC_F_WRITE);
+        qp->rx.nfree = 0;
     }
-    v->nic.pool[0] = mempool_create(v->nic.name, 2u * v->rx.size + 2u * v->tx.size);
-    if (!v->nic.pool[0])
+    /* §5.1.2: the control queue comes after every pair the device has */
+    if (v->has_ctrl && (vq_setup(v, &v->ctrl, 2 * v->max_pairs, 1) != 0 ||
+                        !(v->ctrl_buf = dma_alloc(CTRL_BUF, 64))))
         return -1;
-    for (uint16_t s = 0; s < v->rx.size / chain; s++)
-        vq_fill(v, &v->rx, s, pkt_alloc(v->nic.pool[0]), DESC_F_WRITE);
-    v->rx.nfree = 0;
     /* §3.1.1: the receive buffers are available before DRIVER_OK, so a
      * device holding frames from before the driver came up delivers them
      * then; the notify, allowed only after DRIVER_OK, follows. */
     dma_wmb();
-    v->rx.avail->idx = v->rx.avail_idx;
+    for (uint16_t k = 0; k < v->npairs; k++)
+        v->qp[k].rx.avail->idx = v->qp[k].rx.avail_idx;
     status_write(v, status_read(v) | STATUS_DRIVER_OK);
-    queue_notify(v, &v->rx);
+    for (uint16_t k = 0; k < v->npairs; k++)
+        queue_notify(v, &v->qp[k].rx);
+    v->nic.rx_queues = v->nic.tx_queues = 1;
+    if (v->npairs > 1) { /* §5.1.6.5.5: until then only the first pair is used */
+        if (set_pairs(v, v->npairs) != 0) {
+            kprintf("virtio-net %s: one queue pair used\n", v->nic.name);
+            return 0;
+        }
+        kprintf("virtio-net %s: %u queue pairs of the device's %u\n", v->nic.name, v->npairs,
+                v->max_pairs);
+        v->nic.rx_queues = v->nic.tx_queues = v->npairs;
+    }
     return 0;
 }
 
@@ -666,13 +827,10 @@ struct nic *virtio_net_open(struct pci_dev *d, int queues)
     v->nic.driver = "virtio-net";
     v->nic.pci = d;
     v->nic.ops = &vnet_ops;
-    v->nic.rx_queues = v->nic.tx_queues = 1;
     ksnprintf(v->nic.name, sizeof(v->nic.name), "%04x:%02x:%02x.%x", d->segment, d->bus, d->dev,
               d->fn);
-    if (queues > 1)
-        kprintf("virtio-net %s: %d queue pairs asked for; this driver drives one "
-                "(VIRTIO_NET_F_MQ is not negotiated yet)\n",
-                v->nic.name, queues);
+    if (queues > NIC_MAX_QUEUES)
+        queues = NIC_MAX_QUEUES;
     v->modern = find_modern(v, d) == 0;
     if (!v->modern && d->bar[0].type != PCI_BAR_IO) {
         kprintf("virtio-net %s: neither virtio 1.x capabilities nor a legacy I/O BAR\n",
@@ -682,7 +840,7 @@ struct nic *virtio_net_open(struct pci_dev *d, int queues)
     v->nic.model = v->modern ? "modern" : "legacy";
     v->io = (uint16_t)d->bar[0].addr;
     pci_enable(d, (v->modern ? PCI_CMD_MEMORY : PCI_CMD_IO) | PCI_CMD_BUS_MASTER);
-    int chain = negotiate(v);
+    int chain = negotiate(v, queues);
     if (chain < 0 || setup_queues(v, (uint16_t)chain) != 0) {
         /* §2.1.2: FAILED tells the device we gave up; a reset makes it
          * forget the queues, and without bus mastering it cannot reach
