@@ -136,7 +136,7 @@ $(BUILD)/netharness: tools/netharness.c
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
 
 test: all iso unit $(BUILD)/netharness
-	$(PYTHON) tests/run.py --unit $(UNIT_BINS)
+	$(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py
 
 bench: all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 	tools/bench-boot.sh 20 pc

@@ -1,0 +1,710 @@
+#!/usr/bin/env python3
+"""tests/test_passthrough.py - tools/passthrough against a fake sysfs tree.
+
+Each case builds a directory laid out like /sys (bus/pci/devices, bus/pci/drivers,
+kernel/iommu_groups) and /dev (kvm, vfio/N), and runs the tool on it with a fake
+QEMU. A fake tree does nothing when written to, so the tool runs in a child
+process of this file (`--fake-kernel CONFIG -- ARGS`) that puts a small fake
+kernel behind the tool's one write function (write_file) and its root check
+(is_root): each write first goes to the tree's file as the tool would do it
+(O_WRONLY, no O_CREAT: a wrong path fails), is logged as `echo VALUE > PATH`,
+then changes the tree as Linux does (driver_override; unbind drops the driver
+link; drivers_probe binds the override's driver, or the device's own, and
+makes /dev/vfio/N for vfio-pci). The fake QEMU logs to the same file, so each
+case checks the exact order of every write around QEMU's start and exit, the
+exit status, what the tool said and the tree's state in the end.
+
+Output as the unit tests': "PASS test_passthrough: CASE" or "FAIL ...: CASE"
+followed by indented details, read by tests/run.py.
+
+    tests/test_passthrough.py            # every case
+    tests/test_passthrough.py sigint     # the cases whose name contains 'sigint'
+"""
+import errno
+import importlib.machinery
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # loading tools/passthrough leaves no __pycache__ there
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOL = os.path.join(ROOT, "tools", "passthrough")
+PROGRAM = "test_passthrough"
+DEVICES = "devices/pci0000:00"  # where the device directories are, under sys/
+WAIT_S = 0.3  # the tool's bounded waits, shortened
+
+
+# --- the fake kernel (runs in the child, behind the tool) ------------------------
+
+class FakeKernel:
+    def __init__(self, cfg, real_write):
+        self.cfg, self.real_write = cfg, real_write
+        self.sys, self.dev = cfg["sys"], cfg["dev"]
+
+    def log(self, line):
+        with open(self.cfg["log"], "a") as f:
+            f.write(line + "\n")
+
+    def driver_of(self, addr):
+        try:
+            return os.path.basename(os.readlink(f"{self.sys}/bus/pci/devices/{addr}/driver"))
+        except OSError:
+            return None
+
+    def group_of(self, addr):
+        return os.path.basename(os.readlink(f"{self.sys}/bus/pci/devices/{addr}/iommu_group"))
+
+    def write(self, path, text):
+        self.real_write(path, text)  # the tree's file must be there
+        rel = os.path.relpath(path, self.sys)
+        value = text[:-1] if text.endswith("\n") else text
+        step = f"echo {value} > {rel}" if value else f"echo > {rel}"
+        self.log(step)
+        err = self.cfg.get("write_errors", {}).get(step)
+        if err:
+            raise OSError(getattr(errno, err), os.strerror(getattr(errno, err)))
+        p = rel.split("/")
+        if p[:3] == ["bus", "pci", "devices"] and p[4:] == ["driver_override"]:
+            with open(path, "w") as f:
+                f.write((value or "(null)") + "\n")
+        elif p[:3] == ["bus", "pci", "drivers"] and p[4:] == ["unbind"]:
+            self.unbind(p[3], value)
+        elif rel == "bus/pci/drivers_probe":
+            self.probe(value)
+        else:
+            self.log(f"BUG: a write the kernel does not expect: {step}")
+        if self.cfg.get("signal_after") == step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def unbind(self, driver, addr):
+        if self.driver_of(addr) != driver:
+            raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+        if driver == "vfio-pci" and os.path.exists(self.cfg["qemu_running"]):
+            self.log("BUG: unbind from vfio-pci while QEMU holds the device")
+        os.unlink(f"{self.sys}/bus/pci/devices/{addr}/driver")
+        os.unlink(f"{self.sys}/bus/pci/drivers/{driver}/{addr}")
+        if driver == "vfio-pci":
+            group = self.group_of(addr)
+            members = os.listdir(f"{self.sys}/kernel/iommu_groups/{group}/devices")
+            if not any(self.driver_of(a) == "vfio-pci" for a in members):
+                os.unlink(f"{self.dev}/vfio/{group}")
+
+    def probe(self, addr):
+        if self.driver_of(addr):
+            return
+        with open(f"{self.sys}/bus/pci/devices/{addr}/driver_override") as f:
+            override = f.read().strip()
+        driver = override if override != "(null)" else self.cfg["native"].get(addr)
+        if not driver or not os.path.isdir(f"{self.sys}/bus/pci/drivers/{driver}"):
+            return
+        if [addr, driver] in self.cfg.get("probe_fails", []):
+            return  # the driver's probe failed: the write succeeds, nothing binds
+        os.symlink(f"../../../bus/pci/drivers/{driver}", f"{self.sys}/{DEVICES}/{addr}/driver")
+        os.symlink(f"../../../../{DEVICES}/{addr}", f"{self.sys}/bus/pci/drivers/{driver}/{addr}")
+        if driver == "vfio-pci":
+            os.makedirs(f"{self.dev}/vfio", exist_ok=True)
+            open(f"{self.dev}/vfio/{self.group_of(addr)}", "w").close()
+
+
+def child(cfg_path, args):
+    """Run tools/passthrough in this process with the fake kernel behind it."""
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    loader = importlib.machinery.SourceFileLoader("passthrough", TOOL)
+    spec = importlib.util.spec_from_loader("passthrough", loader)
+    tool = importlib.util.module_from_spec(spec)
+    loader.exec_module(tool)
+    kernel = FakeKernel(cfg, tool.write_file)
+    tool.write_file = kernel.write
+    tool.is_root = lambda: cfg["root"]
+    tool.BIND_WAIT_S = WAIT_S
+    return tool.main(args)
+
+
+# The fake QEMU: logs its start, which driver each -device vfio-pci host has
+# then, and how it ends: "exit N" now, or "wait" for a signal.
+FAKE_QEMU = r'''#!PYTHON
+import json, os, re, signal, sys, time
+here = os.path.dirname(os.path.abspath(__file__))
+def say(line):
+    with open(os.path.join(here, "log"), "a") as f:
+        f.write(line + "\n")
+with open(os.path.join(here, "qemu.argv"), "w") as f:
+    json.dump(sys.argv[1:], f)
+open(os.path.join(here, "qemu.running"), "w").close()
+say("qemu start")
+for a in sys.argv:
+    m = re.match(r"vfio-pci,host=([^,]+)", a)
+    if m:
+        link = os.path.join(here, "sys/bus/pci/devices", m.group(1), "driver")
+        drv = os.path.basename(os.readlink(link)) if os.path.islink(link) else "none"
+        say(f"qemu: {m.group(1)} is on {drv}")
+print("ixmetal: (the fake QEMU's console)", flush=True)
+def end(status, why):
+    os.unlink(os.path.join(here, "qemu.running"))
+    say(why)
+    os._exit(status)
+mode = open(os.path.join(here, "qemu.mode")).read().split()
+if mode[0] == "exit":
+    end(int(mode[1]), f"qemu exit {mode[1]}")
+def stopped(signum, frame):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    end(0, "qemu stopped by a signal")
+signal.signal(signal.SIGINT, stopped)
+signal.signal(signal.SIGTERM, stopped)
+while True:
+    time.sleep(1)
+'''
+
+
+# --- the fake tree ------------------------------------------------------------------
+
+class Tree:
+    """A temporary directory: sys/ laid out like /sys, dev/ like /dev, the
+    fake QEMU, an image file, and the log both fakes write to."""
+
+    def __init__(self):
+        self.top = tempfile.mkdtemp(prefix="ixmetal-passthrough-")
+        self.sys, self.dev = f"{self.top}/sys", f"{self.top}/dev"
+        self.log = f"{self.top}/log"
+        self.native = {}
+        for d in ("bus/pci/devices", "bus/pci/drivers", "kernel/iommu_groups", DEVICES,
+                  "module/kvm_intel"):
+            os.makedirs(f"{self.sys}/{d}")
+        open(f"{self.sys}/bus/pci/drivers_probe", "w").close()
+        os.makedirs(f"{self.dev}/vfio")
+        for f in ("kvm", "vfio/vfio"):
+            open(f"{self.dev}/{f}", "w").close()
+        open(f"{self.top}/log", "w").close()
+        open(f"{self.top}/ixmetal.elf", "w").close()
+        self.qemu = f"{self.top}/qemu"
+        with open(self.qemu, "w") as f:
+            f.write(FAKE_QEMU.replace("PYTHON", sys.executable, 1))
+        os.chmod(self.qemu, 0o755)
+        self.qemu_mode("exit 1")
+        self.driver("vfio-pci")
+
+    def qemu_mode(self, mode):
+        with open(f"{self.top}/qemu.mode", "w") as f:
+            f.write(mode)
+
+    def driver(self, name):
+        d = f"{self.sys}/bus/pci/drivers/{name}"
+        if not os.path.isdir(d):
+            os.makedirs(d)
+            for f in ("bind", "unbind", "new_id"):
+                open(f"{d}/{f}", "w").close()
+
+    def device(self, addr, ids="8086:10fb", cls="0x020000", driver=None, group=None,
+               ifaces=()):
+        d = f"{self.sys}/{DEVICES}/{addr}"
+        os.makedirs(d)
+        vendor, device = ids.split(":")
+        for name, value in (("vendor", "0x" + vendor), ("device", "0x" + device),
+                            ("class", cls), ("driver_override", "(null)")):
+            with open(f"{d}/{name}", "w") as f:
+                f.write(value + "\n")
+        os.symlink(f"../../../{DEVICES}/{addr}", f"{self.sys}/bus/pci/devices/{addr}")
+        if driver:
+            self.driver(driver)
+            os.symlink(f"../../../bus/pci/drivers/{driver}", f"{d}/driver")
+            os.symlink(f"../../../../{DEVICES}/{addr}",
+                       f"{self.sys}/bus/pci/drivers/{driver}/{addr}")
+            if driver != "vfio-pci":
+                self.native[addr] = driver
+        if group is not None:
+            g = f"{self.sys}/kernel/iommu_groups/{group}/devices"
+            os.makedirs(g, exist_ok=True)
+            os.symlink(f"../../../../{DEVICES}/{addr}", f"{g}/{addr}")
+            os.symlink(f"../../../kernel/iommu_groups/{group}", f"{d}/iommu_group")
+        for name, up in ifaces:
+            os.makedirs(f"{d}/net/{name}")
+            with open(f"{d}/net/{name}/flags", "w") as f:
+                f.write("0x1003\n" if up else "0x1002\n")
+
+    def standard(self, up=()):
+        """A workstation: an 82599's two ports in IOMMU group 14 with their
+        root port; the onboard NIC (up) and the GPU in groups of their own."""
+        self.device("0000:00:01.0", "8086:1901", "0x060400", "pcieport", 14)
+        self.device("0000:00:02.0", "8086:3e92", "0x030000", "i915", 2)
+        self.device("0000:00:1f.6", "8086:15bb", "0x020000", "e1000e", 9, [("eno1", True)])
+        self.device("0000:03:00.0", "8086:10fb", "0x020000", "ixgbe", 14,
+                    [("enp3s0f0", "enp3s0f0" in up)])
+        self.device("0000:03:00.1", "8086:10fb", "0x020000", "ixgbe", 14,
+                    [("enp3s0f1", "enp3s0f1" in up)])
+        return self
+
+    def driver_of(self, addr):
+        link = f"{self.sys}/bus/pci/devices/{addr}/driver"
+        return os.path.basename(os.readlink(link)) if os.path.islink(link) else None
+
+    def state(self, addr):
+        with open(f"{self.sys}/bus/pci/devices/{addr}/driver_override") as f:
+            return f"{addr} {self.driver_of(addr) or 'none'} override={f.read().strip()}"
+
+    def run(self, args, root=True, signal_at=None, sig=None, group_signal=False, **cfg):
+        """Runs the tool; with signal_at, sends sig once that line is in the log
+        (to the process group: Ctrl-C; or to the tool alone: kill)."""
+        cfg.update(sys=self.sys, dev=self.dev, log=self.log, root=root, native=self.native,
+                   qemu_running=f"{self.top}/qemu.running")
+        with open(f"{self.top}/config.json", "w") as f:
+            json.dump(cfg, f)
+        argv = [sys.executable, os.path.abspath(__file__), "--fake-kernel",
+                f"{self.top}/config.json", "--sysfs", self.sys, "--dev", self.dev,
+                "--qemu", self.qemu, "--kernel", f"{self.top}/ixmetal.elf"] + args
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+        if signal_at:
+            deadline = time.monotonic() + 20
+            while signal_at not in self.log_lines() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if group_signal:
+                os.killpg(p.pid, sig)
+            else:
+                p.send_signal(sig)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            out, err = p.communicate()
+            err += "\n(the test killed it after 30 s)"
+        t = lambda s: s.replace(self.top, "T").splitlines()
+        return p.returncode, t(out), t(err)
+
+    def log_lines(self):
+        with open(self.log) as f:
+            return [l.replace(self.top, "T") for l in f.read().splitlines()]
+
+    def qemu_argv(self):
+        try:
+            with open(f"{self.top}/qemu.argv") as f:
+                return [a.replace(self.top, "T") for a in json.load(f)]
+        except OSError:
+            return None
+
+    def cleanup(self):
+        shutil.rmtree(self.top, ignore_errors=True)
+
+
+# --- checking -------------------------------------------------------------------------
+
+class Check:
+    def __init__(self):
+        self.problems = []
+
+    def equal(self, what, got, want):
+        if got == want:
+            return
+        if isinstance(want, list) and isinstance(got, list):
+            self.problems.append(f"{what}: not as expected; got:")
+            self.problems += ["  | " + str(l) for l in got]
+            self.problems.append("  wanted:")
+            self.problems += ["  | " + str(l) for l in want]
+        else:
+            self.problems.append(f"{what}: got {got!r}, wanted {want!r}")
+
+
+def bind_steps(addr, driver="ixgbe"):
+    steps = [f"echo vfio-pci > bus/pci/devices/{addr}/driver_override"]
+    if driver:
+        steps.append(f"echo {addr} > bus/pci/drivers/{driver}/unbind")
+    return steps + [f"echo {addr} > bus/pci/drivers_probe"]
+
+
+def give_back_steps(addr, driver="ixgbe", on_vfio=True):
+    return ((["echo %s > bus/pci/drivers/vfio-pci/unbind" % addr] if on_vfio else [])
+            + [f"echo > bus/pci/devices/{addr}/driver_override"]
+            + ([f"echo {addr} > bus/pci/drivers_probe"] if driver else []))
+
+
+def printed(steps, sys_root="T/sys"):
+    """Log lines as the tool prints them: indented, with the full path."""
+    return [re.sub(r"> ", f"> {sys_root}/", "  " + s, count=1) for s in steps]
+
+
+def wait_line(addr, driver, group=None):
+    return (f"  wait up to {WAIT_S:g} s for the driver link T/sys/bus/pci/devices/{addr}/driver"
+            f" to name {driver}" + (f", and for T/dev/vfio/{group}" if group else ""))
+
+
+QEMU_ARGS = ["-accel", "kvm", "-cpu", "host", "-M", "q35", "-m", "512M", "-smp", "2",
+             "-nographic", "-no-reboot", "-nic", "none",
+             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel", "T/ixmetal.elf"]
+TWO_PORTS = ["-device", "vfio-pci,host=0000:03:00.0,addr=3",
+             "-device", "vfio-pci,host=0000:03:00.1,addr=4"]
+A, B = "0000:03:00.0", "0000:03:00.1"
+HEADER = [
+    "IOMMU: on, 3 groups in T/sys/kernel/iommu_groups",
+    f"{A} 8086:10fb class 0x020000, driver ixgbe, interface enp3s0f0 (down), IOMMU group 14; "
+    "ixmetal drives it with ixgbe",
+    f"{B} 8086:10fb class 0x020000, driver ixgbe, interface enp3s0f1 (down), IOMMU group 14; "
+    "ixmetal drives it with ixgbe",
+    f"IOMMU group 14: 0000:00:01.0 (PCI bridge, stays with the host), {A}, {B}",
+    f"in the guest: {A} is 0000:00:03.0, {B} is 0000:00:04.0",
+]
+REFUSED_END = "passthrough: nothing was changed"
+ALL_BACK = [f"{A} ixgbe override=(null)", f"{B} ixgbe override=(null)"]
+
+
+def both_bound_then_qemu(status_line):
+    return (bind_steps(A) + bind_steps(B)
+            + ["qemu start", f"qemu: {A} is on vfio-pci", f"qemu: {B} is on vfio-pci", status_line]
+            + give_back_steps(B) + give_back_steps(A))
+
+
+def refusal(t, args, stderr, root=True):
+    """A refused run: status 2, these exact lines on stderr, nothing written."""
+    c = Check()
+    status, out, err = t.run(args, root=root)
+    c.equal("exit status", status, 2)
+    c.equal("stderr", err, [f"passthrough: {l}" for l in stderr] + [REFUSED_END])
+    c.equal("stdout", out, [])
+    c.equal("the log (every write, QEMU)", t.log_lines(), [])
+    return c
+
+
+# --- the cases --------------------------------------------------------------------------
+
+def t_two_ports():
+    """Both ports of one group (with its root port): bound in order, QEMU sees
+    them on vfio-pci, given back in reverse; QEMU's exit status passes through."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["03:00.0", "0000:03:00.1", "--", "app=fwd", "idle=0"])
+    c.equal("exit status", status, 1)
+    c.equal("the log (every write, QEMU)", t.log_lines(), both_bound_then_qemu("qemu exit 1"))
+    c.equal("QEMU's arguments", t.qemu_argv(), QEMU_ARGS + ["-append", "app=fwd idle=0"] + TWO_PORTS)
+    c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
+    c.equal("/dev/vfio/14 afterwards", os.path.exists(f"{t.dev}/vfio/14"), False)
+    c.equal("stderr", err, [])
+    cmd = " ".join(["T/qemu"] + QEMU_ARGS + ["-append", "'app=fwd idle=0'"] + TWO_PORTS)
+    c.equal("stdout", out, HEADER + [
+        f"binding {A} to vfio-pci (from ixgbe)"] + printed(bind_steps(A)) + [
+        wait_line(A, "vfio-pci", 14),
+        f"binding {B} to vfio-pci (from ixgbe)"] + printed(bind_steps(B)) + [
+        wait_line(B, "vfio-pci", 14),
+        "QEMU:", "  " + cmd,
+        "--- the guest's serial console; Ctrl-A X or Ctrl-C stops QEMU ---",
+        "ixmetal: (the fake QEMU's console)",
+        "QEMU exit status 1: ixmetal powered off cleanly (QEMU also exits 1 when it cannot "
+        "start: then its error is above)",
+        f"giving {B} back to ixgbe"] + printed(give_back_steps(B)) + [
+        wait_line(B, "ixgbe"),
+        f"giving {A} back to ixgbe"] + printed(give_back_steps(A)) + [
+        wait_line(A, "ixgbe"),
+        f"every device is back: {A} on ixgbe, {B} on ixgbe"])
+    return t, c
+
+
+def t_dry_run():
+    """--dry-run, not root: the same steps printed, nothing written, no QEMU."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["--dry-run", "03:00.0", "03:00.1"], root=False)
+    c.equal("exit status", status, 0)
+    c.equal("the log (every write, QEMU)", t.log_lines(), [])
+    c.equal("QEMU ran", t.qemu_argv() is not None, False)
+    c.equal("the devices afterwards", [t.state(A), t.state(B)],
+            [f"{A} ixgbe override=(null)", f"{B} ixgbe override=(null)"])
+    c.equal("stderr", err, [])
+    cmd = " ".join(["T/qemu"] + QEMU_ARGS + ["-append", "app=info"] + TWO_PORTS)
+    c.equal("stdout", out, HEADER + [
+        "dry run: every step is printed; nothing is written and QEMU is not started",
+        f"binding {A} to vfio-pci (from ixgbe)"] + printed(bind_steps(A)) + [
+        wait_line(A, "vfio-pci", 14),
+        f"binding {B} to vfio-pci (from ixgbe)"] + printed(bind_steps(B)) + [
+        wait_line(B, "vfio-pci", 14),
+        "QEMU:", "  " + cmd,
+        f"giving {B} back to ixgbe"] + printed(give_back_steps(B)) + [
+        wait_line(B, "ixgbe"),
+        f"giving {A} back to ixgbe"] + printed(give_back_steps(A)) + [
+        wait_line(A, "ixgbe"),
+        "dry run: nothing was changed"])
+    return t, c
+
+
+def t_refuse_interface_up():
+    t = Tree().standard(up=("enp3s0f1",))
+    return t, refusal(t, ["03:00.0", "03:00.1"], [
+        f"{B} carries network interface enp3s0f1, which is up: the host is using it. Take it "
+        "down first (sudo ip link set enp3s0f1 down), or pass another port."])
+
+
+def t_refuse_group_shared():
+    """One port of two in a group: the other is named (the root port is fine)."""
+    t = Tree().standard()
+    return t, refusal(t, ["03:00.0"], [
+        f"IOMMU group 14 of {A} also holds {B} (8086:10fb class 0x020000, driver ixgbe): "
+        f"vfio-pci takes a whole group or nothing. Pass {B} too, or put the card in a slot "
+        "whose group it has to itself."])
+
+
+def t_refuse_no_iommu():
+    t = Tree()
+    t.device(A, driver="ixgbe")
+    return t, refusal(t, [A], [
+        "no IOMMU is on: T/sys/kernel/iommu_groups is empty or missing, and vfio-pci needs "
+        "one. Enable VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the firmware setup, add "
+        "intel_iommu=on (Intel) or amd_iommu=on (AMD, where it is on by default: remove any "
+        "amd_iommu=off or iommu=off instead) to the kernel command line (GRUB_CMDLINE_LINUX "
+        "in /etc/default/grub, then update-grub), and reboot."])
+
+
+def t_refuse_not_root():
+    t = Tree().standard()
+    return t, refusal(t, ["03:00.0", "03:00.1"], [
+        "tools/passthrough must run as root: it rebinds PCI drivers. Run it with sudo, or see "
+        "every step first with --dry-run (no root needed)."], root=False)
+
+
+def t_refuse_no_vfio():
+    t = Tree().standard()
+    shutil.rmtree(f"{t.sys}/bus/pci/drivers/vfio-pci")
+    return t, refusal(t, ["03:00.0", "03:00.1"],
+                      ["the vfio-pci driver is not loaded: sudo modprobe vfio-pci"])
+
+
+def t_refuse_several():
+    """Every problem at once, in order: not a NIC, no such device, no KVM,
+    no image."""
+    t = Tree().standard()
+    os.unlink(f"{t.dev}/kvm")
+    os.unlink(f"{t.top}/ixmetal.elf")
+    return t, refusal(t, ["00:02.0", "05:00.0"], [
+        "0000:00:02.0 (8086:3e92) is not a network controller (class 0x030000): "
+        "tools/passthrough only takes NICs; check the address with lspci -D.",
+        "there is no PCI device 0000:05:00.0 on this machine (lspci -D lists them).",
+        "T/dev/kvm is missing: passthrough runs under KVM. Enable VT-x (Intel) or AMD-V/SVM "
+        "(AMD) in the firmware setup and load kvm_intel or kvm_amd (sudo modprobe kvm_intel).",
+        "T/ixmetal.elf is missing: run make first (or --kernel PATH)."])
+
+
+def t_bad_address():
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["03:00.0", "3:0.0"])
+    c.equal("exit status", status, 2)
+    c.equal("stderr's last line", err[-1:], [
+        "tools/passthrough: error: bad PCI address '3:0.0': write it as 0000:03:00.0 or "
+        "03:00.0 (lspci -D shows them)"])
+    c.equal("the log (every write, QEMU)", t.log_lines(), [])
+    return t, c
+
+
+def t_bind_fails_half_way():
+    """vfio-pci's probe fails on the second port: it goes back first, then the
+    first (unbound from vfio-pci); QEMU never starts."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"], probe_fails=[[B, "vfio-pci"]])
+    c.equal("exit status", status, 4)
+    c.equal("the log (every write, QEMU)", t.log_lines(),
+            bind_steps(A) + bind_steps(B) + give_back_steps(B, on_vfio=False)
+            + give_back_steps(A))
+    c.equal("stderr", err, [f"passthrough: {B} did not bind to vfio-pci within {WAIT_S:g} s "
+                            "(its driver: none); dmesg says why."])
+    c.equal("stdout's last line", out[-1:], [f"every device is back: {A} on ixgbe, {B} on ixgbe"])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
+    return t, c
+
+
+def t_write_fails_half_way():
+    """Unbinding the second port from ixgbe fails (EBUSY): its override is
+    cleared, it never left ixgbe; the first goes back."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"],
+                             write_errors={f"echo {B} > bus/pci/drivers/ixgbe/unbind": "EBUSY"})
+    c.equal("exit status", status, 4)
+    c.equal("the log (every write, QEMU)", t.log_lines(),
+            bind_steps(A) + bind_steps(B)[:2]
+            + [f"echo > bus/pci/devices/{B}/driver_override"] + give_back_steps(A))
+    c.equal("stderr", err, [f"passthrough: writing '{B}' to T/sys/bus/pci/drivers/ixgbe/unbind "
+                            "failed: Device or resource busy"])
+    c.equal("stdout has", [l for l in out if "never left" in l], [f"  {B} never left ixgbe"])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
+    return t, c
+
+
+def t_qemu_does_not_start():
+    """QEMU cannot be executed (its interpreter is missing): both given back."""
+    t = Tree().standard()
+    with open(t.qemu, "w") as f:
+        f.write("#!/nonexistent/interpreter\n")
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"])
+    c.equal("exit status", status, 4)
+    c.equal("the log (every write, QEMU)", t.log_lines(),
+            bind_steps(A) + bind_steps(B) + give_back_steps(B) + give_back_steps(A))
+    c.equal("stderr", err, ["passthrough: QEMU did not start: T/qemu: No such file or directory"])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
+    return t, c
+
+
+def signal_case(sig, group):
+    t = Tree().standard()
+    t.qemu_mode("wait")
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"], signal_at=f"qemu: {B} is on vfio-pci",
+                             sig=sig, group_signal=group)
+    c.equal("exit status", status, 128 + sig)
+    c.equal("the log (every write, QEMU)", t.log_lines(),
+            both_bound_then_qemu("qemu stopped by a signal"))
+    c.equal("stderr", err, ["", f"passthrough: {signal.Signals(sig).name}: stopping, then "
+                                "giving the devices back"])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
+    return t, c
+
+
+def t_sigint_while_qemu_runs():
+    """Ctrl-C: SIGINT to the tool and QEMU (one process group)."""
+    return signal_case(signal.SIGINT, True)
+
+
+def t_sigterm_while_qemu_runs():
+    """kill PID: SIGTERM to the tool alone, which stops QEMU."""
+    return signal_case(signal.SIGTERM, False)
+
+
+def t_sigint_while_binding():
+    """Ctrl-C after the first port is bound: the second is never touched,
+    QEMU never starts, the first goes back."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"],
+                             signal_after=f"echo {A} > bus/pci/drivers_probe")
+    c.equal("exit status", status, 128 + signal.SIGINT)
+    c.equal("the log (every write, QEMU)", t.log_lines(), bind_steps(A) + give_back_steps(A))
+    c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
+    return t, c
+
+
+def t_no_driver_before():
+    """A device no driver had: bound without an unbind, left without a driver
+    afterwards; the app's failure status (3) passes through."""
+    t = Tree()
+    t.device("0000:04:00.0", "8086:10c9", group=15)
+    t.qemu_mode("exit 3")
+    c = Check()
+    status, out, err = t.run(["04:00.0", "--", "app=selftest"])
+    c.equal("exit status", status, 3)
+    d = "0000:04:00.0"
+    c.equal("the log (every write, QEMU)", t.log_lines(),
+            bind_steps(d, None) + ["qemu start", f"qemu: {d} is on vfio-pci", "qemu exit 3"]
+            + give_back_steps(d, None))
+    c.equal("the device afterwards", t.state(d), f"{d} none override=(null)")
+    c.equal("stdout but the steps", [l for l in out if not l.startswith(("  echo", "  wait"))], [
+        "IOMMU: on, 1 group in T/sys/kernel/iommu_groups",
+        f"{d} 8086:10c9 class 0x020000, driver (none), IOMMU group 15; ixmetal drives it with igb",
+        f"IOMMU group 15: {d}",
+        f"in the guest: {d} is 0000:00:03.0",
+        f"binding {d} to vfio-pci (from no driver)",
+        "QEMU:",
+        "  " + " ".join(["T/qemu"] + QEMU_ARGS + ["-append", "app=selftest",
+                                                 "-device", f"vfio-pci,host={d},addr=3"]),
+        "--- the guest's serial console; Ctrl-A X or Ctrl-C stops QEMU ---",
+        "ixmetal: (the fake QEMU's console)",
+        "QEMU exit status 3: ixmetal's app failed (its last lines say why)",
+        f"giving {d} back (it had no driver)",
+        f"  {d} had no driver before: it is left without one",
+        f"every device is back: {d} without a driver, as before"])
+    return t, c
+
+
+def t_already_on_vfio():
+    """Ports someone bound to vfio-pci by hand: used, not touched, left so."""
+    t = Tree()
+    t.device(A, driver="vfio-pci", group=14)
+    t.device(B, driver="vfio-pci", group=14)
+    open(f"{t.dev}/vfio/14", "w").close()
+    c = Check()
+    status, out, err = t.run([A, B])
+    c.equal("exit status", status, 1)
+    c.equal("the log (every write, QEMU)", t.log_lines(),
+            ["qemu start", f"qemu: {A} is on vfio-pci", f"qemu: {B} is on vfio-pci", "qemu exit 1"])
+    c.equal("stdout has", [l for l in out if "already" in l],
+            [f"{A} is on vfio-pci already: left as it is, now and after",
+             f"{B} is on vfio-pci already: left as it is, now and after"])
+    return t, c
+
+
+def t_give_back_fails():
+    """ixgbe does not take the second port back: the tool says how to do it
+    by hand, still gives the first back, and exits 6."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"], probe_fails=[[B, "ixgbe"]])
+    c.equal("exit status", status, 6)
+    c.equal("the log (every write, QEMU)", t.log_lines(), both_bound_then_qemu("qemu exit 1"))
+    c.equal("stderr", err, [f"passthrough: ixgbe did not take {B} back within {WAIT_S:g} s (its "
+                            f"driver: none); by hand: echo {B} > T/sys/bus/pci/drivers/ixgbe/bind"])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)],
+            [f"{A} ixgbe override=(null)", f"{B} none override=(null)"])
+    return t, c
+
+
+def t_driver_table():
+    """The tool's list of devices ixmetal drives matches the drivers' tables."""
+    c = Check()
+    src = lambda p: open(os.path.join(ROOT, p)).read()
+    want = {("8086", d.lower()): "ixgbe"
+            for d in re.findall(r'\{ 0x([0-9A-Fa-f]{4}), "', src("driver/ixgbe.c"))}
+    for d in re.findall(r"device == 0x([0-9A-Fa-f]{4})", src("driver/igb.c")):
+        want[("8086", d.lower())] = "igb"
+    virtio = re.search(r"virtio_net_supports[^{]*\{(.*?)\n\}", src("driver/nic.c"), re.S).group(1)
+    for d in re.findall(r"device == 0x([0-9A-Fa-f]{4})", virtio):
+        want[("1af4", d.lower())] = "virtio-net"
+    loader = importlib.machinery.SourceFileLoader("passthrough", TOOL)
+    spec = importlib.util.spec_from_loader("passthrough", loader)
+    tool = importlib.util.module_from_spec(spec)
+    loader.exec_module(tool)
+    c.equal("tools/passthrough's IXMETAL_DRIVERS", sorted(tool.IXMETAL_DRIVERS.items()),
+            sorted(want.items()))
+    return None, c
+
+
+CASES = [(name[2:].replace("_", "-"), fn) for name, fn in list(globals().items())
+         if name.startswith("t_") and callable(fn)]
+
+
+def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--fake-kernel":
+        return child(sys.argv[2], sys.argv[3:])
+    only = sys.argv[1] if len(sys.argv) > 1 else None
+    failed = 0
+    for name, fn in CASES:
+        if only and only not in name:
+            continue
+        tree = None
+        try:
+            tree, c = fn()
+            problems = c.problems
+            if problems and tree is not None:
+                problems.append(f"(tree kept: {tree.top})")
+                tree = None
+        except Exception as e:  # a broken case is a failure, not a crash
+            problems = [f"{type(e).__name__}: {e}"]
+        if tree is not None:
+            tree.cleanup()
+        if problems:
+            failed += 1
+            print(f"FAIL {PROGRAM}: {name}")
+            for p in problems:
+                print(f"     {p}")
+        else:
+            print(f"PASS {PROGRAM}: {name}")
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
