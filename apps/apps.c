@@ -46,7 +46,7 @@ const struct opt app_options[] = {
       &app_config.count },
     { "flows", "N", "pktgen: distinct UDP source ports (from 1024)", "1", OPT_UINT, 1, 64512, 0,
       &app_config.flows },
-    { "idle", "US", "fwd: after a pass that finds no frames, halt up to US microseconds",
+    { "idle", "US", "fwd, pktgen: after a pass that moves no frames, halt up to US microseconds",
       "0 (poll without pause)", OPT_UINT, 0, 100000, 0, &app_config.idle },
     { "trace", "WHAT", "regs: print every register access of the Intel NIC drivers", "off",
       OPT_NAME, 0, 0, trace_name, &app_config.trace },

@@ -56,7 +56,7 @@ struct app_config {
     uint64_t rate;  /* pktgen: frames per second, 0 = as fast as it can */
     uint64_t count; /* pktgen: frames to send, 0 = no limit */
     uint64_t flows; /* pktgen: distinct UDP source ports */
-    uint64_t idle;  /* fwd: microseconds to halt after a pass that found nothing; 0 = poll */
+    uint64_t idle;  /* fwd, pktgen: us to halt after a pass that moved nothing; 0 = poll */
     int trace;      /* enum trace */
 };
 enum trace { TRACE_OFF, TRACE_REGS };

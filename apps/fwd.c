@@ -23,6 +23,7 @@
  */
 #include "apps/apps.h"
 #include "apps/ports.h"
+#include "apps/workers.h"
 
 #include "kernel/kprintf.h"
 #include "kernel/lapic.h"
@@ -32,8 +33,6 @@
 #define MAX_BATCH 256
 #define STATS_EVERY_NS 1000000000ull
 #define POLLS_PER_CLOCK_CHECK 256
-#define WORKER_STOP_NS 1000000000ul
-#define REPORTER_NAP_US 10000 /* the boot core's halt between looks at the clock */
 
 static void rewrite(struct pkt_buf **bufs, uint32_t n, int mode, const struct nic *out,
                     uint8_t out_index)
@@ -63,8 +62,6 @@ struct worker {
     uint64_t packets, polls, empty_polls;
     uint64_t drops[2];          /* what port i's TX queue could not take */
 } __attribute__((aligned(64))); /* a cache line of its own: one core writes it */
-
-static volatile bool stop_workers; /* set by the boot core when duration= ends */
 
 /* One direction, one batch: in -> out, on the worker's queue. */
 static uint32_t forward(struct worker *w, int in, int out)
@@ -103,7 +100,7 @@ static void worker_main(void *arg)
 {
     struct worker *w = arg;
     for (uint32_t polls = 0;; polls++)
-        if ((!pass(w) || polls % POLLS_PER_CLOCK_CHECK == 0) && stop_workers)
+        if ((!pass(w) || polls % POLLS_PER_CLOCK_CHECK == 0) && workers_stopping())
             return;
 }
 
@@ -139,18 +136,9 @@ int fwd_main(const struct app_args *args)
         if (ports[i].nic->ops->set_promisc(ports[i].nic, true) != 0)
             kprintf("fwd: %s cannot be made promiscuous\n", ports[i].nic->name);
     /* One worker per core, each with its own queue pair on both ports. */
-    int nworkers = app_workers(args);
-    for (int i = 0; i < 2; i++)
-        if (ports[i].nic->rx_queues < nworkers) {
-            kprintf("fwd: %s has %u queue pair(s): %u worker core(s) of %d\n", ports[i].nic->name,
-                    ports[i].nic->rx_queues, ports[i].nic->rx_queues, app_workers(args));
-            nworkers = ports[i].nic->rx_queues;
-        }
-    /* A port with more queues than there are workers must not spread flows
-     * over queues nobody polls. */
-    for (int i = 0; i < 2; i++)
-        if (ports[i].nic->rx_queues > nworkers && ports[i].nic->ops->use_queues)
-            ports[i].nic->ops->use_queues(ports[i].nic, (uint16_t)nworkers);
+    static struct workers ws;
+    workers_plan(&ws, "fwd", args, ports, 2);
+    int nworkers = ws.n;
     uint32_t idle_us = (uint32_t)app_config.idle;
     if (idle_us && !lapic_ready()) {
         kprintf("fwd: idle=%u needs the local APIC timer (lapic: %s); polling instead\n", idle_us,
@@ -164,51 +152,33 @@ int fwd_main(const struct app_args *args)
                                          : "macswap",
             nworkers, nworkers == 1 ? "" : "s");
     for (int i = 0; i < nworkers; i++)
-        workers[i] = (struct worker){ .core = app_worker_core(args, i),
+        workers[i] = (struct worker){ .core = ws.core[i],
                                       .queue = (uint16_t)i,
                                       .ports = ports,
                                       .batch = (uint32_t)app_config.batch,
                                       .idle_us = idle_us };
-    stop_workers = false;
-    bool reporter = workers[0].core != 0; /* the boot core only reports */
-    for (int i = 0; i < nworkers; i++)
-        if (workers[i].core)
-            smp_run(workers[i].core, worker_main, &workers[i]);
+    workers_start(&ws, worker_main, workers, sizeof(workers[0]));
     uint64_t last = now_ns();
     for (uint32_t polls = 0;; polls++) {
-        if (!reporter && pass(&workers[0]) && polls % POLLS_PER_CLOCK_CHECK)
+        if (!ws.reporter && pass(&workers[0]) && polls % POLLS_PER_CLOCK_CHECK)
             continue;
-        if (reporter && lapic_ready())
-            lapic_sleep_us(REPORTER_NAP_US); /* its vCPU's host CPU is the workers' */
+        workers_nap(&ws);
         if (app_time_up(args))
             break;
         uint64_t now = now_ns();
         if (now - last >= STATS_EVERY_NS) {
             sum_drops(ports, workers, nworkers);
             ports_print_rates(ports, 2, now - last);
-            if (reporter)
+            if (ws.reporter)
                 print_workers(workers, nworkers, false);
             last = now;
         }
     }
-    __atomic_store_n(&stop_workers, true, __ATOMIC_RELEASE);
-    uint64_t end = now_ns() + WORKER_STOP_NS;
-    bool all_stopped = true;
-    for (int i = 0; i < nworkers && reporter; i++)
-        while (!smp_done(workers[i].core))
-            if (now_ns() > end) {
-                kprintf("fwd: core %d did not stop within %lu ms\n", workers[i].core,
-                        WORKER_STOP_NS / 1000000);
-                all_stopped = false;
-                break;
-            }
-    if (!all_stopped) { /* stopping the ports would free buffers a core may still use */
-        kprintf("fwd: the ports are left running; no final counts\n");
+    if (!workers_stop(&ws))
         return 1;
-    }
     sum_drops(ports, workers, nworkers);
     ports_finish(ports, 2);
-    if (reporter)
+    if (ws.reporter)
         print_workers(workers, nworkers, true);
     return 0;
 }

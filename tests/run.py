@@ -167,14 +167,16 @@ class Qmp:
 
 class Qemu:
     """One QEMU run: serial to a file, QMP on a socket, a deadline. With
-    paused=True QEMU waits (-S) until start(), so no event is missed."""
+    paused=True QEMU waits (-S) until start(), so no event is missed.
+    prefix: what runs QEMU, e.g. ["ip", "netns", "exec", ns], which execs
+    it (so the process is QEMU's own)."""
 
-    def __init__(self, args, timeout, paused=False):
+    def __init__(self, args, timeout, paused=False, prefix=()):
         self.dir = tempfile.mkdtemp(prefix="ixmetal-test-")
         self.log = os.path.join(self.dir, "serial.log")
         qmp_path = os.path.join(self.dir, "qmp.sock")
         self.deadline = time.monotonic() + timeout
-        self.cmd = [QEMU, "-accel", "tcg", "-display", "none", "-no-reboot",
+        self.cmd = list(prefix) + [QEMU, "-accel", "tcg", "-display", "none", "-no-reboot",
                     "-serial", f"file:{self.log}",
                     "-qmp", f"unix:{qmp_path},server=on,wait=off"] + (["-S"] if paused else []) + args
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
@@ -611,15 +613,17 @@ def parse_counters(line, prefix):
 
 
 def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virtio-net-pci",
-             smp=1, flows=1):
+             smp=1, flows=1, workers=None, says=()):
     """app=fwd between two NICs (device, with props: QEMU device properties),
     the harness sending count frames each way. Checks every frame (the
     harness) and that the guest's counters equal the harness's exactly, and
     the NIC's own counters (where it has them) the driver's.
     extra: more of fwd's command line. smp: cores; with more than one, the
     boot core reports and each other core is a worker with its own queue
-    pair; flows: UDP source ports, for RSS to spread."""
-    workers = smp - 1 if smp > 1 else 1
+    pair; flows: UDP source ports, for RSS to spread. workers: how many
+    run, where the NICs have fewer queue pairs than cores; says: lines the
+    guest must print."""
+    workers = workers or (smp - 1 if smp > 1 else 1)
     def test():
         ports = [free_port() for _ in range(4)]
         q0, h0, q1, h1 = ports
@@ -640,99 +644,250 @@ def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virti
         status = q.wait_exit()
         c.lines = q.lines()
         c.exit_status(status, EXIT_OK)
-        # The --bad frames sent into each port: counted as dropped, and
-        # passed on (and forwarded: the harness sees them as unexpected).
-        drops, passed, passed_bytes = NIC_DEVICES[device]["bad"] if bad else (0, 0, 0)
-        out = h.stdout.strip().splitlines()
-        r = parse_counters(out[-1] if out else "", "netharness fwd: ")
-        if h.returncode != (1 if passed else 0) or r is None:
-            c.problems.append(f"harness exit {h.returncode}: " + " | ".join(out[-12:]))
-            return c.problems, q
-        want = dict(sent0=count, recv1=count, sent1=count, recv0=count, lost=0, dup=0,
-                    reordered=0, corrupt=0, unexpected=2 * passed)
-        for k, v in want.items():
-            c.equal(f"harness {k}", r[k], v)
-        for port in range(2 if passed else 0):
-            line = f"unexpected: a {passed_bytes}-byte frame not from this run came out of port {port}"
-            if line not in out:
-                c.problems.append(f"harness did not say {line!r}")
-        f0 = f1 = n0 = n1 = None
-        for l in c.lines:
-            f0 = parse_counters(l, f"final {p0} ") or f0
-            f1 = parse_counters(l, f"final {p1} ") or f1
-            n0 = parse_counters(l, f"nic-counters {p0} ") or n0
-            n1 = parse_counters(l, f"nic-counters {p1} ") or n1
-        if not f0 or not f1:
-            c.problems.append("no final lines")
-            return c.problems, q
-        # Each port received what the harness sent into it and sent what the
-        # harness received from it, to the byte; rx = tx + drops across the pair.
-        for name, got, exp in (
-                ("port 0 rx_packets", f0["rx_packets"], r["sent0"] + passed),
-                ("port 0 rx_bytes", f0["rx_bytes"], r["bytes0"] + passed_bytes),
-                ("port 0 tx_packets", f0["tx_packets"], r["recv0"] + passed),
-                ("port 0 tx_bytes", f0["tx_bytes"], r["bytes1"] + passed_bytes),
-                ("port 1 rx_packets", f1["rx_packets"], r["sent1"] + passed),
-                ("port 1 rx_bytes", f1["rx_bytes"], r["bytes1"] + passed_bytes),
-                ("port 1 tx_packets", f1["tx_packets"], r["recv1"] + passed),
-                ("port 1 tx_bytes", f1["tx_bytes"], r["bytes0"] + passed_bytes),
-                ("port 0 drops", f0["drops"], drops), ("port 1 drops", f1["drops"], drops),
-                ("port 0 rx_dropped", f0["rx_dropped"], drops),
-                ("port 1 rx_dropped", f1["rx_dropped"], drops),
-                ("port 0 tx_dropped", f0["tx_dropped"], 0), ("port 1 tx_dropped", f1["tx_dropped"], 0),
-                ("port 0 rx_missed", f0["rx_missed"], 0), ("port 1 rx_missed", f1["rx_missed"], 0),
-                ("port 0 rx vs port 1 tx", f0["rx_packets"], f1["tx_packets"]),
-                ("port 1 rx vs port 0 tx", f1["rx_packets"], f0["tx_packets"])):
-            c.equal(name, got, exp)
-        if NIC_DEVICES[device]["hw"]:
-            # The NIC counted every frame the driver did, its bytes with the FCS.
-            for port, f, n in ((0, f0, n0), (1, f1, n1)):
-                if not n:
-                    c.problems.append(f"no nic-counters line for port {port}")
-                    continue
-                for k in ("rx", "tx"):
-                    c.equal(f"port {port} nic-counters {k}_packets", n[f"{k}_packets"],
-                            f[f"{k}_packets"])
-                    c.equal(f"port {port} nic-counters {k}_bytes", n[f"{k}_bytes"],
-                            f[f"{k}_bytes"] + 4 * f[f"{k}_packets"])
-        else:
-            c.lacks(r"^nic-counters ")
-        for port, mac in ((p0, MAC0), (p1, MAC1)):
-            if NIC_DEVICES[device]["probe"]:
-                c.has(f"nic {port}: {NIC_DEVICES[device]['probe']}, mac {mac}, link up")
-            c.match(rf"mempool {port} free=(\d+) size=\1")
-            for k in range(1, workers):  # each worker's queue has a pool of its own
-                c.match(rf"mempool {port}/{k} free=(\d+) size=\1")
-        idle = re.search(r"idle=(\d+)", extra)
-        c.has(f"fwd: {p0} <-> {p1}, batch 32, idle {idle.group(1) if idle else 0} "
-              f"us, mode {mode}, {workers} worker core{'s' if workers > 1 else ''}")
-        if smp > 1:  # every worker forwarded some; together, every frame
-            total = 0
-            for k in range(workers):
-                w = c.match(rf"final core {k + 1} queue {k}: packets=(\d+) drops=0 polls=\d+ "
-                            r"empty_polls=\d+")
-                if w:
-                    total += int(w.group(1))
-                    if int(w.group(1)) == 0:
-                        c.problems.append(f"worker core {k + 1} forwarded nothing")
-            c.equal("frames the workers forwarded", total, 2 * count)
-        else:
-            c.lacks(r"^final core ")
+        check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says)
         return c.problems, q
     return test
 
 
-def pktgen_test(props, count, size, flows, device="virtio-net-pci"):
+def tap_nic(k, props, queues):
+    """The k-th virtio-net NIC on tap device tapK (see netns_with_taps), with
+    queues queue pairs and an MSI-X vector for each of its 2 * queues
+    virtqueues, its control queue and configuration changes."""
+    return ["-netdev", f"tap,id=d{k},ifname=tap{k},script=no,downscript=no,vhost=off,"
+                       f"queues={queues}",
+            "-device", f"virtio-net-pci,netdev=d{k},addr={3 + k},romfile=,mac={(MAC0, MAC1)[k]},"
+                       f"mq=on,vectors={2 * queues + 2}" + (f",{props}" if props else "")]
+
+
+NETNS_MADE = [0]  # namespaces made by this process: part of each one's name
+
+
+def netns_with_taps(queues):
+    """A network namespace of the test's own holding tap0, tap1, ..., up,
+    for QEMU's tap backend with queues[k] queue pairs on tapK. IPv6 is off in it before
+    any tap exists, so the host sends nothing of its own (neighbour
+    discovery, MLD) into them. MTU 9000, so the harness can send fwd --bad's
+    9000-byte frame. Returns its name; raises RuntimeError naming the
+    command that failed (ip netns add: not root)."""
+    NETNS_MADE[0] += 1
+    ns = f"ixmetal-{os.getpid()}-{NETNS_MADE[0]}"
+    # QEMU opens a multi_queue tap only with queues > 1, and a tap made
+    # multi_queue refuses it otherwise ("could not configure /dev/net/tun").
+    steps = [["ip", "netns", "add", ns],
+             ["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+              "net.ipv6.conf.default.disable_ipv6=1"]]
+    for k, n in enumerate(queues):
+        mq = ["multi_queue"] if n > 1 else []
+        steps += [["ip", "-n", ns, "tuntap", "add", "dev", f"tap{k}", "mode", "tap"] + mq,
+                  ["ip", "-n", ns, "link", "set", f"tap{k}", "mtu", "9000", "up"]]
+    for i, cmd in enumerate(steps):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            if i:
+                netns_delete(ns)
+            hint = "; the tap tests need root" if os.geteuid() != 0 else ""
+            raise RuntimeError(f"'{' '.join(cmd)}' failed: {p.stderr.strip()}{hint}")
+    return ns
+
+
+def netns_delete(ns):
+    """Deletes the namespace; its taps go with it (once nothing holds them)."""
+    p = subprocess.run(["ip", "netns", "delete", ns], capture_output=True, text=True)
+    if p.returncode != 0:
+        print(f"warning: 'ip netns delete {ns}' failed: {p.stderr.strip()}")
+
+
+def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=()):
+    """What fwd_test checks after a run: h, the harness's fwd run; c.lines,
+    the guest's log; says: lines it must have. With more than one core
+    (smp), the boot core only reports and worker w (of workers) runs on
+    core w + 1 with queue pair w; with one, core 0 is the worker."""
+    p0, p1 = nic_pci(0, device), nic_pci(1, device)
+    # The --bad frames sent into each port: counted as dropped, and
+    # passed on (and forwarded: the harness sees them as unexpected).
+    drops, passed, passed_bytes = NIC_DEVICES[device]["bad"] if bad else (0, 0, 0)
+    out = h.stdout.strip().splitlines()
+    r = parse_counters(out[-1] if out else "", "netharness fwd: ")
+    if h.returncode != (1 if passed else 0) or r is None:
+        c.problems.append(f"harness exit {h.returncode}: " + " | ".join(out[-12:])
+                          + (" | " + h.stderr.strip()[-300:] if h.stderr.strip() else ""))
+        return
+    want = dict(sent0=count, recv1=count, sent1=count, recv0=count, lost=0, dup=0,
+                reordered=0, corrupt=0, unexpected=2 * passed)
+    for k, v in want.items():
+        c.equal(f"harness {k}", r[k], v)
+    for port in range(2 if passed else 0):
+        line = f"unexpected: a {passed_bytes}-byte frame not from this run came out of port {port}"
+        if line not in out:
+            c.problems.append(f"harness did not say {line!r}")
+    f0 = f1 = n0 = n1 = None
+    for l in c.lines:
+        f0 = parse_counters(l, f"final {p0} ") or f0
+        f1 = parse_counters(l, f"final {p1} ") or f1
+        n0 = parse_counters(l, f"nic-counters {p0} ") or n0
+        n1 = parse_counters(l, f"nic-counters {p1} ") or n1
+    if not f0 or not f1:
+        c.problems.append("no final lines")
+        return
+    # Each port received what the harness sent into it and sent what the
+    # harness received from it, to the byte; rx = tx + drops across the pair.
+    for name, got, exp in (
+            ("port 0 rx_packets", f0["rx_packets"], r["sent0"] + passed),
+            ("port 0 rx_bytes", f0["rx_bytes"], r["bytes0"] + passed_bytes),
+            ("port 0 tx_packets", f0["tx_packets"], r["recv0"] + passed),
+            ("port 0 tx_bytes", f0["tx_bytes"], r["bytes1"] + passed_bytes),
+            ("port 1 rx_packets", f1["rx_packets"], r["sent1"] + passed),
+            ("port 1 rx_bytes", f1["rx_bytes"], r["bytes1"] + passed_bytes),
+            ("port 1 tx_packets", f1["tx_packets"], r["recv1"] + passed),
+            ("port 1 tx_bytes", f1["tx_bytes"], r["bytes0"] + passed_bytes),
+            ("port 0 drops", f0["drops"], drops), ("port 1 drops", f1["drops"], drops),
+            ("port 0 rx_dropped", f0["rx_dropped"], drops),
+            ("port 1 rx_dropped", f1["rx_dropped"], drops),
+            ("port 0 tx_dropped", f0["tx_dropped"], 0), ("port 1 tx_dropped", f1["tx_dropped"], 0),
+            ("port 0 rx_missed", f0["rx_missed"], 0), ("port 1 rx_missed", f1["rx_missed"], 0),
+            ("port 0 rx vs port 1 tx", f0["rx_packets"], f1["tx_packets"]),
+            ("port 1 rx vs port 0 tx", f1["rx_packets"], f0["tx_packets"])):
+        c.equal(name, got, exp)
+    if NIC_DEVICES[device]["hw"]:
+        # The NIC counted every frame the driver did, its bytes with the FCS.
+        for port, f, n in ((0, f0, n0), (1, f1, n1)):
+            if not n:
+                c.problems.append(f"no nic-counters line for port {port}")
+                continue
+            for k in ("rx", "tx"):
+                c.equal(f"port {port} nic-counters {k}_packets", n[f"{k}_packets"],
+                        f[f"{k}_packets"])
+                c.equal(f"port {port} nic-counters {k}_bytes", n[f"{k}_bytes"],
+                        f[f"{k}_bytes"] + 4 * f[f"{k}_packets"])
+    else:
+        c.lacks(r"^nic-counters ")
+    for port, mac in ((p0, MAC0), (p1, MAC1)):
+        if NIC_DEVICES[device]["probe"]:
+            c.has(f"nic {port}: {NIC_DEVICES[device]['probe']}, mac {mac}, link up")
+        c.match(rf"mempool {port} free=(\d+) size=\1")
+        for k in range(1, workers):  # each worker's queue has a pool of its own
+            c.match(rf"mempool {port}/{k} free=(\d+) size=\1")
+    for line in says:
+        c.has(line)
+    idle = re.search(r"idle=(\d+)", extra)
+    c.has(f"fwd: {p0} <-> {p1}, batch 32, idle {idle.group(1) if idle else 0} "
+          f"us, mode {mode}, {workers} worker core{'s' if workers > 1 else ''}")
+    if smp > 1:  # every worker forwarded some; together, every frame
+        total = 0
+        for w in range(workers):
+            m = c.match(rf"final core {w + 1} queue {w}: packets=(\d+) drops=0 polls=\d+ "
+                        r"empty_polls=\d+")
+            if m:
+                total += int(m.group(1))
+                if int(m.group(1)) == 0:
+                    c.problems.append(f"worker core {w + 1} (queue {w}) forwarded nothing")
+        c.equal("frames the workers forwarded", total, 2 * count + 2 * passed)
+    else:
+        c.lacks(r"^final core ")
+
+
+def tap_fwd_test(props, count, mode, smp=1, queues=1, flows=1, duration=15, extra="",
+                 bad=False, workers=None, says=()):
+    """fwd_test over QEMU tap backends, which have as many queue pairs as
+    asked (QEMU's dgram backend has one): two virtio-net NICs (props: more
+    device properties) with `queues` queue pairs each (or (q0, q1)), on tap0
+    and tap1 in a
+    network namespace of the test's own, where QEMU and the harness run.
+    Checks what fwd_test checks. Worker cores: with -smp 1, core 0; with
+    more, smp - 1 (the boot core only reports), each on its own queue pair;
+    workers: how many, where the NICs have fewer queue pairs than that;
+    says: lines the guest must print. Needs root; the namespace is deleted
+    whatever happens."""
+    workers = workers or (smp - 1 if smp > 1 else 1)
+    qs = queues if isinstance(queues, tuple) else (queues, queues)
+    def test():
+        c = Checks([])
+        try:
+            ns = netns_with_taps(qs)
+        except RuntimeError as e:
+            c.problems.append(str(e))
+            return c.problems, None
+        inside = ["ip", "netns", "exec", ns]
+        q = None
+        try:
+            q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
+                     + tap_nic(0, props, qs[0]) + tap_nic(1, props, qs[1])
+                     + kernel(f"app=fwd duration={duration} mode={mode} {extra}"), duration + 30,
+                     prefix=inside)
+            if q.wait_line(r"^fwd: .* <-> ") is None:
+                c.lines = q.lines()
+                c.problems.append("fwd never started")
+                return c.problems, q
+            cmd = inside + [HARNESS, "fwd", "--port", "0=if:tap0", "--port", "1=if:tap1",
+                            "--count", str(count), "--mode", mode, "--mac0", MAC0, "--mac1",
+                            MAC1, "--flows", str(flows)] + (["--bad"] if bad else [])
+            # Linux's tun picks a queue for a VLAN frame by its length, not
+            # its flow (tools/netharness.md): with several queues they may
+            # pass each other before the guest sees them.
+            cmd += ["--vlan-unordered"] if max(qs) > 1 else []
+            h = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 20)
+            status = q.wait_exit()
+            c.lines = q.lines()
+            c.exit_status(status, EXIT_OK)
+            check_fwd(c, h, count, mode, extra, "virtio-net-pci", workers, bad, smp, says)
+            return c.problems, q
+        finally:
+            if q is not None and q.proc.poll() is None:  # run_boot keeps its log
+                q.proc.kill()
+                q.proc.wait()
+            netns_delete(ns)
+    return test
+
+
+def pktgen_shares(total, flows, count, rate=0):
+    """What pktgen gives each of its workers (apps/pktgen.c): the senders
+    are min(workers, flows, rate), each with a contiguous range of the flows
+    and a share of count=, the first ones one more where they do not
+    divide. Returns [(frames, flows)] per sender."""
+    senders = min(total, flows, rate or total)
+    split = lambda n, s: n // senders + (s < n % senders)
+    return [(split(count, s), split(flows, s)) for s in range(senders)]
+
+
+def check_pktgen_workers(c, smp, workers, shares, received):
+    """pktgen's worker lines (printed when the boot core only reports, smp
+    > 1): worker w on core w + 1, queue w, sent exactly its share; received
+    is each worker's received count, or None for "above 0". Returns the
+    total received."""
+    total = 0
+    for w in range(workers if smp > 1 else 0):
+        sent = shares[w][0] if w < len(shares) else 0
+        m = c.match(rf"final core {w + 1} queue {w}: sent={sent} received=(\d+) gaps=0 "
+                    r"reordered=0")
+        if m:
+            total += int(m.group(1))
+            if received is None and int(m.group(1)) == 0:
+                c.problems.append(f"worker {w} received nothing")
+            elif received is not None:
+                c.equal(f"worker {w} received", int(m.group(1)), received)
+    return total
+
+
+def pktgen_test(props, count, size, flows, device="virtio-net-pci", smp=1, extra="", says=()):
     """app=pktgen count=N: the harness catches every frame on the wire and
-    checks its size, IPv4 checksum, UDP lengths and that the sequence
-    numbers run 0..N-1 with none twice, none missing, and none more."""
+    checks its size, IPv4 checksum, UDP lengths and that each flow's
+    sequence numbers run from 0 with none twice, none missing and none out
+    of order, N in all. smp: cores; with more than one, the boot core
+    reports and smp - 1 workers send, each its range of the flows on its own
+    TX queue. extra: more of pktgen's command line; says: lines the guest
+    must print."""
+    workers = smp - 1 if smp > 1 else 1
+    shares = pktgen_shares(workers, flows, count)
     def test():
         q0, h0 = free_port(), free_port()
         cap = subprocess.Popen([HARNESS, "capture", "--port", f"0={h0}:{q0}", "--count",
                                 str(count), "--size", str(size), "--timeout", "20",
-                                "--drain", "1"], stdout=subprocess.PIPE, text=True)
-        q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT + dgram_nic(0, q0, h0, props, device)
-                 + kernel(f"app=pktgen count={count} size={size} flows={flows} duration=30"), 60)
+                                "--drain", "1", "--flows", str(flows)],
+                               stdout=subprocess.PIPE, text=True)
+        q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
+                 + dgram_nic(0, q0, h0, props, device)
+                 + kernel(f"app=pktgen count={count} size={size} flows={flows} duration=30 "
+                          f"{extra}"), 60)
         status = q.wait_exit()
         out, _ = cap.communicate(timeout=30)
         c = Checks(q.lines())
@@ -742,11 +897,24 @@ def pktgen_test(props, count, size, flows, device="virtio-net-pci"):
         if cap.returncode != 0 or r is None:
             c.problems.append(f"harness exit {cap.returncode}: " + " | ".join(lines[-12:]))
         else:
+            # The frame that came last is the last of some worker's: frame
+            # n - 1 of its share is number (n - 1) // its flows of its flow.
             want = dict(frames=count, bad_eth=0, bad_ip=0, bad_csum=0, bad_udp=0, bad_size=0,
-                        gaps=0, dup=0, reordered=0, first_seq=0, last_seq=count - 1)
+                        gaps=0, dup=0, reordered=0, first_seq=0,
+                        flows=sum(min(n, f) for n, f in shares))
             for k, v in want.items():
                 c.equal(f"harness {k}", r[k], v)
+            last = {(n - 1) // f for n, f in shares if n}
+            if r["last_seq"] not in last:
+                c.problems.append(f"harness last_seq={r['last_seq']}, expected one of {last}")
+        idle = re.search(r"idle=(\d+)", extra)
+        c.has(f"pktgen: sending on 0000:00:03.0, {size} bytes, rate 0/s, count {count}, "
+              f"flows {flows}, idle {idle.group(1) if idle else 0} us, {workers} worker "
+              f"core{'s' if workers > 1 else ''}")
+        for line in says:
+            c.has(line)
         c.has(f"pktgen sent={count} received=0 lost={count} gaps=0 reordered=0")
+        check_pktgen_workers(c, smp, workers, shares, 0)
         c.has(f"final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={count} "
               f"tx_bytes={count * size} drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0")
         if NIC_DEVICES[device]["hw"]:  # the NIC sent them all, each with its FCS
@@ -754,38 +922,53 @@ def pktgen_test(props, count, size, flows, device="virtio-net-pci"):
                   f"tx_bytes={count * (size + 4)}")
         pool = NIC_DEVICES[device]["pool"]
         c.has(f"mempool 0000:00:03.0 free={pool} size={pool}")
-        c.has("mempool pktgen free=4096 size=4096")
+        for w in range(1, workers):  # each worker's RX queue has a pool of its own
+            c.has(f"mempool 0000:00:03.0/{w} free={pool} size={pool}")
+        for w in range(len(shares)):  # and each sender a pool to send from
+            c.has(f"mempool pktgen{f'/{w}' if w else ''} free=4096 size=4096")
         return c.problems, q
     return test
 
 
-def t_pktgen_round_trip():
+def pktgen_round_trip(props="disable-legacy=on", device="virtio-net-pci", smp=1, flows=1,
+                      extra=""):
     """pktgen at rate=2000 with the harness reflecting every frame: all come
-    back, in order, and the round-trip times are reported in order."""
-    q0, h0 = free_port(), free_port()
-    ref = subprocess.Popen([HARNESS, "reflect", "--port", f"0={h0}:{q0}", "--count", "4000",
-                            "--timeout", "20"], stdout=subprocess.PIPE, text=True)
-    q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT + dgram_nic(0, q0, h0, "disable-legacy=on")
-             + kernel("app=pktgen count=4000 rate=2000 size=128 duration=30"), 60)
-    status = q.wait_exit()
-    out, _ = ref.communicate(timeout=30)
-    c = Checks(q.lines())
-    c.exit_status(status, EXIT_OK)
-    c.equal("reflected", out.strip().splitlines()[-1:], ["netharness reflect: frames=4000"])
-    c.has("pktgen sent=4000 received=4000 lost=0 gaps=0 reordered=0")
-    m = c.match(r"pktgen latency_ns min=(\d+) median=(\d+) p99=(\d+) max=(\d+)")
-    if m:
-        lo, med, p99, hi = (int(x) for x in m.groups())
-        # min and max are exact; median and p99 are 1 us bucket upper edges
-        if not (0 < lo <= med and med <= p99 and lo <= hi and p99 - 1000 <= hi):
-            c.problems.append(f"latencies out of order: {m.group(0)}")
-    c.has("final 0000:00:03.0 rx_packets=4000 rx_bytes=512000 tx_packets=4000 tx_bytes=512000 "
-          "drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0")
-    # ~2 s at 2000/s: the rate holds (the line before the last says ~2000 pps)
-    rates = [l for l in c.lines if l.startswith("[0000:00:03.0]")]
-    if not rates or " TX: 0.002 Mpps" not in rates[0]:
-        c.problems.append(f"first rate line is not 0.002 Mpps: {rates[:1]}")
-    return c.problems, q
+    back, in order, and the round-trip times are reported in order. smp > 1:
+    smp - 1 workers send their flows and receive what RSS gives their
+    queues: each some, all of them in all."""
+    workers = smp - 1 if smp > 1 else 1
+    def test():
+        q0, h0 = free_port(), free_port()
+        ref = subprocess.Popen([HARNESS, "reflect", "--port", f"0={h0}:{q0}", "--count", "4000",
+                                "--timeout", "20"], stdout=subprocess.PIPE, text=True)
+        q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
+                 + dgram_nic(0, q0, h0, props, device)
+                 + kernel(f"app=pktgen count=4000 rate=2000 size=128 flows={flows} duration=30 "
+                          f"{extra}"), 60)
+        status = q.wait_exit()
+        out, _ = ref.communicate(timeout=30)
+        c = Checks(q.lines())
+        c.exit_status(status, EXIT_OK)
+        c.equal("reflected", out.strip().splitlines()[-1:], ["netharness reflect: frames=4000"])
+        c.has("pktgen sent=4000 received=4000 lost=0 gaps=0 reordered=0")
+        m = c.match(r"pktgen latency_ns min=(\d+) median=(\d+) p99=(\d+) max=(\d+)")
+        if m:
+            lo, med, p99, hi = (int(x) for x in m.groups())
+            # min and max are exact; median and p99 are 1 us bucket upper edges
+            if not (0 < lo <= med and med <= p99 and lo <= hi and p99 - 1000 <= hi):
+                c.problems.append(f"latencies out of order: {m.group(0)}")
+        if smp > 1:
+            shares = pktgen_shares(workers, flows, 4000, 2000)
+            got = check_pktgen_workers(c, smp, workers, shares, None if workers > 1 else 4000)
+            c.equal("frames the workers received", got, 4000)
+        c.has("final 0000:00:03.0 rx_packets=4000 rx_bytes=512000 tx_packets=4000 "
+              "tx_bytes=512000 drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0")
+        # ~2 s at 2000/s: the rate holds (the line before the last says ~2000 pps)
+        rates = [l for l in c.lines if l.startswith("[0000:00:03.0]")]
+        if not rates or " TX: 0.002 Mpps" not in rates[0]:
+            c.problems.append(f"first rate line is not 0.002 Mpps: {rates[:1]}")
+        return c.problems, q
+    return test
 
 
 def t_run_pair():
@@ -1217,13 +1400,55 @@ BOOT_TESTS = [
     ("net/fwd-igb-4-workers", fwd_test("", 20000, "io", duration=10, extra="idle=200",
                                        device="igb", smp=5, flows=64)),
     ("net/pktgen-igb", pktgen_test("", 20000, 128, 16, device="igb")),
-    ("net/pktgen-round-trip", t_pktgen_round_trip),
+    # Two and four sending cores, each with 32 or 16 of the 64 flows on its
+    # own TX queue of one igb. idle=200: five vCPUs share 2 CPUs.
+    ("net/pktgen-igb-2-workers", pktgen_test("", 20000, 128, 64, device="igb", smp=3,
+                                             extra="idle=200")),
+    ("net/pktgen-igb-4-workers", pktgen_test("", 20000, 128, 64, device="igb", smp=5,
+                                             extra="idle=200")),
+    # One flow: one worker sends it, the other only receives.
+    ("net/pktgen-igb-one-flow-2-workers", pktgen_test(
+        "", 5000, 128, 1, device="igb", smp=3, extra="idle=200",
+        says=["pktgen: 1 of 2 worker cores send (flows 1, rate 0); all receive"])),
+    ("net/pktgen-round-trip", pktgen_round_trip()),
+    # The frames come back to two workers' queues (RSS), not in the order
+    # they left: per-flow sequence numbers and latency merged over workers.
+    ("net/pktgen-igb-round-trip-2-workers",
+     pktgen_round_trip("", "igb", smp=3, flows=64, extra="idle=200")),
     ("net/ports-missing", t_ports_missing),
     ("net/ports-twice", t_ports_twice),
     ("net/selftest-no-intel-nic", t_selftest_no_intel_nic),
     ("net/trace-regs-igb", t_trace_regs_igb),
+    # Two workers asked for, but QEMU's dgram backend gives one queue pair.
+    ("net/fwd-virtio-one-queue-pair", fwd_test(
+        "disable-legacy=on", 20000, "io", duration=8, extra="idle=200", smp=3, workers=1,
+        says=["virtio-net 0000:00:03.0: the device offers one queue pair, 2 asked for (no "
+              "VIRTIO_NET_F_MQ; QEMU offers it with mq=on and a backend with queues=N, such as "
+              "tap)",
+              "fwd: 0000:00:03.0 has 1 queue pair(s): 1 worker core(s) of 2"])),
     ("net/fwd-virtio-legacy-rx-queue-1024",
      fwd_test("disable-modern=on,rx_queue_size=1024", 20000, "io", duration=8)),
+    # Through tap backends in a network namespace (root): the way to more
+    # than one queue pair. One queue pair here: the plumbing.
+    ("net/fwd-virtio-tap", tap_fwd_test("disable-legacy=on", 20000, "io", smp=1, queues=1,
+                                        flows=1, duration=8)),
+    # virtio-net multiqueue: the tap spreads 64 flows over the queue pairs,
+    # one worker core each, modern then legacy. idle=200: vCPUs share 2 CPUs.
+    ("net/fwd-virtio-mq-2-workers", tap_fwd_test(
+        "disable-legacy=on", 20000, "io", smp=3, queues=2, flows=64, duration=10,
+        extra="idle=200", says=["virtio-net 0000:00:03.0: 2 queue pairs of the device's 2"])),
+    ("net/fwd-virtio-mq-4-workers", tap_fwd_test(
+        "disable-modern=on", 20000, "macswap", smp=5, queues=4, flows=64, duration=10,
+        extra="idle=200", says=["virtio-net 0000:00:04.0: 4 queue pairs of the device's 4"])),
+    # Four pairs on one port, two on the other: two workers, and the first
+    # port told (VQ_PAIRS_SET 2) to use only the pairs they poll; a frame
+    # steered to pair 2 or 3 would be lost.
+    ("net/fwd-virtio-mq-fewer-pairs", tap_fwd_test(
+        "disable-legacy=on", 20000, "io", smp=5, queues=(4, 2), flows=64, duration=10,
+        extra="idle=200", workers=2,
+        says=["virtio-net 0000:00:03.0: 4 queue pairs of the device's 4",
+              "virtio-net 0000:00:04.0: 2 queue pairs of the device's 2",
+              "fwd: 0000:00:04.0 has 2 queue pair(s): 2 worker core(s) of 4"])),
     ("net/run-pair", t_run_pair),
     ("boot/ram-beyond-phys-limit", t_ram_beyond_phys_limit),
 ]

@@ -12,18 +12,29 @@
  * frame received by the guest. So for `--port K=HK:QK` this program binds a UDP
  * socket to 127.0.0.1:HK and sends to 127.0.0.1:QK.
  *
+ * QEMU's dgram backend has one queue pair. A multiqueue NIC is tested through a
+ * tap backend instead (-netdev tap,ifname=tapK,...), in a network namespace of
+ * the test's own: for `--port K=if:tapK` this program opens a raw packet socket
+ * (packet(7)) on the host's end of the tap. A frame it sends into the interface
+ * is read by QEMU and received by the guest; a frame the guest transmits is
+ * received on the interface, where the socket sees it.
+ *
  * Modes, one per run:
  *   fwd      send N frames into port 0 and N into port 1, expect each to come
  *            out of the other port (l2fwd-style forwarder), check every byte
  *            (modes io, macswap, mac), count loss, duplicates, reordering
  *   capture  receive a guest generator's Ethernet/IPv4/UDP frames and check
- *            headers, IPv4 checksums, sizes and sequence numbers
+ *            headers, IPv4 checksums, sizes and sequence numbers (per port,
+ *            or with --flows per flow: UDP source port - 1024)
  *   reflect  send every frame that comes out of a port back into it
  *
  * Usage and output formats: tools/netharness.md. Only libc; Linux.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -32,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,11 +79,21 @@ _Static_assert(TAG_OFF + TAG_LEN == FRAME_MIN, "the tag must fit in the smallest
 enum mode { MODE_FWD = 1, MODE_CAPTURE = 2, MODE_REFLECT = 4 };
 enum rewrite { REWRITE_IO, REWRITE_MACSWAP, REWRITE_MAC };
 
+/*
+ * A port is a UDP socket facing a dgram netdev, or a packet socket on a
+ * network interface (the host's end of a tap). Only the "sockets" section
+ * below tells them apart; every mode sends and receives the same way.
+ */
+enum port_kind { PORT_UDP, PORT_IF };
+
 struct port {
     bool used;
-    uint16_t host_port, qemu_port; /* we bind host_port, send to qemu_port */
+    enum port_kind kind;
+    uint16_t host_port, qemu_port; /* UDP: we bind host_port, send to qemu_port */
+    char ifname[IF_NAMESIZE];      /* IF: the interface */
     int fd;
-    struct sockaddr_in to;
+    struct sockaddr_in to; /* UDP: where frames go; an IF socket sends to its interface */
+    socklen_t to_len;      /* 0 for an IF port */
 };
 
 struct opts {
@@ -89,10 +111,13 @@ struct opts {
     bool have_drain;
     bool bad;
     uint64_t size;
-    uint64_t flows; /* fwd: UDP source ports 1024..1024+flows-1, in turn */
+    uint64_t flows;  /* fwd: UDP source ports 1024..1024+flows-1, in turn */
+    bool have_flows; /* capture: sequence numbers are per flow (source port) */
+    bool vlan_unordered; /* fwd: VLAN frames are not checked for order */
 };
 
 #define MAX_FLOWS 256
+#define CAPTURE_MAX_FLOWS 64512 /* capture: source ports 1024..65535 */
 /* --flows: frame seq of a direction carries UDP source port 1024 + seq % flows. */
 static uint64_t flows = 1;
 
@@ -102,10 +127,12 @@ static void usage(FILE *out)
           "  netharness fwd --port 0=H0:Q0 --port 1=H1:Q1 --count N\n"
           "                 [--mode io|macswap|mac --mac0 MAC --mac1 MAC] [--seed S]\n"
           "                 [--window W] [--timeout SEC] [--drain SEC] [--bad] [--flows F]\n"
+          "                 [--vlan-unordered]\n"
           "  netharness capture --port K=HK:QK [--port ...] --count N [--size S]\n"
-          "                 [--timeout SEC] [--drain SEC]\n"
+          "                 [--timeout SEC] [--drain SEC] [--flows F]\n"
           "  netharness reflect --port K=HK:QK [--port ...] [--count N] [--timeout SEC]\n"
           "HK: UDP port this program binds (QEMU's remote.port), QK: QEMU's local.port.\n"
+          "Any port may be K=if:IFNAME instead: a packet socket on that interface (a tap).\n"
           "Exit status: 0 all good, 1 a check failed, 2 usage or setup error.\n",
           out);
 }
@@ -159,17 +186,32 @@ static void parse_mac(const char *opt, const char *s, uint8_t mac[6])
         die_usage("%s: '%s' is not a MAC address like 52:54:00:12:34:56", opt, s);
 }
 
-/* "K=HK:QK" */
+/* "K=HK:QK" (UDP) or "K=if:IFNAME" (packet socket on an interface) */
 static void parse_port(struct opts *o, const char *s)
 {
     unsigned k, h, q;
     int n = 0;
-    if (sscanf(s, "%u=%u:%u%n", &k, &h, &q, &n) != 3 || s[n] || k >= MAX_PORTS || !h || !q ||
-        h > 65535 || q > 65535)
-        die_usage("--port: '%s' is not K=HOSTPORT:QEMUPORT with K < %d", s, MAX_PORTS);
+    struct port p = { .used = true, .fd = -1 };
+    if (sscanf(s, "%u=if:%n", &k, &n) == 1 && n) {
+        const char *name = s + n;
+        /* What the kernel accepts as a name (dev_valid_name): no '/', ':' or space. */
+        if (!*name || strlen(name) >= IF_NAMESIZE || strpbrk(name, "/: \t\n"))
+            die_usage("--port: '%s': '%s' is not an interface name", s, name);
+        p.kind = PORT_IF;
+        strcpy(p.ifname, name);
+    } else if (sscanf(s, "%u=%u:%u%n", &k, &h, &q, &n) == 3 && !s[n] && h && q && h <= 65535 &&
+               q <= 65535) {
+        p.kind = PORT_UDP;
+        p.host_port = (uint16_t)h;
+        p.qemu_port = (uint16_t)q;
+    } else {
+        die_usage("--port: '%s' is not K=HOSTPORT:QEMUPORT or K=if:IFNAME", s);
+    }
+    if (k >= MAX_PORTS)
+        die_usage("--port: '%s': K must be below %d", s, MAX_PORTS);
     if (o->ports[k].used)
         die_usage("--port: port %u given twice", k);
-    o->ports[k] = (struct port){ .used = true, .host_port = h, .qemu_port = q, .fd = -1 };
+    o->ports[k] = p;
 }
 
 static void parse_rewrite(struct opts *o, const char *s)
@@ -222,6 +264,7 @@ enum opt_id {
     O_SEED,
     O_WINDOW,
     O_FLOWS,
+    O_VLAN_UNORDERED,
     O_BAD
 };
 static const struct {
@@ -239,8 +282,9 @@ static const struct {
     { "--mac1", O_MAC1, MODE_FWD },
     { "--seed", O_SEED, MODE_FWD },
     { "--window", O_WINDOW, MODE_FWD },
-    { "--flows", O_FLOWS, MODE_FWD },
+    { "--flows", O_FLOWS, MODE_FWD | MODE_CAPTURE },
     { "--bad", O_BAD, MODE_FWD },
+    { "--vlan-unordered", O_VLAN_UNORDERED, MODE_FWD },
 };
 
 static void parse_option(struct opts *o, enum opt_id id, const char *opt, const char *v)
@@ -278,10 +322,14 @@ static void parse_option(struct opts *o, enum opt_id id, const char *opt, const 
         o->window = parse_u64(opt, v, 1, 1u << 20);
         break;
     case O_FLOWS:
-        o->flows = parse_u64(opt, v, 1, MAX_FLOWS);
+        o->flows = parse_u64(opt, v, 1, o->mode == MODE_CAPTURE ? CAPTURE_MAX_FLOWS : MAX_FLOWS);
+        o->have_flows = true;
         break;
     case O_BAD:
         o->bad = true;
+        break;
+    case O_VLAN_UNORDERED:
+        o->vlan_unordered = true;
         break;
     }
 }
@@ -321,7 +369,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
         if (!(option_table[k].modes & o->mode))
             die_usage("%s: option %s does not apply", o->name, opt);
         const char *v = NULL;
-        if (option_table[k].id != O_BAD) {
+        if (option_table[k].id != O_BAD && option_table[k].id != O_VLAN_UNORDERED) {
             if (i + 1 >= argc)
                 die_usage("option %s needs a value", opt);
             v = argv[++i];
@@ -489,7 +537,7 @@ static void sock_buf(int fd, int force_opt, int opt)
                 strerror(errno));
 }
 
-static void port_open(struct port *p, int k)
+static void port_open_udp(struct port *p, int k)
 {
     p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (p->fd < 0)
@@ -507,13 +555,68 @@ static void port_open(struct port *p, int k)
     }
     p->to = a;
     p->to.sin_port = htons(p->qemu_port);
+    p->to_len = sizeof p->to;
+}
+
+static void port_fail(int k, const struct port *p, const char *what)
+    __attribute__((noreturn));
+static void port_fail(int k, const struct port *p, const char *what)
+{
+    fprintf(stderr, "netharness: port %d (%s): %s: %s\n", k, p->ifname, what, strerror(errno));
+    exit(2);
+}
+
+/*
+ * A raw packet socket (packet(7), SOCK_RAW: whole frames, Ethernet header
+ * included) bound to one interface. A frame sent on it leaves by that
+ * interface: on a tap, QEMU reads it and the guest receives it.
+ */
+static void port_open_if(struct port *p, int k)
+{
+    int ifindex = (int)if_nametoindex(p->ifname);
+    if (!ifindex)
+        port_fail(k, p, "no such interface here (run in its network namespace: ip netns exec)");
+    /* Protocol 0: nothing is received until bind names the interface, so
+     * no frame of another interface slips in between. */
+    p->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (p->fd < 0)
+        port_fail(k, p, "packet socket (needs root or CAP_NET_RAW)");
+    /* The socket would see each frame it sends as PACKET_OUTGOING (Linux 4.20+). */
+    int one = 1;
+    if (setsockopt(p->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) != 0)
+        port_fail(k, p, "PACKET_IGNORE_OUTGOING");
+    /* A received frame's VLAN tag comes beside it: port_recv puts it back. */
+    if (setsockopt(p->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) != 0)
+        port_fail(k, p, "PACKET_AUXDATA");
+    sock_buf(p->fd, SO_RCVBUFFORCE, SO_RCVBUF);
+    sock_buf(p->fd, SO_SNDBUFFORCE, SO_SNDBUF);
+
+    struct ifreq ifr = { 0 };
+    memcpy(ifr.ifr_name, p->ifname, sizeof ifr.ifr_name);
+    if (ioctl(p->fd, SIOCGIFFLAGS, &ifr) != 0)
+        port_fail(k, p, "SIOCGIFFLAGS");
+    if (!(ifr.ifr_flags & IFF_UP)) {
+        fprintf(stderr, "netharness: port %d: interface %s is down (ip link set %s up)\n", k,
+                p->ifname, p->ifname);
+        exit(2);
+    }
+    struct sockaddr_ll a = { .sll_family = AF_PACKET,
+                             .sll_protocol = htons(ETH_P_ALL),
+                             .sll_ifindex = ifindex };
+    if (bind(p->fd, (struct sockaddr *)&a, sizeof a) != 0)
+        port_fail(k, p, "bind");
+    p->to_len = 0; /* send with no address: to the interface bound */
 }
 
 static void ports_open(struct opts *o)
 {
-    for (int k = 0; k < MAX_PORTS; k++)
-        if (o->ports[k].used)
-            port_open(&o->ports[k], k);
+    for (int k = 0; k < MAX_PORTS; k++) {
+        struct port *p = &o->ports[k];
+        if (p->used && p->kind == PORT_UDP)
+            port_open_udp(p, k);
+        else if (p->used)
+            port_open_if(p, k);
+    }
 }
 
 static void ports_close(struct opts *o)
@@ -530,13 +633,18 @@ static void port_send(struct port *p, uint8_t *const *frames, const size_t *lens
     struct iovec iov[BATCH];
     for (int i = 0; i < n; i++) {
         iov[i] = (struct iovec){ .iov_base = frames[i], .iov_len = lens[i] };
-        m[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &p->to,
-                                              .msg_namelen = sizeof p->to,
+        m[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = p->to_len ? &p->to : NULL,
+                                              .msg_namelen = p->to_len,
                                               .msg_iov = &iov[i],
                                               .msg_iovlen = 1 } };
     }
     for (int done = 0; done < n;) {
         int r = sendmmsg(p->fd, m + done, n - done, 0);
+        if (r < 0 && errno == EMSGSIZE) { /* an interface's MTU, e.g. for --bad's 9000 bytes */
+            fprintf(stderr, "netharness: %s: a %zu-byte frame is too long for it (raise its MTU)\n",
+                    p->kind == PORT_IF ? p->ifname : "port", lens[done]);
+            exit(2);
+        }
         if (r < 0 && errno != EINTR && errno != ENOBUFS && errno != EAGAIN)
             die_sys("sendmmsg");
         if (r > 0)
@@ -548,6 +656,10 @@ static void port_send(struct port *p, uint8_t *const *frames, const size_t *lens
 struct rx_burst {
     struct mmsghdr m[BATCH];
     struct iovec iov[BATCH];
+    union { /* IF ports: each frame's PACKET_AUXDATA */
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+    } ctl[BATCH];
     uint8_t *buf; /* BATCH * RX_BUF_SIZE */
 };
 
@@ -558,15 +670,46 @@ static void rx_burst_init(struct rx_burst *b)
         die_sys("out of memory");
 }
 
+/*
+ * Linux takes the 802.1Q (or 802.1ad) tag out of a frame an interface receives
+ * before any packet socket sees it, and hands it over beside the frame in
+ * PACKET_AUXDATA: put it back, so the frame reads as it was on the wire.
+ * Frame f has room for 4 more bytes (port_recv leaves it).
+ */
+static void if_restore_vlan(struct mmsghdr *m, uint8_t *f)
+{
+    struct msghdr *h = &m->msg_hdr;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
+            continue;
+        struct tpacket_auxdata aux;
+        memcpy(&aux, CMSG_DATA(c), sizeof aux);
+        if (!(aux.tp_status & TP_STATUS_VLAN_VALID) || m->msg_len < 12)
+            return;
+        uint16_t tpid = aux.tp_status & TP_STATUS_VLAN_TPID_VALID ? aux.tp_vlan_tpid : ETH_P_8021Q;
+        memmove(f + 16, f + 12, m->msg_len - 12); /* after the two MAC addresses */
+        put_be16(f + 12, tpid);
+        put_be16(f + 14, aux.tp_vlan_tci);
+        m->msg_len += 4;
+        return;
+    }
+}
+
 /* Takes up to max (<= BATCH) waiting frames from a port without blocking; returns how many. */
 static int port_recv(struct port *p, struct rx_burst *b, int max)
 {
+    bool is_if = p->kind == PORT_IF;
     for (int i = 0; i < max; i++) {
-        b->iov[i] =
-            (struct iovec){ .iov_base = b->buf + (size_t)i * RX_BUF_SIZE, .iov_len = RX_BUF_SIZE };
-        b->m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &b->iov[i], .msg_iovlen = 1 } };
+        b->iov[i] = (struct iovec){ .iov_base = b->buf + (size_t)i * RX_BUF_SIZE,
+                                    .iov_len = RX_BUF_SIZE - (is_if ? 4 : 0) };
+        b->m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &b->iov[i],
+                                                 .msg_iovlen = 1,
+                                                 .msg_control = is_if ? b->ctl[i].buf : NULL,
+                                                 .msg_controllen = is_if ? sizeof b->ctl[i] : 0 } };
     }
     int r = recvmmsg(p->fd, b->m, max, MSG_DONTWAIT, NULL);
+    for (int i = 0; is_if && i < r; i++)
+        if_restore_vlan(&b->m[i], b->buf + (size_t)i * RX_BUF_SIZE);
     if (r < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 0;
@@ -852,7 +995,7 @@ static void fwd_check(struct fwd *fw, int port, const uint8_t *f, size_t len)
     uint64_t flow = seq % flows, *max = &d->max_seq[kind][flow];
     /* An IPv6 frame's destination address carries its tag, so each one is
      * a flow of its own to a NIC hashing addresses: no order to keep then. */
-    bool ordered = !(flows > 1 && kind == K_IPV6);
+    bool ordered = !(flows > 1 && kind == K_IPV6) && !(fw->o->vlan_unordered && kind == K_VLAN);
     if (ordered && d->have[kind][flow] && seq < *max) {
         d->reordered++;
         note(&fw->notes, N_REORDERED, "%s seq %" PRIu64 " arrived after seq %" PRIu64,
@@ -1032,7 +1175,7 @@ static int run_fwd(struct opts *o)
 
 /* ---------------------------------------------------------------- capture */
 
-/* Sequence numbers from one port: seen, and the highest so far. */
+/* Sequence numbers of one flow from one port: seen, and the highest so far. */
 struct seqtrack {
     struct seqset seen;
     bool any;
@@ -1044,7 +1187,9 @@ struct capture {
     uint64_t frames, bad_eth, bad_ip, bad_csum, bad_udp, bad_size, gaps, dup, reordered;
     bool any_seq;
     uint64_t first_seq, last_seq;
-    struct seqtrack track[MAX_PORTS];
+    uint64_t nflows;        /* --flows F, else 1: a port's frames are one sequence */
+    struct seqtrack *track; /* [port * nflows + flow] */
+    uint64_t flows_seen;    /* tracks with a frame: (port, flow) pairs */
     struct notes notes;
 };
 
@@ -1085,31 +1230,50 @@ static bool capture_headers(struct capture *c, int port, const uint8_t *f, size_
              ip[9], len, len < UDP_PAYLOAD_OFF ? 0 : get_be16(udp + 4));
         return false;
     }
+    /* --flows F: the source port names the flow, 1024 + 0..F-1. */
+    if (c->o->have_flows && (get_be16(udp) < 1024 || get_be16(udp) - 1024u >= c->nflows)) {
+        c->bad_udp++;
+        note(&c->notes, N_BAD_UDP,
+             "port %d frame %" PRIu64 ": UDP source port %u, not one of 1024..%" PRIu64, port,
+             c->frames, get_be16(udp), 1024 + c->nflows - 1);
+        return false;
+    }
     return true;
 }
 
-static void capture_seq(struct capture *c, int port, uint64_t seq)
+/* "port 0", or with --flows "port 0 flow 5": where a sequence number was. */
+static const char *seq_where(const struct capture *c, int port, uint64_t flow)
 {
-    struct seqtrack *t = &c->track[port];
+    static char buf[64];
+    if (c->o->have_flows)
+        snprintf(buf, sizeof buf, "port %d flow %" PRIu64, port, flow);
+    else
+        snprintf(buf, sizeof buf, "port %d", port);
+    return buf;
+}
+
+static void capture_seq(struct capture *c, int port, uint64_t flow, uint64_t seq)
+{
+    struct seqtrack *t = &c->track[(uint64_t)port * c->nflows + flow];
     if (!c->any_seq)
         c->first_seq = seq;
     c->any_seq = true;
     c->last_seq = seq;
     if (seq >= SEQ_CAP) {
         c->gaps++;
-        note(&c->notes, N_GAP, "port %d: sequence number %" PRIu64 " is beyond what is tracked",
-             port, seq);
+        note(&c->notes, N_GAP, "%s: sequence number %" PRIu64 " is beyond what is tracked",
+             seq_where(c, port, flow), seq);
         return;
     }
     if (seqset_add(&t->seen, seq)) {
         c->dup++;
-        note(&c->notes, N_DUP, "port %d: seq %" PRIu64 " arrived again", port, seq);
+        note(&c->notes, N_DUP, "%s: seq %" PRIu64 " arrived again", seq_where(c, port, flow), seq);
         return;
     }
     if (t->any && seq < t->max) {
         c->reordered++;
-        note(&c->notes, N_REORDERED, "port %d: seq %" PRIu64 " arrived after seq %" PRIu64, port,
-             seq, t->max);
+        note(&c->notes, N_REORDERED, "%s: seq %" PRIu64 " arrived after seq %" PRIu64,
+             seq_where(c, port, flow), seq, t->max);
     } else {
         t->max = seq;
     }
@@ -1124,15 +1288,19 @@ static void capture_frame(struct capture *c, int port, const uint8_t *f, size_t 
              c->frames, len, c->o->size);
     }
     if (capture_headers(c, port, f, len))
-        capture_seq(c, port, get_le(f + UDP_PAYLOAD_OFF, 8));
+        capture_seq(c, port, c->o->have_flows ? get_be16(f + ETH_HDR + 20) - UINT64_C(1024) : 0,
+                    get_le(f + UDP_PAYLOAD_OFF, 8));
     c->frames++;
 }
 
-/* Sequence numbers missing below the highest seen on each port, as ranges. */
+/* Sequence numbers missing below the highest seen of each port's flows, as
+ * ranges. */
 static void capture_gaps(struct capture *c)
 {
-    for (int port = 0; port < MAX_PORTS; port++) {
-        struct seqtrack *t = &c->track[port];
+    for (uint64_t i = 0; i < MAX_PORTS * c->nflows; i++) {
+        struct seqtrack *t = &c->track[i];
+        int port = (int)(i / c->nflows);
+        c->flows_seen += t->any;
         for (uint64_t seq = 0; t->any && seq < t->max; seq++) {
             if (seqset_has(&t->seen, seq))
                 continue;
@@ -1140,8 +1308,8 @@ static void capture_gaps(struct capture *c)
             while (!seqset_has(&t->seen, end + 1))
                 end++;
             c->gaps += end - seq + 1;
-            note(&c->notes, N_GAP, "port %d: seq %" PRIu64 "..%" PRIu64 " missing (%" PRIu64 ")",
-                 port, seq, end, end - seq + 1);
+            note(&c->notes, N_GAP, "%s: seq %" PRIu64 "..%" PRIu64 " missing (%" PRIu64 ")",
+                 seq_where(c, port, i % c->nflows), seq, end, end - seq + 1);
             seq = end;
         }
         free(t->seen.bits);
@@ -1178,6 +1346,10 @@ static int run_capture(struct opts *o)
     if (!c)
         die_sys("out of memory");
     c->o = o;
+    c->nflows = o->have_flows ? o->flows : 1;
+    c->track = calloc(MAX_PORTS * c->nflows, sizeof *c->track);
+    if (!c->track)
+        die_sys("out of memory");
     rx_burst_init(&b);
     ports_open(o);
 
@@ -1202,13 +1374,15 @@ static int run_capture(struct opts *o)
     notes_flush(&c->notes);
     printf("netharness capture: frames=%" PRIu64 " bad_eth=%" PRIu64 " bad_ip=%" PRIu64
            " bad_csum=%" PRIu64 " bad_udp=%" PRIu64 " bad_size=%" PRIu64 " gaps=%" PRIu64
-           " dup=%" PRIu64 " reordered=%" PRIu64 " first_seq=%" PRIu64 " last_seq=%" PRIu64 "\n",
+           " dup=%" PRIu64 " reordered=%" PRIu64 " first_seq=%" PRIu64 " last_seq=%" PRIu64
+           " flows=%" PRIu64 "\n",
            c->frames, c->bad_eth, c->bad_ip, c->bad_csum, c->bad_udp, c->bad_size, c->gaps, c->dup,
-           c->reordered, c->first_seq, c->last_seq);
+           c->reordered, c->first_seq, c->last_seq, c->flows_seen);
     bool ok = c->frames == o->count && !(c->bad_eth | c->bad_ip | c->bad_csum | c->bad_udp |
                                          c->bad_size | c->gaps | c->dup | c->reordered);
     ports_close(o);
     free(b.buf);
+    free(c->track);
     free(c);
     return ok ? 0 : 1;
 }

@@ -1,0 +1,53 @@
+/*
+ * apps/workers.h - the worker cores of the packet apps (fwd, pktgen): how
+ * many the ports allow, starting them, and stopping them in bounded time.
+ *
+ * The layout is apps.h's: with more than one core, worker w runs on core
+ * w + 1 on queue w of each port, and the boot core only reports; alone, the
+ * boot core is worker 0 and the app runs its passes between reports. None
+ * of this is on the data path but workers_stopping(), which a worker reads
+ * between its passes: the one thing the cores share.
+ */
+#ifndef APPS_WORKERS_H
+#define APPS_WORKERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "apps/apps.h"
+#include "apps/ports.h"
+#include "kernel/smp.h"
+
+#define WORKERS_STOP_NS 1000000000ul /* how long workers_stop waits for a core */
+
+struct workers {
+    const char *app;        /* who speaks: "fwd: core 2 did not stop ..." */
+    int n;                  /* workers that run, worker w on queue w */
+    int core[SMP_MAX_CPUS]; /* worker w's core: app_worker_core */
+    bool reporter;          /* the boot core only reports (no worker runs on it) */
+};
+
+/* app_workers(args) workers, fewer if a port has fewer queue pairs (said:
+ * "fwd: <port> has 2 queue pair(s): 2 worker core(s) of 4"). A port with
+ * more queue pairs than that is told to receive on the workers' queues
+ * alone: RSS must not spread flows over queues nobody polls. */
+void workers_plan(struct workers *ws, const char *app, const struct app_args *args,
+                  struct port *ports, int nports);
+
+/* Runs fn on every worker's core but the boot core, worker w's argument at
+ * first + w * size (an array of the app's worker structs); returns at once. */
+void workers_start(const struct workers *ws, void (*fn)(void *), void *first, size_t size);
+
+/* For a worker, between passes: true once workers_stop has been called. */
+bool workers_stopping(void);
+
+/* The boot core, when it only reports, between its looks at the clock:
+ * halts it 10 ms (under TCG its vCPU shares host CPUs with the workers'). */
+void workers_nap(const struct workers *ws);
+
+/* Tells the workers to return and waits for each, WORKERS_STOP_NS at most.
+ * False if a core did not stop (said, with "the ports are left running":
+ * stopping them would free buffers that core may still be using). */
+bool workers_stop(const struct workers *ws);
+
+#endif
