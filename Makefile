@@ -2,6 +2,7 @@
 #
 #   make            build/ixmetal.elf (+ .sym, .asm), prints the image size
 #   make iso        build/ixmetal.iso: GRUB, hybrid BIOS + UEFI, for a USB stick
+#   make netboot    build/netboot: a TFTP tree for iPXE (BIOS) and GRUB (UEFI)
 #   make run        the main job: VM "gen" (pktgen) cabled to VM "dut" (fwd)
 #   make boot       build and boot one VM, APP="..." its command line
 #   make test       host unit tests, then QEMU boot tests
@@ -41,7 +42,7 @@ QEMU_OPTS ?= -accel $(ACCEL) -M q35 -m $(MEM) -smp $(SMP) -nographic -no-reboot 
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,addr=3,romfile=
 
-.PHONY: all iso run boot qemu-gdb test unit bench format clean deps
+.PHONY: all iso netboot run boot qemu-gdb test unit bench format clean deps
 all: $(ELF) $(BUILD)/ixmetal.sym $(BUILD)/ixmetal.asm
 	@start=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_start$$/\1/p'); \
 	 end=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_end$$/\1/p'); \
@@ -64,26 +65,53 @@ $(BUILD)/ixmetal.sym: $(ELF)
 $(BUILD)/ixmetal.asm: $(ELF)
 	$(OBJDUMP) -d -S $< > $@
 
-# The GRUB menu: one entry per line of ISO_ENTRIES, "title|command line".
-ISO_ENTRIES ?= info|app=info;help|help
-$(BUILD)/iso/boot/grub/grub.cfg: Makefile
-	@mkdir -p $(dir $@)
-	@{ echo 'serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1'; \
-	   echo 'terminal_input serial console'; \
-	   echo 'terminal_output serial console'; \
-	   echo 'set timeout=3'; \
-	   echo 'set default=0'; \
-	   echo '$(ISO_ENTRIES)' | tr ';' '\n' | while IFS='|' read -r title args; do \
-	     echo "menuentry 'ixmetal $$title' {"; \
-	     echo "    multiboot2 /boot/ixmetal.elf $$args"; \
-	     echo "}"; \
-	   done; } > $@
+# The boot menu of the ISO and of network boot, one list: each name in
+# BOOT_ENTRIES is an entry that boots the command line BOOT_<name>;
+# BOOT_DEFAULT boots after BOOT_TIMEOUT seconds. tools/boot-menu.sh makes
+# GRUB's grub.cfg and the iPXE script from it. For example:
+#   make netboot BOOT_fwd="app=fwd ports=03:00.0,03:00.1 cores=4"
+BOOT_ENTRIES  ?= fwd pktgen selftest info help
+BOOT_fwd      ?= app=fwd mode=io batch=32 idle=0
+BOOT_pktgen   ?= app=pktgen size=60 rate=0 flows=64
+BOOT_selftest ?= app=selftest
+BOOT_info     ?= app=info
+BOOT_help     ?= help
+BOOT_DEFAULT  ?= fwd
+BOOT_TIMEOUT  ?= 5
+BOOT_MENU = $(BOOT_DEFAULT) $(BOOT_TIMEOUT) $(foreach e,$(BOOT_ENTRIES),$(e) '$(BOOT_$(e))')
 
+# Made every time, replaced only when it changed: the ISO is rebuilt when
+# the menu changes, and only then.
+$(BUILD)/iso/boot/grub/grub.cfg: tools/boot-menu.sh FORCE
+	@mkdir -p $(dir $@)
+	@tools/boot-menu.sh grub $(BOOT_MENU) > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+# Written under another name and renamed: a test booting the old ISO never
+# reads a half-written one.
 iso: $(ISO)
 $(ISO): $(ELF) $(BUILD)/iso/boot/grub/grub.cfg
 	cp $(ELF) $(BUILD)/iso/boot/ixmetal.elf
-	grub-mkrescue -o $@ $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	grub-mkrescue -o $@.new $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+	mv $@.new $@
 	@echo "ixmetal.iso: $$(stat -c %s $@) bytes"
+
+# A TFTP tree for network boot (README, "Network boot"): boot.ipxe, the
+# kernel at boot/ixmetal.elf and GRUB's EFI netboot image with its modules
+# under boot/grub, the same layout as the ISO. The menus are made first and
+# put in place last: a bad BOOT_* leaves a tree being served as it was.
+NETBOOT ?= $(BUILD)/netboot
+netboot: $(ELF) tools/boot-menu.sh
+	@mkdir -p $(NETBOOT)/boot/grub
+	tools/boot-menu.sh grub $(BOOT_MENU) > $(NETBOOT)/boot/grub/grub.cfg.new
+	tools/boot-menu.sh ipxe $(BOOT_MENU) > $(NETBOOT)/boot.ipxe.new
+	grub-mknetdir --net-directory=$(NETBOOT) --subdir=boot/grub -d /usr/lib/grub/x86_64-efi > /dev/null
+	cp $(ELF) $(NETBOOT)/boot/ixmetal.elf
+	mv $(NETBOOT)/boot/grub/grub.cfg.new $(NETBOOT)/boot/grub/grub.cfg
+	mv $(NETBOOT)/boot.ipxe.new $(NETBOOT)/boot.ipxe
+	@echo "netboot: $(NETBOOT) is a TFTP root; point iPXE at boot.ipxe"
+
+FORCE:
 
 deps:
 	tools/deps.sh
@@ -115,6 +143,7 @@ UNIT_cmdline  := kernel/cmdline.c kernel/kprintf.c
 UNIT_memmap   := kernel/memmap.c
 UNIT_palloc   := kernel/palloc.c
 UNIT_bootinfo := kernel/bootinfo.c kernel/memmap.c
+UNIT_screen   := kernel/screen.c kernel/font.c kernel/memmap.c kernel/kprintf.c
 UNIT_acpi     := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
 UNIT_pci      := kernel/pci.c kernel/kprintf.c
 UNIT_mempool  := driver/mempool.c kernel/kprintf.c

@@ -48,6 +48,14 @@ mb2_header:
     .long MB2_ARCH_I386
     .long mb2_header_end - mb2_header
     .long 0x100000000 - (MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+    /* §3.1.10: a linear framebuffer, please, 1024x768 at 32 bits per pixel:
+     * GRUB sets that mode (or its nearest) when grub.cfg loaded a video
+     * driver and left gfxpayload unset, as tools/boot-menu.sh does on UEFI.
+     * Optional: EGA text (GRUB on BIOS, gfxpayload=text) is fine too. */
+    .balign 8
+    .short MB2_HTAG_FRAMEBUFFER, MB2_HTAG_OPTIONAL
+    .long 20
+    .long 1024, 768, 32
     .balign 8
     .short MB2_HTAG_END, 0
     .long 8

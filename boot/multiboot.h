@@ -21,6 +21,7 @@
 #define MB1_INFO_CMDLINE (1 << 2)
 #define MB1_INFO_MMAP (1 << 6)
 #define MB1_INFO_LOADER_NAME (1 << 9)
+#define MB1_INFO_FRAMEBUFFER (1 << 12)
 
 /* Multiboot2 §3.1.1: the header, in the first 32768 bytes, 8-aligned. */
 #define MB2_HEADER_MAGIC 0xE85250D6
@@ -29,7 +30,8 @@
 
 /* Multiboot2 §3.1.3: header tags. */
 #define MB2_HTAG_END 0
-#define MB2_HTAG_OPTIONAL 1 /* flags bit 0: loader may ignore the tag */
+#define MB2_HTAG_OPTIONAL 1    /* flags bit 0: loader may ignore the tag */
+#define MB2_HTAG_FRAMEBUFFER 5 /* §3.1.10: width, height, depth wanted */
 
 /* Multiboot2 §3.6: boot information tags we read. */
 #define MB2_TAG_END 0

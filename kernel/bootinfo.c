@@ -79,6 +79,47 @@ struct mb1_mmap_entry {
 } __attribute__((packed));
 _Static_assert(sizeof(struct mb1_mmap_entry) == 24, "Multiboot 0.6.96 §3.3");
 
+/* Multiboot 0.6.96 §3.3: the framebuffer fields at offset 88, valid with
+ * flags bit 12 (the colour fields as for a Multiboot2 RGB framebuffer). */
+struct mb1_framebuffer {
+    uint64_t addr;
+    uint32_t pitch, width, height;
+    uint8_t bpp, type;
+    uint8_t color[6];
+} __attribute__((packed));
+_Static_assert(sizeof(struct mb1_framebuffer) == 116 - 88, "Multiboot 0.6.96 §3.3");
+#define MB1_FRAMEBUFFER_OFFSET 88
+
+/* What a framebuffer description says, checked: a type we do not know, or
+ * a screen that is empty or whose lines overlap, is left as SCREEN_NONE. */
+static void set_screen(struct boot_info *bi, uint64_t addr, uint32_t pitch, uint32_t width,
+                       uint32_t height, uint8_t bpp, uint8_t type, const uint8_t *color)
+{
+    struct boot_screen *s = &bi->screen;
+    if (type > SCREEN_TEXT || !addr || !width || !height || !bpp ||
+        (uint64_t)width * ((bpp + 7u) / 8) > pitch)
+        return;
+    static const uint8_t xrgb[6] = { 16, 8, 8, 8, 0, 8 }; /* when a short tag leaves them out */
+    *s = (struct boot_screen){
+        .type = (enum screen_type)type,
+        .addr = addr,
+        .pitch = pitch,
+        .width = width,
+        .height = height,
+        .bpp = bpp,
+    };
+    if (type == SCREEN_RGB) {
+        if (!color)
+            color = xrgb;
+        s->red_pos = color[0];
+        s->red_size = color[1];
+        s->green_pos = color[2];
+        s->green_size = color[3];
+        s->blue_pos = color[4];
+        s->blue_size = color[5];
+    }
+}
+
 static void parse_mb1(uint64_t pa, struct boot_info *bi)
 {
     const struct mb1_info *mbi = phys_ptr(pa, sizeof(*mbi));
@@ -102,6 +143,11 @@ static void parse_mb1(uint64_t pa, struct boot_info *bi)
         /* Only mem_lower/mem_upper: KiB below 640 K and above 1 MiB. */
         add_region(bi, 0, (uint64_t)mbi->mem_lower * 1024, MEM_AVAILABLE);
         add_region(bi, 0x100000, (uint64_t)mbi->mem_upper * 1024, MEM_AVAILABLE);
+    }
+
+    if (flags & MB1_INFO_FRAMEBUFFER) {
+        const struct mb1_framebuffer *f = phys_ptr(pa + MB1_FRAMEBUFFER_OFFSET, sizeof(*f));
+        set_screen(bi, f->addr, f->pitch, f->width, f->height, f->bpp, f->type, f->color);
     }
 }
 
@@ -135,6 +181,27 @@ static void parse_mb2_mmap(const uint8_t *tag, uint32_t size, struct boot_info *
     }
 }
 
+/* §3.6.12: the framebuffer tag; for type 1 (RGB) the colour fields follow. */
+struct mb2_tag_framebuffer {
+    struct mb2_tag tag;
+    uint64_t addr;
+    uint32_t pitch, width, height;
+    uint8_t bpp, type;
+    uint16_t reserved;
+    uint8_t color[6];
+} __attribute__((packed));
+_Static_assert(offsetof(struct mb2_tag_framebuffer, bpp) == 28, "Multiboot2 §3.6.12");
+_Static_assert(offsetof(struct mb2_tag_framebuffer, color) == 32, "Multiboot2 §3.6.12");
+
+static void parse_mb2_framebuffer(const uint8_t *tag, uint32_t size, struct boot_info *bi)
+{
+    const struct mb2_tag_framebuffer *t = (const struct mb2_tag_framebuffer *)tag;
+    if (size < offsetof(struct mb2_tag_framebuffer, color))
+        return;
+    set_screen(bi, t->addr, t->pitch, t->width, t->height, t->bpp, t->type,
+               size >= sizeof(*t) ? t->color : NULL);
+}
+
 /* Multiboot2 §3.6: 8-aligned tags after an 8-byte header, ended by type 0. */
 static void parse_mb2(uint64_t pa, struct boot_info *bi)
 {
@@ -159,6 +226,9 @@ static void parse_mb2(uint64_t pa, struct boot_info *bi)
             break;
         case MB2_TAG_MMAP:
             parse_mb2_mmap(tag, size, bi);
+            break;
+        case MB2_TAG_FRAMEBUFFER:
+            parse_mb2_framebuffer(tag, size, bi);
             break;
         case MB2_TAG_ACPI_OLD:
         case MB2_TAG_ACPI_NEW: {
@@ -186,6 +256,7 @@ static void parse_mb2(uint64_t pa, struct boot_info *bi)
 int bootinfo_parse(uint32_t magic, uint64_t info_pa, struct boot_info *bi)
 {
     memset(bi, 0, sizeof(*bi));
+    bi->screen.type = SCREEN_NONE;
     if (magic == MB1_BOOT_MAGIC) {
         bi->protocol = BOOT_MULTIBOOT1;
         parse_mb1(info_pa, bi);

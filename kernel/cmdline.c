@@ -13,11 +13,12 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* iPXE passes the URL it booted from, which may hold '=' in a query. */
-static int is_url(const char *tok)
+/* iPXE passes the URL it booted from (tftp://10.0.2.2/boot/ixmetal.elf),
+ * which may hold '=' in a query: "://" before any '=' in the n bytes at tok. */
+static int is_url(const char *tok, size_t n)
 {
-    for (; *tok && *tok != '='; tok++)
-        if (tok[0] == ':' && tok[1] == '/' && tok[2] == '/')
+    for (size_t i = 0; i + 3 <= n && tok[i] != '='; i++)
+        if (tok[i] == ':' && tok[i + 1] == '/' && tok[i + 2] == '/')
             return 1;
     return 0;
 }
@@ -96,6 +97,10 @@ int cmdline_parse(const char *line, const struct opt *opts, int nopts, char *err
         size_t n = 0;
         while (line[n] && !is_space(line[n]))
             n++;
+        if (is_url(line, n)) { /* not ours, however long */
+            line += n;
+            continue;
+        }
         if (n >= sizeof(tok)) {
             ksnprintf(err, errlen, "cmdline: token too long (%zu bytes, at most %zu): '%.40s...'",
                       n, sizeof(tok) - 1, line);
@@ -108,9 +113,9 @@ int cmdline_parse(const char *line, const struct opt *opts, int nopts, char *err
         char *eq = tok;
         while (*eq && *eq != '=')
             eq++;
-        if (!*eq || is_url(tok)) {
+        if (!*eq) {
             help |= strcmp(tok, "help") == 0;
-            continue; /* the kernel path, a URL: not ours */
+            continue; /* the kernel path: not ours */
         }
         *eq = '\0';
         const struct opt *o = NULL;

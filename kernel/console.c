@@ -1,5 +1,6 @@
 /*
- * kernel/console.c - serial console on COM1.
+ * kernel/console.c - kernel output to the serial console on COM1 and to the
+ * screen (kernel/screen.c).
  *
  * Register layout from the PC16550D UART datasheet (National Semiconductor,
  * "PC16550D Universal Asynchronous Receiver/Transmitter with FIFOs", Table II).
@@ -13,6 +14,9 @@
 #include <stdint.h>
 
 #include "kernel/io.h"
+#include "kernel/kprintf.h"
+#include "kernel/paging.h"
+#include "kernel/screen.h"
 
 #define COM1 0x3F8
 #define UART_THR 0 /* transmit holding register (DLAB=0) */
@@ -39,6 +43,8 @@
 #define THRE_POLLS 100000
 
 static bool uart_present;
+static bool serial_on = true, screen_on, drawing;
+static char screen_line[160] = "not started";
 
 void console_init(void)
 {
@@ -66,13 +72,71 @@ static void uart_putc(char c)
     uart_present = false; /* stuck: give up on it rather than wait per character */
 }
 
-void console_write(const char *s, size_t n)
+static void uart_write(const char *s, size_t n)
 {
-    if (!uart_present)
-        return;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && uart_present; i++) {
         if (s[i] == '\n')
             uart_putc('\r');
         uart_putc(s[i]);
+    }
+}
+
+const char *console_choice(int i)
+{
+    static const char *const names[] = { "serial", "screen", "both" };
+    return i >= 0 && i < 3 ? names[i] : NULL;
+}
+
+/* Uncached, as kernel/paging.c maps every device's memory: simple and
+ * always correct. Write-combining (a PAT entry) would make drawing faster
+ * on real hardware; nothing here reads the screen back, which is what
+ * uncached memory makes slowest. */
+static int start_screen(const struct boot_info *bi, const char **why)
+{
+    struct boot_screen s;
+    if (screen_find(bi, &s, why) != 0)
+        return -1;
+    if (paging_map(s.addr, (uint64_t)s.pitch * s.height, CACHE_UC) != 0) {
+        *why = "its buffer lies beyond what this CPU can address";
+        return -1;
+    }
+    return screen_init(&s, why);
+}
+
+void console_start(const struct boot_info *bi, int choice)
+{
+    int where = choice + 1; /* console_choice()'s order: the CONSOLE_ bits */
+    const char *why = "";
+    if (!(where & CONSOLE_SCREEN)) {
+        ksnprintf(screen_line, sizeof(screen_line), "off (console=serial)");
+        return;
+    }
+    if (start_screen(bi, &why) != 0) {
+        ksnprintf(screen_line, sizeof(screen_line), "none: %s%s", why,
+                  where == CONSOLE_SCREEN ? "; output stays on the serial port" : "");
+        return;
+    }
+    screen_describe(screen_line, sizeof(screen_line));
+    screen_on = true;
+    serial_on = where & CONSOLE_SERIAL;
+}
+
+const char *console_screen_describe(void)
+{
+    return screen_line;
+}
+
+void console_write(const char *s, size_t n)
+{
+    if (drawing) { /* a fault while drawing: give the screen up, keep the serial port */
+        screen_on = false;
+        serial_on = true;
+    }
+    if (serial_on)
+        uart_write(s, n);
+    if (screen_on) {
+        drawing = true;
+        screen_write(s, n);
+        drawing = false;
     }
 }

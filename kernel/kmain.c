@@ -26,7 +26,7 @@ struct boot_info boot;
 struct acpi_info acpi;
 
 /* What the command line chose. */
-static int app_index;
+static int app_index, console = CONSOLE_BOTH - 1; /* an index of console_choice() */
 static uint64_t duration_s, cores_wanted;
 
 static const struct opt kernel_options[] = {
@@ -35,6 +35,8 @@ static const struct opt kernel_options[] = {
       DURATION_MAX_S, 0, &duration_s },
     { "cores", "N", "how many cores the app uses, the boot core included; 0 = every one running",
       "0", OPT_UINT, 0, SMP_MAX_CPUS, 0, &cores_wanted },
+    { "console", "WHERE", "where kernel output goes", "both", OPT_NAME, 0, 0, console_choice,
+      &console },
 };
 #define NKERNEL_OPTIONS ((int)(sizeof(kernel_options) / sizeof(kernel_options[0])))
 #define MAX_OPTIONS 32
@@ -58,6 +60,7 @@ static void print_banner(uint64_t init_us)
             boot_firmware_name(boot.firmware));
     kprintf("loader: %s\n", boot.loader[0] ? boot.loader : "(no name given)");
     kprintf("cmdline: %s%s\n", boot.cmdline, boot.cmdline_truncated ? " (truncated)" : "");
+    kprintf("screen: %s\n", console_screen_describe());
     uint64_t top = 0;
     for (int i = 0; i < boot.nmap; i++)
         if (boot.map[i].type == MEM_AVAILABLE)
@@ -88,19 +91,31 @@ static void print_banner(uint64_t init_us)
     kprintf("init: %lu us\n", init_us);
 }
 
+/* What read_cmdline() found, reported by run_from_cmdline() after the banner. */
+static int cmdline_result;
+static char cmdline_err[200];
+
+/* The command line is read before the screen starts, which console= decides. */
+static void read_cmdline(void)
+{
+    gather_options();
+    cmdline_result =
+        cmdline_parse(boot.cmdline, options, noptions, cmdline_err, sizeof(cmdline_err));
+    if (boot.cmdline_truncated) { /* its end is lost: running what is left could mislead */
+        ksnprintf(cmdline_err, sizeof(cmdline_err), "cmdline: longer than %d bytes; not used",
+                  BOOT_CMDLINE_MAX - 1);
+        cmdline_result = CMDLINE_ERROR;
+    }
+    if (cmdline_result == CMDLINE_ERROR) /* partly applied: show the error everywhere */
+        console = CONSOLE_BOTH - 1;
+}
+
 /* Returns the app's exit status, or EXIT_BAD_CMDLINE without starting one. */
 static int run_from_cmdline(void)
 {
-    char err[200];
-    gather_options();
-    int r = cmdline_parse(boot.cmdline, options, noptions, err, sizeof(err));
-    if (boot.cmdline_truncated) { /* its end is lost: running what is left could mislead */
-        ksnprintf(err, sizeof(err), "cmdline: longer than %d bytes; not used",
-                  BOOT_CMDLINE_MAX - 1);
-        r = CMDLINE_ERROR;
-    }
+    int r = cmdline_result;
     if (r == CMDLINE_ERROR) {
-        kprintf("%s\n", err);
+        kprintf("%s\n", cmdline_err);
         cmdline_usage(options, noptions);
         return EXIT_BAD_CMDLINE;
     }
@@ -132,9 +147,11 @@ void kmain(uint32_t magic, uint32_t info_pa)
 {
     console_init();                 // COM1, so every step after this can report
     cpu_init();                     // GDT, TSS and IDT: every exception is reported
-    read_boot_info(magic, info_pa); // loader, command line, memory map, RSDP
+    read_boot_info(magic, info_pa); // loader, command line, memory map, RSDP, screen
+    read_cmdline();                 // the options, checked; what is wrong is said after the banner
     mem_init(&boot);                // free RAM from the memory map
     paging_init(&boot);             // identity map: RAM write-back, holes below 4 GiB uncached
+    console_start(&boot, console);  // the screen too, unless console=serial
     acpi_parse(&boot, &acpi);       // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
     tsc_init(&acpi);                // TSC rate: CPUID 15h/16h, else the PIT, else the HPET
     lapic_init();                   // this core's local APIC timer, for idle sleeps

@@ -97,6 +97,9 @@ def free_port():
 def clean_lines(raw):
     """Serial bytes to lines: GRUB's and SeaBIOS's escape sequences and CRs out."""
     text = raw.decode("latin-1")
+    # Moving the cursor (GRUB draws its menu so, and clears the screen
+    # before it boots an entry) starts a new line.
+    text = re.sub(r"\x1b\[[0-9;]*H", "\n", text)
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
     text = re.sub(r"\x1b[()][A-Za-z0-9]", "", text)
     # A bare CR returns to column 0: what follows it is what the line shows.
@@ -169,15 +172,23 @@ class Qemu:
     """One QEMU run: serial to a file, QMP on a socket, a deadline. With
     paused=True QEMU waits (-S) until start(), so no event is missed.
     prefix: what runs QEMU, e.g. ["ip", "netns", "exec", ns], which execs
-    it (so the process is QEMU's own)."""
+    it (so the process is QEMU's own). keys=True: the serial port's input
+    comes from a pipe, and type() sends keys down it."""
 
-    def __init__(self, args, timeout, paused=False, prefix=()):
+    def __init__(self, args, timeout, paused=False, prefix=(), keys=False):
         self.dir = tempfile.mkdtemp(prefix="ixmetal-test-")
         self.log = os.path.join(self.dir, "serial.log")
         qmp_path = os.path.join(self.dir, "qmp.sock")
         self.deadline = time.monotonic() + timeout
-        self.cmd = list(prefix) + [QEMU, "-accel", "tcg", "-display", "none", "-no-reboot",
-                    "-serial", f"file:{self.log}",
+        serial = ["-serial", f"file:{self.log}"]
+        self.keys = None
+        if keys:  # opened read-write, so neither side waits for the other
+            fifo = os.path.join(self.dir, "keys")
+            os.mkfifo(fifo)
+            self.keys = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+            serial = ["-chardev", f"file,id=com1,path={self.log},input-path={fifo}",
+                      "-serial", "chardev:com1"]
+        self.cmd = list(prefix) + [QEMU, "-accel", "tcg", "-display", "none", "-no-reboot"] + serial + [
                     "-qmp", f"unix:{qmp_path},server=on,wait=off"] + (["-S"] if paused else []) + args
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -186,6 +197,9 @@ class Qemu:
 
     def start(self):
         self.qmp.execute("cont")
+
+    def type(self, text):
+        os.write(self.keys, text.encode())
 
     def lines(self):
         try:
@@ -220,6 +234,8 @@ class Qemu:
         LIVE.remove(self)
         if self.qmp:
             self.qmp.s.close()
+        if self.keys is not None:
+            os.close(self.keys)
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
@@ -466,37 +482,158 @@ def t_tsc_sources():
     return problems + c.problems, q
 
 
+# The boot menu of the ISO and of network boot (the Makefile's BOOT_ENTRIES,
+# made by tools/boot-menu.sh): each entry's command line; fwd boots after
+# 5 s. Each entry's hot key is its first letter.
+MENU = {"fwd": "app=fwd mode=io batch=32 idle=0",
+        "pktgen": "app=pktgen size=60 rate=0 flows=64",
+        "selftest": "app=selftest",
+        "info": "app=info",
+        "help": "help"}
+# The ISO as a USB stick: a disk on QEMU's xHCI controller, booted first.
+USB_STICK = ["-device", "qemu-xhci",
+             "-drive", f"if=none,id=stick,format=raw,readonly=on,file={ISO}",
+             "-device", "usb-storage,drive=stick,bootindex=0"]
+DOWN = "\x1b[B"  # the down arrow, as a serial terminal sends it
+
+
+def seabios_debug(tmp):
+    """QEMU options sending SeaBIOS's debug port (0x402) to a file, and the file."""
+    path = os.path.join(tmp, "seabios.log")
+    return ["-debugcon", f"file:{path}", "-global", "isa-debugcon.iobase=0x402"], path
+
+
+def seabios_booted(c, path, device):
+    """SeaBIOS booted from device ("DVD/CD", "Hard Disk"): its last
+    "Booting from" line before it jumps to the boot sector."""
+    with open(path, "rb") as f:
+        said = [l for l in clean_lines(f.read()) if l.startswith("Booting from ")]
+    c.equal("SeaBIOS booted", said[-2:], [f"Booting from {device}...", "Booting from 0000:7c00"])
+
+
+def ovmf_booted(c, device):
+    """OVMF's boot manager started the boot option named after device."""
+    c.match(rf'.*BdsDxe: starting Boot[0-9A-F]{{4}} "UEFI QEMU {device}.*')
+
+
+def grub_menu(q, keys=None):
+    """Waits for GRUB's menu on the serial port, then types keys there (None:
+    no key, the timeout boots the default). A problem list."""
+    if q.wait_line(r"ixmetal help: help") is None:
+        return ["GRUB's menu did not show on the serial port"]
+    if keys:
+        q.type(keys)
+    return []
+
+
+def menu_shown(c, countdown):
+    """GRUB's menu on the serial port listed every entry with its command
+    line; countdown: it counted down from 5 s to 0 (no key was pressed)."""
+    text = "\n".join(c.lines)
+    for name, args in MENU.items():
+        if f"ixmetal {name}: {args}" not in text:
+            c.problems.append(f"the menu lacks 'ixmetal {name}: {args}'")
+    counted = re.findall(r"executed automatically in (\d+)s\.", text)
+    if countdown and (not counted or counted[0] != "5" or counted[-1] != "0"):
+        c.problems.append(f"GRUB counted down {counted}, expected from 5 s to 0")
+
+
+def booted_fwd_by_default(c):
+    """The default entry, fwd, with the one test NIC: it names what is
+    missing and fails; the kernel powers off with status 1."""
+    c.has("cmdline: " + MENU["fwd"])
+    c.has("app: fwd")
+    c.has("ports: 2 NICs needed, 1 found")
+    c.has("app: fwd failed")
+    c.has("power: off, status 1")
+
+
 def t_iso_seabios():
-    """The GRUB ISO on SeaBIOS: Multiboot2, BIOS."""
-    q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT + VIRTIO_NET + ["-cdrom", ISO], 60)
-    status = q.wait_exit()
-    c = Checks(q.lines())
-    c.exit_status(status, EXIT_OK)
+    """The ISO as a CD on SeaBIOS, no key pressed: GRUB's menu on the serial
+    port, the countdown, then fwd (the default) through Multiboot2."""
+    tmp = tempfile.mkdtemp(prefix="ixmetal-seabios-")
+    try:
+        debug, log = seabios_debug(tmp)
+        q = Qemu(["-M", "pc", "-m", "256M"] + debug + DEBUG_EXIT + VIRTIO_NET + ["-cdrom", ISO], 60)
+        status = q.wait_exit()
+        c = Checks(q.lines())
+        seabios_booted(c, log, "DVD/CD")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    c.exit_status(status, EXIT_APP_FAILED)
+    menu_shown(c, countdown=True)
     boot_common(c, "multiboot2", "bios")
     c.match(r"loader: GRUB .+")
-    c.has("cmdline: app=info")
+    booted_fwd_by_default(c)
+    return c.problems, q
+
+
+def t_usb_seabios():
+    """The ISO as a USB stick on SeaBIOS, booted as a hard disk (the hybrid
+    MBR): three down arrows and Enter on the serial port choose info."""
+    tmp = tempfile.mkdtemp(prefix="ixmetal-seabios-")
+    try:
+        debug, log = seabios_debug(tmp)
+        q = Qemu(["-M", "pc", "-m", "256M"] + debug + DEBUG_EXIT + VIRTIO_NET + USB_STICK, 60,
+                 keys=True)
+        problems = grub_menu(q, DOWN * 3 + "\r")
+        status = q.wait_exit()
+        c = Checks(q.lines())
+        seabios_booted(c, log, "Hard Disk")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    c.exit_status(status, EXIT_OK)
+    menu_shown(c, countdown=False)
+    boot_common(c, "multiboot2", "bios")
+    c.match(r"loader: GRUB .+")
+    c.has("cmdline: " + MENU["info"])
     c.memory_consistent()
     c.has("power: off, status 0")
+    return problems + c.problems, q
+
+
+def t_usb_ovmf():
+    """The ISO as a USB stick on OVMF (its EFI system partition), no key
+    pressed: fwd, the default, after the countdown."""
+    tmp = tempfile.mkdtemp(prefix="ixmetal-ovmf-")
+    try:
+        q = Qemu(["-M", "q35", "-m", "512M"] + ovmf_args(tmp) + DEBUG_EXIT + VIRTIO_NET
+                 + USB_STICK, 120)
+        status = q.wait_exit()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_APP_FAILED)
+    ovmf_booted(c, "QEMU USB HARDDRIVE")
+    menu_shown(c, countdown=True)
+    boot_common(c, "multiboot2", "uefi")
+    booted_fwd_by_default(c)
     return c.problems, q
 
 
 def t_iso_ovmf():
-    """The GRUB ISO on OVMF: Multiboot2, UEFI, the RSDP from GRUB's tag, a
+    """The ISO as a CD on OVMF, info chosen by its hot key on the serial
+    port: Multiboot2, UEFI, the RSDP from GRUB's tag, a
     64-bit BAR far above 4 GiB listed where QEMU says it is, and power-off
     through ACPI S5 (no isa-debug-exit here): QEMU reports a guest-initiated
     shutdown, and -no-shutdown keeps it up to be asked about its BARs."""
     tmp = tempfile.mkdtemp(prefix="ixmetal-ovmf-")
     try:
         q = Qemu(["-M", "q35", "-m", "512M", "-no-shutdown"] + ovmf_args(tmp) + VIRTIO_NET
-                 + ["-cdrom", ISO], 120, paused=True)
+                 + ["-cdrom", ISO], 120, paused=True, keys=True)
         q.start()
+        menu_problems = grub_menu(q, "i")  # info's hot key
         event = q.qmp.wait_event("SHUTDOWN")
         pci = q.qmp.hmp("info pci")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     c = Checks(q.lines())
+    c.problems += menu_problems
     c.equal("shutdown reason", event["data"].get("reason"), "guest-shutdown")
+    ovmf_booted(c, "DVD-ROM")
+    menu_shown(c, countdown=False)
     boot_common(c, "multiboot2", "uefi")
+    c.has("cmdline: " + MENU["info"])
     c.has("power: off, status 0")
     c.lacks(r"^power: halted")
     m = re.search(r"Bus\s+0, device\s+3, function 0:.*?BAR4: 64 bit prefetchable memory at "
@@ -510,6 +647,70 @@ def t_iso_ovmf():
             c.problems.append(f"OVMF put BAR4 at 0x{lo:x}, below 4 GiB: test proves nothing")
     c.match(r"acpi: revision 2, xsdt, \d+ tables, oem '.*'")
     return c.problems, q
+
+
+def netboot_tree(tmp):
+    """`make netboot` into tmp/tftp with info as the default entry and a 1 s
+    timeout (BIOS: iPXE's menu is on the screen only, where no test types).
+    The ELF is taken as it is (-o): a test does not rebuild it."""
+    tree = os.path.join(tmp, "tftp")
+    subprocess.run(["make", "-s", "-o", "build/ixmetal.elf", "netboot", f"NETBOOT={tree}",
+                    "BOOT_DEFAULT=info", "BOOT_TIMEOUT=1"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    problems = []
+    cfg = os.path.join(tree, "boot/grub/grub.cfg")
+    r = subprocess.run(["grub-script-check", cfg], capture_output=True, text=True)
+    if r.returncode != 0:
+        problems.append(f"grub-script-check {cfg}: {r.stdout.strip()} {r.stderr.strip()}")
+    for f in ("boot.ipxe", "boot/ixmetal.elf", "boot/grub/x86_64-efi/core.efi"):
+        if not os.path.isfile(os.path.join(tree, f)):
+            problems.append(f"make netboot made no {f}")
+    return tree, problems
+
+
+def netboot_nic(tree):
+    """QEMU's user network serving tree over TFTP, boot.ipxe as the boot file,
+    and a virtio-net NIC with QEMU's iPXE ROM booted first."""
+    return ["-netdev", f"user,id=n0,restrict=on,tftp={tree},bootfile=boot.ipxe",
+            "-device", "virtio-net-pci,netdev=n0,addr=3,bootindex=0"]
+
+
+def netboot_test(firmware):
+    """`make netboot` on SeaBIOS (iPXE loads the Multiboot ELF itself and
+    passes its URL first on the command line) or on OVMF (iPXE chains GRUB's
+    EFI image, which boots it through Multiboot2): app=info, power-off."""
+    def test():
+        tmp = tempfile.mkdtemp(prefix="ixmetal-netboot-")
+        try:
+            tree, problems = netboot_tree(tmp)
+            if firmware == "bios":
+                args = ["-M", "pc", "-m", "256M"]
+            else:
+                args = ["-M", "q35", "-m", "512M"] + ovmf_args(tmp)
+            q = Qemu(args + DEBUG_EXIT + netboot_nic(tree), 120)
+            status = q.wait_exit()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        c = Checks(q.lines())
+        c.exit_status(status, EXIT_OK)
+        if firmware == "bios":
+            boot_common(c, "multiboot1", "bios")
+            c.match(r"loader: iPXE .+")
+            # The URL iPXE puts first is skipped: no complaint, info runs.
+            c.has("cmdline: tftp://10.0.2.2/boot/ixmetal.elf " + MENU["info"])
+        else:
+            c.has("tftp://10.0.2.2/boot.ipxe... ok")  # iPXE on UEFI says so on the serial port
+            c.has("boot/grub/x86_64-efi/core.efi... ok")
+            menu_shown(c, countdown=False)
+            boot_common(c, "multiboot2", "uefi")
+            c.match(r"loader: GRUB .+")
+            c.has("cmdline: " + MENU["info"])
+        c.lacks(r"^(cmdline: (bad|unknown|token|longer)|usage: )")
+        c.has("app: info")
+        c.has("app: info done")
+        c.has("power: off, status 0")
+        return problems + c.problems, q
+    return test
 
 
 def t_acpi_s5_poweroff():
@@ -557,8 +758,272 @@ def t_help():
     c.has("  duration=SECONDS     stop the app after this long; 0 = when it is done (default 0)")
     c.has("  trace=WHAT           regs: print every register access of the Intel NIC drivers: "
           "off, regs (default off)")
+    c.has("  console=WHERE        where kernel output goes: serial, screen, both (default both)")
     c.has("  help                 print this and power off")
     c.lacks(r"^app: ")
+    return c.problems, q
+
+
+# --- the screen (kernel/screen.c) ------------------------------------------------
+# What the kernel prints from the banner on goes to the screen too: VGA text
+# where the loader leaves it (read back from 0xB8000), a framebuffer where
+# GRUB gives one (QEMU's screendump compared pixel by pixel with the glyphs
+# of kernel/font.c: grey 0xAAAAAA on black). Each run stops once at
+# pci_print_all, right after the banner, to see the banner's first line on
+# the first row; at the end the screen must show the last lines of the
+# serial log, wrapped at its width.
+
+FONT_C = os.path.join(ROOT, "kernel", "font.c")
+SCREEN_INK, SCREEN_PAPER = bytes([0xAA] * 3), bytes(3)
+
+
+def font_glyphs():
+    """Each byte's glyph from kernel/font.c's pictures: 16 strings of '.'
+    and '#'. Bytes without a picture get 0x7F's box, as in the kernel."""
+    with open(FONT_C) as f:
+        rows = re.findall(r'^\s*"([.# ]{71})",$', f.read(), re.M)
+    if len(rows) != 12 * 16:
+        raise ValueError(f"{FONT_C}: {len(rows)} picture rows, expected 192")
+    glyphs = {0x20 + g: [rows[g // 8 * 16 + y][g % 8 * 9:g % 8 * 9 + 8] for y in range(16)]
+              for g in range(96)}
+    return lambda b: glyphs.get(b, glyphs[0x7F])
+
+
+def read_ppm(path):
+    """A binary PPM (P6, maxval 255): width, height, RGB bytes."""
+    with open(path, "rb") as f:
+        data = f.read()
+    fields, at = [], 0
+    while len(fields) < 4:
+        m = re.compile(rb"\s*(#[^\n]*\n\s*)*(\S+)").match(data, at)
+        fields.append(m.group(2))
+        at = m.end()
+    if fields[0] != b"P6" or fields[3] != b"255":
+        raise ValueError(f"{path}: not an 8-bit P6 PPM")
+    w, h = int(fields[1]), int(fields[2])
+    return w, h, data[at + 1:at + 1 + w * h * 3]
+
+
+def kernel_lines(lines):
+    """The serial log from the banner on: what the kernel wrote to the screen."""
+    for i, l in enumerate(lines):
+        if l.startswith("ixmetal: "):
+            return lines[i:]
+    return []
+
+
+def screen_rows(lines, cols, nrows):
+    """The nrows rows the screen shows after lines (the last one unfinished,
+    usually ''), each wrapped at cols; the cursor's row is the last."""
+    rows = []
+    for l in lines:
+        rows += [l[i:i + cols] for i in range(0, len(l), cols)] or [""]
+    rows = rows[-nrows:]
+    return rows + [""] * (nrows - len(rows))
+
+
+def check_text_buffer(c, buf, cols, expected, what):
+    """The VGA text buffer's rows are expected, each cell attribute 0x07."""
+    for r, want in enumerate(expected):
+        cells = buf[r * cols * 2:(r + 1) * cols * 2]
+        got = cells[0::2].decode("latin-1")
+        if got != want.ljust(cols) or set(cells[1::2]) != {0x07}:
+            c.problems.append(f"{what}: text row {r} is {got.rstrip()!r} (attributes "
+                              f"{sorted(set(cells[1::2]))}), expected {want!r}")
+            return
+
+
+def check_pixels(c, ppm, expected, what):
+    """The screendump shows expected (rows of text) in kernel/font.c's glyphs,
+    8x16 pixels a character from the top left, and black elsewhere."""
+    glyph = font_glyphs()
+    w, h, px = ppm
+    cols = w // 8
+    for r in range(h // 16):
+        text = (expected[r] if r < len(expected) else "").ljust(cols)
+        for y in range(16):
+            want = b"".join(b"".join(SCREEN_INK if bit == "#" else SCREEN_PAPER
+                                     for bit in glyph(ord(ch))[y]) for ch in text)
+            at = ((r * 16 + y) * w) * 3
+            if px[at:at + cols * 24] != want:
+                x = next(i for i in range(len(want)) if px[at + i] != want[i]) // 3
+                c.problems.append(f"{what}: text row {r} ({text.rstrip()!r}), pixel ({x}, "
+                                  f"{r * 16 + y}) is {px[at + 3 * x:at + 3 * x + 3].hex()}")
+                return
+    if px[(h // 16) * 16 * w * 3:].strip(b"\0"):
+        c.problems.append(f"{what}: pixels below the last text row are not black")
+
+
+def text_row_lit(ppm, cols, row):
+    """Per character cell of a VGA text screendump (9x16 pixels): lit?"""
+    w, h, px = ppm
+    lit = []
+    for col in range(cols):
+        cell = b"".join(px[((row * 16 + y) * w + col * 9) * 3:((row * 16 + y) * w + col * 9 + 9) * 3]
+                        for y in range(16))
+        lit.append(bool(cell.strip(b"\0")))
+    return lit
+
+
+def screen_run(args, timeout, look_at_banner, look_at_end, stop_at="pci_print_all"):
+    """Runs QEMU with a gdb stub, stops once at stop_at (after the banner)
+    and calls look_at_banner(q); lets the kernel power off (ACPI S5, kept
+    stopped by -no-shutdown) and calls look_at_end(q). Returns the run."""
+    port = free_port()
+    q = Qemu(args + ["-no-shutdown", "-gdb", f"tcp:127.0.0.1:{port}"], timeout, paused=True)
+    g = GdbStub(port)
+    at = symbol_range(stop_at)[0]
+    g.cmd(f"Z0,{at:x},1")
+    for _ in range(10):  # firmware or GRUB could run code at that address first
+        g.cmd("c")
+        if any(l.startswith("init: ") for l in q.lines()):
+            break
+    g.cmd(f"z0,{at:x},1")
+    look_at_banner(q)
+    g.s.sendall(b"$c#63")
+    g.s.close()
+    q.qmp.wait_event("SHUTDOWN")
+    look_at_end(q)
+    return q
+
+
+def screendump(q, name):
+    path = os.path.join(q.dir, name)
+    q.qmp.execute("screendump", filename=path)
+    return read_ppm(path)
+
+
+def vga_text_buffer(q, name, cols=80, rows=25):
+    path = os.path.join(q.dir, name)
+    q.qmp.execute("pmemsave", val=0xB8000, size=cols * rows * 2, filename=path)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def t_screen_vga_text():
+    """QEMU -kernel on SeaBIOS leaves VGA text mode 3: the banner on the
+    first rows of 0xB8000 and lit on the screendump, and at the end the
+    last 24 lines of the log (row 25 is the cursor's)."""
+    c = Checks([])
+    seen = {}
+
+    def banner(q):
+        seen["lines"] = kernel_lines(q.lines())
+        seen["buf"] = vga_text_buffer(q, "banner.bin")
+        seen["ppm"] = screendump(q, "banner.ppm")
+
+    def end(q):
+        seen["end"] = vga_text_buffer(q, "end.bin")
+
+    q = screen_run(["-M", "pc", "-m", "128M"] + VIRTIO_NET + kernel("app=info"), 60, banner, end)
+    c.lines = q.lines()
+    c.has("screen: vga text 80x25 at 0xb8000")
+    c.has("power: off, status 0")
+    first = seen["lines"][0] if seen.get("lines") else ""
+    c.equal("banner's first line", first, "ixmetal: multiboot1 boot on bios firmware")
+    check_text_buffer(c, seen["buf"], 80, screen_rows(seen["lines"], 80, 25), "after the banner")
+    c.equal("lit cells of the first screen row", text_row_lit(seen["ppm"], 80, 0),
+            [ch != " " for ch in first.ljust(80)])
+    check_text_buffer(c, seen["end"], 80, screen_rows(kernel_lines(c.lines), 80, 25), "at the end")
+    return c.problems, q
+
+
+def console_option(option):
+    """console=serial leaves the screen as SeaBIOS left it; console=screen
+    leaves the serial port silent from the command line on."""
+    def test():
+        q = Qemu(["-M", "pc", "-m", "128M", "-no-shutdown"] + VIRTIO_NET
+                 + kernel(f"app=info console={option}"), 60, paused=True)
+        q.start()
+        q.qmp.wait_event("SHUTDOWN")
+        buf = vga_text_buffer(q, "end.bin")
+        rows = [buf[r * 160:(r + 1) * 160:2].decode("latin-1").rstrip() for r in range(25)]
+        c = Checks(q.lines())
+        if option == "serial":
+            c.has("screen: off (console=serial)")
+            c.has("power: off, status 0")
+            if any("ixmetal" in r or "power: off" in r for r in rows):
+                c.problems.append(f"console=serial: the kernel wrote to the screen: {rows}")
+            if not any(r.startswith("SeaBIOS") for r in rows):
+                c.problems.append(f"console=serial: SeaBIOS's text is gone from the screen: {rows}")
+        else:
+            c.lacks(r"^(ixmetal|screen|app|power): ")
+            if "app: info done" not in rows or "power: off, status 0" not in rows:
+                c.problems.append(f"console=screen: the screen shows {rows}")
+        return c.problems, q
+    return test
+
+
+def screen_iso(tmp, cmdline, gfxpayload=None):
+    """An ISO of this kernel with one menu entry, cmdline, booted at once:
+    the grub.cfg tools/boot-menu.sh makes for `make iso` (video driver and
+    gfxpayload as shipped), or with gfxpayload=gfxpayload."""
+    tree = os.path.join(tmp, "iso")
+    os.makedirs(os.path.join(tree, "boot", "grub"))
+    shutil.copy(ELF, os.path.join(tree, "boot", "ixmetal.elf"))
+    cfg = subprocess.run([os.path.join(ROOT, "tools", "boot-menu.sh"), "grub", "x", "0", "x",
+                          cmdline], check=True, capture_output=True, text=True).stdout
+    if gfxpayload:
+        cfg = re.sub(r"(?m)^ *if \[ \"\$grub_platform\".*$", f"    set gfxpayload={gfxpayload}",
+                     cfg)
+    with open(os.path.join(tree, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write(cfg)
+    iso = os.path.join(tmp, "screen.iso")
+    subprocess.run(["grub-mkrescue", "-o", iso, tree], check=True, capture_output=True)
+    return iso
+
+
+def framebuffer_test(firmware, cmdline, gfxpayload, width, height, bpp, timeout=120):
+    """A GRUB ISO that hands the kernel a width x height x bpp framebuffer:
+    the banner drawn from the first row, and at the end the last lines of
+    the log, pixel by pixel."""
+    cols, rows = width // 8, height // 16
+
+    def test():
+        tmp = tempfile.mkdtemp(prefix="ixmetal-screen-")
+        seen = {}
+        try:
+            iso = screen_iso(tmp, cmdline, gfxpayload)
+            fw = ovmf_args(tmp) if firmware == "uefi" else []
+            machine = "q35" if firmware == "uefi" else "pc"
+            q = screen_run(["-M", machine, "-m", "256M"] + fw + VIRTIO_NET + ["-cdrom", iso],
+                           timeout,
+                           lambda q: seen.update(lines=kernel_lines(q.lines()),
+                                                 ppm=screendump(q, "banner.ppm")),
+                           lambda q: seen.update(end=screendump(q, "end.ppm")))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        c = Checks(q.lines())
+        c.match(rf"screen: framebuffer {width}x{height}x{bpp} at 0x[0-9a-f]+, {cols}x{rows} "
+                r"characters")
+        c.has("power: off, status 0")
+        c.equal("screendump size", seen["ppm"][:2], (width, height))
+        c.equal("banner's first line", (seen["lines"] or [""])[0],
+                f"ixmetal: multiboot2 boot on {firmware} firmware")
+        check_pixels(c, seen["ppm"], screen_rows(seen["lines"], cols, rows), "after the banner")
+        check_pixels(c, seen["end"], screen_rows(kernel_lines(c.lines), cols, rows), "at the end")
+        return c.problems, q
+    return test
+
+
+def t_screen_iso_seabios_text():
+    """The shipped grub.cfg on BIOS keeps VGA text (gfxpayload=text): the
+    same screen as under -kernel, from GRUB's EGA text framebuffer tag."""
+    tmp = tempfile.mkdtemp(prefix="ixmetal-screen-")
+    seen = {}
+    try:
+        iso = screen_iso(tmp, "app=info")
+        q = screen_run(["-M", "pc", "-m", "256M"] + VIRTIO_NET + ["-cdrom", iso], 60,
+                       lambda q: seen.update(buf=vga_text_buffer(q, "banner.bin"),
+                                             lines=kernel_lines(q.lines())),
+                       lambda q: seen.update(end=vga_text_buffer(q, "end.bin")))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    c = Checks(q.lines())
+    c.has("screen: vga text 80x25 at 0xb8000")
+    c.has("ixmetal: multiboot2 boot on bios firmware")
+    check_text_buffer(c, seen["buf"], 80, screen_rows(seen["lines"], 80, 25), "after the banner")
+    check_text_buffer(c, seen["end"], 80, screen_rows(kernel_lines(c.lines), 80, 25), "at the end")
     return c.problems, q
 
 
@@ -1361,6 +1826,8 @@ BOOT_TESTS = [
     ("boot/tsc-sources", t_tsc_sources),
     ("boot/iso-seabios", t_iso_seabios),
     ("boot/iso-ovmf", t_iso_ovmf),
+    ("boot/usb-seabios", t_usb_seabios),
+    ("boot/usb-ovmf", t_usb_ovmf),
     ("boot/acpi-s5-poweroff", t_acpi_s5_poweroff),
     ("boot/cmdline-bad-app", cmdline_error(
         "duration=5 app=nosuch",
@@ -1373,6 +1840,17 @@ BOOT_TESTS = [
         "app=info " + "x" * 1100 + " app=clock duration=120",
         "cmdline: longer than 1023 bytes; not used")),
     ("boot/cmdline-help", t_help),
+    ("boot/screen-vga-text", t_screen_vga_text),
+    ("boot/screen-console-serial", console_option("serial")),
+    ("boot/screen-console-screen", console_option("screen")),
+    ("boot/screen-iso-seabios-text", t_screen_iso_seabios_text),
+    # GRUB on UEFI sets the mode the kernel's Multiboot2 header asks for.
+    ("boot/screen-iso-ovmf-framebuffer",
+     framebuffer_test("uefi", "app=info", None, 1024, 768, 32)),
+    # 24 bits per pixel (VBE under SeaBIOS), and the clock's lines moving
+    # the screen up line after line.
+    ("boot/screen-iso-seabios-24bpp-clock",
+     framebuffer_test("bios", "app=clock duration=12", "800x600x24", 800, 600, 24)),
     ("boot/exception-report", t_exception_report),
     ("boot/exception-on-ap", t_exception_on_ap),
     ("boot/cores-one", t_cores_one),
@@ -1418,6 +1896,8 @@ BOOT_TESTS = [
     ("net/ports-missing", t_ports_missing),
     ("net/ports-twice", t_ports_twice),
     ("net/selftest-no-intel-nic", t_selftest_no_intel_nic),
+    ("net/netboot-seabios", netboot_test("bios")),
+    ("net/netboot-ovmf", netboot_test("uefi")),
     ("net/trace-regs-igb", t_trace_regs_igb),
     # Two workers asked for, but QEMU's dgram backend gives one queue pair.
     ("net/fwd-virtio-one-queue-pair", fwd_test(

@@ -590,6 +590,123 @@ static void mb2_total_size_edges(void)
     CHECK_STR(bi.cmdline, "app=info");
 }
 
+/* --- the screen: Multiboot2 §3.6.12, Multiboot 0.6.96 §3.3 (offset 88) ------------ */
+
+/* A framebuffer tag: addr +8, pitch +16, width +20, height +24, bpp +28,
+ * type +29, then (RGB) red, green, blue position and size from +32. */
+static uint64_t mb2_framebuffer(uint32_t size, uint64_t addr, uint32_t pitch, uint32_t width,
+                                uint32_t height, uint8_t bpp, uint8_t type)
+{
+    uint64_t at = mb2_tag(MB2_TAG_FRAMEBUFFER, size);
+    put64(at + 8, addr);
+    put32(at + 16, pitch);
+    put32(at + 20, width);
+    put32(at + 24, height);
+    fake_phys[at + 28] = bpp;
+    fake_phys[at + 29] = type;
+    return at;
+}
+
+/* GRUB on UEFI: 1024x768x32, x:8:8:8 above 4 GiB; with BGR fields. */
+static void mb2_framebuffer_rgb(void)
+{
+    static const uint8_t bgr[6] = { 0, 8, 8, 8, 16, 8 };
+    mb2_begin(MB2_INFO);
+    uint64_t t = mb2_framebuffer(38, 0x4000000000ull, 4096, 1024, 768, 32, 1);
+    memcpy(fake_phys + t + 32, bgr, 6);
+    mb2_end();
+    CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
+    CHECK_EQ(bi.screen.type, SCREEN_RGB);
+    CHECK_EQ(bi.screen.addr, 0x4000000000ull);
+    CHECK_EQ(bi.screen.pitch, 4096);
+    CHECK_EQ(bi.screen.width, 1024);
+    CHECK_EQ(bi.screen.height, 768);
+    CHECK_EQ(bi.screen.bpp, 32);
+    CHECK_EQ(bi.screen.red_pos, 0);
+    CHECK_EQ(bi.screen.green_pos, 8);
+    CHECK_EQ(bi.screen.blue_pos, 16);
+    CHECK_EQ(bi.screen.blue_size, 8);
+
+    /* A tag that stops before the colour fields: the usual x:8:8:8. */
+    mb2_begin(MB2_INFO);
+    mb2_framebuffer(32, 0xC0000000, 2400, 800, 600, 24, 1);
+    mb2_end();
+    CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
+    CHECK_EQ(bi.screen.type, SCREEN_RGB);
+    CHECK_EQ(bi.screen.bpp, 24);
+    CHECK_EQ(bi.screen.red_pos, 16);
+    CHECK_EQ(bi.screen.blue_pos, 0);
+    CHECK_EQ(bi.screen.green_size, 8);
+}
+
+/* GRUB on BIOS without a video driver: EGA text, 80x25 at 0xB8000. No tag
+ * at all: SCREEN_NONE. A tag too short, or lines longer than the pitch:
+ * ignored. */
+static void mb2_framebuffer_text_none_bad(void)
+{
+    mb2_begin(MB2_INFO);
+    mb2_framebuffer(32, 0xB8000, 160, 80, 25, 16, 2);
+    mb2_end();
+    CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
+    CHECK_EQ(bi.screen.type, SCREEN_TEXT);
+    CHECK_EQ(bi.screen.addr, 0xB8000);
+    CHECK_EQ(bi.screen.width, 80);
+    CHECK_EQ(bi.screen.height, 25);
+
+    mb2_begin(MB2_INFO);
+    mb2_tag_string(MB2_TAG_CMDLINE, "app=info");
+    mb2_end();
+    CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
+    CHECK_EQ(bi.screen.type, SCREEN_NONE);
+
+    mb2_begin(MB2_INFO);
+    mb2_framebuffer(28, 0xB8000, 160, 80, 25, 16, 2); /* ends before bpp and type */
+    mb2_end();
+    CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
+    CHECK_EQ(bi.screen.type, SCREEN_NONE);
+
+    mb2_begin(MB2_INFO);
+    mb2_framebuffer(38, 0xC0000000, 3000, 1024, 768, 32, 1); /* 4096 bytes a line > pitch */
+    mb2_end();
+    CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
+    CHECK_EQ(bi.screen.type, SCREEN_NONE);
+
+    mb2_begin(MB2_INFO);
+    mb2_framebuffer(38, 0xC0000000, 4096, 1024, 768, 32, 7); /* no such type */
+    mb2_end();
+    CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
+    CHECK_EQ(bi.screen.type, SCREEN_NONE);
+}
+
+/* Multiboot 0.6.96: the framebuffer fields count only with flags bit 12. */
+static void mb1_framebuffer(void)
+{
+    static const uint8_t fields[6] = { 11, 5, 5, 6, 0, 5 };
+    mb1_begin(MB1_INFO_CMDLINE);
+    put_string(MB1_CMDLINE, "app=info");
+    put64(MB1_INFO + 88, 0xFD000000);
+    put32(MB1_INFO + 96, 1600);
+    put32(MB1_INFO + 100, 800);
+    put32(MB1_INFO + 104, 600);
+    fake_phys[MB1_INFO + 108] = 16;
+    fake_phys[MB1_INFO + 109] = 1;
+    memcpy(fake_phys + MB1_INFO + 110, fields, 6);
+    CHECK_EQ(bootinfo_parse(MB1_BOOT_MAGIC, MB1_INFO, &bi), 0);
+    CHECK_EQ(bi.screen.type, SCREEN_NONE);
+
+    put32(MB1_INFO, MB1_INFO_CMDLINE | MB1_INFO_FRAMEBUFFER);
+    CHECK_EQ(bootinfo_parse(MB1_BOOT_MAGIC, MB1_INFO, &bi), 0);
+    CHECK_EQ(bi.screen.type, SCREEN_RGB);
+    CHECK_EQ(bi.screen.addr, 0xFD000000);
+    CHECK_EQ(bi.screen.pitch, 1600);
+    CHECK_EQ(bi.screen.width, 800);
+    CHECK_EQ(bi.screen.height, 600);
+    CHECK_EQ(bi.screen.bpp, 16);
+    CHECK_EQ(bi.screen.red_pos, 11);
+    CHECK_EQ(bi.screen.green_size, 6);
+    CHECK_EQ(bi.screen.blue_size, 5);
+}
+
 /* A magic that is neither protocol's: -1, and nothing filled in. */
 static void wrong_magic(void)
 {
@@ -625,6 +742,9 @@ int main(void)
     RUN(mb2_mmap_huge_entry_size);
     RUN(mb2_more_entries_than_memmap_max);
     RUN(mb2_total_size_edges);
+    RUN(mb2_framebuffer_rgb);
+    RUN(mb2_framebuffer_text_none_bad);
+    RUN(mb1_framebuffer);
     RUN(wrong_magic);
     return test_finish();
 }

@@ -52,6 +52,23 @@ static void skips_tokens_without_equals(void)
     CHECK_EQ(parse("http://boot/ixmetal.elf?v=2&app=x duration=31"), CMDLINE_OK);
     CHECK_EQ(duration, 31);
     CHECK_EQ(parse("app=x://y"), CMDLINE_ERROR);
+
+    /* What iPXE passes booting boot.ipxe's BIOS entry (make netboot). */
+    CHECK_EQ(parse("tftp://10.0.2.2/boot/ixmetal.elf app=fault"), CMDLINE_OK);
+    CHECK_EQ(app, 1);
+    CHECK_STR(err, "");
+}
+
+/* A URL longer than the token buffer is still only skipped. */
+static void long_url(void)
+{
+    char line[600];
+    strcpy(line, "http://boot.lab/");
+    memset(line + 16, 'u', 400);
+    strcpy(line + 416, "/ixmetal.elf?k=v duration=9");
+    CHECK_EQ(parse(line), CMDLINE_OK);
+    CHECK_EQ(duration, 9);
+    CHECK_STR(err, "");
 }
 
 /* Runs of spaces, tabs and newlines separate tokens like one space. */
@@ -259,6 +276,7 @@ static void text_values(void)
 int main(void)
 {
     RUN(skips_tokens_without_equals);
+    RUN(long_url);
     RUN(any_whitespace_separates);
     RUN(last_duplicate_wins);
     RUN(bare_help);
