@@ -374,16 +374,19 @@ static struct port ports[MAX_PORTS];
 static struct worker workers[SMP_MAX_CPUS];
 static struct workers ws;
 
-/* Senders: a flow belongs to one of them, and each gets a frame a second
- * of rate= at least (0 = unpaced, so a share of 0 must not happen). */
+/* Senders: a flow belongs to one of them, each gets a frame a second of
+ * rate= at least (0 = unpaced, so a share of 0 must not happen) and a frame
+ * of count= at least (no pool for a sender with nothing to send). */
 static int senders_of(int nworkers)
 {
     uint64_t n = (uint64_t)nworkers;
     n = app_config.flows < n ? app_config.flows : n;
     n = app_config.rate && app_config.rate < n ? app_config.rate : n;
+    n = app_config.count && app_config.count < n ? app_config.count : n;
     if (n < (uint64_t)nworkers)
-        kprintf("pktgen: %lu of %d worker cores send (flows %lu, rate %lu); all receive\n", n,
-                nworkers, app_config.flows, app_config.rate);
+        kprintf("pktgen: %lu of %d worker cores send (flows %lu, rate %lu, count %lu); all "
+                "receive\n",
+                n, nworkers, app_config.flows, app_config.rate, app_config.count);
     return (int)n;
 }
 

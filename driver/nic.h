@@ -26,7 +26,8 @@ struct nic;
 struct nic_stats {
     uint64_t rx_packets, rx_bytes; /* frames handed to the app */
     uint64_t tx_packets, tx_bytes; /* frames the app handed over */
-    uint64_t rx_dropped;           /* received but dropped: runts, oversized frames */
+    uint64_t rx_dropped;           /* received but dropped: runts, oversized frames, and
+                                    * (virtio-net) frames no core took before stop */
     uint64_t tx_dropped;           /* taken from the app but never sent (left at stop) */
     uint64_t rx_missed;            /* the NIC had no free descriptor for them */
     /* The NIC's own counters, where it has them (hw true): good frames and

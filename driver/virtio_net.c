@@ -59,6 +59,8 @@
 #define CTRL_OK 0
 #define CTRL_TIMEOUT_US 1000000
 #define CTRL_BUF 64 /* header, data, ack: one command at a time */
+#define CTRL_REFUSED (-1)
+#define CTRL_LOST (-2)
 
 /* §4.1.4.8: the legacy I/O BAR, without MSI-X. */
 #define L_DEVICE_FEATURES 0x00
@@ -542,6 +544,21 @@ static int reset(struct vnet *v)
     return 0;
 }
 
+/* Frames the device delivered to vq that no core took (a pair nobody
+ * polls, or frames after the last poll): received, and dropped at stop. */
+static uint64_t rx_left(struct vnet *v, struct vq *vq)
+{
+    uint16_t pending = used_pending(v, vq, *(volatile uint16_t *)&vq->used->idx);
+    dma_rmb();
+    uint64_t frames = 0;
+    for (uint16_t k = 0; k < pending; frames++) {
+        int s = used_slot(vq, vq->used->ring[(uint16_t)(vq->last_used + k) & vq->mask].id);
+        uint16_t nb = s < 0 ? 1 : num_buffers(v, vq->bufs[s]);
+        k += nb ? nb : 1;
+    }
+    return frames;
+}
+
 static void vnet_stop(struct nic *nic)
 {
     struct vnet *v = (struct vnet *)nic;
@@ -561,6 +578,7 @@ static void vnet_stop(struct nic *nic)
     uint64_t unsent = 0;
     for (uint16_t q = 0; q < v->npairs; q++) {
         struct vq_pair *qp = &v->qp[q];
+        qp->stats.rx_dropped += rx_left(v, &qp->rx);
         for (uint16_t s = 0; s < qp->tx.size / qp->tx.chain; s++) {
             struct pkt_buf *b = qp->tx.bufs[s];
             if (!b)
@@ -585,15 +603,16 @@ static void vnet_stop(struct nic *nic)
 /* §5.1.6.5: one command on the control queue, the header (class, command)
  * and its data each in a descriptor of their own (the legacy layout rule,
  * §5.1.6.5 legacy note) and the ack byte the device writes; waits, bounded,
- * for the device to hand it back. A device that does not answer keeps the
- * descriptors, so the queue is not used again. */
+ * for the device to hand it back. Returns 0, CTRL_REFUSED, or CTRL_LOST when
+ * the device did not answer: it may still carry the command out later, and
+ * it keeps the descriptors, so the queue is not used again. */
 static int ctrl_command(struct vnet *v, uint8_t class, uint8_t cmd, const void *data, uint32_t len,
                         const char *what)
 {
     struct vq *vq = &v->ctrl;
     uint8_t *hdr = v->ctrl_buf, *body = hdr + 2, *ack = hdr + CTRL_BUF - 1;
     if (!v->has_ctrl || len > CTRL_BUF - 3)
-        return -1;
+        return CTRL_LOST;
     hdr[0] = class;
     hdr[1] = cmd;
     memcpy(body, data, len);
@@ -611,13 +630,18 @@ static int ctrl_command(struct vnet *v, uint8_t class, uint8_t cmd, const void *
                     "or the hypervisor\n",
                     v->nic.name, what);
             v->has_ctrl = false;
-            return -1;
+            return CTRL_LOST;
         }
-    dma_rmb(); /* the used index before the ack it covers */
-    vq->last_used++;
+    dma_rmb(); /* the used index before the entry and the ack it covers */
+    uint32_t id = vq->used->ring[vq->last_used++ & vq->mask].id;
+    if (id != 0) { /* the only chain ever posted starts at descriptor 0 */
+        bad_id(v, vq, id);
+        v->has_ctrl = false;
+        return CTRL_LOST;
+    }
     if (*(volatile uint8_t *)ack != CTRL_OK) {
         kprintf("virtio-net %s: the device refused %s (ack %u)\n", v->nic.name, what, *ack);
-        return -1;
+        return CTRL_REFUSED;
     }
     return 0;
 }
@@ -689,18 +713,26 @@ static bool want_mq(struct vnet *v, uint64_t offered, int queues)
     v->max_pairs = 1;
     if (queues < 2)
         return false;
-    if (!(offered & 1ull << F_MQ) || !(offered & 1ull << F_CTRL_VQ)) {
+    if (!(offered & 1ull << F_MQ)) {
         kprintf("virtio-net %s: the device offers one queue pair, %d asked for (no "
                 "VIRTIO_NET_F_MQ; QEMU offers it with mq=on and a backend with queues=N, such as "
                 "tap)\n",
                 v->nic.name, queues);
         return false;
     }
-    /* §2.5: a field of an offered feature is readable before FEATURES_OK */
+    if (!(offered & 1ull << F_CTRL_VQ)) { /* §5.1.3.1: MQ requires it; a broken device */
+        kprintf("virtio-net %s: the device offers VIRTIO_NET_F_MQ without the control queue "
+                "that turns it on; one queue pair used\n",
+                v->nic.name);
+        return false;
+    }
+    /* §2.5: a field of an offered feature is readable before FEATURES_OK.
+     * §5.1.4 allows up to 0x8000 pairs, but the control queue after them,
+     * 2 * pairs, must still be a 16-bit queue number (§4.1.4.3 queue_select). */
     uint16_t max = config_read16(v, CFG_MAX_VQ_PAIRS);
-    if (max < 1 || max > 0x8000) {
-        kprintf("virtio-net %s: the device says it has %u queue pairs (1 to 32768 is allowed); "
-                "one used\n",
+    if (max < 1 || max > 0x7FFF) {
+        kprintf("virtio-net %s: the device says it has %u queue pairs (1 to 32767 can be "
+                "driven over PCI); one used\n",
                 v->nic.name, max);
         return false;
     }
@@ -808,7 +840,10 @@ static int setup_queues(struct vnet *v, uint16_t chain)
         queue_notify(v, &v->qp[k].rx);
     v->nic.rx_queues = v->nic.tx_queues = 1;
     if (v->npairs > 1) { /* §5.1.6.5.5: until then only the first pair is used */
-        if (set_pairs(v, v->npairs) != 0) {
+        int r = set_pairs(v, v->npairs);
+        if (r == CTRL_LOST) /* it may yet spread frames over pairs nobody polls */
+            return -1;
+        if (r == CTRL_REFUSED) {
             kprintf("virtio-net %s: one queue pair used\n", v->nic.name);
             return 0;
         }

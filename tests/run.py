@@ -1306,10 +1306,10 @@ def tap_fwd_test(props, count, mode, smp=1, queues=1, flows=1, duration=15, extr
 
 def pktgen_shares(total, flows, count, rate=0):
     """What pktgen gives each of its workers (apps/pktgen.c): the senders
-    are min(workers, flows, rate), each with a contiguous range of the flows
-    and a share of count=, the first ones one more where they do not
-    divide. Returns [(frames, flows)] per sender."""
-    senders = min(total, flows, rate or total)
+    are min(workers, flows, rate, count), each with a contiguous range of
+    the flows and a share of count=, the first ones one more where they do
+    not divide. Returns [(frames, flows)] per sender."""
+    senders = min(total, flows, rate or total, count or total)
     split = lambda n, s: n // senders + (s < n % senders)
     return [(split(count, s), split(flows, s)) for s in range(senders)]
 
@@ -1887,7 +1887,11 @@ BOOT_TESTS = [
     # One flow: one worker sends it, the other only receives.
     ("net/pktgen-igb-one-flow-2-workers", pktgen_test(
         "", 5000, 128, 1, device="igb", smp=3, extra="idle=200",
-        says=["pktgen: 1 of 2 worker cores send (flows 1, rate 0); all receive"])),
+        says=["pktgen: 1 of 2 worker cores send (flows 1, rate 0, count 5000); all receive"])),
+    # Three frames for four workers: three send one each.
+    ("net/pktgen-igb-count-3-4-workers", pktgen_test(
+        "", 3, 128, 64, device="igb", smp=5, extra="idle=200",
+        says=["pktgen: 3 of 4 worker cores send (flows 64, rate 0, count 3); all receive"])),
     ("net/pktgen-round-trip", pktgen_round_trip()),
     # The frames come back to two workers' queues (RSS), not in the order
     # they left: per-flow sequence numbers and latency merged over workers.
