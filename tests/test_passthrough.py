@@ -10,9 +10,12 @@ kernel behind the tool's one write function (write_file) and its root check
 (O_WRONLY, no O_CREAT: a wrong path fails), is logged as `echo VALUE > PATH`,
 then changes the tree as Linux does (driver_override; unbind drops the driver
 link; drivers_probe binds the override's driver, or the device's own, and
-makes /dev/vfio/N for vfio-pci). The fake QEMU logs to the same file, so each
-case checks the exact order of every write around QEMU's start and exit, the
-exit status, what the tool said and the tree's state in the end.
+makes /dev/vfio/N for vfio-pci; bind binds). The fake QEMU logs to the same
+file, so each case checks the exact order of every write around QEMU's start
+and exit, the exit status, what the tool said and the tree's state in the end.
+Where the tool leaves a device behind (killed, or a give-back failing), the
+case then runs the shell line the tool printed for it through the same fake
+kernel (Tree.by_hand) and checks that the device is back.
 
 Output as the unit tests': "PASS test_passthrough: CASE" or "FAIL ...: CASE"
 followed by indented details, read by tests/run.py.
@@ -26,6 +29,7 @@ import importlib.util
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -48,6 +52,8 @@ class FakeKernel:
     def __init__(self, cfg, real_write):
         self.cfg, self.real_write = cfg, real_write
         self.sys, self.dev = cfg["sys"], cfg["dev"]
+        self.times = {}  # how often each step was written
+        self.late = []   # probes that land after the tool stopped waiting
 
     def log(self, line):
         with open(self.cfg["log"], "a") as f:
@@ -63,13 +69,19 @@ class FakeKernel:
         return os.path.basename(os.readlink(f"{self.sys}/bus/pci/devices/{addr}/iommu_group"))
 
     def write(self, path, text):
+        with open(path) as f:  # the fake tree's file is a plain file: a refused write
+            before = f.read()  # leaves it as it was
         self.real_write(path, text)  # the tree's file must be there
         rel = os.path.relpath(path, self.sys)
         value = text[:-1] if text.endswith("\n") else text
         step = f"echo {value} > {rel}" if value else f"echo > {rel}"
         self.log(step)
-        err = self.cfg.get("write_errors", {}).get(step)
-        if err:
+        self.times[step] = self.times.get(step, 0) + 1
+        # "EBUSY": every time this step is written; "EIO#2": only the second time
+        err, _, nth = self.cfg.get("write_errors", {}).get(step, "").partition("#")
+        if err and (not nth or int(nth) == self.times[step]):
+            with open(path, "w") as f:
+                f.write(before)
             raise OSError(getattr(errno, err), os.strerror(getattr(errno, err)))
         p = rel.split("/")
         if p[:3] == ["bus", "pci", "devices"] and p[4:] == ["driver_override"]:
@@ -77,6 +89,8 @@ class FakeKernel:
                 f.write((value or "(null)") + "\n")
         elif p[:3] == ["bus", "pci", "drivers"] and p[4:] == ["unbind"]:
             self.unbind(p[3], value)
+        elif p[:3] == ["bus", "pci", "drivers"] and p[4:] == ["bind"]:
+            self.bind(p[3], value)
         elif rel == "bus/pci/drivers_probe":
             self.probe(value)
         else:
@@ -97,16 +111,41 @@ class FakeKernel:
             if not any(self.driver_of(a) == "vfio-pci" for a in members):
                 os.unlink(f"{self.dev}/vfio/{group}")
 
+    def override(self, addr):
+        with open(f"{self.sys}/bus/pci/devices/{addr}/driver_override") as f:
+            override = f.read().strip()
+        return None if override == "(null)" else override
+
     def probe(self, addr):
         if self.driver_of(addr):
             return
-        with open(f"{self.sys}/bus/pci/devices/{addr}/driver_override") as f:
-            override = f.read().strip()
-        driver = override if override != "(null)" else self.cfg["native"].get(addr)
+        driver = self.override(addr) or self.cfg["native"].get(addr)
         if not driver or not os.path.isdir(f"{self.sys}/bus/pci/drivers/{driver}"):
             return
         if [addr, driver] in self.cfg.get("probe_fails", []):
             return  # the driver's probe failed: the write succeeds, nothing binds
+        if [addr, driver] in self.cfg.get("probe_late", []):
+            self.late.append((addr, driver))  # it binds, but only after the tool's wait
+            return
+        self.attach(addr, driver)
+
+    def finish_late(self):
+        for addr, driver in self.late:
+            self.log(f"kernel: {driver} took {addr} late")
+            self.attach(addr, driver)
+        self.late = []
+
+    def bind(self, driver, addr):
+        """drivers/X/bind: EBUSY if the device has a driver, ENODEV if X does
+        not match it (driver_override names another) or X's probe fails."""
+        if self.driver_of(addr):
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY))
+        if (self.override(addr) or driver) != driver or \
+                [addr, driver] in self.cfg.get("probe_fails", []):
+            raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+        self.attach(addr, driver)
+
+    def attach(self, addr, driver):
         os.symlink(f"../../../bus/pci/drivers/{driver}", f"{self.sys}/{DEVICES}/{addr}/driver")
         os.symlink(f"../../../../{DEVICES}/{addr}", f"{self.sys}/bus/pci/drivers/{driver}/{addr}")
         if driver == "vfio-pci":
@@ -126,41 +165,77 @@ def child(cfg_path, args):
     tool.write_file = kernel.write
     tool.is_root = lambda: cfg["root"]
     tool.BIND_WAIT_S = WAIT_S
+    if cfg.get("probe_late"):
+        # A late probe lands right after the tool's bounded wait gave up on it.
+        wait = tool.Machine.wait_driver
+
+        def wait_then_late(m, *a, **k):
+            have = wait(m, *a, **k)
+            kernel.finish_late()
+            return have
+        tool.Machine.wait_driver = wait_then_late
     return tool.main(args)
 
 
+def plain_write(path, text):
+    """The tool's write_file, for the by-hand lines: one write(2), no O_CREAT."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
 # The fake QEMU: logs its start, which driver each -device vfio-pci host has
-# then, and how it ends: "exit N" now, or "wait" for a signal.
+# then, and how it ends. qemu.mode: "exit N" now, or "wait" for a signal;
+# then optionally "noconsole" (the guest prints nothing), "partial" (its last
+# line has no newline) and "error" (QEMU prints an error on stderr first).
+# qemu.running holds its pid while it runs. Like QEMU, it outlives a closed
+# stdout (the tool killed): one os.write per line, errors ignored.
 FAKE_QEMU = r'''#!PYTHON
-import json, os, re, signal, sys, time
+import ctypes, json, os, re, signal, sys, time
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: never a core file, whatever kills it
 here = os.path.dirname(os.path.abspath(__file__))
 def say(line):
     with open(os.path.join(here, "log"), "a") as f:
         f.write(line + "\n")
 with open(os.path.join(here, "qemu.argv"), "w") as f:
     json.dump(sys.argv[1:], f)
-open(os.path.join(here, "qemu.running"), "w").close()
-say("qemu start")
-for a in sys.argv:
-    m = re.match(r"vfio-pci,host=([^,]+)", a)
-    if m:
-        link = os.path.join(here, "sys/bus/pci/devices", m.group(1), "driver")
-        drv = os.path.basename(os.readlink(link)) if os.path.islink(link) else "none"
-        say(f"qemu: {m.group(1)} is on {drv}")
-print("ixmetal: (the fake QEMU's console)", flush=True)
+with open(os.path.join(here, "qemu.running"), "w") as f:
+    f.write(str(os.getpid()))
 def end(status, why):
     os.unlink(os.path.join(here, "qemu.running"))
     say(why)
     os._exit(status)
-mode = open(os.path.join(here, "qemu.mode")).read().split()
-if mode[0] == "exit":
-    end(int(mode[1]), f"qemu exit {mode[1]}")
 def stopped(signum, frame):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     end(0, "qemu stopped by a signal")
 signal.signal(signal.SIGINT, stopped)
 signal.signal(signal.SIGTERM, stopped)
+say("qemu start")
+hosts = []
+for a in sys.argv:
+    m = re.match(r"vfio-pci,host=([^,]+)", a)
+    if m:
+        hosts.append(a)
+        link = os.path.join(here, "sys/bus/pci/devices", m.group(1), "driver")
+        drv = os.path.basename(os.readlink(link)) if os.path.islink(link) else "none"
+        say(f"qemu: {m.group(1)} is on {drv}")
+mode = open(os.path.join(here, "qemu.mode")).read().split()
+def out(fd, text):
+    try:
+        os.write(fd, text.encode())
+    except OSError:
+        pass
+if "error" in mode:
+    out(2, f"qemu-system-x86_64: -device {hosts[0]}: vfio {hosts[0][14:26]}: failed to "
+        "setup container for group 14: Failed to set iommu for container: Operation "
+        "not permitted\n")
+if "noconsole" not in mode:
+    out(1, "ixmetal: (the fake QEMU's console)" + ("" if "partial" in mode else "\n"))
+if mode[0] == "exit":
+    end(int(mode[1]), f"qemu exit {mode[1]}")
 while True:
     time.sleep(1)
 '''
@@ -262,7 +337,8 @@ class Tree:
                 f"{self.top}/config.json", "--sysfs", self.sys, "--dev", self.dev,
                 "--qemu", self.qemu, "--kernel", f"{self.top}/ixmetal.elf"] + args
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+                             stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             cwd=self.top)
         if signal_at:
             deadline = time.monotonic() + 20
             while signal_at not in self.log_lines() and time.monotonic() < deadline:
@@ -291,7 +367,77 @@ class Tree:
         except OSError:
             return None
 
+    def qemu_pid(self):
+        """The fake QEMU's pid while it runs (it outlives a killed tool)."""
+        try:
+            with open(f"{self.top}/qemu.running") as f:
+                pid = int(f.read())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return pid if self.qemu.encode() in f.read() else None
+        except (OSError, ValueError):
+            return None
+
+    def stop_qemu(self):
+        """What a person does first after the tool was killed: stop QEMU."""
+        pid = self.qemu_pid()
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while os.path.exists(f"{self.top}/qemu.running") and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+    def by_hand(self, line):
+        """Does what `sh` would with a by-hand line of the tool's (`  sudo sh -c
+        'CMD; CMD; ...'`, as printed) through the fake kernel, as it behaves
+        now (no errors injected): each `echo [V] [2>/dev/null] > P` and
+        `[ -e P ] || echo ...`. The kernel resolves .../driver/unbind through
+        the driver link. Returns what the shell would print on stderr."""
+        words = shlex.split(line)
+        if words[:3] != ["sudo", "sh", "-c"] or len(words) != 4:
+            return [f"not a sudo sh -c line: {line}"]
+        syntax = subprocess.run(["sh", "-n", "-c", words[3]], capture_output=True, text=True)
+        if syntax.returncode or syntax.stderr:
+            return [f"sh -n: {syntax.stderr.strip()}"]
+        with open(f"{self.top}/config.json") as f:
+            cfg = json.load(f)
+        for k in ("write_errors", "probe_fails", "probe_late", "signal_after"):
+            cfg.pop(k, None)
+        kernel = FakeKernel(cfg, plain_write)
+        real = lambda p: self.top + p[1:] if p.startswith("T/") else p
+        said = []
+        for cmd in words[3].split("; "):
+            m = re.fullmatch(r"(?:\[ -e (\S+) \] \|\| )?echo(?: (\S+))?( 2>/dev/null)? > (\S+)",
+                             cmd)
+            if not m:
+                said.append(f"(not understood: {cmd})")
+                continue
+            test, value, quiet, path = m.groups()
+            if test and os.path.exists(real(test)):
+                continue
+            path = real(path)
+            if path.endswith("/driver/unbind"):
+                link = os.path.dirname(path)
+                if not os.path.islink(link):
+                    if not quiet:
+                        said.append(f"sh: cannot create {path}: Directory nonexistent")
+                    continue
+                rel = os.path.relpath(os.path.realpath(link), os.path.realpath(self.sys))
+                path = f"{self.sys}/{rel}/unbind"
+            try:
+                kernel.write(path, (value or "") + "\n")
+            except OSError as e:
+                if not quiet:
+                    said.append(f"sh: write error: {e.strerror}")
+        return [l.replace(self.top, "T") for l in said]
+
+    def kill_qemu(self):
+        """A fake QEMU a killed tool left running is not left behind."""
+        pid = self.qemu_pid()
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+
     def cleanup(self):
+        self.kill_qemu()
         shutil.rmtree(self.top, ignore_errors=True)
 
 
@@ -326,6 +472,22 @@ def give_back_steps(addr, driver="ixgbe", on_vfio=True):
             + ([f"echo {addr} > bus/pci/drivers_probe"] if driver else []))
 
 
+def recipe(addr, driver="ixgbe"):
+    """The by-hand line the tool prints for a device that had this driver."""
+    s = "T/sys/bus/pci"
+    steps = [f"echo {addr} 2>/dev/null > {s}/devices/{addr}/driver/unbind",
+             f"echo > {s}/devices/{addr}/driver_override"]
+    if driver:
+        steps += [f"echo {addr} > {s}/drivers_probe",
+                  f"[ -e {s}/drivers/{driver}/{addr} ] || echo {addr} > {s}/drivers/{driver}/bind"]
+    return "  sudo sh -c '" + "; ".join(steps) + "'"
+
+
+BY_HAND = "if this tool is killed (SIGKILL, out of memory), stop QEMU, then give the devices " \
+          "back by hand:"
+CONSOLE = "ixmetal: (the fake QEMU's console)"
+
+
 def printed(steps, sys_root="T/sys"):
     """Log lines as the tool prints them: indented, with the full path."""
     return [re.sub(r"> ", f"> {sys_root}/", "  " + s, count=1) for s in steps]
@@ -352,6 +514,7 @@ HEADER = [
     f"in the guest: {A} is 0000:00:03.0, {B} is 0000:00:04.0",
 ]
 REFUSED_END = "passthrough: nothing was changed"
+BOTH_BY_HAND = [BY_HAND, recipe(A), recipe(B)]
 ALL_BACK = [f"{A} ixgbe override=(null)", f"{B} ixgbe override=(null)"]
 
 
@@ -387,16 +550,15 @@ def t_two_ports():
     c.equal("/dev/vfio/14 afterwards", os.path.exists(f"{t.dev}/vfio/14"), False)
     c.equal("stderr", err, [])
     cmd = " ".join(["T/qemu"] + QEMU_ARGS + ["-append", "'app=fwd idle=0'"] + TWO_PORTS)
-    c.equal("stdout", out, HEADER + [
+    c.equal("stdout", out, HEADER + BOTH_BY_HAND + [
         f"binding {A} to vfio-pci (from ixgbe)"] + printed(bind_steps(A)) + [
         wait_line(A, "vfio-pci", 14),
         f"binding {B} to vfio-pci (from ixgbe)"] + printed(bind_steps(B)) + [
         wait_line(B, "vfio-pci", 14),
         "QEMU:", "  " + cmd,
         "--- the guest's serial console; Ctrl-A X or Ctrl-C stops QEMU ---",
-        "ixmetal: (the fake QEMU's console)",
-        "QEMU exit status 1: ixmetal powered off cleanly (QEMU also exits 1 when it cannot "
-        "start: then its error is above)",
+        CONSOLE,
+        "QEMU exit status 1: ixmetal powered off cleanly",
         f"giving {B} back to ixgbe"] + printed(give_back_steps(B)) + [
         wait_line(B, "ixgbe"),
         f"giving {A} back to ixgbe"] + printed(give_back_steps(A)) + [
@@ -418,7 +580,8 @@ def t_dry_run():
     c.equal("stderr", err, [])
     cmd = " ".join(["T/qemu"] + QEMU_ARGS + ["-append", "app=info"] + TWO_PORTS)
     c.equal("stdout", out, HEADER + [
-        "dry run: every step is printed; nothing is written and QEMU is not started",
+        "dry run: every step is printed; nothing is written and QEMU is not started"]
+        + BOTH_BY_HAND + [
         f"binding {A} to vfio-pci (from ixgbe)"] + printed(bind_steps(A)) + [
         wait_line(A, "vfio-pci", 14),
         f"binding {B} to vfio-pci (from ixgbe)"] + printed(bind_steps(B)) + [
@@ -561,6 +724,9 @@ def signal_case(sig, group):
             both_bound_then_qemu("qemu stopped by a signal"))
     c.equal("stderr", err, ["", f"passthrough: {signal.Signals(sig).name}: stopping, then "
                                 "giving the devices back"])
+    c.equal("stdout's QEMU exit line", [l for l in out if l.startswith("QEMU exit")],
+            ["QEMU exit status 0: QEMU was stopped (Ctrl-A X or a signal), or ixmetal powered "
+             "off through ACPI"])
     c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
     return t, c
 
@@ -573,6 +739,101 @@ def t_sigint_while_qemu_runs():
 def t_sigterm_while_qemu_runs():
     """kill PID: SIGTERM to the tool alone, which stops QEMU."""
     return signal_case(signal.SIGTERM, False)
+
+
+def t_sigquit_while_qemu_runs():
+    """Ctrl-\\: SIGQUIT to the tool and QEMU. QEMU ignores it (the tool starts
+    it so: it would die with a core dump and nothing said); the tool stops
+    it and gives the devices back as on Ctrl-C."""
+    return signal_case(signal.SIGQUIT, True)
+
+
+def t_sigkill_then_by_hand():
+    """SIGKILL (or the OOM killer) to the tool alone while QEMU runs: nothing
+    goes back, but the lines printed before the first write do it by hand
+    once QEMU is stopped."""
+    t = Tree().standard()
+    t.qemu_mode("wait")
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"], signal_at=f"qemu: {B} is on vfio-pci",
+                             sig=signal.SIGKILL)
+    c.equal("exit status", status, -signal.SIGKILL)
+    cmd = " ".join(["T/qemu"] + QEMU_ARGS + ["-append", "app=info"] + TWO_PORTS)
+    c.equal("stdout (the console line may not have come through yet)",
+            [l for l in out if l != CONSOLE], HEADER + BOTH_BY_HAND + [
+                f"binding {A} to vfio-pci (from ixgbe)"] + printed(bind_steps(A)) + [
+                wait_line(A, "vfio-pci", 14),
+                f"binding {B} to vfio-pci (from ixgbe)"] + printed(bind_steps(B)) + [
+                wait_line(B, "vfio-pci", 14),
+                "QEMU:", "  " + cmd,
+                "--- the guest's serial console; Ctrl-A X or Ctrl-C stops QEMU ---"])
+    c.equal("stderr", err, [])
+    c.equal("the devices when the tool died", [t.state(A), t.state(B)],
+            [f"{A} vfio-pci override=vfio-pci", f"{B} vfio-pci override=vfio-pci"])
+    t.stop_qemu()
+    before = len(t.log_lines())
+    said = []
+    for line in out[len(HEADER) + 1:len(HEADER) + 3]:
+        said += t.by_hand(line)
+    c.equal("what the shell said", said, [])
+    c.equal("the log: QEMU stopped, then the by-hand writes", t.log_lines()[before - 1:], [
+        "qemu stopped by a signal",
+        f"echo {A} > bus/pci/drivers/vfio-pci/unbind", f"echo > bus/pci/devices/{A}/driver_override",
+        f"echo {A} > bus/pci/drivers_probe",
+        f"echo {B} > bus/pci/drivers/vfio-pci/unbind", f"echo > bus/pci/devices/{B}/driver_override",
+        f"echo {B} > bus/pci/drivers_probe"])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
+    c.equal("/dev/vfio/14 afterwards", os.path.exists(f"{t.dev}/vfio/14"), False)
+    return t, c
+
+
+def t_by_hand_from_every_state():
+    """Each by-hand line gives its device back from every state the tool can
+    leave it in: as it was; driver_override set, on its driver or none; on
+    vfio-pci, driver_override set or cleared; unbound with it cleared. For
+    a device with no driver before, it is left with none."""
+    t = Tree().standard()
+    n = "0000:04:00.0"
+    t.device(n, "8086:10c9", group=15)
+    c = Check()
+    status, out, err = t.run(["--dry-run", A, B, n], root=False)
+    lines = {l.split()[4]: l for l in out if l.startswith("  sudo sh -c")}
+    c.equal("the dry run's by-hand lines", [lines.get(A), lines.get(n)],
+            [recipe(A), recipe(n, None)])
+
+    def state(addr, driver, *which):
+        """A shell line that puts addr in a state, through the same fake kernel."""
+        steps = {"override": f"echo vfio-pci > T/sys/bus/pci/devices/{addr}/driver_override",
+                 "unbind": f"echo {addr} > T/sys/bus/pci/drivers/{driver}/unbind",
+                 "probe": f"echo {addr} > T/sys/bus/pci/drivers_probe",
+                 "clear": f"echo > T/sys/bus/pci/devices/{addr}/driver_override"}
+        return "sudo sh -c '" + "; ".join(steps[w] for w in which) + "'" if which else None
+    states = [  # (device, the state, the line that puts it there, its state then)
+        (A, "as it was", state(A, "ixgbe"), "ixgbe override=(null)"),
+        (A, "driver_override set, still on ixgbe", state(A, "ixgbe", "override"),
+         "ixgbe override=vfio-pci"),
+        (A, "driver_override set, no driver", state(A, "ixgbe", "override", "unbind"),
+         "none override=vfio-pci"),
+        (A, "on vfio-pci", state(A, "ixgbe", "override", "unbind", "probe"),
+         "vfio-pci override=vfio-pci"),
+        (A, "on vfio-pci, driver_override cleared",
+         state(A, "ixgbe", "override", "unbind", "probe", "clear"), "vfio-pci override=(null)"),
+        (A, "no driver, driver_override cleared", state(A, "ixgbe", "unbind"),
+         "none override=(null)"),
+        (n, "driver_override set", state(n, None, "override"), "none override=vfio-pci"),
+        (n, "on vfio-pci", state(n, None, "override", "probe"), "vfio-pci override=vfio-pci"),
+        (n, "on vfio-pci, driver_override cleared", state(n, None, "override", "probe", "clear"),
+         "vfio-pci override=(null)"),
+    ]
+    for addr, what, put, then in states:
+        said = t.by_hand(put) if put else []
+        c.equal(f"{addr} put in the state ({what})", t.state(addr), f"{addr} {then}")
+        said += t.by_hand(lines.get(addr, ""))
+        c.equal(f"what the shell said ({addr} {what})", said, [])
+        c.equal(f"{addr} after its line ({what})", t.state(addr),
+                f"{addr} {'ixgbe' if addr == A else 'none'} override=(null)")
+    c.equal("/dev/vfio afterwards", sorted(os.listdir(t.dev + "/vfio")), ["vfio"])
+    return t, c
 
 
 def t_sigint_while_binding():
@@ -607,6 +868,7 @@ def t_no_driver_before():
         f"{d} 8086:10c9 class 0x020000, driver (none), IOMMU group 15; ixmetal drives it with igb",
         f"IOMMU group 15: {d}",
         f"in the guest: {d} is 0000:00:03.0",
+        BY_HAND, recipe(d, None),
         f"binding {d} to vfio-pci (from no driver)",
         "QEMU:",
         "  " + " ".join(["T/qemu"] + QEMU_ARGS + ["-append", "app=selftest",
@@ -645,11 +907,150 @@ def t_give_back_fails():
     status, out, err = t.run(["03:00.0", "03:00.1"], probe_fails=[[B, "ixgbe"]])
     c.equal("exit status", status, 6)
     c.equal("the log (every write, QEMU)", t.log_lines(), both_bound_then_qemu("qemu exit 1"))
-    c.equal("stderr", err, [f"passthrough: ixgbe did not take {B} back within {WAIT_S:g} s (its "
-                            f"driver: none); by hand: echo {B} > T/sys/bus/pci/drivers/ixgbe/bind"])
+    c.equal("stderr", err, [f"passthrough: ixgbe did not take {B} back within {WAIT_S:g} s; "
+                            f"{B} has no driver, not back on ixgbe. By hand:", recipe(B)])
     c.equal("the devices afterwards", [t.state(A), t.state(B)],
             [f"{A} ixgbe override=(null)", f"{B} none override=(null)"])
+    by_hand_brings_back(t, c, err[-1], [f"echo > bus/pci/devices/{B}/driver_override",
+                                        f"echo {B} > bus/pci/drivers_probe"])
     return t, c
+
+
+def by_hand_brings_back(t, c, line, writes):
+    """The by-hand line the tool printed: these writes, and both ports back."""
+    before = len(t.log_lines())
+    c.equal("what the by-hand line's shell said", t.by_hand(line), [])
+    c.equal("the by-hand line's writes", t.log_lines()[before:], writes)
+    c.equal("the devices after the by-hand line", [t.state(A), t.state(B)], ALL_BACK)
+
+
+def t_vfio_unbind_fails_on_give_back():
+    """Unbinding the second port from vfio-pci fails (EBUSY): its override is
+    still cleared, the first port goes back, and the tool says where the
+    second is and prints its by-hand line; exit 6."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"],
+                             write_errors={f"echo {B} > bus/pci/drivers/vfio-pci/unbind": "EBUSY"})
+    c.equal("exit status", status, 6)
+    c.equal("the log (every write, QEMU)", t.log_lines(),
+            both_bound_then_qemu("qemu exit 1")[:-6] + give_back_steps(B)[:2]
+            + give_back_steps(A))
+    c.equal("stderr", err, [
+        f"passthrough: writing '{B}' to T/sys/bus/pci/drivers/vfio-pci/unbind failed: Device or "
+        f"resource busy; {B} is on vfio-pci, not back on ixgbe. By hand:", recipe(B)])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)],
+            [f"{A} ixgbe override=(null)", f"{B} vfio-pci override=(null)"])
+    by_hand_brings_back(t, c, err[-1], give_back_steps(B))
+    return t, c
+
+
+def t_override_write_fails_on_give_back():
+    """Clearing the second port's driver_override fails: it is off vfio-pci
+    but not probed (vfio-pci would take it again); exit 6 and its line."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"],
+                             write_errors={f"echo > bus/pci/devices/{B}/driver_override": "EIO"})
+    c.equal("exit status", status, 6)
+    c.equal("the log (every write, QEMU)", t.log_lines(),
+            both_bound_then_qemu("qemu exit 1")[:-6] + give_back_steps(B)[:2]
+            + give_back_steps(A))
+    c.equal("stderr", err, [
+        f"passthrough: writing '' to T/sys/bus/pci/devices/{B}/driver_override failed: "
+        f"Input/output error; {B} has no driver and driver_override vfio-pci, not back on "
+        "ixgbe. By hand:", recipe(B)])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)],
+            [f"{A} ixgbe override=(null)", f"{B} none override=vfio-pci"])
+    by_hand_brings_back(t, c, err[-1], give_back_steps(B)[1:])
+    return t, c
+
+
+def t_probe_write_fails_on_give_back():
+    """The give-back's drivers_probe write for the second port fails: it has
+    no driver now, and the tool says so with its line; exit 6."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"],
+                             write_errors={f"echo {B} > bus/pci/drivers_probe": "EIO#2"})
+    c.equal("exit status", status, 6)
+    c.equal("the log (every write, QEMU)", t.log_lines(), both_bound_then_qemu("qemu exit 1"))
+    c.equal("stderr", err, [
+        f"passthrough: writing '{B}' to T/sys/bus/pci/drivers_probe failed: Input/output error; "
+        f"{B} has no driver, not back on ixgbe. By hand:", recipe(B)])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)],
+            [f"{A} ixgbe override=(null)", f"{B} none override=(null)"])
+    by_hand_brings_back(t, c, err[-1], give_back_steps(B)[1:])
+    return t, c
+
+
+def t_vfio_binds_late():
+    """vfio-pci takes the second port only after the tool stopped waiting:
+    binding fails (exit 4), and the give-back unbinds it from vfio-pci, where
+    its driver link says it is, so ixgbe gets it back."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"], probe_late=[[B, "vfio-pci"]])
+    c.equal("exit status", status, 4)
+    c.equal("the log (every write, QEMU)", t.log_lines(),
+            bind_steps(A) + bind_steps(B) + [f"kernel: vfio-pci took {B} late"]
+            + give_back_steps(B) + give_back_steps(A))
+    c.equal("stderr", err, [f"passthrough: {B} did not bind to vfio-pci within {WAIT_S:g} s "
+                            "(its driver: none); dmesg says why."])
+    c.equal("stdout's last line", out[-1:], [f"every device is back: {A} on ixgbe, {B} on ixgbe"])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
+    c.equal("/dev/vfio/14 afterwards", os.path.exists(f"{t.dev}/vfio/14"), False)
+    return t, c
+
+
+def qemu_exit_1(mode, status, err_want, exit_line):
+    t = Tree().standard()
+    t.qemu_mode(mode)
+    c = Check()
+    got, out, err = t.run(["03:00.0", "03:00.1"])
+    c.equal("exit status", got, status)
+    c.equal("the log (every write, QEMU)", t.log_lines(), both_bound_then_qemu("qemu exit 1"))
+    c.equal("stderr", err, err_want)
+    c.equal("stdout after QEMU's command", out[out.index("--- the guest's serial console; "
+                                                         "Ctrl-A X or Ctrl-C stops QEMU ---") + 1:],
+            ([] if "noconsole" in mode else [CONSOLE]) + [exit_line, f"giving {B} back to ixgbe"]
+            + printed(give_back_steps(B)) + [wait_line(B, "ixgbe"), f"giving {A} back to ixgbe"]
+            + printed(give_back_steps(A)) + [wait_line(A, "ixgbe"),
+                                              f"every device is back: {A} on ixgbe, {B} on ixgbe"])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
+    return t, c
+
+
+QEMU_ERROR = ("qemu-system-x86_64: -device vfio-pci,host=0000:03:00.0,addr=3: vfio 0000:03:00.0: "
+              "failed to setup container for group 14: Failed to set iommu for container: "
+              "Operation not permitted")
+
+
+def t_qemu_fails_to_start():
+    """QEMU exits 1 with an error on stderr before the guest printed anything:
+    it did not start, so exit 4, not ixmetal's clean power-off (1)."""
+    return qemu_exit_1("exit 1 noconsole error", 4, [QEMU_ERROR],
+                       "QEMU exit status 1 before the guest printed anything: QEMU did not start "
+                       "(its error is above)")
+
+
+def t_qemu_error_then_power_off():
+    """The guest printed, QEMU printed an error, then exit 1: a clean power-off."""
+    return qemu_exit_1("exit 1 error", 1, [QEMU_ERROR],
+                       "QEMU exit status 1: ixmetal powered off cleanly")
+
+
+def t_console_ends_mid_line():
+    """The guest's last line has no newline: the tool's next line starts on
+    a line of its own."""
+    return qemu_exit_1("exit 1 partial", 1, [], "QEMU exit status 1: ixmetal powered off cleanly")
+
+
+def t_qemu_exit_1_silent():
+    """Exit 1 and neither QEMU nor the guest printed anything: both are said."""
+    return qemu_exit_1("exit 1 noconsole", 1, [],
+                       "QEMU exit status 1: ixmetal powered off cleanly, or QEMU did not start "
+                       "(neither printed anything)")
 
 
 def t_driver_table():
@@ -689,6 +1090,7 @@ def main():
             tree, c = fn()
             problems = c.problems
             if problems and tree is not None:
+                tree.kill_qemu()
                 problems.append(f"(tree kept: {tree.top})")
                 tree = None
         except Exception as e:  # a broken case is a failure, not a crash
