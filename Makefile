@@ -69,16 +69,21 @@ $(BUILD)/ixmetal.asm: $(ELF)
 # BOOT_ENTRIES is an entry that boots the command line BOOT_<name>;
 # BOOT_DEFAULT boots after BOOT_TIMEOUT seconds. tools/boot-menu.sh makes
 # GRUB's grub.cfg and the iPXE script from it. For example:
-#   make netboot BOOT_fwd="app=fwd ports=03:00.0,03:00.1 cores=4"
+#   make netboot BOOT_fwd="app=fwd ports=03:00.0,03:00.1 cores=4 end=halt"
+# Every entry ends with end=halt: on a real box, what the app printed stays
+# on the screen (the kernel's own default, end=off, powers off at once).
 BOOT_ENTRIES  ?= fwd pktgen selftest info help
-BOOT_fwd      ?= app=fwd mode=io batch=32 idle=0
-BOOT_pktgen   ?= app=pktgen size=60 rate=0 flows=64
-BOOT_selftest ?= app=selftest
-BOOT_info     ?= app=info
-BOOT_help     ?= help
+BOOT_fwd      ?= app=fwd mode=io batch=32 idle=0 end=halt
+BOOT_pktgen   ?= app=pktgen size=60 rate=0 flows=64 end=halt
+BOOT_selftest ?= app=selftest end=halt
+BOOT_info     ?= app=info end=halt
+BOOT_help     ?= help end=halt
 BOOT_DEFAULT  ?= fwd
 BOOT_TIMEOUT  ?= 5
-BOOT_MENU = $(BOOT_DEFAULT) $(BOOT_TIMEOUT) $(foreach e,$(BOOT_ENTRIES),$(e) '$(BOOT_$(e))')
+# Each command line in single quotes, a ' in it passed on as '\'' for
+# tools/boot-menu.sh to refuse by name; an unset BOOT_<name> arrives empty.
+BOOT_MENU = $(BOOT_DEFAULT) $(BOOT_TIMEOUT) \
+	$(foreach e,$(BOOT_ENTRIES),$(e) '$(subst ','\'',$(BOOT_$(e)))')
 
 # Made every time, replaced only when it changed: the ISO is rebuilt when
 # the menu changes, and only then.

@@ -1,17 +1,20 @@
 /*
  * apps/info.c - `app=info`: what the kernel found, in detail, then power off.
  * The boot banner already named the loader, cores and PCI functions; this
- * adds the memory map, the ACPI tables and a check that DMA memory from the
- * top of RAM (above 4 GiB when there is RAM there) can be written and read.
+ * adds the memory map, the page sizes, each core's PAT, the ACPI tables and
+ * a check that DMA memory from the top of RAM (above 4 GiB when there is RAM
+ * there) can be written and read.
  */
 #include "apps/apps.h"
 #include "apps/ports.h"
 
 #include "kernel/acpi.h"
 #include "kernel/bootinfo.h"
+#include "kernel/cpu.h"
 #include "kernel/kprintf.h"
 #include "kernel/mem.h"
 #include "kernel/paging.h"
+#include "kernel/smp.h"
 
 #define CHECK_BYTES (2u << 20)
 
@@ -63,6 +66,39 @@ static int check_dma_memory(void)
     return bad ? -1 : 0;
 }
 
+static volatile uint64_t pat_of[SMP_MAX_CPUS];
+
+static void read_pat(void *arg)
+{
+    pat_of[(int)(intptr_t)arg] = rdmsr(MSR_IA32_PAT);
+}
+
+/* IA32_PAT as each running core reads it: kernel/cpu.h's value (entry 1
+ * write-combining) on every one, which the SDM requires. */
+static void print_pat(void)
+{
+    if (!cpu_pat) {
+        kprintf("pat: none (CPUID 01h EDX.PAT is 0): the framebuffer is mapped uncached\n");
+        return;
+    }
+    for (int core = 0; core < smp_cores(); core++) {
+        if (core == 0) {
+            read_pat((void *)(intptr_t)core);
+        } else {
+            smp_run(core, read_pat, (void *)(intptr_t)core);
+            uint64_t end = now_ns() + 1000000000ull;
+            while (!smp_done(core) && now_ns() < end)
+                cpu_pause();
+            if (!smp_done(core)) {
+                kprintf("pat: core %d did not answer within 1 s\n", core);
+                continue;
+            }
+        }
+        kprintf("pat: core %d 0x%016lx%s\n", core, pat_of[core],
+                pat_of[core] == cpu_pat ? "" : " (not what the kernel set)");
+    }
+}
+
 int info_main(const struct app_args *args)
 {
     (void)args;
@@ -70,6 +106,7 @@ int info_main(const struct app_args *args)
     uint64_t g1, m2, k4;
     paging_count(&g1, &m2, &k4);
     kprintf("paging: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB pages\n", g1, m2, k4);
+    print_pat();
     print_acpi();
     int ok = check_dma_memory() == 0;
     kprintf("nics: %d started\n", ports_probe(1));

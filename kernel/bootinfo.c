@@ -91,7 +91,9 @@ _Static_assert(sizeof(struct mb1_framebuffer) == 116 - 88, "Multiboot 0.6.96 §3
 #define MB1_FRAMEBUFFER_OFFSET 88
 
 /* What a framebuffer description says, checked: a type we do not know, or
- * a screen that is empty or whose lines overlap, is left as SCREEN_NONE. */
+ * a screen that is empty or whose lines overlap, is left as SCREEN_NONE.
+ * Sizes no screen has are passed on: kernel/screen.c refuses them and the
+ * banner says why ("screen: none: a 1024x268435456 screen ..."). */
 static void set_screen(struct boot_info *bi, uint64_t addr, uint32_t pitch, uint32_t width,
                        uint32_t height, uint8_t bpp, uint8_t type, const uint8_t *color)
 {

@@ -148,5 +148,5 @@ void cmdline_usage(const struct opt *opts, int nopts)
             kprintf("  %-20s %s (default %s)\n", left, o->help, o->def);
         }
     }
-    kprintf("  %-20s %s\n", "help", "print this and power off");
+    kprintf("  %-20s %s\n", "help", "print this, then end as end= says");
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/cpu.h"
 #include "kernel/io.h"
 #include "kernel/kprintf.h"
 #include "kernel/paging.h"
@@ -33,18 +34,35 @@
 #define LCR_DLAB 0x80
 #define FCR_ENABLE_CLEAR 0x07 /* FIFO on, clear RX and TX FIFOs */
 #define MCR_DTR_RTS 0x03
-#define LSR_THRE 0x20 /* transmit holding register empty */
+#define LSR_THRE 0x20 /* transmit holding register empty (with FIFOs: the TX FIFO) */
+#define LSR_TEMT 0x40 /* transmitter empty: THR (FIFO) and the shift register both */
 
 #define UART_CLOCK_DIV_115200 1 /* 1.8432 MHz / 16 / 115200 */
 
 /* One character at 115200 baud takes ~87 us; the TSC is not calibrated when
  * the console starts, so the wait is bounded by polls of the (slow, ~1 us)
- * port instead: a stuck transmitter costs a dropped character, not a hang. */
+ * port instead: a stuck transmitter costs a dropped character, not a hang.
+ * Draining the 16-byte FIFO and the shift register takes ~1.5 ms. */
 #define THRE_POLLS 100000
+#define TEMT_POLLS 100000
 
 static bool uart_present;
-static bool serial_on = true, screen_on, drawing;
-static char screen_line[160] = "not started";
+static bool serial_on = true, screen_on;
+static char screen_line[200] = "not started";
+
+/*
+ * Who is in screen_write(): 0, or that core's APIC id + 1. kernel/screen.c
+ * keeps its cursor in plain variables and wants one writer at a time.
+ * kprintf's lock (kernel/kprintf.c) usually makes it so, but not always:
+ * another core takes the lock over from a core that has held it for 2^31
+ * TSC cycles (stuck), and an exception or NMI on the drawing core prints
+ * from inside screen_write(). So the screen is taken with one atomic
+ * compare-and-exchange. A core that finds another core drawing sends its
+ * text to the serial port instead (even with console=screen: nothing is
+ * lost); the drawing core finding itself there has faulted while drawing,
+ * and gives the screen up for good, keeping the serial port.
+ */
+static uint32_t drawing;
 
 void console_init(void)
 {
@@ -72,6 +90,15 @@ static void uart_putc(char c)
     uart_present = false; /* stuck: give up on it rather than wait per character */
 }
 
+/* THRE says only that the UART took the last character; it is on the line
+ * once TEMT is set too (PC16550D datasheet, Line Status Register bit 6). */
+void console_flush(void)
+{
+    for (int i = 0; i < TEMT_POLLS && uart_present; i++)
+        if (inb(COM1 + UART_LSR) & LSR_TEMT)
+            return;
+}
+
 static void uart_write(const char *s, size_t n)
 {
     for (size_t i = 0; i < n && uart_present; i++) {
@@ -87,36 +114,45 @@ const char *console_choice(int i)
     return i >= 0 && i < 3 ? names[i] : NULL;
 }
 
-/* Uncached, as kernel/paging.c maps every device's memory: simple and
- * always correct. Write-combining (a PAT entry) would make drawing faster
- * on real hardware; nothing here reads the screen back, which is what
- * uncached memory makes slowest. */
-static int start_screen(const struct boot_info *bi, const char **why)
+/* Only the part that is drawn on is mapped (screen_span(): under 68 MiB
+ * whatever the loader says). A framebuffer write-combining: each uncached
+ * write is a bus transaction of its own, so a line moving 1024x768x32 up
+ * (up to ~786,000 writes) would keep the printing core from its packets
+ * for many milliseconds on real hardware, where write-combining sends
+ * 64-byte bursts (nothing reads the screen back, which WC makes no faster).
+ * Without a PAT it is uncached (kernel/paging.h). VGA text stays uncached:
+ * at most 4,000 bytes, in the legacy VGA window below 1 MiB. */
+static int start_screen(const struct boot_info *bi, const char **why, const char **cache)
 {
     struct boot_screen s;
     if (screen_find(bi, &s, why) != 0)
         return -1;
-    if (paging_map(s.addr, (uint64_t)s.pitch * s.height, CACHE_UC) != 0) {
+    enum cache c = s.type == SCREEN_RGB && cpu_pat ? CACHE_WC : CACHE_UC;
+    if (paging_map(s.addr, screen_span(&s), c) != 0) {
         *why = "its buffer lies beyond what this CPU can address";
         return -1;
     }
+    if (s.type == SCREEN_RGB)
+        *cache = c == CACHE_WC ? ", write-combining" : ", uncached (no PAT)";
     return screen_init(&s, why);
 }
 
 void console_start(const struct boot_info *bi, int choice)
 {
     int where = choice + 1; /* console_choice()'s order: the CONSOLE_ bits */
-    const char *why = "";
+    const char *why = "", *cache = "";
     if (!(where & CONSOLE_SCREEN)) {
         ksnprintf(screen_line, sizeof(screen_line), "off (console=serial)");
         return;
     }
-    if (start_screen(bi, &why) != 0) {
+    if (start_screen(bi, &why, &cache) != 0) {
         ksnprintf(screen_line, sizeof(screen_line), "none: %s%s", why,
                   where == CONSOLE_SCREEN ? "; output stays on the serial port" : "");
         return;
     }
-    screen_describe(screen_line, sizeof(screen_line));
+    char what[sizeof(screen_line)];
+    screen_describe(what, sizeof(what));
+    ksnprintf(screen_line, sizeof(screen_line), "%s%s", what, cache);
     screen_on = true;
     serial_on = where & CONSOLE_SERIAL;
 }
@@ -128,15 +164,20 @@ const char *console_screen_describe(void)
 
 void console_write(const char *s, size_t n)
 {
-    if (drawing) { /* a fault while drawing: give the screen up, keep the serial port */
-        screen_on = false;
-        serial_on = true;
-    }
-    if (serial_on)
-        uart_write(s, n);
+    bool draw = false;
     if (screen_on) {
-        drawing = true;
+        uint32_t me = cpu_apic_id() + 1, owner = 0;
+        draw = __atomic_compare_exchange_n(&drawing, &owner, me, false, __ATOMIC_ACQUIRE,
+                                           __ATOMIC_RELAXED);
+        if (!draw && owner == me) { /* a fault while drawing: give the screen up */
+            screen_on = false;
+            serial_on = true;
+        }
+    }
+    if (serial_on || !draw)
+        uart_write(s, n);
+    if (draw) {
         screen_write(s, n);
-        drawing = false;
+        __atomic_store_n(&drawing, 0, __ATOMIC_RELEASE);
     }
 }

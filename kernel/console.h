@@ -26,15 +26,22 @@ void console_init(void);
 
 /*
  * Starts the screen if console= includes it (choice: the index of its name
- * in console_choice()): finds it (kernel/screen.h), maps it uncached and
- * clears it. With console=screen the serial port falls silent, unless there
- * is no screen to show anything.
+ * in console_choice()): finds it (kernel/screen.h), maps the part it uses
+ * (a framebuffer write-combining, VGA text uncached) and clears that. With
+ * console=screen the serial port falls silent, unless there is no screen
+ * to show anything.
  */
 void console_start(const struct boot_info *bi, int choice);
 
 /* For the banner: the screen in use, or why there is none. */
 const char *console_screen_describe(void);
 
+/* Safe from any core at any time: one core draws at once (console.c). */
 void console_write(const char *s, size_t n);
+
+/* Waits, bounded (~0.1 s), until the UART has put every character it was
+ * given on the line: before switching the machine off, which would cut the
+ * last ones (up to 16 in its FIFO) short. */
+void console_flush(void);
 
 #endif

@@ -17,8 +17,7 @@
 #define SEL_DATA 0x10
 #define SEL_TSS 0x18
 
-#define MSR_IA32_PAT 0x277
-#define PAT_POWER_ON 0x0007040600070406ull
+#define CPUID1_EDX_PAT (1u << 16)
 /* 8259A: command and data ports of the two PICs, and the vectors their
  * IRQs are moved to (8259A datasheet, ICW1-ICW4 and OCW1). */
 #define PIC1_CMD 0x20
@@ -125,9 +124,7 @@ static void idt_init(struct cpu_tables *t)
     __asm__ volatile("lidt %0" : : "m"(p) : "memory");
 }
 
-/* This core's GDT (with its TSS and exception stack) and IDT, and the PAT:
- * SDM 3A §13.12.4, the power-on value whatever the firmware left, so
- * PWT/PCD in kernel/paging.c mean WB (00) and UC (11). */
+/* This core's GDT (with its TSS and exception stack) and IDT. */
 static void load_tables(struct cpu_tables *t)
 {
     memset(&t->tss, 0, sizeof(t->tss));
@@ -135,7 +132,22 @@ static void load_tables(struct cpu_tables *t)
     t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
     gdt_init(t);
     idt_init(t);
-    wrmsr(MSR_IA32_PAT, PAT_POWER_ON);
+}
+
+/* Read by kernel/smp_tramp.S: the application cores write the same PAT. */
+uint64_t cpu_pat;
+
+/* The PAT of cpu.h, whatever the firmware left, so that PWT/PCD in
+ * kernel/paging.c mean WB (00), WC (01) and UC (11). Written while the boot
+ * map (boot/boot.S), which selects entry 0 only, is in use: no page uses the
+ * entry that changes, so the SDM's cache and TLB flush for changing an entry
+ * in use (§11.12.4) is not needed. No PAT in CPUID: WRMSR would fault. */
+static void pat_init(void)
+{
+    if (!(cpuid(1, 0).edx & CPUID1_EDX_PAT))
+        return;
+    cpu_pat = CPU_PAT_WITH_WC;
+    wrmsr(MSR_IA32_PAT, cpu_pat);
 }
 
 void cpu_init_ap(struct cpu_tables *t)
@@ -146,6 +158,7 @@ void cpu_init_ap(struct cpu_tables *t)
 void cpu_init(void)
 {
     load_tables(&bsp_tables);
+    pat_init();
     /* The 8259 PICs start out on vectors 8-15, the exceptions'. Move them
      * to CPU_PIC_VECTOR.. (ICW1-ICW4), so that a spurious IRQ 7 or 15 while
      * a core sleeps with interrupts on (kernel/lapic.c) is not mistaken for

@@ -33,6 +33,13 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
     __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
 
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return (uint64_t)hi << 32 | lo;
+}
+
 static inline uint64_t read_cr2(void)
 {
     uint64_t v;
@@ -76,6 +83,22 @@ static inline int cpu_in_vm(void)
 
 /* The masked 8259 PICs' IRQ 0-15 arrive, if ever, on these 16 vectors. */
 #define CPU_PIC_VECTOR 0x20
+
+#define MSR_IA32_PAT 0x277
+
+/*
+ * The PAT (SDM vol. 3A, Memory Cache Control, "Page Attribute Table (PAT)",
+ * §11.12 in the editions before 2023): the power-on entries (Table 11-12),
+ * but entry 1, which PWT=1 PCD=0 PAT=0 in a page-table entry selects, is
+ * write-combining (01h) instead of write-through, for kernel/paging.c's
+ * CACHE_WC. Nothing maps write-through. cpu_init() writes it on the boot
+ * core and records it in cpu_pat; kernel/smp_tramp.S writes cpu_pat on each
+ * application core before that core loads the kernel's map, so every core
+ * uses the same PAT, as the SDM requires (§11.12.4). cpu_pat stays 0 when
+ * CPUID.01h:EDX.PAT[bit 16] is 0; paging then maps CACHE_WC uncached.
+ */
+#define CPU_PAT_WITH_WC 0x0007040600070106ull
+extern uint64_t cpu_pat;
 
 /* The boot core: loads its GDT (with a TSS for the exception stack), its
  * IDT and the PAT, and masks the 8259 PICs. */

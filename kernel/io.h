@@ -33,6 +33,7 @@ uint16_t mmio_read16(uint64_t addr);
 void mmio_write16(uint64_t addr, uint16_t v);
 uint8_t mmio_read8(uint64_t addr);
 void mmio_write8(uint64_t addr, uint8_t v);
+void mmio_wc_flush(void);
 
 #else
 
@@ -106,6 +107,17 @@ static inline uint8_t mmio_read8(uint64_t addr)
 static inline void mmio_write8(uint64_t addr, uint8_t v)
 {
     __asm__ volatile("movb %1, %0" : "=m"(*(volatile uint8_t *)addr) : "q"(v) : "memory");
+}
+
+/* The one exception to the ordering above: the framebuffer is mapped
+ * write-combining (kernel/paging.h CACHE_WC), where writes wait in the
+ * core's write-combining buffers, weakly ordered, until it drains them
+ * (SDM 3A "Buffering of Write Combining Memory Locations", §11.3.1 in the
+ * editions before 2023). SFENCE drains them: the pixels are on their way
+ * before the core goes on, halts or switches the machine off. */
+static inline void mmio_wc_flush(void)
+{
+    __asm__ volatile("sfence" : : : "memory");
 }
 
 #endif /* IXM_HOST */

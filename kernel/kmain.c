@@ -17,6 +17,7 @@
 #include "kernel/power.h"
 #include "kernel/lapic.h"
 #include "kernel/smp.h"
+#include "kernel/string.h"
 #include "kernel/tsc.h"
 
 #define IXMETAL_VERSION "0.1"
@@ -27,6 +28,7 @@ struct acpi_info acpi;
 
 /* What the command line chose. */
 static int app_index, console = CONSOLE_BOTH - 1; /* an index of console_choice() */
+static int end_how = POWER_END_OFF;               /* an index of power_end_choice() */
 static uint64_t duration_s, cores_wanted;
 
 static const struct opt kernel_options[] = {
@@ -37,6 +39,8 @@ static const struct opt kernel_options[] = {
       "0", OPT_UINT, 0, SMP_MAX_CPUS, 0, &cores_wanted },
     { "console", "WHERE", "where kernel output goes", "both", OPT_NAME, 0, 0, console_choice,
       &console },
+    { "end", "HOW", "power off when the app is done, or halt and leave its output on the screen",
+      "off", OPT_NAME, 0, 0, power_end_choice, &end_how },
 };
 #define NKERNEL_OPTIONS ((int)(sizeof(kernel_options) / sizeof(kernel_options[0])))
 #define MAX_OPTIONS 32
@@ -95,6 +99,25 @@ static void print_banner(uint64_t init_us)
 static int cmdline_result;
 static char cmdline_err[200];
 
+/* A bad command line runs no app, but ends as its end= says wherever that
+ * stands (cmdline_parse stops at the first mistake): after a typo in an
+ * edited boot entry, end=halt still keeps the error on a real box's screen. */
+static void read_end_anyway(void)
+{
+    for (const char *p = boot.cmdline; *p;) {
+        size_t n = 0;
+        while ((unsigned char)p[n] > ' ')
+            n++;
+        char tok[16], err[8];
+        if (n < sizeof(tok) && strncmp(p, "end=", 4) == 0) {
+            memcpy(tok, p, n);
+            tok[n] = '\0';
+            cmdline_parse(tok, kernel_options, NKERNEL_OPTIONS, err, sizeof(err));
+        }
+        p += n + (p[n] != '\0');
+    }
+}
+
 /* The command line is read before the screen starts, which console= decides. */
 static void read_cmdline(void)
 {
@@ -106,8 +129,10 @@ static void read_cmdline(void)
                   BOOT_CMDLINE_MAX - 1);
         cmdline_result = CMDLINE_ERROR;
     }
-    if (cmdline_result == CMDLINE_ERROR) /* partly applied: show the error everywhere */
+    if (cmdline_result == CMDLINE_ERROR) { /* partly applied: show the error everywhere */
         console = CONSOLE_BOTH - 1;
+        read_end_anyway();
+    }
 }
 
 /* Returns the app's exit status, or EXIT_BAD_CMDLINE without starting one. */
@@ -159,5 +184,5 @@ void kmain(uint32_t magic, uint32_t info_pa)
     pci_init(&acpi);                // every function, BARs sized and mapped uncached
     print_banner(now_ns() / 1000);  // what was found, and how long it took
     pci_print_all();                // one line per PCI function, then its BARs
-    power_off(&acpi, run_from_cmdline()); // the app the command line names, then off
+    power_end(&acpi, end_how, run_from_cmdline()); // the app, then off or halted (end=)
 }

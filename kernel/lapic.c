@@ -31,13 +31,6 @@ static uint64_t base; /* 0 while there is no usable local APIC */
 static uint64_t ticks_per_us;
 static const char *why_none = "not set up";
 
-static inline uint64_t rdmsr(uint32_t msr)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return (uint64_t)hi << 32 | lo;
-}
-
 void lapic_eoi(void)
 {
     mmio_write32(base + LAPIC_EOI, 0);

@@ -3,8 +3,12 @@
  * "4-Level Paging", Tables 5-15 to 5-20 for the entry formats).
  *
  * Memory types come from the PAT, which cpu_init() sets to its power-on value
- * (SDM 3A §13.12.4, Table 13-11): PWT=0 PCD=0 selects WB, PWT=1 PCD=1 UC.
- * The firmware's MTRRs still apply on top (SDM 3A §13.5.2.2).
+ * but for entry 1 (kernel/cpu.h): PWT=0 PCD=0 selects WB, PWT=1 PCD=1 UC,
+ * PWT=1 PCD=0 WC. The PAT bit (bit 7 in a 4 KiB page's entry, bit 12 in a
+ * 2 MiB or 1 GiB page's) stays 0, so the bits mean the same at every level
+ * and split() can copy them. The firmware's MTRRs still apply on top (SDM 3A
+ * §13.5.2.2), but PAT WC gives WC whatever the MTRR type (the table of
+ * effective page-level memory types there).
  *
  * SDM 3A §13.11.9: a large page must not cover memory of different types.
  * So a 2 MiB chunk that holds both RAM and something else (the legacy area
@@ -30,8 +34,8 @@
 #define SZ_4G (1ull << 32)
 #define CANONICAL_LIMIT (1ull << 47)
 
-/* What a 2 MiB chunk of the map is. */
-enum chunk { CHUNK_NONE = -1, CHUNK_WB = CACHE_WB, CHUNK_UC = CACHE_UC, CHUNK_MIXED = 2 };
+/* What a 2 MiB chunk of the map is (paging_init maps no WC). */
+enum chunk { CHUNK_NONE = -1, CHUNK_WB = CACHE_WB, CHUNK_UC = CACHE_UC, CHUNK_MIXED = 3 };
 
 static uint64_t *pml4;
 static int have_1g;
@@ -47,7 +51,21 @@ uint64_t paging_phys_limit(void)
 
 static uint64_t cache_bits(enum cache c)
 {
+    if (c == CACHE_WC) /* PAT entry 1; only asked for once cpu_pat is set */
+        return PTE_P | PTE_RW | PTE_PWT;
     return PTE_P | PTE_RW | (c == CACHE_UC ? PTE_PWT | PTE_PCD : 0);
+}
+
+/* The type a present entry maps with, as cache_bits() made it. */
+static enum cache cache_of(uint64_t e)
+{
+    return e & PTE_PCD ? CACHE_UC : e & PTE_PWT ? CACHE_WC : CACHE_WB;
+}
+
+/* Present, and of type c or one that overrides it (WB < UC < WC). */
+static int good_enough(uint64_t e, enum cache c)
+{
+    return (e & PTE_P) && cache_of(e) >= c;
 }
 
 static uint64_t *table_at(uint64_t entry)
@@ -203,11 +221,13 @@ void paging_init(const struct boot_info *bi)
     write_cr3((uint64_t)(uintptr_t)pml4);
 }
 
-/* Maps one 4 KiB page for paging_map(); UC wins over WB. */
+/* Maps one 4 KiB page for paging_map(); WB < UC < WC. From UC to WC no
+ * cache holds a line of the page, so invalidating its translation is all
+ * the change needs (SDM 3A §11.12.4's aliasing steps are for cached types). */
 static void map_small(uint64_t pa, enum cache c)
 {
     uint64_t *pte = pte_for(pa);
-    if ((*pte & PTE_P) && (c == CACHE_WB || (*pte & PTE_PCD)))
+    if (good_enough(*pte, c))
         return;
     *pte = pa | cache_bits(c);
     invlpg(pa);
@@ -220,18 +240,22 @@ int paging_map(uint64_t pa, uint64_t len, enum cache c)
         return 0;
     if (end < pa || end > paging_phys_limit())
         return -1;
+    if (c == CACHE_WC && !cpu_pat)
+        c = CACHE_UC;
     for (uint64_t at = pa & ~(SZ_2M - 1); at < end; at += SZ_2M) {
         uint64_t *pdpte = pdpte_for(at);
-        if ((*pdpte & PTE_P) && (*pdpte & PTE_PS) && (c == CACHE_WB || (*pdpte & PTE_PCD)))
+        if ((*pdpte & PTE_PS) && good_enough(*pdpte, c))
             continue; /* inside a 1 GiB page that is already good enough */
         uint64_t *pde = pde_for(at);
-        if ((*pde & PTE_P) && !(*pde & PTE_PS)) { /* 4 KiB pages here: page by page */
+        /* 4 KiB pages here, or WC for part of this 2 MiB: page by page */
+        int part_wc = c == CACHE_WC && (at < pa || at + SZ_2M > end);
+        if (((*pde & PTE_P) && !(*pde & PTE_PS)) || part_wc) {
             uint64_t lo = at > (pa & ~(SZ_4K - 1)) ? at : pa & ~(SZ_4K - 1);
             for (uint64_t p = lo; p < end && p < at + SZ_2M; p += SZ_4K)
                 map_small(p, c);
             continue;
         }
-        if ((*pde & PTE_P) && (c == CACHE_WB || (*pde & PTE_PCD)))
+        if (good_enough(*pde, c))
             continue;
         *pde = at | cache_bits(c) | PTE_PS;
         invlpg(at);

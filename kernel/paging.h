@@ -2,9 +2,10 @@
  * kernel/paging.h - the identity map: virtual address == physical address.
  *
  * RAM is mapped write-back; everything else below 4 GiB (legacy areas, the
- * PCI hole) and device memory anywhere (BARs, ECAM) uncacheable. 1 GiB pages
- * where CPUID offers them, 2 MiB pages elsewhere, and 4 KiB pages in the
- * 2 MiB chunks that hold both RAM and something else.
+ * PCI hole) and device memory anywhere (BARs, ECAM) uncacheable, but the
+ * framebuffer write-combining. 1 GiB pages where CPUID offers them, 2 MiB
+ * pages elsewhere, and 4 KiB pages in the 2 MiB chunks that hold both RAM
+ * and something else, or write-combining memory and something else.
  */
 #ifndef KERNEL_PAGING_H
 #define KERNEL_PAGING_H
@@ -13,7 +14,8 @@
 
 #include "kernel/bootinfo.h"
 
-enum cache { CACHE_WB, CACHE_UC };
+/* In the order in which one request overrides another (paging_map). */
+enum cache { CACHE_WB, CACHE_UC, CACHE_WC };
 
 /* The first address the identity map cannot reach: 2^MAXPHYADDR (CPUID
  * 80000008h), and never more than 2^47, where 4-level paging's canonical
@@ -26,7 +28,11 @@ void paging_init(const struct boot_info *bi);
 
 /*
  * Makes sure [pa, pa+len) is mapped; memory mapped for a device stays or
- * becomes uncacheable (CACHE_UC wins over CACHE_WB). Returns 0, or -1 if the
+ * becomes uncacheable (CACHE_UC wins over CACHE_WB). CACHE_WC, for the
+ * framebuffer only, wins over both, so that mapping a PCI BAR uncached later
+ * leaves the framebuffer inside it write-combining; it covers exactly the
+ * 4 KiB pages of the range, never a neighbour's registers in the same 2 MiB.
+ * Without a PAT (kernel/cpu.h) CACHE_WC is CACHE_UC. Returns 0, or -1 if the
  * range reaches past paging_phys_limit().
  */
 int paging_map(uint64_t pa, uint64_t len, enum cache c);

@@ -1,5 +1,5 @@
 /*
- * kernel/power.c - power-off.
+ * kernel/power.c - power-off, or a halt that leaves the screen as it is.
  *
  * ACPI S5 (ACPI 6.5 §16.1.7 "Transitioning from the Working to the Sleeping
  * State", §4.8.3.2.1 PM1 Control Registers): write SLP_TYPx from \_S5 with
@@ -9,6 +9,7 @@
  */
 #include "kernel/power.h"
 
+#include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/io.h"
 #include "kernel/kprintf.h"
@@ -61,6 +62,7 @@ static void acpi_s5(const struct acpi_info *ai)
         outw((uint16_t)ai->pm1a_evt, PM1_WAK_STS);
     if (ai->pm1b_evt && ai->pm1b_evt <= 0xFFFF)
         outw((uint16_t)ai->pm1b_evt, PM1_WAK_STS);
+    console_flush(); /* a line just above, if any, before the power goes */
     /* §16.1.7: SLP_TYPx first, then SLP_EN; PM1a, then PM1b. */
     sleep_write(ai->pm1a_cnt, ai->slp_typa, 0);
     sleep_write(ai->pm1b_cnt, ai->slp_typb, 0);
@@ -73,9 +75,27 @@ static void acpi_s5(const struct acpi_info *ai)
 void power_off(const struct acpi_info *ai, int status)
 {
     kprintf("power: off, status %d\n", status);
+    console_flush(); /* the UART's last characters are on the line before the power goes */
     if (cpu_in_vm())
         outb(QEMU_DEBUG_EXIT_PORT, (uint8_t)status); /* no device there: nothing happens */
     acpi_s5(ai);
     kprintf("power: halted; it is safe to switch the machine off\n");
+    cpu_halt_forever();
+}
+
+const char *power_end_choice(int i)
+{
+    static const char *const names[] = { "off", "halt" };
+    return i >= 0 && i < 2 ? names[i] : NULL;
+}
+
+void power_end(const struct acpi_info *ai, int how, int status)
+{
+    if (how != POWER_END_HALT)
+        power_off(ai, status);
+    /* Not isa-debug-exit either: a test sees the same halt as a real box,
+     * waits for this line and stops QEMU itself. Kept under 80 columns: one
+     * row of a VGA text screen. */
+    kprintf("power: halted (end=halt), status %d; switch off or reset when done\n", status);
     cpu_halt_forever();
 }

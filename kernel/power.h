@@ -1,5 +1,5 @@
 /*
- * kernel/power.h - switching the machine off when the job is done.
+ * kernel/power.h - switching the machine off, or halting it, when the job is done.
  */
 #ifndef KERNEL_POWER_H
 #define KERNEL_POWER_H
@@ -17,5 +17,18 @@ enum { EXIT_OK = 0, EXIT_APP_FAILED = 1, EXIT_BAD_CMDLINE = 2 };
  * if both fail, a message and halt.
  */
 __attribute__((noreturn)) void power_off(const struct acpi_info *ai, int status);
+
+/* How the kernel ends once the app is done (end=): the index of
+ * power_end_choice()'s name. */
+enum { POWER_END_OFF = 0, POWER_END_HALT = 1 };
+const char *power_end_choice(int i);
+
+/*
+ * POWER_END_OFF: power_off(). POWER_END_HALT: one line, then this core halts
+ * with interrupts off, even under QEMU with isa-debug-exit, so what is on
+ * the screen stays there. The application cores are already halted: they
+ * sleep in kernel/smp.c's idle loop, which only smp_run's IPI wakes.
+ */
+__attribute__((noreturn)) void power_end(const struct acpi_info *ai, int how, int status);
 
 #endif

@@ -47,6 +47,19 @@ static struct {
 /* What each cell shows now: the screen is never read back. */
 static uint8_t cells[SCREEN_MAX_ROWS][SCREEN_MAX_COLS];
 
+/*
+ * One writer at a time: kernel/console.c lets one core into screen_write()
+ * (kprintf's lock is not enough: another core takes it over from one that
+ * holds it too long). Should two writers meet here all the same, neither
+ * may write outside cells[] or the mapped part of the screen (screen_span()),
+ * whatever the interleaving. So the cursor only ever takes values inside
+ * the grid (new_line() and put() store a value they computed from one read
+ * and checked, never an increment of a field another core may have moved
+ * meanwhile), and set_cell(), the one writer of cells[] and of the screen
+ * after screen_init(), checks the cell it is given. Two writers can garble
+ * a line, nothing more.
+ */
+
 /* --- finding the screen --------------------------------------------------- */
 
 /* The colour text modes 0-3 at 0xB8000, the monochrome mode 7 at 0xB0000. */
@@ -70,6 +83,46 @@ static int bios_text_mode(struct boot_screen *s, const char **why)
     return 0;
 }
 
+static char why_buf[128]; /* a reason with numbers in it */
+
+/* A kind ixmetal draws on, and of a size a screen can have: a loader's
+ * garbage (height 0x10000000, say) would otherwise have the caller map
+ * and clear gigabytes. */
+static int check_mode(const struct boot_screen *s, const char **why)
+{
+    if (!s->width || !s->height || s->width > SCREEN_MAX_SIDE || s->height > SCREEN_MAX_SIDE ||
+        s->pitch > SCREEN_MAX_PITCH) {
+        ksnprintf(why_buf, sizeof(why_buf), "a %ux%u screen with %u bytes a line, not a real one",
+                  s->width, s->height, s->pitch);
+        *why = why_buf;
+        return -1;
+    }
+    if (s->type == SCREEN_TEXT) {
+        if (s->bpp != 16 || s->pitch < s->width * 2u) {
+            *why = "a text mode with cells not of 16 bits";
+            return -1;
+        }
+        return 0;
+    }
+    if (s->type != SCREEN_RGB) {
+        *why = "an indexed-colour (palette) framebuffer, which ixmetal does not draw on";
+        return -1;
+    }
+    if (s->bpp != 15 && s->bpp != 16 && s->bpp != 24 && s->bpp != 32) {
+        *why = "a framebuffer depth other than 15, 16, 24 or 32 bits per pixel";
+        return -1;
+    }
+    if (s->width < FONT_WIDTH || s->height < FONT_HEIGHT) {
+        *why = "a framebuffer smaller than one character";
+        return -1;
+    }
+    if ((uint64_t)s->width * ((s->bpp + 7u) / 8) > s->pitch) {
+        *why = "a framebuffer with lines longer than its pitch";
+        return -1;
+    }
+    return 0;
+}
+
 int screen_find(const struct boot_info *bi, struct boot_screen *s, const char **why)
 {
     if (bi->screen.type != SCREEN_NONE) {
@@ -82,6 +135,8 @@ int screen_find(const struct boot_info *bi, struct boot_screen *s, const char **
     } else if (bios_text_mode(s, why) != 0) {
         return -1;
     }
+    if (check_mode(s, why) != 0)
+        return -1;
     if (memmap_is_ram(bi->map, bi->nmap, s->addr, (uint64_t)s->pitch * s->height)) {
         *why = "the memory map says the screen's buffer is RAM";
         return -1;
@@ -140,9 +195,12 @@ static void draw_cell(uint32_t row, uint32_t col, uint8_t c)
         draw_glyph_row(at + (uint64_t)y * m->pitch, glyph[y]);
 }
 
-/* Shows c at (row, col) unless it is there already. */
+/* Shows c at (row, col) unless it is there already, or the cell is not on
+ * the grid (only two writers at once could ask for one that is not). */
 static void set_cell(uint32_t row, uint32_t col, uint8_t c)
 {
+    if (row >= scr.rows || col >= scr.cols)
+        return;
     if (cells[row][col] != c) {
         cells[row][col] = c;
         draw_cell(row, col, c);
@@ -161,33 +219,40 @@ static void move_up(void)
         set_cell(scr.rows - 1, c, ' ');
 }
 
-static void new_line(void)
+/* Returns the row the next character goes on. */
+static uint32_t new_line(void)
 {
+    uint32_t row = scr.row; /* read once: see "One writer at a time" */
     scr.col = 0;
-    if (scr.row + 1 < scr.rows)
-        scr.row++;
-    else
-        move_up();
+    if (row + 1 < scr.rows) {
+        scr.row = row + 1;
+        return row + 1;
+    }
+    move_up();
+    return scr.rows - 1;
 }
 
 static void put(uint8_t c)
 {
-    if (scr.row >= scr.rows || scr.col > scr.cols) { /* only if two cores raced here */
-        scr.row = scr.rows - 1;
-        scr.col = 0;
+    uint32_t row = scr.row, col = scr.col;
+    if (row >= scr.rows || col > scr.cols) { /* never, by construction; mended should it be */
+        scr.row = row = scr.rows - 1;
+        scr.col = col = 0;
     }
     if (c == '\n') {
         new_line();
     } else if (c == '\r') {
         scr.col = 0;
     } else if (c == '\t') { /* moves on, as a terminal does, drawing nothing */
-        scr.col = (scr.col / TAB + 1) * TAB;
-        if (scr.col > scr.cols)
-            scr.col = scr.cols;
+        col = (col / TAB + 1) * TAB;
+        scr.col = col < scr.cols ? col : scr.cols;
     } else {
-        if (scr.col == scr.cols) /* wrap only now: a full line then '\n' makes no blank line */
-            new_line();
-        set_cell(scr.row, scr.col++, c);
+        if (col == scr.cols) { /* wrap only now: a full line then '\n' makes no blank line */
+            row = new_line();
+            col = 0;
+        }
+        scr.col = col + 1;
+        set_cell(row, col, c);
     }
 }
 
@@ -197,19 +262,46 @@ void screen_write(const char *s, size_t n)
         return;
     for (size_t i = 0; i < n; i++)
         put((uint8_t)s[i]);
+    mmio_wc_flush(); /* what was drawn leaves the write-combining buffers now */
 }
 
 /* --- starting --------------------------------------------------------------- */
 
-/* Writes zeros over the whole framebuffer: black in every RGB layout. */
-static void clear_pixels(void)
+/* The used part of s, in characters (text) or pixels: whole characters, at
+ * most SCREEN_MAX_COLS x SCREEN_MAX_ROWS of them, and on a framebuffer the
+ * pixels right of and below them too, up to 1920x1088, so that the margin
+ * of a smaller screen is cleared. */
+static void used_part(const struct boot_screen *s, uint32_t *w, uint32_t *h)
 {
-    uint64_t len = (uint64_t)scr.mode.pitch * scr.mode.height, i = 0;
-    if (scr.aligned)
-        for (; i + 4 <= len; i += 4)
-            mmio_write32(scr.mode.addr + i, 0);
-    for (; i < len; i++)
-        mmio_write8(scr.mode.addr + i, 0);
+    uint32_t max_w = SCREEN_MAX_COLS, max_h = SCREEN_MAX_ROWS;
+    if (s->type != SCREEN_TEXT) {
+        max_w *= FONT_WIDTH;
+        max_h *= FONT_HEIGHT;
+    }
+    *w = s->width < max_w ? s->width : max_w;
+    *h = s->height < max_h ? s->height : max_h;
+}
+
+uint64_t screen_span(const struct boot_screen *s)
+{
+    uint32_t w, h, unit = s->type == SCREEN_TEXT ? 2 : (s->bpp + 7u) / 8;
+    used_part(s, &w, &h);
+    return w && h ? (uint64_t)(h - 1) * s->pitch + (uint64_t)w * unit : 0;
+}
+
+/* Writes zeros over the used part of the framebuffer, line by line: black
+ * in every RGB layout. Right of and below it the loader's picture stays. */
+static void clear_pixels(uint32_t w, uint32_t h)
+{
+    uint64_t len = (uint64_t)w * scr.bytes;
+    for (uint32_t y = 0; y < h; y++) {
+        uint64_t at = scr.mode.addr + (uint64_t)y * scr.mode.pitch, i = 0;
+        if (scr.aligned)
+            for (; i + 4 <= len; i += 4)
+                mmio_write32(at + i, 0);
+        for (; i < len; i++)
+            mmio_write8(at + i, 0);
+    }
 }
 
 /* Blanks a text row two cells at a time: half the (slow) device accesses. */
@@ -223,39 +315,17 @@ static void clear_text_row(uint32_t r)
         mmio_write16(at + c * 2u, (uint16_t)blank);
 }
 
-static int check_mode(const struct boot_screen *s, const char **why)
-{
-    if (s->type == SCREEN_TEXT) {
-        if (s->bpp != 16 || s->pitch < s->width * 2u) {
-            *why = "a text mode with cells not of 16 bits";
-            return -1;
-        }
-        return 0;
-    }
-    if (s->type != SCREEN_RGB) {
-        *why = "an indexed-colour (palette) framebuffer, which ixmetal does not draw on";
-        return -1;
-    }
-    if (s->bpp != 15 && s->bpp != 16 && s->bpp != 24 && s->bpp != 32) {
-        *why = "a framebuffer depth other than 15, 16, 24 or 32 bits per pixel";
-        return -1;
-    }
-    if (s->width < FONT_WIDTH || s->height < FONT_HEIGHT) {
-        *why = "a framebuffer smaller than one character";
-        return -1;
-    }
-    return 0;
-}
-
 int screen_init(const struct boot_screen *s, const char **why)
 {
     if (check_mode(s, why) != 0)
         return -1;
+    uint32_t w, h;
+    used_part(s, &w, &h);
     scr.mode = *s;
     scr.col = scr.row = 0;
     if (s->type == SCREEN_TEXT) {
-        scr.cols = s->width;
-        scr.rows = s->height;
+        scr.cols = w;
+        scr.rows = h;
         scr.aligned = 0;
         /* Cursor Start register: cursor off, or it blinks where the BIOS left it. */
         uint16_t crtc = s->addr == 0xB0000 ? CRTC_MONO : CRTC_COLOUR;
@@ -263,22 +333,19 @@ int screen_init(const struct boot_screen *s, const char **why)
         outb(crtc + 1, CURSOR_DISABLE);
     } else {
         scr.bytes = (s->bpp + 7u) / 8;
-        scr.cols = s->width / FONT_WIDTH;
-        scr.rows = s->height / FONT_HEIGHT;
+        scr.cols = w / FONT_WIDTH;
+        scr.rows = h / FONT_HEIGHT;
         scr.aligned = !(s->addr % 4) && !(s->pitch % 4);
         scr.fg = pixel(GREY, GREY, GREY);
         scr.bg = pixel(0, 0, 0);
-        clear_pixels();
+        clear_pixels(w, h);
     }
-    if (scr.cols > SCREEN_MAX_COLS)
-        scr.cols = SCREEN_MAX_COLS;
-    if (scr.rows > SCREEN_MAX_ROWS)
-        scr.rows = SCREEN_MAX_ROWS;
     for (uint32_t r = 0; r < scr.rows; r++) {
         memset(cells[r], ' ', scr.cols);
         if (s->type == SCREEN_TEXT)
             clear_text_row(r);
     }
+    mmio_wc_flush();
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #define CR4_PAE (1 << 5)
 #define MSR_EFER 0xC0000080
 #define EFER_LME (1 << 8)
+#define MSR_IA32_PAT 0x277 /* as kernel/cpu.h */
 
 #define TRAMP_CODE32 0x08
 #define TRAMP_DATA32 0x10
@@ -76,13 +77,23 @@ smp_tramp_far32:
     .short TRAMP_CODE32
 smp_tramp_end:
 
-    /* In the kernel, in 64-bit mode on the trampoline's GDT: the kernel's
-     * map, this core's stack, then C (kernel/smp.c), never to return. */
+    /* In the kernel, in 64-bit mode on the trampoline's GDT: the boot core's
+     * PAT, the kernel's map, this core's stack, then C (kernel/smp.c), never
+     * to return. The PAT comes first: the kernel's map selects entry 1
+     * (write-combining, the framebuffer) which this core still has as
+     * write-through; the boot map selects entry 0 only (kernel/cpu.h). */
     .text
     .code64
     .global ap_entry64
 ap_entry64:
-    mov smp_ap_cr3(%rip), %rax
+    mov cpu_pat(%rip), %rax
+    test %rax, %rax            /* 0: no PAT (CPUID), and nothing maps entry 1 */
+    jz 2f
+    mov %rax, %rdx
+    shr $32, %rdx
+    mov $MSR_IA32_PAT, %ecx
+    wrmsr
+2:  mov smp_ap_cr3(%rip), %rax
     mov %rax, %cr3
     mov smp_ap_stack(%rip), %rsp
     xor %ebp, %ebp

@@ -385,6 +385,8 @@ def t_kernel_q35_smp4():
     boot_common(c, "multiboot1", "bios")
     c.has("cpus: 4 (apic ids 0 1 2 3)")
     c.has("smp: 4 cores running (apic ids 0 1 2 3)")
+    for core in range(4):  # each core's own RDMSR: the same PAT everywhere (kernel/cpu.h)
+        c.has(f"pat: core {core} 0x{KERNEL_PAT:016x}")
     c.match(r"pci: \d+ functions via ecam")
     # QEMU's q35 puts ECAM (PCIEXBAR) at 0xb0000000 for all 256 buses.
     c.has("acpi mcfg: segment 0 buses 0-255 ecam 0xb0000000")
@@ -484,12 +486,13 @@ def t_tsc_sources():
 
 # The boot menu of the ISO and of network boot (the Makefile's BOOT_ENTRIES,
 # made by tools/boot-menu.sh): each entry's command line; fwd boots after
-# 5 s. Each entry's hot key is its first letter.
-MENU = {"fwd": "app=fwd mode=io batch=32 idle=0",
-        "pktgen": "app=pktgen size=60 rate=0 flows=64",
-        "selftest": "app=selftest",
-        "info": "app=info",
-        "help": "help"}
+# 5 s. Each entry's hot key is its first letter. Every entry ends with
+# end=halt: the kernel halts, QEMU runs on, and a test stops it.
+MENU = {"fwd": "app=fwd mode=io batch=32 idle=0 end=halt",
+        "pktgen": "app=pktgen size=60 rate=0 flows=64 end=halt",
+        "selftest": "app=selftest end=halt",
+        "info": "app=info end=halt",
+        "help": "help end=halt"}
 # The ISO as a USB stick: a disk on QEMU's xHCI controller, booted first.
 USB_STICK = ["-device", "qemu-xhci",
              "-drive", f"if=none,id=stick,format=raw,readonly=on,file={ISO}",
@@ -526,11 +529,11 @@ def grub_menu(q, keys=None):
     return []
 
 
-def menu_shown(c, countdown):
+def menu_shown(c, countdown, menu=MENU):
     """GRUB's menu on the serial port listed every entry with its command
     line; countdown: it counted down from 5 s to 0 (no key was pressed)."""
     text = "\n".join(c.lines)
-    for name, args in MENU.items():
+    for name, args in menu.items():
         if f"ixmetal {name}: {args}" not in text:
             c.problems.append(f"the menu lacks 'ixmetal {name}: {args}'")
     counted = re.findall(r"executed automatically in (\d+)s\.", text)
@@ -538,29 +541,69 @@ def menu_shown(c, countdown):
         c.problems.append(f"GRUB counted down {counted}, expected from 5 s to 0")
 
 
+def halt_line(status):
+    return f"power: halted (end=halt), status {status}; switch off or reset when done"
+
+
+def wait_halted(q, status, settle=1.0):
+    """end=halt: waits for the halt line with status, then settle seconds
+    more, in which QEMU must keep running (no power-off, isa-debug-exit
+    there or not) and the kernel print nothing. Checks on the log."""
+    line = halt_line(status)
+    seen = q.wait_line("^" + re.escape(line) + "$")
+    if seen is not None:
+        time.sleep(settle)
+    c = Checks(q.lines())
+    if seen is None:
+        c.problems.append(f"missing line: {line!r}")
+    elif q.proc.poll() is not None:
+        c.problems.append(f"QEMU exited with status {q.proc.returncode} after {line!r}")
+    else:
+        after = [l for l in c.lines[c.lines.index(line) + 1:] if l.strip()]
+        if after:
+            c.problems.append(f"printed after {line!r}: {after}")
+    c.lacks(r"^power: off")
+    return c
+
+
+def cores_halted(q, c, ncpus):
+    """After wait_halted, through QMP (paused=True): each of the ncpus vCPUs
+    is in HLT, the boot core's with interrupts off (RFLAGS.IF, bit 9,
+    clear; the others wait in kernel/smp.c's idle loop, which only smp_run
+    wakes), and QEMU has not shut down or reset. Nothing to ask if QEMU
+    has exited (wait_halted said so)."""
+    if q.proc.poll() is not None:
+        return
+    regs = q.qmp.hmp("info registers -a")
+    flags = re.findall(r"RFL=([0-9a-f]+) .* HLT=(\d)", regs)
+    c.equal("vCPUs halted", [h for _, h in flags], ["1"] * ncpus)
+    if flags and int(flags[0][0], 16) & 0x200:
+        c.problems.append(f"the boot core halted with interrupts on (RFLAGS {flags[0][0]})")
+    events = [e["event"] for e in q.qmp.events if e["event"] in ("SHUTDOWN", "RESET")]
+    c.equal("QEMU events", events, [])
+
+
 def booted_fwd_by_default(c):
     """The default entry, fwd, with the one test NIC: it names what is
-    missing and fails; the kernel powers off with status 1."""
+    missing and fails; the kernel halts with status 1 (wait_halted)."""
     c.has("cmdline: " + MENU["fwd"])
     c.has("app: fwd")
     c.has("ports: 2 NICs needed, 1 found")
     c.has("app: fwd failed")
-    c.has("power: off, status 1")
 
 
 def t_iso_seabios():
     """The ISO as a CD on SeaBIOS, no key pressed: GRUB's menu on the serial
-    port, the countdown, then fwd (the default) through Multiboot2."""
+    port, the countdown, then fwd (the default) through Multiboot2, and the
+    halt its end=halt asks for, with isa-debug-exit there."""
     tmp = tempfile.mkdtemp(prefix="ixmetal-seabios-")
     try:
         debug, log = seabios_debug(tmp)
         q = Qemu(["-M", "pc", "-m", "256M"] + debug + DEBUG_EXIT + VIRTIO_NET + ["-cdrom", ISO], 60)
-        status = q.wait_exit()
-        c = Checks(q.lines())
+        c = wait_halted(q, 1)
         seabios_booted(c, log, "DVD/CD")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    c.exit_status(status, EXIT_APP_FAILED)
     menu_shown(c, countdown=True)
     boot_common(c, "multiboot2", "bios")
     c.match(r"loader: GRUB .+")
@@ -570,40 +613,37 @@ def t_iso_seabios():
 
 def t_usb_seabios():
     """The ISO as a USB stick on SeaBIOS, booted as a hard disk (the hybrid
-    MBR): three down arrows and Enter on the serial port choose info."""
+    MBR): three down arrows and Enter on the serial port choose info, which
+    ends halted (end=halt)."""
     tmp = tempfile.mkdtemp(prefix="ixmetal-seabios-")
     try:
         debug, log = seabios_debug(tmp)
         q = Qemu(["-M", "pc", "-m", "256M"] + debug + DEBUG_EXIT + VIRTIO_NET + USB_STICK, 60,
                  keys=True)
         problems = grub_menu(q, DOWN * 3 + "\r")
-        status = q.wait_exit()
-        c = Checks(q.lines())
+        c = wait_halted(q, 0)
         seabios_booted(c, log, "Hard Disk")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    c.exit_status(status, EXIT_OK)
     menu_shown(c, countdown=False)
     boot_common(c, "multiboot2", "bios")
     c.match(r"loader: GRUB .+")
     c.has("cmdline: " + MENU["info"])
     c.memory_consistent()
-    c.has("power: off, status 0")
+    c.has("app: info done")
     return problems + c.problems, q
 
 
 def t_usb_ovmf():
     """The ISO as a USB stick on OVMF (its EFI system partition), no key
-    pressed: fwd, the default, after the countdown."""
+    pressed: fwd, the default, after the countdown, then halted."""
     tmp = tempfile.mkdtemp(prefix="ixmetal-ovmf-")
     try:
         q = Qemu(["-M", "q35", "-m", "512M"] + ovmf_args(tmp) + DEBUG_EXIT + VIRTIO_NET
                  + USB_STICK, 120)
-        status = q.wait_exit()
+        c = wait_halted(q, 1)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    c = Checks(q.lines())
-    c.exit_status(status, EXIT_APP_FAILED)
     ovmf_booted(c, "QEMU USB HARDDRIVE")
     menu_shown(c, countdown=True)
     boot_common(c, "multiboot2", "uefi")
@@ -613,29 +653,27 @@ def t_usb_ovmf():
 
 def t_iso_ovmf():
     """The ISO as a CD on OVMF, info chosen by its hot key on the serial
-    port: Multiboot2, UEFI, the RSDP from GRUB's tag, a
-    64-bit BAR far above 4 GiB listed where QEMU says it is, and power-off
-    through ACPI S5 (no isa-debug-exit here): QEMU reports a guest-initiated
-    shutdown, and -no-shutdown keeps it up to be asked about its BARs."""
+    port: Multiboot2, UEFI, the RSDP from GRUB's tag, a 64-bit BAR far
+    above 4 GiB listed where QEMU says it is, and the halt info's end=halt
+    asks for: the core halted with interrupts off, QEMU still running.
+    (ACPI S5 on UEFI: net/netboot-ovmf and boot/screen-iso-ovmf-framebuffer.)"""
     tmp = tempfile.mkdtemp(prefix="ixmetal-ovmf-")
     try:
-        q = Qemu(["-M", "q35", "-m", "512M", "-no-shutdown"] + ovmf_args(tmp) + VIRTIO_NET
+        q = Qemu(["-M", "q35", "-m", "512M"] + ovmf_args(tmp) + VIRTIO_NET
                  + ["-cdrom", ISO], 120, paused=True, keys=True)
         q.start()
         menu_problems = grub_menu(q, "i")  # info's hot key
-        event = q.qmp.wait_event("SHUTDOWN")
+        c = wait_halted(q, 0)
+        cores_halted(q, c, 1)
         pci = q.qmp.hmp("info pci")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    c = Checks(q.lines())
     c.problems += menu_problems
-    c.equal("shutdown reason", event["data"].get("reason"), "guest-shutdown")
     ovmf_booted(c, "DVD-ROM")
     menu_shown(c, countdown=False)
     boot_common(c, "multiboot2", "uefi")
     c.has("cmdline: " + MENU["info"])
-    c.has("power: off, status 0")
-    c.lacks(r"^power: halted")
+    c.has("app: info done")
     m = re.search(r"Bus\s+0, device\s+3, function 0:.*?BAR4: 64 bit prefetchable memory at "
                   r"0x([0-9a-f]+) \[0x([0-9a-f]+)\]", pci, re.S)
     if not m:
@@ -649,14 +687,15 @@ def t_iso_ovmf():
     return c.problems, q
 
 
-def netboot_tree(tmp):
-    """`make netboot` into tmp/tftp with info as the default entry and a 1 s
-    timeout (BIOS: iPXE's menu is on the screen only, where no test types).
-    The ELF is taken as it is (-o): a test does not rebuild it."""
+def netboot_tree(tmp, menu):
+    """`make netboot` into tmp/tftp with info as the default entry, a 1 s
+    timeout (BIOS: iPXE's menu is on the screen only, where no test types)
+    and info's command line from menu. The ELF is taken as it is (-o): a
+    test does not rebuild it."""
     tree = os.path.join(tmp, "tftp")
     subprocess.run(["make", "-s", "-o", "build/ixmetal.elf", "netboot", f"NETBOOT={tree}",
-                    "BOOT_DEFAULT=info", "BOOT_TIMEOUT=1"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+                    "BOOT_DEFAULT=info", "BOOT_TIMEOUT=1", "BOOT_info=" + menu["info"]],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     problems = []
     cfg = os.path.join(tree, "boot/grub/grub.cfg")
     r = subprocess.run(["grub-script-check", cfg], capture_output=True, text=True)
@@ -678,21 +717,31 @@ def netboot_nic(tree):
 def netboot_test(firmware):
     """`make netboot` on SeaBIOS (iPXE loads the Multiboot ELF itself and
     passes its URL first on the command line) or on OVMF (iPXE chains GRUB's
-    EFI image, which boots it through Multiboot2): app=info, power-off."""
+    EFI image, which boots it through Multiboot2): app=info. On SeaBIOS the
+    menu as shipped, so info halts (end=halt); on OVMF info made to end=off
+    and no isa-debug-exit: power-off through ACPI S5 on UEFI, which QEMU
+    reports as the guest's own shutdown."""
     def test():
         tmp = tempfile.mkdtemp(prefix="ixmetal-netboot-")
+        menu = dict(MENU, info="app=info end=off") if firmware == "uefi" else MENU
         try:
-            tree, problems = netboot_tree(tmp)
+            tree, problems = netboot_tree(tmp, menu)
             if firmware == "bios":
-                args = ["-M", "pc", "-m", "256M"]
+                q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT + netboot_nic(tree), 120)
+                c = wait_halted(q, 0)
             else:
-                args = ["-M", "q35", "-m", "512M"] + ovmf_args(tmp)
-            q = Qemu(args + DEBUG_EXIT + netboot_nic(tree), 120)
-            status = q.wait_exit()
+                q = Qemu(["-M", "q35", "-m", "512M"] + ovmf_args(tmp) + netboot_nic(tree), 120,
+                         paused=True)
+                q.start()
+                event = q.qmp.wait_event("SHUTDOWN")
+                status = q.wait_exit()
+                c = Checks(q.lines())
+                c.equal("shutdown reason", event["data"].get("reason"), "guest-shutdown")
+                c.exit_status(status, 0)
+                c.has("power: off, status 0")
+                c.lacks(r"^power: (halted|no ACPI S5|ACPI S5 did not)")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        c = Checks(q.lines())
-        c.exit_status(status, EXIT_OK)
         if firmware == "bios":
             boot_common(c, "multiboot1", "bios")
             c.match(r"loader: iPXE .+")
@@ -701,14 +750,13 @@ def netboot_test(firmware):
         else:
             c.has("tftp://10.0.2.2/boot.ipxe... ok")  # iPXE on UEFI says so on the serial port
             c.has("boot/grub/x86_64-efi/core.efi... ok")
-            menu_shown(c, countdown=False)
+            menu_shown(c, countdown=False, menu=menu)
             boot_common(c, "multiboot2", "uefi")
             c.match(r"loader: GRUB .+")
-            c.has("cmdline: " + MENU["info"])
+            c.has("cmdline: " + menu["info"])
         c.lacks(r"^(cmdline: (bad|unknown|token|longer)|usage: )")
         c.has("app: info")
         c.has("app: info done")
-        c.has("power: off, status 0")
         return problems + c.problems, q
     return test
 
@@ -744,7 +792,8 @@ def cmdline_error(cmdline, message):
 
 
 def t_help():
-    """'help' prints every key with its meaning and default, then powers off."""
+    """'help' prints every key with its meaning and default, then powers off
+    (end=off, the kernel's default)."""
     q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "help")
     c.exit_status(status, EXIT_OK)
     c.has("usage: key=value ... (tokens without '=' are ignored)")
@@ -759,9 +808,31 @@ def t_help():
     c.has("  trace=WHAT           regs: print every register access of the Intel NIC drivers: "
           "off, regs (default off)")
     c.has("  console=WHERE        where kernel output goes: serial, screen, both (default both)")
-    c.has("  help                 print this and power off")
+    c.has("  end=HOW              power off when the app is done, or halt and leave its output "
+          "on the screen: off, halt (default off)")
+    c.has("  help                 print this, then end as end= says")
     c.lacks(r"^app: ")
     return c.problems, q
+
+
+def end_halt(cmdline, status, says):
+    """end=halt under -kernel, isa-debug-exit there: the kernel halts all
+    the same. Its line comes last with the app's status and QEMU still runs a
+    second later, both cores halted, the boot core with interrupts off; then
+    QMP's quit ends QEMU with status 0. says: lines the log must have."""
+    def test():
+        q = Qemu(["-M", "q35", "-m", "128M", "-smp", "2"] + DEBUG_EXIT + VIRTIO_NET
+                 + kernel(cmdline), 30, paused=True)
+        q.start()
+        c = wait_halted(q, status)
+        cores_halted(q, c, 2)
+        for line in says:
+            c.has(line)
+        if q.proc.poll() is None:
+            q.qmp.execute("quit")
+            c.exit_status(q.wait_exit(), 0)
+        return c.problems, q
+    return test
 
 
 # --- the screen (kernel/screen.c) ------------------------------------------------
@@ -879,12 +950,37 @@ def screen_run(args, timeout, look_at_banner, look_at_end, stop_at="pci_print_al
         if any(l.startswith("init: ") for l in q.lines()):
             break
     g.cmd(f"z0,{at:x},1")
+    q.gdb = g  # for look_at_banner: the guest's memory while it is stopped
     look_at_banner(q)
     g.s.sendall(b"$c#63")
     g.s.close()
     q.qmp.wait_event("SHUTDOWN")
     look_at_end(q)
     return q
+
+
+# kernel/cpu.h: the power-on PAT with entry 1 (PWT=1 PCD=0 PAT=0) write-combining.
+KERNEL_PAT = 0x0007040600070106
+PAT_TYPES = {0: "UC", 1: "WC", 4: "WT", 5: "WP", 6: "WB", 7: "UC-"}
+
+
+def page_type(g, va):
+    """The memory type the kernel's map gives va, walked through the gdb stub
+    from kernel/paging.c's pml4 (4-level paging, SDM 3A §5.5): the entry's
+    PAT, PCD and PWT bits (the PAT bit is bit 7 in a 4 KiB page's entry, bit
+    12 in a larger page's) index KERNEL_PAT. 'unmapped' if not present."""
+    table = int.from_bytes(g.read(symbol_range("pml4")[0], 8), "little")
+    for shift in (39, 30, 21, 12):
+        at = (table & 0x000FFFFFFFFFF000) + 8 * ((va >> shift) & 511)
+        e = int.from_bytes(g.read(at, 8), "little")
+        if not e & 1:
+            return "unmapped"
+        if shift == 12 or (shift in (30, 21) and e & 0x80):
+            pat = (e >> 7 if shift == 12 else e >> 12) & 1
+            index = pat << 2 | (e >> 4 & 1) << 1 | (e >> 3 & 1)
+            return PAT_TYPES[KERNEL_PAT >> (8 * index) & 7]
+        table = e
+    return "unmapped"
 
 
 def screendump(q, name):
@@ -976,8 +1072,19 @@ def screen_iso(tmp, cmdline, gfxpayload=None):
 def framebuffer_test(firmware, cmdline, gfxpayload, width, height, bpp, timeout=120):
     """A GRUB ISO that hands the kernel a width x height x bpp framebuffer:
     the banner drawn from the first row, and at the end the last lines of
-    the log, pixel by pixel."""
+    the log, pixel by pixel. After the banner (PCI BARs mapped uncached by
+    then) the framebuffer's pages are write-combining from its first byte
+    to the last the kernel draws on, and the page after that is not."""
     cols, rows = width // 8, height // 16
+    span = (height - 1) * (width * bpp // 8) + width * bpp // 8  # pitch = width * bytes here
+
+    def banner(q, seen):
+        seen.update(lines=kernel_lines(q.lines()), ppm=screendump(q, "banner.ppm"))
+        m = re.search(r"^screen: framebuffer \S+ at 0x([0-9a-f]+),", "\n".join(seen["lines"]), re.M)
+        if m:
+            fb = int(m.group(1), 16)
+            seen["types"] = [page_type(q.gdb, a) for a in (fb, fb + span - 1,
+                                                            (fb + span + 0xFFF) & ~0xFFF)]
 
     def test():
         tmp = tempfile.mkdtemp(prefix="ixmetal-screen-")
@@ -987,15 +1094,15 @@ def framebuffer_test(firmware, cmdline, gfxpayload, width, height, bpp, timeout=
             fw = ovmf_args(tmp) if firmware == "uefi" else []
             machine = "q35" if firmware == "uefi" else "pc"
             q = screen_run(["-M", machine, "-m", "256M"] + fw + VIRTIO_NET + ["-cdrom", iso],
-                           timeout,
-                           lambda q: seen.update(lines=kernel_lines(q.lines()),
-                                                 ppm=screendump(q, "banner.ppm")),
+                           timeout, lambda q: banner(q, seen),
                            lambda q: seen.update(end=screendump(q, "end.ppm")))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         c = Checks(q.lines())
         c.match(rf"screen: framebuffer {width}x{height}x{bpp} at 0x[0-9a-f]+, {cols}x{rows} "
-                r"characters")
+                r"characters, write-combining")
+        c.equal("memory types of the framebuffer's first and last byte, and the page after",
+                seen.get("types"), ["WC", "WC", "UC"])
         c.has("power: off, status 0")
         c.equal("screendump size", seen["ppm"][:2], (width, height))
         c.equal("banner's first line", (seen["lines"] or [""])[0],
@@ -1769,6 +1876,31 @@ def t_build_artifacts():
     return problems, None
 
 
+def t_boot_menu_refusals():
+    """`make netboot` refuses a menu entry with no BOOT_<name> (it would boot
+    app=info under another name) and a ' in a command line, each with
+    tools/boot-menu.sh's sentence naming the variable, and makes no tree."""
+    problems = []
+    cases = [(["BOOT_ENTRIES=fwd foo"], "tools/boot-menu.sh: entry foo: the command line is "
+              "empty: set BOOT_foo (e.g. make iso BOOT_foo=\"app=info end=halt\")"),
+             (["BOOT_fwd=app=fwd it's"], "tools/boot-menu.sh: entry fwd: BOOT_fwd 'app=fwd it's' "
+              "holds a character other than A-Z a-z 0-9 = , . : / _ - and space")]
+    for make_vars, message in cases:
+        tmp = tempfile.mkdtemp(prefix="ixmetal-menu-")
+        try:
+            r = subprocess.run(["make", "-s", "-o", "build/ixmetal.elf", "netboot",
+                                f"NETBOOT={tmp}/tftp"] + make_vars, cwd=ROOT,
+                               capture_output=True, text=True)
+            made = os.path.exists(os.path.join(tmp, "tftp", "boot.ipxe"))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        said = r.stderr.splitlines()
+        if r.returncode == 0 or made or not said or said[0] != message:
+            problems.append(f"make netboot {make_vars}: status {r.returncode}, tree made: {made}, "
+                            f"said {said[:1]}, expected {message!r}")
+    return problems, None
+
+
 def stop_at_kmain(q, port, c):
     """Connects to QEMU's gdb stub, runs to kmain and returns the stub and
     kmain's two arguments (boot magic in rdi, information address in rsi)."""
@@ -1818,6 +1950,7 @@ def t_ram_beyond_phys_limit():
 
 BOOT_TESTS = [
     ("build/artifacts", t_build_artifacts),
+    ("build/boot-menu-refusals", t_boot_menu_refusals),
     ("boot/kernel-pc-128m", t_kernel_pc_128m),
     ("boot/kernel-q35-smp4", t_kernel_q35_smp4),
     ("boot/kernel-pc-6g", t_kernel_pc_6g),
@@ -1840,6 +1973,15 @@ BOOT_TESTS = [
         "app=info " + "x" * 1100 + " app=clock duration=120",
         "cmdline: longer than 1023 bytes; not used")),
     ("boot/cmdline-help", t_help),
+    ("boot/cmdline-bad-end", cmdline_error(
+        "app=info end=never", "cmdline: bad value in 'end=never': expected one of off, halt")),
+    ("boot/end-halt", end_halt("app=info end=halt", 0, [
+        "smp: 2 cores running (apic ids 0 1)", "app: info done"])),
+    # A mistake before end=halt (where parsing stops) still ends halted:
+    # the error stays on the screen.
+    ("boot/end-halt-bad-cmdline", end_halt("app=nosuch end=halt", 2, [
+        "cmdline: bad value in 'app=nosuch': expected one of info, fwd, pktgen, clock, fault, "
+        "selftest", "usage: key=value ... (tokens without '=' are ignored)"])),
     ("boot/screen-vga-text", t_screen_vga_text),
     ("boot/screen-console-serial", console_option("serial")),
     ("boot/screen-console-screen", console_option("screen")),

@@ -28,8 +28,14 @@ case $timeout in '' | *[!0-9]*) echo "$0: TIMEOUT '$timeout' is not a number of 
 check() {
     while [ $# -gt 0 ]; do
         case $1 in '' | *[!a-z0-9-]*) echo "$0: entry name '$1': use a-z, 0-9 and -" >&2; exit 2 ;; esac
+        # An empty one would boot the kernel's defaults (app=info) under
+        # the entry's name: most likely BOOT_<name> was never set.
+        case $2 in *[!\ ]*) ;; *)
+            echo "$0: entry $1: the command line is empty: set BOOT_$1 (e.g. make iso BOOT_$1=\"app=info end=halt\")" >&2
+            exit 2 ;;
+        esac
         case $2 in *[!A-Za-z0-9=,.:/_\ -]*)
-            echo "$0: entry $1: '$2' holds a character other than A-Z a-z 0-9 = , . : / _ - and space" >&2
+            echo "$0: entry $1: BOOT_$1 '$2' holds a character other than A-Z a-z 0-9 = , . : / _ - and space" >&2
             exit 2 ;;
         esac
         [ "$1" = "$default" ] && found=1

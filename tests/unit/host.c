@@ -198,3 +198,8 @@ void mmio_write8(uint64_t a, uint8_t v)
 {
     mmio_out(a, v, 1);
 }
+void mmio_wc_flush(void)
+{
+    if (fake_io.wc_flush)
+        fake_io.wc_flush();
+}

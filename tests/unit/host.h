@@ -77,6 +77,7 @@ struct fake_io {
     void (*out)(uint16_t port, uint32_t v, int size);
     uint32_t (*mmio_read)(uint64_t addr, int size);
     void (*mmio_write)(uint64_t addr, uint32_t v, int size);
+    void (*wc_flush)(void); /* mmio_wc_flush() */
 };
 extern struct fake_io fake_io;
 void fake_io_reset(void);

@@ -678,6 +678,19 @@ static void mb2_framebuffer_text_none_bad(void)
     CHECK_EQ(bi.screen.type, SCREEN_NONE);
 }
 
+/* A height no screen has, above RAM: passed on as given, for kernel/screen.c
+ * to refuse with a reason the banner shows (test_screen.c). */
+static void mb2_framebuffer_absurd_passed_on(void)
+{
+    mb2_begin(MB2_INFO);
+    mb2_framebuffer(38, 0x4000000000ull, 4096, 1024, 0x10000000, 32, 1);
+    mb2_end();
+    CHECK_EQ(bootinfo_parse(MB2_BOOT_MAGIC, MB2_INFO, &bi), 0);
+    CHECK_EQ(bi.screen.type, SCREEN_RGB);
+    CHECK_EQ(bi.screen.height, 0x10000000);
+    CHECK_EQ(bi.screen.pitch, 4096);
+}
+
 /* Multiboot 0.6.96: the framebuffer fields count only with flags bit 12. */
 static void mb1_framebuffer(void)
 {
@@ -744,6 +757,7 @@ int main(void)
     RUN(mb2_total_size_edges);
     RUN(mb2_framebuffer_rgb);
     RUN(mb2_framebuffer_text_none_bad);
+    RUN(mb2_framebuffer_absurd_passed_on);
     RUN(mb1_framebuffer);
     RUN(wrong_magic);
     return test_finish();

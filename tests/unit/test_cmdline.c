@@ -251,7 +251,7 @@ static void usage_text(void)
     CHECK_STR(console_log, "usage: key=value ... (tokens without '=' are ignored)\n"
                            "  app=NAME             what to run: info, fault, fwd (default info)\n"
                            "  duration=SECONDS     stop the app after this long (default 60)\n"
-                           "  help                 print this and power off\n");
+                           "  help                 print this, then end as end= says\n");
 }
 
 /* OPT_TEXT copies its value whole, or refuses it when empty or too long

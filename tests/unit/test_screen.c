@@ -10,14 +10,17 @@
 #include "tests/unit/host.h"
 
 static uint8_t fb[1 << 16];
-static uint64_t writes; /* bytes written since the count was cleared */
+static uint64_t fb_span;       /* bytes the code may write: screen_span() of the fake screen */
+static uint64_t writes;        /* bytes written since the count was cleared */
+static int unflushed;          /* written since the last mmio_wc_flush() */
+static void (*on_write)(void); /* called after each write: another writer's turn */
 static int vga_cursor_off;
 
 #define FB ((uint64_t)(uintptr_t)fb)
 
 static void fb_write(uint64_t addr, uint32_t v, int size)
 {
-    if (addr < FB || addr + (uint64_t)size > FB + sizeof(fb)) {
+    if (addr < FB || addr + (uint64_t)size > FB + fb_span) {
         test_fail(__FILE__, __LINE__, "write of %d bytes at fb+0x%llx, outside the screen", size,
                   (unsigned long long)(addr - FB));
         return;
@@ -25,6 +28,14 @@ static void fb_write(uint64_t addr, uint32_t v, int size)
     for (int i = 0; i < size; i++)
         fb[addr - FB + (uint64_t)i] = (uint8_t)(v >> (8 * i));
     writes += (uint64_t)size;
+    unflushed = 1;
+    if (on_write)
+        on_write();
+}
+
+static void wc_flush(void)
+{
+    unflushed = 0;
 }
 
 static uint8_t crtc_index;
@@ -44,21 +55,28 @@ static struct boot_screen fake(enum screen_type type, uint32_t width, uint32_t h
 {
     memset(fb, 0x5A, sizeof(fb));
     fake_io.mmio_write = fb_write;
+    fake_io.wc_flush = wc_flush;
     fake_io.out = port_write;
     writes = 0;
+    unflushed = 0;
+    on_write = NULL;
     vga_cursor_off = 0;
-    return (struct boot_screen){ .type = type,
-                                 .addr = FB,
-                                 .pitch = pitch,
-                                 .width = width,
-                                 .height = height,
-                                 .bpp = bpp,
-                                 .red_pos = 16,
-                                 .red_size = 8,
-                                 .green_pos = 8,
-                                 .green_size = 8,
-                                 .blue_pos = 0,
-                                 .blue_size = 8 };
+    struct boot_screen s = { .type = type,
+                             .addr = FB,
+                             .pitch = pitch,
+                             .width = width,
+                             .height = height,
+                             .bpp = bpp,
+                             .red_pos = 16,
+                             .red_size = 8,
+                             .green_pos = 8,
+                             .green_size = 8,
+                             .blue_pos = 0,
+                             .blue_size = 8 };
+    fb_span = screen_span(&s); /* past fb[] only for a screen never drawn on */
+    if (fb_span > sizeof(fb))
+        fb_span = sizeof(fb);
+    return s;
 }
 
 static void start(const struct boot_screen *s)
@@ -114,17 +132,19 @@ static void check_row(const char *file, int line, const struct boot_screen *s, u
 #define GREY32 0x00AAAAAAu
 
 /* 32 bits per pixel, x:8:8:8: the cleared screen is black to the last
- * byte of the pitch, the glyphs are exact, an unknown byte is the box. */
+ * pixel of each line (the padding up to the pitch is not written), the
+ * glyphs are exact, an unknown byte is the box. */
 static void rgb32_glyphs(void)
 {
     struct boot_screen s = fake(SCREEN_RGB, 64, 32, 32, 64 * 4 + 16);
     start(&s);
     for (uint32_t i = 0; i < s.pitch * s.height; i++)
-        if (fb[i] != 0) {
-            test_fail(__FILE__, __LINE__, "byte %u not cleared", i);
+        if (fb[i] != (i % s.pitch < 64 * 4 ? 0 : 0x5A)) {
+            test_fail(__FILE__, __LINE__, "byte %u is 0x%x", i, fb[i]);
             break;
         }
-    CHECK_EQ(fb[s.pitch * s.height], 0x5A); /* nothing past the screen */
+    CHECK_EQ(writes, 64 * 4 * 32);
+    CHECK(!unflushed);
     write_str("Ag\x01~");
     CHECK_CELL(&s, 0, 0, 'A', GREY32, 0);
     CHECK_CELL(&s, 0, 1, 'g', GREY32, 0);
@@ -201,6 +221,7 @@ static void wrap_and_move_up(void)
     CHECK_ROW(&s, 0, "zy", GREY32);
     CHECK_ROW(&s, 1, "q", GREY32);
     CHECK_ROW(&s, 2, "", GREY32);
+    CHECK(!unflushed); /* each write ends draining the write-combining buffers */
 }
 
 /* Moving up draws only the cells that change: three equal lines cost only
@@ -276,6 +297,90 @@ static void refuses(void)
     CHECK_EQ(writes, 0);
 }
 
+/* Beyond 1920 pixels a line or 1088 lines (240x68 characters) nothing is
+ * cleared or drawn: the rest keeps what was there, and screen_span(), what
+ * the kernel maps, ends where the used part does. */
+static void larger_screen_uses_1920x1088(void)
+{
+    char buf[120], want[120];
+    struct boot_screen s = fake(SCREEN_RGB, 2048, 16, 16, 4096); /* 2048 pixels of 2 bytes */
+    CHECK_EQ(fb_span, 15 * 4096 + 1920 * 2);
+    start(&s);
+    CHECK_EQ(writes, 1920 * 2 * 16);
+    for (int i = 0; i < 300; i++)
+        write_str("x\ty\n");
+    for (uint32_t i = 0; i < 16 * 4096; i++)
+        if (i % 4096 >= 1920 * 2 && fb[i] != 0x5A) {
+            test_fail(__FILE__, __LINE__, "byte %u, right of the used part, written", i);
+            break;
+        }
+    screen_describe(buf, sizeof(buf));
+    snprintf(want, sizeof(want), "framebuffer 2048x16x16 at 0x%llx, 240x1 characters",
+             (unsigned long long)FB);
+    CHECK_STR(buf, want);
+
+    s = fake(SCREEN_RGB, 8, 1100, 16, 16); /* 1100 lines */
+    CHECK_EQ(fb_span, 1087 * 16 + 16);
+    start(&s);
+    CHECK_EQ(writes, 1088 * 16);
+    for (int i = 0; i < 100; i++)
+        write_str("a\n");
+    CHECK_EQ(fb[1088 * 16], 0x5A);
+    CHECK_EQ(fb[1100 * 16 - 1], 0x5A);
+    screen_describe(buf, sizeof(buf));
+    snprintf(want, sizeof(want), "framebuffer 8x1100x16 at 0x%llx, 1x68 characters",
+             (unsigned long long)FB);
+    CHECK_STR(buf, want);
+
+    s = fake(SCREEN_TEXT, 300, 100, 16, 600); /* text: 240x68 of 300x100 cells */
+    CHECK_EQ(fb_span, 67 * 600 + 240 * 2);
+    start(&s);
+    for (int i = 0; i < 80; i++)
+        write_str("line\n");
+    CHECK_EQ(fb[480], 0x5A);
+    CHECK_EQ(fb[68 * 600], 0x5A);
+
+    /* 3840x2160x32: 16.7 MB mapped, not 33 MB; 1920x1088 cleared (8.4 MB) */
+    s = (struct boot_screen){
+        .type = SCREEN_RGB, .pitch = 15360, .width = 3840, .height = 2160, .bpp = 32
+    };
+    CHECK_EQ(screen_span(&s), 1087ull * 15360 + 1920 * 4);
+}
+
+/* Two writers at once: kernel/console.c lets one core in at a time, and
+ * this is the case where that fails. At one write the first writer makes
+ * to the screen, a second writes lines of its own (moving the screen up
+ * under the first), for each of the first's writes in turn: nothing lands
+ * outside the screen (fb_write, and ASan for cells[]) whichever it is. */
+static uint64_t second_at, first_writes;
+static int in_second;
+
+static void second_writer(void)
+{
+    if (in_second || first_writes++ != second_at)
+        return;
+    in_second = 1;
+    write_str("123456789\n\n\tz");
+    in_second = 0;
+}
+
+static void two_writers_stay_on_the_screen(void)
+{
+    /* until the first makes fewer writes than second_at: none was left out */
+    for (second_at = 0; !test_case_failed; second_at++) {
+        struct boot_screen s = fake(SCREEN_RGB, 32, 48, 16, 64); /* 4x3 characters */
+        start(&s);
+        first_writes = 0;
+        on_write = second_writer;
+        for (int i = 0; i < 2; i++)
+            write_str("abcd\nefghi\tj\rk\n");
+        on_write = NULL;
+        if (first_writes <= second_at)
+            break;
+    }
+    CHECK(second_at > 1000); /* the first drew at least that much */
+}
+
 /* --- screen_find ------------------------------------------------------------ */
 
 static struct boot_info bi;
@@ -347,6 +452,50 @@ static void find_loader_or_nothing_on_uefi(void)
     CHECK_EQ(s.width, 1024);
 }
 
+/* A loader's description no screen has is refused, saying so, before the
+ * kernel maps or clears anything; the largest accepted maps under 68 MiB. */
+static void find_refuses_what_no_screen_is(void)
+{
+    struct boot_screen s;
+    const char *why = "";
+    bios_boot(3, 80, 24);
+    bi.firmware = FW_UEFI;
+    bi.screen = (struct boot_screen){ .type = SCREEN_RGB,
+                                      .addr = 0x4000000000ull,
+                                      .pitch = 4096,
+                                      .width = 1024,
+                                      .height = 0x10000000,
+                                      .bpp = 32 };
+    CHECK_EQ(screen_find(&bi, &s, &why), -1);
+    CHECK_STR(why, "a 1024x268435456 screen with 4096 bytes a line, not a real one");
+    bi.screen.height = 768;
+    bi.screen.pitch = 0x100000;
+    CHECK_EQ(screen_find(&bi, &s, &why), -1);
+    CHECK_STR(why, "a 1024x768 screen with 1048576 bytes a line, not a real one");
+    bi.screen.pitch = 4096;
+    bi.screen.width = 20000;
+    CHECK_EQ(screen_find(&bi, &s, &why), -1);
+    bi.screen.width = 1024;
+    bi.screen.pitch = 4000; /* lines longer than the pitch */
+    CHECK_EQ(screen_find(&bi, &s, &why), -1);
+    CHECK_STR(why, "a framebuffer with lines longer than its pitch");
+    bi.screen = (struct boot_screen){
+        .type = SCREEN_TEXT, .addr = 0xB8000, .pitch = 160, .width = 80, .height = 100000, .bpp = 16
+    };
+    CHECK_EQ(screen_find(&bi, &s, &why), -1);
+    CHECK_STR(why, "a 80x100000 screen with 160 bytes a line, not a real one");
+
+    bi.screen = (struct boot_screen){ .type = SCREEN_RGB,
+                                      .addr = 0x4000000000ull,
+                                      .pitch = SCREEN_MAX_PITCH,
+                                      .width = SCREEN_MAX_SIDE,
+                                      .height = SCREEN_MAX_SIDE,
+                                      .bpp = 32 };
+    CHECK_EQ(screen_find(&bi, &s, &why), 0);
+    CHECK_EQ(screen_span(&s), 1087ull * SCREEN_MAX_PITCH + 1920 * 4);
+    CHECK(screen_span(&s) < 68ull << 20);
+}
+
 int main(void)
 {
     RUN(rgb32_glyphs);
@@ -358,7 +507,10 @@ int main(void)
     RUN(vga_text);
     RUN(describe);
     RUN(refuses);
+    RUN(larger_screen_uses_1920x1088);
+    RUN(two_writers_stay_on_the_screen);
     RUN(find_bios_text);
     RUN(find_loader_or_nothing_on_uefi);
+    RUN(find_refuses_what_no_screen_is);
     return test_finish();
 }
