@@ -717,18 +717,21 @@ def netboot_nic(tree):
 def netboot_test(firmware):
     """`make netboot` on SeaBIOS (iPXE loads the Multiboot ELF itself and
     passes its URL first on the command line) or on OVMF (iPXE chains GRUB's
-    EFI image, which boots it through Multiboot2): app=info. On SeaBIOS the
-    menu as shipped, so info halts (end=halt); on OVMF info made to end=off
-    and no isa-debug-exit: power-off through ACPI S5 on UEFI, which QEMU
-    reports as the guest's own shutdown."""
+    EFI image, which boots it through Multiboot2): app=info, made to end=off
+    (the shipped menu's end=halt is tested with the ISO), then power-off: on
+    SeaBIOS through isa-debug-exit, on OVMF (no isa-debug-exit) through ACPI
+    S5, which QEMU reports as the guest's own shutdown."""
     def test():
         tmp = tempfile.mkdtemp(prefix="ixmetal-netboot-")
-        menu = dict(MENU, info="app=info end=off") if firmware == "uefi" else MENU
+        menu = dict(MENU, info="app=info end=off")
         try:
             tree, problems = netboot_tree(tmp, menu)
             if firmware == "bios":
                 q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT + netboot_nic(tree), 120)
-                c = wait_halted(q, 0)
+                status = q.wait_exit()
+                c = Checks(q.lines())
+                c.exit_status(status, EXIT_OK)
+                c.has("power: off, status 0")
             else:
                 q = Qemu(["-M", "q35", "-m", "512M"] + ovmf_args(tmp) + netboot_nic(tree), 120,
                          paused=True)
@@ -746,7 +749,7 @@ def netboot_test(firmware):
             boot_common(c, "multiboot1", "bios")
             c.match(r"loader: iPXE .+")
             # The URL iPXE puts first is skipped: no complaint, info runs.
-            c.has("cmdline: tftp://10.0.2.2/boot/ixmetal.elf " + MENU["info"])
+            c.has("cmdline: tftp://10.0.2.2/boot/ixmetal.elf " + menu["info"])
         else:
             c.has("tftp://10.0.2.2/boot.ipxe... ok")  # iPXE on UEFI says so on the serial port
             c.has("boot/grub/x86_64-efi/core.efi... ok")
