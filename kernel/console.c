@@ -58,11 +58,15 @@ static char screen_line[200] = "not started";
  * TSC cycles (stuck), and an exception or NMI on the drawing core prints
  * from inside screen_write(). So the screen is taken with one atomic
  * compare-and-exchange. A core that finds another core drawing sends its
- * text to the serial port instead (even with console=screen: nothing is
- * lost); the drawing core finding itself there has faulted while drawing,
- * and gives the screen up for good, keeping the serial port.
+ * text to the serial port instead (even with console=screen). The drawing
+ * core finding itself there has faulted while drawing: its report is drawn
+ * once more, nested (screen.c keeps every write inside the screen whatever
+ * the interleaving), so a box with only a monitor still shows it; a fault
+ * inside that nested draw gives the screen up for good, keeping the serial
+ * port.
  */
 static uint32_t drawing;
+static volatile bool nested; /* the drawing core is drawing its own fault report */
 
 void console_init(void)
 {
@@ -169,9 +173,17 @@ void console_write(const char *s, size_t n)
         uint32_t me = cpu_apic_id() + 1, owner = 0;
         draw = __atomic_compare_exchange_n(&drawing, &owner, me, false, __ATOMIC_ACQUIRE,
                                            __ATOMIC_RELAXED);
-        if (!draw && owner == me) { /* a fault while drawing: give the screen up */
-            screen_on = false;
-            serial_on = true;
+        if (!draw && owner == me) { /* a fault while drawing */
+            if (nested) { /* and again while drawing its report: give the screen up */
+                screen_on = false;
+                serial_on = true;
+            } else {
+                nested = true;
+                uart_write(s, n);
+                screen_write(s, n);
+                nested = false; /* the outer draw still holds the screen */
+                return;
+            }
         }
     }
     if (serial_on || !draw)

@@ -174,6 +174,22 @@ def child(cfg_path, args):
             kernel.finish_late()
             return have
         tool.Machine.wait_driver = wait_then_late
+    if cfg.get("relay_fails_at"):
+        # A bug in the tool once QEMU runs: the second output relay fails to
+        # start, after QEMU has logged the line named.
+        start = tool.Relay.start
+
+        def failing_start(relay):
+            if relay.fd != 2:
+                return start(relay)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with open(cfg["log"]) as f:
+                    if cfg["relay_fails_at"] + "\n" in f.read():
+                        break
+                time.sleep(0.02)
+            raise RuntimeError("test: the relay did not start")
+        tool.Relay.start = failing_start
     return tool.main(args)
 
 
@@ -709,6 +725,21 @@ def t_qemu_does_not_start():
     c.equal("the log (every write, QEMU)", t.log_lines(),
             bind_steps(A) + bind_steps(B) + give_back_steps(B) + give_back_steps(A))
     c.equal("stderr", err, ["passthrough: QEMU did not start: T/qemu: No such file or directory"])
+    c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
+    return t, c
+
+
+def t_bug_while_qemu_runs():
+    """An unexpected error in the tool once QEMU runs: QEMU is stopped first
+    (a device cannot leave vfio-pci while QEMU holds it), then both go back."""
+    t = Tree().standard()
+    t.qemu_mode("wait")
+    c = Check()
+    status, out, err = t.run(["03:00.0", "03:00.1"], relay_fails_at=f"qemu: {B} is on vfio-pci")
+    c.equal("exit status", status, 4)
+    c.equal("the log (every write, QEMU)", t.log_lines(),
+            both_bound_then_qemu("qemu stopped by a signal"))
+    c.equal("stderr", err, ["passthrough: RuntimeError: test: the relay did not start"])
     c.equal("the devices afterwards", [t.state(A), t.state(B)], ALL_BACK)
     return t, c
 
