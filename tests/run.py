@@ -1443,28 +1443,42 @@ def check_pktgen_workers(c, smp, workers, shares, received):
     return total
 
 
-def pktgen_test(props, count, size, flows, device="virtio-net-pci", smp=1, extra="", says=()):
+def pktgen_test(props, count, size, flows, device="virtio-net-pci", smp=1, extra="", says=(),
+                queues=0):
     """app=pktgen count=N: the harness catches every frame on the wire and
     checks its size, IPv4 checksum, UDP lengths and that each flow's
     sequence numbers run from 0 with none twice, none missing and none out
     of order, N in all. smp: cores; with more than one, the boot core
     reports and smp - 1 workers send, each its range of the flows on its own
     TX queue. extra: more of pktgen's command line; says: lines the guest
-    must print."""
+    must print. queues: a virtio-net NIC with that many queue pairs on a tap
+    in a network namespace of the test's own (tap_fwd_test) instead of a
+    dgram socket."""
     workers = smp - 1 if smp > 1 else 1
     shares = pktgen_shares(workers, flows, count)
     def test():
         q0, h0 = free_port(), free_port()
-        cap = subprocess.Popen([HARNESS, "capture", "--port", f"0={h0}:{q0}", "--count",
-                                str(count), "--size", str(size), "--timeout", "20",
-                                "--drain", "1", "--flows", str(flows)],
-                               stdout=subprocess.PIPE, text=True)
-        q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
-                 + dgram_nic(0, q0, h0, props, device)
-                 + kernel(f"app=pktgen count={count} size={size} flows={flows} duration=30 "
-                          f"{extra}"), 60)
-        status = q.wait_exit()
-        out, _ = cap.communicate(timeout=30)
+        cmdline = kernel(f"app=pktgen count={count} size={size} flows={flows} duration=30 {extra}")
+        capture = ["capture", "--count", str(count), "--size", str(size), "--timeout", "20",
+                   "--drain", "1", "--flows", str(flows)]
+        ns = netns_with_taps((queues,)) if queues else None
+        try:
+            if ns:
+                inside = ["ip", "netns", "exec", ns]
+                cap = subprocess.Popen(inside + [HARNESS] + capture + ["--port", "0=if:tap0"],
+                                       stdout=subprocess.PIPE, text=True)
+                q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
+                         + tap_nic(0, props, queues) + cmdline, 60, prefix=inside)
+            else:
+                cap = subprocess.Popen([HARNESS] + capture + ["--port", f"0={h0}:{q0}"],
+                                       stdout=subprocess.PIPE, text=True)
+                q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
+                         + dgram_nic(0, q0, h0, props, device) + cmdline, 60)
+            status = q.wait_exit()
+            out, _ = cap.communicate(timeout=30)
+        finally:
+            if ns:
+                netns_delete(ns)
         c = Checks(q.lines())
         c.exit_status(status, EXIT_OK)
         lines = out.strip().splitlines()
@@ -2069,6 +2083,11 @@ BOOT_TESTS = [
     ("net/fwd-virtio-mq-4-workers", tap_fwd_test(
         "disable-modern=on", 20000, "macswap", smp=5, queues=4, flows=64, duration=10,
         extra="idle=200", says=["virtio-net 0000:00:04.0: 4 queue pairs of the device's 4"])),
+    # pktgen on virtio-net multiqueue: two workers, each sending its 32 of
+    # the 64 flows on its own transmit queue, caught on the tap.
+    ("net/pktgen-virtio-mq-2-workers", pktgen_test(
+        "disable-legacy=on", 20000, 128, 64, smp=3, extra="idle=200", queues=2,
+        says=["virtio-net 0000:00:03.0: 2 queue pairs of the device's 2"])),
     # Four pairs on one port, two on the other: two workers, and the first
     # port told (VQ_PAIRS_SET 2) to use only the pairs they poll; a frame
     # steered to pair 2 or 3 would be lost.
