@@ -583,6 +583,21 @@ def t_two_ports():
     return t, c
 
 
+def t_end_halt_note():
+    """A boot menu line with end=halt after --: said before anything runs,
+    since QEMU then outlives the app."""
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["--dry-run", "03:00.0", "03:00.1", "--", "app=selftest",
+                              "end=halt"], root=False)
+    c.equal("exit status", status, 0)
+    c.equal("the note", [l for l in out if l.startswith("note: end=halt")],
+            ["note: end=halt: ixmetal halts when the app is done and QEMU keeps running; "
+             "Ctrl-C (or Ctrl-A X) stops it, then the devices go back"])
+    c.equal("the log (every write, QEMU)", t.log_lines(), [])
+    return t, c
+
+
 def t_dry_run():
     """--dry-run, not root: the same steps printed, nothing written, no QEMU."""
     t = Tree().standard()
