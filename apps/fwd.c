@@ -132,19 +132,11 @@ int fwd_main(const struct app_args *args)
 {
     if (ports_open(app_config.ports, 2, 2, app_workers(args), ports) != 2)
         return 1;
-    for (int i = 0; i < 2; i++)
-        if (ports[i].nic->ops->set_promisc(ports[i].nic, true) != 0)
-            kprintf("fwd: %s cannot be made promiscuous\n", ports[i].nic->name);
+    ports_promisc(ports, 2, "fwd");
     /* One worker per core, each with its own queue pair on both ports. */
     static struct workers ws;
     workers_plan(&ws, "fwd", args, ports, 2);
     int nworkers = ws.n;
-    uint32_t idle_us = (uint32_t)app_config.idle;
-    if (idle_us && !lapic_ready()) {
-        kprintf("fwd: idle=%u needs the local APIC timer (lapic: %s); polling instead\n", idle_us,
-                lapic_describe());
-        idle_us = 0;
-    }
     kprintf("fwd: %s <-> %s, batch %lu, idle %lu us, mode %s, %d worker core%s\n",
             ports[0].nic->name, ports[1].nic->name, app_config.batch, app_config.idle,
             app_config.mode == FWD_IO    ? "io"
@@ -156,7 +148,7 @@ int fwd_main(const struct app_args *args)
                                       .queue = (uint16_t)i,
                                       .ports = ports,
                                       .batch = (uint32_t)app_config.batch,
-                                      .idle_us = idle_us };
+                                      .idle_us = ws.idle_us };
     workers_start(&ws, worker_main, workers, sizeof(workers[0]));
     uint64_t last = now_ns();
     for (uint32_t polls = 0;; polls++) {

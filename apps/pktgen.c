@@ -275,8 +275,7 @@ static uint64_t share(uint64_t total, int s, int senders)
  * senders, its flows (the range after those of senders 0..i-1), its share
  * of count= and rate=, and its pool. */
 static int worker_init(struct worker *w, int i, int senders, const struct workers *ws,
-                       const struct port *ports, int nports, const struct app_args *args,
-                       uint32_t idle_us)
+                       const struct port *ports, int nports, const struct app_args *args)
 {
     uint64_t flows = app_config.flows;
     *w = (struct worker){ .core = ws->core[i],
@@ -284,7 +283,7 @@ static int worker_init(struct worker *w, int i, int senders, const struct worker
                           .size = (uint16_t)app_config.size,
                           .nports = nports,
                           .batch = (uint32_t)app_config.batch,
-                          .idle_us = idle_us,
+                          .idle_us = ws->idle_us,
                           .deadline_ns = args->deadline_ns,
                           .flows = flows };
     for (int p = 0; p < nports; p++)
@@ -395,24 +394,16 @@ int pktgen_main(const struct app_args *args)
     int nports = ports_open(app_config.ports, 1, MAX_PORTS, app_workers(args), ports);
     if (nports < 1)
         return 1;
-    for (int i = 0; i < nports; i++)
-        if (ports[i].nic->ops->set_promisc(ports[i].nic, true) != 0)
-            kprintf("pktgen: %s cannot be made promiscuous\n", ports[i].nic->name);
+    ports_promisc(ports, nports, "pktgen");
     workers_plan(&ws, "pktgen", args, ports, nports);
     int senders = senders_of(ws.n);
-    uint32_t idle_us = (uint32_t)app_config.idle;
-    if (idle_us && !lapic_ready()) {
-        kprintf("pktgen: idle=%u needs the local APIC timer (lapic: %s); polling instead\n",
-                idle_us, lapic_describe());
-        idle_us = 0;
-    }
     for (int i = 0; i < ws.n; i++)
-        if (worker_init(&workers[i], i, senders, &ws, ports, nports, args, idle_us) != 0)
+        if (worker_init(&workers[i], i, senders, &ws, ports, nports, args) != 0)
             return 1;
     kprintf("pktgen: sending on %s, %lu bytes, rate %lu/s, count %lu, flows %lu, idle %u us, "
             "%d worker core%s\n",
             ports[0].nic->name, app_config.size, app_config.rate, app_config.count,
-            app_config.flows, idle_us, ws.n, ws.n == 1 ? "" : "s");
+            app_config.flows, ws.idle_us, ws.n, ws.n == 1 ? "" : "s");
     workers_start(&ws, worker_main, workers, sizeof(workers[0]));
     /* The boot core reports once a second: between its passes as worker 0,
      * or alone between naps. */

@@ -80,6 +80,13 @@ int ports_open(const char *spec, int min, int max, int queues, struct port *port
     return n;
 }
 
+void ports_promisc(struct port *ports, int n, const char *app)
+{
+    for (int i = 0; i < n; i++)
+        if (ports[i].nic->ops->set_promisc(ports[i].nic, true) != 0)
+            kprintf("%s: %s cannot be made promiscuous\n", app, ports[i].nic->name);
+}
+
 /* A rate per second as millions with three decimals: no floating point in
  * the kernel. count happened in dt_ms milliseconds. */
 static void mega(char *buf, int len, uint64_t count, uint64_t dt_ms)

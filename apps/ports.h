@@ -26,6 +26,9 @@ int ports_probe(int queues);
  * -1 after saying what is wrong and which NICs there are. */
 int ports_open(const char *spec, int min, int max, int queues, struct port *ports);
 
+/* Every port promiscuous; one that cannot be is said, as app says. */
+void ports_promisc(struct port *ports, int n, const char *app);
+
 /* One line per port with the rates since the last call (dt_ns ago). */
 void ports_print_rates(struct port *ports, int n, uint64_t dt_ns);
 

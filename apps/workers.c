@@ -28,6 +28,12 @@ void workers_plan(struct workers *ws, const char *app, const struct app_args *ar
     for (int w = 0; w < ws->n; w++)
         ws->core[w] = app_worker_core(args, w);
     ws->reporter = ws->core[0] != 0;
+    ws->idle_us = (uint32_t)app_config.idle;
+    if (ws->idle_us && !lapic_ready()) {
+        kprintf("%s: idle=%u needs the local APIC timer (lapic: %s); polling instead\n", app,
+                ws->idle_us, lapic_describe());
+        ws->idle_us = 0;
+    }
 }
 
 void workers_start(const struct workers *ws, void (*fn)(void *), void *first, size_t size)

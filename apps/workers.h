@@ -25,12 +25,14 @@ struct workers {
     int n;                  /* workers that run, worker w on queue w */
     int core[SMP_MAX_CPUS]; /* worker w's core: app_worker_core */
     bool reporter;          /* the boot core only reports (no worker runs on it) */
+    uint32_t idle_us;       /* idle=, or 0 (said) without a local APIC timer to wake on */
 };
 
 /* app_workers(args) workers, fewer if a port has fewer queue pairs (said:
  * "fwd: <port> has 2 queue pair(s): 2 worker core(s) of 4"). A port with
  * more queue pairs than that is told to receive on the workers' queues
- * alone: RSS must not spread flows over queues nobody polls. */
+ * alone: RSS must not spread flows over queues nobody polls. And how long
+ * a worker halts after a pass that found nothing (idle=). */
 void workers_plan(struct workers *ws, const char *app, const struct app_args *args,
                   struct port *ports, int nports);
 
