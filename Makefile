@@ -158,7 +158,7 @@ UNIT_ixgbe    := driver/ixgbe.c driver/intel.c driver/mempool.c kernel/kprintf.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
-$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h tests/model/*.h tests/unit/*.h)
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h tests/model/*.h tests/model/*.def tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $< tests/unit/host.c $(UNIT_$*)
 
@@ -182,7 +182,7 @@ bench: all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 # sanitizers, so cycles and instructions are the driver's (tools/bench-ixgbe.c).
 BENCH_IXGBE_SRCS := tools/bench-ixgbe.c driver/ixgbe.c driver/intel.c driver/mempool.c \
 	kernel/kprintf.c tests/model/ixgbe_model.c
-$(BUILD)/bench-ixgbe: $(BENCH_IXGBE_SRCS) $(wildcard driver/*.h kernel/*.h tests/model/*.h)
+$(BUILD)/bench-ixgbe: $(BENCH_IXGBE_SRCS) $(wildcard driver/*.h kernel/*.h tests/model/*.h tests/model/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -DIXM_HOST -I. -O2 -g -Wall -Wextra -Werror -pthread -o $@ $(BENCH_IXGBE_SRCS)
 

@@ -21,6 +21,7 @@
 #define IXGBE_MODEL_REGISTERS
 #include "tests/model/ixgbe_model.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,11 +38,15 @@
 
 /* --- 1. The register table -------------------------------------------------- */
 
-enum kind {
-    K_RW,      /* stored as written */
-    K_RO,      /* writes are violations */
-    K_STAT,    /* read-only, clear on read (§8.2.3.23) */
-    K_SPECIAL, /* behaviour in reg_read/reg_write */
+/* How a register behaves when nothing more is said of it (the datasheet's
+ * access types); the registers with behaviour of their own have an id below. */
+enum access {
+    RW,   /* stored as written */
+    RO,   /* writes are violations */
+    RC,   /* read-only, clear on read (§8.2.3.23) */
+    RW1C, /* a 1 written clears that bit */
+    RWS,  /* a 1 written sets that bit (EIMS) */
+    WO,   /* write-only: reads are violations and return 0 */
 };
 
 /* Ids of the registers with behaviour; the rest are plain (R_PLAIN). */
@@ -50,7 +55,7 @@ enum reg_id {
     R_PLAIN, R_RDT, R_TDT, R_RDH, R_TDH, R_CTRL, R_STATUS, R_EEC, R_EICR, R_EIMS, R_EIMC,
     R_EIMS_EX, R_EIMC_EX, R_FCTRL, R_RDBAL, R_RDBAH, R_RDLEN, R_SRRCTL, R_RXDCTL, R_RDRXCTL,
     R_RXCTRL, R_TDBAL, R_TDBAH, R_TDLEN, R_TXDCTL, R_TX_ARB, R_SECRXSTAT, R_AUTOC, R_LINKS,
-    R_STAT, R_MPC, R_QPRDC, R_OCTETS_LOW, R_OCTETS_HIGH, R_MRQC
+    R_STAT, R_MPC, R_QPRDC, R_OCTETS_LOW, R_OCTETS_HIGH, R_MRQC, R_RAL_RAH
 };
 
 /* Statistics: the registers (cleared on read) and the totals since creation. */
@@ -64,147 +69,156 @@ static const char *const stat_names[S_COUNT] = {
     "MPC", "RUC",  "ROC",  "TPR",  "TPT",  "RX_OFF", "FILTERED", "TX_DROPPED", "QPRDC",
 };
 
+/* Where instances first .. first + n - 1 of a register answer. */
+struct range {
+    uint32_t base, stride, first, n;
+};
+
+/* One register of the datasheet's map (tests/model/ixgbe_regs.def), with the
+ * model's behaviour for it (filled in once, by table_init). */
 struct regdef {
-    const char *name;
-    uint32_t base, count, stride;
-    uint32_t reset0, reset; /* reset value of index 0, of the others */
-    enum kind kind;
+    const char *name, *section;
+    uint32_t count;
+    uint32_t reset0, reset; /* reset value of instance 0, of the others */
+    enum access access;
+    struct range at[4]; /* the first range holding an instance is its own address */
     enum reg_id id;
-    enum stat stat; /* K_STAT: its counter */
+    enum stat stat; /* its counter, for statistics the model keeps */
 };
 
 // clang-format off
-#define ONE(n, off, rst, k, i) { n, off, 1, 4, rst, rst, k, i, S_NONE }
-#define ARR(n, off, cnt, str, rst, k, i) { n, off, cnt, str, rst, rst, k, i, S_NONE }
-#define STAT(n, off, cnt, i, s) { n, off, cnt, 4, 0, 0, K_STAT, i, s }
-// clang-format on
-
-/* Reset values are the datasheet's "Init Val" where the author could confirm
- * them; fields not listed read 0. */
-static const struct regdef regdefs[] = {
-    ARR("RDT", RDT(0), 64, 0x40, 0, K_SPECIAL, R_RDT),
-    ARR("TDT", TDT(0), 128, 0x40, 0, K_SPECIAL, R_TDT),
-    ARR("RDH", RDH(0), 64, 0x40, 0, K_SPECIAL, R_RDH),
-    ARR("TDH", TDH(0), 128, 0x40, 0, K_SPECIAL, R_TDH),
-    ONE("CTRL", CTRL, 0, K_SPECIAL, R_CTRL),
-    ONE("STATUS", STATUS, 0, K_RO, R_STATUS),
-    ONE("CTRL_EXT", CTRL_EXT, 0, K_RW, R_PLAIN),
-    ONE("EEC", EEC, 0, K_SPECIAL, R_EEC),
-    ONE("FWSM", FWSM, 0, K_RO, R_PLAIN), /* EXT_ERR_IND = 0: no EEPROM error */
-    ONE("GCR_EXT", GCR_EXT, 0, K_RW, R_PLAIN),
-    ONE("EICR", EICR, 0, K_SPECIAL, R_EICR),
-    ONE("EIMS", EIMS, 0, K_SPECIAL, R_EIMS),
-    ONE("EIMC", EIMC, 0, K_SPECIAL, R_EIMC),
-    ONE("EIAC", EIAC, 0, K_RW, R_PLAIN),
-    ARR("EIMS_EX", EIMS_EX(0), 2, 4, 0, K_SPECIAL, R_EIMS_EX),
-    ARR("EIMC_EX", EIMC_EX(0), 2, 4, 0, K_SPECIAL, R_EIMC_EX),
-    ARR("IVAR", IVAR(0), 64, 4, 0, K_RW, R_PLAIN),
-    ONE("GPIE", GPIE, 0, K_RW, R_PLAIN),
-    ARR("FCTTV", FCTTV(0), 4, 4, 0, K_RW, R_PLAIN),
-    ARR("FCRTL", FCRTL(0), 8, 4, 0, K_RW, R_PLAIN),
-    ARR("FCRTH", FCRTH(0), 8, 4, 0, K_RW, R_PLAIN),
-    ONE("FCRTV", FCRTV, 0, K_RW, R_PLAIN),
-    ONE("FCCFG", FCCFG, 0, K_RW, R_PLAIN),
-    ONE("FCTRL", FCTRL, 0, K_SPECIAL, R_FCTRL),
-    ONE("VLNCTRL", VLNCTRL, 0x8100, K_RW, R_PLAIN), /* VET = 0x8100 */
-    ONE("MCSTCTRL", MCSTCTRL, 0, K_RW, R_PLAIN),
-    ONE("RXCSUM", RXCSUM, 0, K_RW, R_PLAIN),
-    ONE("RFCTL", RFCTL, 0, K_RW, R_PLAIN),
-    ARR("MTA", MTA(0), 128, 4, 0, K_RW, R_PLAIN),
-    ARR("RAL", RAL(0), 128, 8, 0, K_RW, R_PLAIN), /* RAL/RAH(0) from EEPROM at ARD */
-    ARR("RAH", RAH(0), 128, 8, 0, K_RW, R_PLAIN),
-    ARR("MPSAR", MPSAR(0), 256, 4, 0, K_RW, R_PLAIN),
-    ARR("VFTA", VFTA(0), 128, 4, 0, K_RW, R_PLAIN),
-    ONE("MRQC", MRQC, 0, K_SPECIAL, R_MRQC), /* also at MRQC_82598: see unalias() */
-    ONE("RQTC", RQTC, 0, K_RW, R_PLAIN),
-    ARR("RSSRK", RSSRK(0), 10, 4, 0, K_RW, R_PLAIN), /* also at RSSRK_82598 */
-    ARR("RETA", RETA(0), 32, 4, 0, K_RW, R_PLAIN),   /* also at RETA_82598 */
-    ARR("SAQF", SAQF(0), 128, 4, 0, K_RW, R_PLAIN),
-    ARR("DAQF", DAQF(0), 128, 4, 0, K_RW, R_PLAIN),
-    ARR("SDPQF", SDPQF(0), 128, 4, 0, K_RW, R_PLAIN),
-    ARR("FTQF", FTQF(0), 128, 4, 0, K_RW, R_PLAIN),
-    ARR("ETQF", ETQF(0), 8, 4, 0, K_RW, R_PLAIN),
-    ARR("RDBAL", RDBAL(0), 64, 0x40, 0, K_SPECIAL, R_RDBAL),
-    ARR("RDBAH", RDBAH(0), 64, 0x40, 0, K_SPECIAL, R_RDBAH),
-    ARR("RDLEN", RDLEN(0), 64, 0x40, 0, K_SPECIAL, R_RDLEN),
-    ARR("SRRCTL", SRRCTL(0), 64, 0x40, 0x402, K_SPECIAL, R_SRRCTL), /* 2 KB, header 256 B */
-    ARR("RXDCTL", RXDCTL(0), 64, 0x40, 0, K_SPECIAL, R_RXDCTL),
-    ARR("DCA_RXCTRL", DCA_RXCTRL(0), 64, 0x40, 1u << 12, K_RW, R_PLAIN),
-    ONE("RDRXCTL", RDRXCTL, 0, K_SPECIAL, R_RDRXCTL),
-    ARR("RXPBSIZE", RXPBSIZE(0), 8, 4, 0x200u << 10, K_RW, R_PLAIN), /* 512 KB each */
-    ONE("RXCTRL", RXCTRL, 0, K_SPECIAL, R_RXCTRL),
-    ONE("RSCDBU", RSCDBU, 0, K_RW, R_PLAIN),
-    ONE("PFQDE", PFQDE, 0, K_RW, R_PLAIN),
-    ONE("DTXMXSZRQ", DTXMXSZRQ, 0x10, K_SPECIAL, R_TX_ARB),
-    ONE("DMATXCTL", DMATXCTL, 0x8100u << 16, K_RW, R_PLAIN), /* VT = 0x8100 */
-    ONE("DTXTCPFLGL", DTXTCPFLGL, 0, K_RW, R_PLAIN),
-    ONE("DTXTCPFLGH", DTXTCPFLGH, 0, K_RW, R_PLAIN),
-    ARR("TDBAL", TDBAL(0), 128, 0x40, 0, K_SPECIAL, R_TDBAL),
-    ARR("TDBAH", TDBAH(0), 128, 0x40, 0, K_SPECIAL, R_TDBAH),
-    ARR("TDLEN", TDLEN(0), 128, 0x40, 0, K_SPECIAL, R_TDLEN),
-    ARR("TXDCTL", TXDCTL(0), 128, 0x40, 0, K_SPECIAL, R_TXDCTL),
-    ARR("DCA_TXCTRL", DCA_TXCTRL(0), 128, 0x40, 0, K_RW, R_PLAIN),
-    ARR("TDWBAL", TDWBAL(0), 128, 0x40, 0, K_RW, R_PLAIN),
-    ARR("TDWBAH", TDWBAH(0), 128, 0x40, 0, K_RW, R_PLAIN),
-    ARR("TXPBSIZE", TXPBSIZE(0), 8, 4, 0xA0u << 10, K_SPECIAL, R_TX_ARB), /* 160 KB */
-    ONE("MTQC", MTQC, 0, K_SPECIAL, R_TX_ARB),
-    { "TXPBTHRESH", TXPBTHRESH(0), 8, 4, 0x96, 0, K_SPECIAL, R_TX_ARB, S_NONE },
-    ONE("RTRPCS", RTRPCS, 0, K_RW, R_PLAIN),
-    ONE("RTTDCS", RTTDCS, (1u << 22) | (1u << 23), K_RW, R_PLAIN), /* BDPM, BPBFSM */
-    ONE("RTTPCS", RTTPCS, 0, K_RW, R_PLAIN),
-    ONE("RTRUP2TC", RTRUP2TC, 0, K_RW, R_PLAIN),
-    ARR("RTRPT4C", RTRPT4C(0), 8, 4, 0, K_RW, R_PLAIN),
-    ARR("RTTDT2C", RTTDT2C(0), 8, 4, 0, K_RW, R_PLAIN),
-    ARR("RTTPT2C", RTTPT2C(0), 8, 4, 0, K_RW, R_PLAIN),
-    ONE("RTTDQSEL", RTTDQSEL, 0, K_RW, R_PLAIN),
-    ONE("RTTDT1C", RTTDT1C, 0, K_RW, R_PLAIN),
-    ONE("SECRXCTRL", SECRXCTRL, 0, K_RW, R_PLAIN),
-    ONE("SECRXSTAT", SECRXSTAT, 0, K_RO, R_SECRXSTAT),
-    /* TXCRCEN, RXCRCSTRP, TXPADEN, RXLNGTHERREN set at reset */
-    ONE("HLREG0", HLREG0, HLREG0_TXCRCEN | HLREG0_RXCRCSTRP | HLREG0_TXPADEN | HLREG0_RXLNGTHERREN,
-        K_RW, R_PLAIN),
-    ONE("MAXFRS", MAXFRS, 0x5EEu << 16, K_RW, R_PLAIN), /* MFS = 1518 */
-    /* AUTOC comes from the EEPROM; the model's EEPROM asks for 10 GbE serial (LMS = 011b). */
-    ONE("AUTOC", AUTOC, 3u << AUTOC_LMS_SHIFT, K_SPECIAL, R_AUTOC),
-    ONE("LINKS", LINKS, 0, K_RO, R_LINKS),
-    ONE("AUTOC2", AUTOC2, 0, K_RW, R_PLAIN),
-    ONE("MFLCN", MFLCN, 0, K_RW, R_PLAIN),
-    STAT("MPC", MPC(0), 8, R_MPC, S_MPC), /* all traffic uses packet buffer 0 */
-    /* QPRDC(n): statistics counter n of RQSMR's mapping; 0x40 apart, like the queues */
-    { "QPRDC", QPRDC(0), 16, 0x40, 0, 0, K_STAT, R_QPRDC, S_QPRDC },
-    ARR("RQSMR", RQSMR(0), 32, 4, 0, K_RW, R_PLAIN),
-    STAT("GPRC", GPRC, 1, R_STAT, S_GPRC),
-    STAT("BPRC", BPRC, 1, R_STAT, S_BPRC),
-    STAT("MPRC", MPRC, 1, R_STAT, S_MPRC),
-    STAT("GPTC", GPTC, 1, R_STAT, S_GPTC),
-    STAT("GORCL", GORCL, 1, R_OCTETS_LOW, S_GORC),
-    STAT("GORCH", GORCH, 1, R_OCTETS_HIGH, S_GORC),
-    STAT("GOTCL", GOTCL, 1, R_OCTETS_LOW, S_GOTC),
-    STAT("GOTCH", GOTCH, 1, R_OCTETS_HIGH, S_GOTC),
-    STAT("RUC", RUC, 1, R_STAT, S_RUC),
-    STAT("ROC", ROC, 1, R_STAT, S_ROC),
-    STAT("TPR", TPR, 1, R_STAT, S_TPR),
-    STAT("TPT", TPT, 1, R_STAT, S_TPT),
-    STAT("MPTC", MPTC, 1, R_STAT, S_MPTC),
-    STAT("BPTC", BPTC, 1, R_STAT, S_BPTC),
-    ARR("PFVLVF", PFVLVF(0), 64, 4, 0, K_RW, R_PLAIN),
-    ARR("PFVLVFB", PFVLVFB(0), 128, 4, 0, K_RW, R_PLAIN),
-    ARR("PFUTA", PFUTA(0), 128, 4, 0, K_RW, R_PLAIN),
+static struct regdef regdefs[] = {
+#define RANGE(base, stride, first, n) { base, stride, first, n }
+#define REG(name, sec, cnt, r0, r, acc, ...) { #name, sec, cnt, r0, r, acc, { __VA_ARGS__ }, 0, 0 },
+#include "tests/model/ixgbe_regs.def"
+#undef REG
+#undef RANGE
 };
+// clang-format on
 #define NDEFS (sizeof(regdefs) / sizeof(regdefs[0]))
 
-/* Which register an offset is, and its index in its array; NULL if none. */
-static const struct regdef *lookup(uint32_t off, uint32_t *index)
+/* The registers the model gives behaviour of its own, by their names in the table. */
+static const struct {
+    const char *name;
+    enum reg_id id;
+    enum stat stat;
+} behaviour[] = {
+    { "RDT", R_RDT, S_NONE },
+    { "TDT", R_TDT, S_NONE },
+    { "RDH", R_RDH, S_NONE },
+    { "TDH", R_TDH, S_NONE },
+    { "CTRL", R_CTRL, S_NONE },
+    { "STATUS", R_STATUS, S_NONE },
+    { "EEC", R_EEC, S_NONE },
+    { "EICR", R_EICR, S_NONE },
+    { "EIMS", R_EIMS, S_NONE },
+    { "EIMC", R_EIMC, S_NONE },
+    { "EIMS_EX", R_EIMS_EX, S_NONE },
+    { "EIMC_EX", R_EIMC_EX, S_NONE },
+    { "FCTRL", R_FCTRL, S_NONE },
+    { "RDBAL", R_RDBAL, S_NONE },
+    { "RDBAH", R_RDBAH, S_NONE },
+    { "RDLEN", R_RDLEN, S_NONE },
+    { "SRRCTL", R_SRRCTL, S_NONE },
+    { "RXDCTL", R_RXDCTL, S_NONE },
+    { "RDRXCTL", R_RDRXCTL, S_NONE },
+    { "RXCTRL", R_RXCTRL, S_NONE },
+    { "TDBAL", R_TDBAL, S_NONE },
+    { "TDBAH", R_TDBAH, S_NONE },
+    { "TDLEN", R_TDLEN, S_NONE },
+    { "TXDCTL", R_TXDCTL, S_NONE },
+    { "DTXMXSZRQ", R_TX_ARB, S_NONE },
+    { "TXPBSIZE", R_TX_ARB, S_NONE },
+    { "MTQC", R_TX_ARB, S_NONE },
+    { "TXPBTHRESH", R_TX_ARB, S_NONE },
+    { "SECRXSTAT", R_SECRXSTAT, S_NONE },
+    { "AUTOC", R_AUTOC, S_NONE },
+    { "LINKS", R_LINKS, S_NONE },
+    { "MRQC", R_MRQC, S_NONE },
+    { "RAL", R_RAL_RAH, S_NONE },
+    { "RAH", R_RAL_RAH, S_NONE },
+    { "MPC", R_MPC, S_MPC }, /* all traffic uses packet buffer 0 */
+    { "QPRDC", R_QPRDC, S_QPRDC },
+    { "GPRC", R_STAT, S_GPRC },
+    { "BPRC", R_STAT, S_BPRC },
+    { "MPRC", R_STAT, S_MPRC },
+    { "GPTC", R_STAT, S_GPTC },
+    { "GORCL", R_OCTETS_LOW, S_GORC },
+    { "GORCH", R_OCTETS_HIGH, S_GORC },
+    { "GOTCL", R_OCTETS_LOW, S_GOTC },
+    { "GOTCH", R_OCTETS_HIGH, S_GOTC },
+    { "RUC", R_STAT, S_RUC },
+    { "ROC", R_STAT, S_ROC },
+    { "TPR", R_STAT, S_TPR },
+    { "TPT", R_STAT, S_TPT },
+    { "MPTC", R_STAT, S_MPTC },
+    { "BPTC", R_STAT, S_BPTC },
+};
+
+/* What each 4-byte offset of BAR0 decodes to: def (index + 1; 0: nothing),
+ * the instance, and the offset / 4 of the instance's own address, where its
+ * value is kept (an alias reaches the same register). Made once. */
+static struct {
+    uint16_t def, n, own;
+} decode[NREGS];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+/* The instance's own address: the first range that holds it. */
+static uint32_t own_offset(const struct regdef *d, uint32_t n)
+{
+    for (const struct range *r = d->at; r < d->at + 4 && r->n; r++)
+        if (n >= r->first && n < r->first + r->n)
+            return r->base + r->stride * (n - r->first);
+    return UINT32_MAX;
+}
+
+/* A fault in ixgbe_regs.def or in the behaviour list is the model's bug. */
+__attribute__((noreturn)) static void table_bug(const char *what, const char *name, uint32_t off)
+{
+    fprintf(stderr, "ixgbe_model: register table: %s (%s, 0x%05x)\n", what, name, off);
+    abort();
+}
+
+static void table_init(void)
 {
     for (size_t i = 0; i < NDEFS; i++) {
-        const struct regdef *d = &regdefs[i];
-        if (off >= d->base && off < d->base + d->count * d->stride &&
-            (off - d->base) % d->stride == 0) {
-            *index = (off - d->base) / d->stride;
-            return d;
+        struct regdef *d = &regdefs[i];
+        for (uint32_t n = 0; n < d->count; n++)
+            if (own_offset(d, n) == UINT32_MAX)
+                table_bug("an instance without an address", d->name, n);
+        for (const struct range *r = d->at; r < d->at + 4 && r->n; r++) {
+            for (uint32_t k = 0; k < r->n; k++) {
+                uint32_t off = r->base + r->stride * k;
+                if (off % 4 || off >= BAR0_SIZE || r->first + k >= d->count)
+                    table_bug("an address outside BAR0 or an instance past COUNT", d->name, off);
+                if (decode[off / 4].def)
+                    table_bug("an address decoded twice", d->name, off);
+                decode[off / 4].def = (uint16_t)(i + 1);
+                decode[off / 4].n = (uint16_t)(r->first + k);
+                decode[off / 4].own = (uint16_t)(own_offset(d, r->first + k) / 4);
+            }
         }
     }
-    return NULL;
+    for (size_t b = 0; b < sizeof(behaviour) / sizeof(behaviour[0]); b++) {
+        size_t i = 0;
+        while (i < NDEFS && strcmp(regdefs[i].name, behaviour[b].name) != 0)
+            i++;
+        if (i == NDEFS)
+            table_bug("a register with behaviour missing from the table", behaviour[b].name, 0);
+        regdefs[i].id = behaviour[b].id;
+        regdefs[i].stat = behaviour[b].stat;
+    }
+}
+
+/* Which register an offset is: its instance and its own offset; NULL if the
+ * 82599 does not decode the offset. */
+static const struct regdef *lookup(uint32_t off, uint32_t *index, uint32_t *own)
+{
+    if (off % 4 || off >= BAR0_SIZE || !decode[off / 4].def)
+        return NULL;
+    *index = decode[off / 4].n;
+    *own = (uint32_t)decode[off / 4].own * 4;
+    return &regdefs[decode[off / 4].def - 1];
 }
 
 /* --- The model's state ------------------------------------------------------ */
@@ -372,8 +386,10 @@ static void device_reset(struct ixgbe_model *m, uint64_t done_at)
     for (size_t i = 0; i < NDEFS; i++) {
         const struct regdef *d = &regdefs[i];
         for (uint32_t n = 0; n < d->count; n++)
-            m->reg[(d->base + n * d->stride) / 4] = n == 0 ? d->reset0 : d->reset;
+            m->reg[own_offset(d, n) / 4] = n == 0 ? d->reset0 : d->reset;
     }
+    /* AUTOC comes from the EEPROM: the model's asks for 10 GbE serial (LMS = 011b). */
+    m->reg[AUTOC / 4] = 3u << AUTOC_LMS_SHIFT;
     for (int i = 0; i < IXGBE_MODEL_QUEUES; i++) {
         struct queue *qs[2] = { &m->rxq[i], &m->txq[i] };
         for (int k = 0; k < 2; k++) {
@@ -1032,9 +1048,6 @@ static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t
     case R_EICR: /* the model raises no interrupt causes; read clears */
         m->reg[off / 4] = 0;
         return v;
-    case R_EIMC:
-    case R_EIMC_EX:
-        return 0;     /* write-only */
     case R_SECRXSTAT: /* the model's data path is empty at once */
         return (m->reg[SECRXCTRL / 4] & SECRXCTRL_RX_DIS) ? SECRXSTAT_SECRX_RDY : 0;
     case R_RXDCTL:
@@ -1063,6 +1076,13 @@ static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t
         m->high[d->stat] = 0;
         return v;
     default:
+        if (d->access == RC)
+            m->reg[off / 4] = 0;
+        if (d->access == WO) {
+            violation(m, "read of %s, a write-only register (§%s); it reads 0", name(d, n).s,
+                      d->section);
+            return 0;
+        }
         return v;
     }
 }
@@ -1221,12 +1241,23 @@ static void reg_write(struct ixgbe_model *m, const struct regdef *d, uint32_t n,
         return;
     }
     default:
-        if (d->kind == K_RO || d->kind == K_STAT) {
-            violation(m, "write of 0x%08x to %s, a read-only register", v, name(d, n).s);
+        switch (d->access) {
+        case RO:
+        case RC:
+            violation(m, "write of 0x%08x to %s, a read-only register (§%s)", v, name(d, n).s,
+                      d->section);
+            return;
+        case RW1C:
+            *r &= ~v;
+            return;
+        case RWS:
+            *r |= v;
+            return;
+        case RW:
+        case WO:
+            *r = v;
             return;
         }
-        *r = v;
-        return;
     }
 }
 
@@ -1252,24 +1283,10 @@ static void tail_write(struct ixgbe_model *m, bool rx, uint32_t n, uint32_t v)
     atomic_store_explicit(&q->tail, v & 0xFFFF, memory_order_release);
 }
 
-/* The 82599 answers at the 82598's offsets of MRQC, RETA and RSSRK too
- * (drivers written for both parts use those): the same registers. */
-static uint32_t unalias(uint32_t off)
+void ixgbe_model_write(struct ixgbe_model *m, uint32_t addr, uint32_t v)
 {
-    if (off == MRQC_82598)
-        return MRQC;
-    if (off >= RETA_82598(0) && off < RETA_82598(32))
-        return off - RETA_82598(0) + RETA(0);
-    if (off >= RSSRK_82598(0) && off < RSSRK_82598(10))
-        return off - RSSRK_82598(0) + RSSRK(0);
-    return off;
-}
-
-void ixgbe_model_write(struct ixgbe_model *m, uint32_t off, uint32_t v)
-{
-    uint32_t n;
-    off = unalias(off);
-    const struct regdef *d = off % 4 == 0 && off < BAR0_SIZE ? lookup(off, &n) : NULL;
+    uint32_t n, off;
+    const struct regdef *d = lookup(addr, &n, &off);
     if (d && (d->id == R_RDT || d->id == R_TDT) && n < IXGBE_MODEL_QUEUES && !resetting(m)) {
         tail_write(m, d->id == R_RDT, n, v);
         return;
@@ -1277,7 +1294,10 @@ void ixgbe_model_write(struct ixgbe_model *m, uint32_t off, uint32_t v)
     lock();
     sync_time(m);
     if (!d) {
-        violation(m, "write of 0x%08x to 0x%05x, a register the model does not know", v, off);
+        violation(m,
+                  "write of 0x%08x to 0x%05x, an address the 82599 does not decode (§8.2.2: "
+                  "no register there)",
+                  v, addr);
     } else if (resetting(m) && d->id != R_CTRL) {
         check_reset_wait(m, d, n, "written");
         violation(m,
@@ -1292,11 +1312,10 @@ void ixgbe_model_write(struct ixgbe_model *m, uint32_t off, uint32_t v)
     unlock();
 }
 
-uint32_t ixgbe_model_read(struct ixgbe_model *m, uint32_t off)
+uint32_t ixgbe_model_read(struct ixgbe_model *m, uint32_t addr)
 {
-    uint32_t n, v;
-    off = unalias(off);
-    const struct regdef *d = off % 4 == 0 && off < BAR0_SIZE ? lookup(off, &n) : NULL;
+    uint32_t n, v, off;
+    const struct regdef *d = lookup(addr, &n, &off);
     if (d && n < IXGBE_MODEL_QUEUES) { /* no lock: the data path */
         if (d->id == R_RDH || d->id == R_TDH)
             return atomic_load_explicit(d->id == R_RDH ? &m->rxq[n].head : &m->txq[n].head,
@@ -1305,8 +1324,13 @@ uint32_t ixgbe_model_read(struct ixgbe_model *m, uint32_t off)
             return atomic_load_explicit(d->id == R_RDT ? &m->rxq[n].tail : &m->txq[n].tail,
                                         memory_order_relaxed);
     }
-    if (!d)
+    if (!d) {
+        violation(m,
+                  "read of 0x%05x, an address the 82599 does not decode (§8.2.2: the register "
+                  "summary lists none there); it reads 0",
+                  addr);
         return 0;
+    }
     lock();
     sync_time(m);
     check_reset_wait(m, d, n, "read");
@@ -1321,6 +1345,7 @@ uint32_t ixgbe_model_read(struct ixgbe_model *m, uint32_t off)
 
 struct ixgbe_model *ixgbe_model_new(const struct ixgbe_model_config *cfg)
 {
+    pthread_once(&table_once, table_init);
     struct ixgbe_model *m = calloc(1, sizeof(*m));
     if (!m)
         return NULL;

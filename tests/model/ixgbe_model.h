@@ -5,7 +5,8 @@
  * are that document's. Never part of the kernel image.
  *
  * What it is: BAR0 as ixgbe_model_read/ixgbe_model_write (32-bit accesses
- * at byte offsets), a register file with reset values, the timed parts of
+ * at byte offsets) decoding every address the 82599 decodes, its aliases
+ * included (tests/model/ixgbe_regs.def), a register file with reset values, the timed parts of
  * bring-up (CTRL.RST, EEC.ARD, RDRXCTL.DMAIDONE, LINKS) against a clock the
  * test supplies, and the data path: advanced (and legacy) receive and
  * transmit descriptors in host memory, L2 filtering, receive-side scaling
@@ -33,8 +34,8 @@
 #include <stdint.h>
 
 /* Receive and transmit queues that move frames: the 16 that RSS alone can
- * reach (§7.1.2.8; queue registers exist for all 64 RX and 128 TX queues;
- * enabling one beyond these is a violation). */
+ * reach (§7.1.2.8; queue registers exist for all 128 RX and 128 TX queues,
+ * plain storage beyond these; enabling one beyond these is a violation). */
 #define IXGBE_MODEL_QUEUES 16
 /* A delay that never ends: a reset that never clears, a link that never comes up. */
 #define IXGBE_MODEL_NEVER UINT64_MAX

@@ -957,7 +957,8 @@ static void strict_no_buffer_size(void)
     ixgbe_model_free(m);
 }
 
-/* A write the model does not know, and one to a read-only register. */
+/* An address the 82599 does not decode, written and read, and a write to a
+ * read-only register (issue 11, item 2): each recorded with its offset. */
 static void strict_unknown_register(void)
 {
     fresh();
@@ -965,17 +966,22 @@ static void strict_unknown_register(void)
     struct ixgbe_model *m = ixgbe_model_new(&c);
     ixgbe_model_write(m, 0x05FF0, 1);
     CHECK_EQ(ixgbe_model_violations(m), 1);
-    CHECK(said(m, 0, "0x05ff0, a register the model does not know"));
+    CHECK(said(m, 0, "write of 0x00000001 to 0x05ff0, an address the 82599 does not decode"));
     CHECK_EQ(ixgbe_model_read(m, 0x05FF0), 0);
+    CHECK_EQ(ixgbe_model_violations(m), 2);
+    CHECK(said(m, 0, "read of 0x05ff0, an address the 82599 does not decode"));
+    CHECK_EQ(ixgbe_model_read(m, CTRL + 2), 0); /* not 4-byte aligned: no register */
+    CHECK(said(m, 0, "read of 0x00002, an address the 82599 does not decode"));
     ixgbe_model_write(m, LINKS, 0);
     CHECK(said(m, 0, "LINKS, a read-only register"));
-    CHECK_EQ(ixgbe_model_violations(m), 2);
+    CHECK_EQ(ixgbe_model_violations(m), 4);
     ixgbe_model_free(m);
 
-    /* not strict: nothing recorded */
+    /* not strict: nothing recorded, and the address reads 0 */
     c.strict = false;
     m = ixgbe_model_new(&c);
     ixgbe_model_write(m, 0x05FF0, 1);
+    CHECK_EQ(ixgbe_model_read(m, 0x05FF0), 0);
     CHECK_EQ(ixgbe_model_violations(m), 0);
     ixgbe_model_free(m);
 }
