@@ -20,8 +20,11 @@
 
 /* Registers, with their datasheet sections (§8.2.3). */
 #define CTRL 0x00000 /* §8.2.3.1.1 Device Control */
+#define CTRL_PCIE_MASTER_DISABLE (1u << 2)
 #define CTRL_LRST (1u << 3)
 #define CTRL_RST (1u << 26)
+#define STATUS 0x00008 /* §8.2.3.1.2 Device Status */
+#define STATUS_PCIE_MASTER_ENABLE (1u << 19)
 #define CTRL_EXT 0x00018 /* §8.2.3.1.3 Extended Device Control */
 #define CTRL_EXT_NS_DIS (1u << 16)
 #define EIMC 0x00888 /* §8.2.3.5.4 Extended Interrupt Mask Clear */
@@ -99,7 +102,7 @@
 
 static const struct intel_reg_name names[] = {
     { CTRL, 4, 1, "CTRL" },
-    { 0x00008, 4, 1, "STATUS" },
+    { STATUS, 4, 1, "STATUS" },
     { CTRL_EXT, 4, 1, "CTRL_EXT" },
     { EIMC, 4, 1, "EIMC" },
     { EEC, 4, 1, "EEC" },
@@ -226,16 +229,33 @@ static const struct nic_ops ixgbe_ops = {
     .stop = intel_stop,
 };
 
-/* §4.6.3.1 and §4.6.3.2: interrupts off, a global reset, interrupts off again. */
+/* §5.2.5.3.2: no new PCIe requests, then wait for those pending to end.
+ * False if they did not end. */
+static bool master_disable(struct intel_dev *d)
+{
+    intel_set(d, CTRL, CTRL_PCIE_MASTER_DISABLE);
+    return intel_wait(d, STATUS, STATUS_PCIE_MASTER_ENABLE, 0, 100000,
+                      "PCIe master disable (STATUS.PCIE_MASTER_ENABLE)",
+                      "the reset is issued twice, as the 82599 specification update asks") == 0;
+}
+
+/* §4.6.3.1 and §4.6.3.2: interrupts off, PCIe mastering off (§4.6.3.2 asks
+ * for it before a software reset), a global reset, interrupts off again.
+ * The reset clears CTRL, mastering included. Where requests stay pending
+ * (flow control or the link down can hold them), the 82599 specification
+ * update (clarification 9, "Master Disable Flow") has two resets in a row. */
 static int reset(struct intel_dev *d)
 {
     intel_write(d, EIMC, EIMC_ALL);
-    intel_write(d, CTRL, intel_read(d, CTRL) | CTRL_RST | CTRL_LRST);
-    delay_us(1000); /* §4.6.3.2: at least 1 ms before looking at CTRL again */
-    if (intel_wait(d, CTRL, CTRL_RST | CTRL_LRST, 0, 1000000, "global reset (CTRL.RST)",
-                   "the device did not come out of reset; check that it is powered (D0) and "
-                   "that its BAR is mapped"))
-        return -1;
+    int resets = master_disable(d) ? 1 : 2;
+    for (int i = 0; i < resets; i++) {
+        intel_write(d, CTRL, intel_read(d, CTRL) | CTRL_RST | CTRL_LRST);
+        delay_us(1000); /* §4.6.3.2: at least 1 ms before looking at CTRL again */
+        if (intel_wait(d, CTRL, CTRL_RST | CTRL_LRST, 0, 1000000, "global reset (CTRL.RST)",
+                       "the device did not come out of reset; check that it is powered (D0) "
+                       "and that its BAR is mapped"))
+            return -1;
+    }
     delay_us(10000); /* §4.6.3.2: at least 10 ms after the reset before going on */
     intel_write(d, EIMC, EIMC_ALL);
     return 0;
@@ -249,7 +269,6 @@ static void link_setup(struct intel_dev *d)
     intel_write(d, AUTOC, intel_read(d, AUTOC) | AUTOC_RESTART_AN);
 }
 
-/* §4.6.7: one receive queue, no RSS, CRC stripped, broadcast accepted. */
 /* §4.6.7: receive, its queues set up by intel_queues_init: no VT, RSS when
  * more than one queue, CRC stripped, broadcast accepted. */
 static void rx_init(struct intel_dev *d)
@@ -270,7 +289,6 @@ static void rx_init(struct intel_dev *d)
     intel_set(d, CTRL_EXT, CTRL_EXT_NS_DIS);
 }
 
-/* §4.6.8: one transmit queue, CRC and padding added by the MAC, DCB off. */
 /* §4.6.8: transmit, its queues set up by intel_queues_init: CRC and padding
  * added by the MAC, DCB off. */
 static void tx_init(struct intel_dev *d)
