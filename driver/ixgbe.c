@@ -34,8 +34,11 @@
 #define RDRXCTL 0x02F00 /* §8.2.3.8.8 Receive DMA Control */
 #define RDRXCTL_CRCSTRIP (1u << 1)
 #define RDRXCTL_DMAIDONE (1u << 3)
-#define AUTOC 0x042A0       /* §8.2.3.22.19 Auto-Negotiation Control */
-#define AUTOC_FLU (1u << 0) /* force link up */
+#define RDRXCTL_RSCFRSTSIZE (0x1Fu << 17) /* reset 0x8; software sets 0 */
+#define RDRXCTL_RSCACKC (1u << 25)        /* reset 0; software sets 1 */
+#define RDRXCTL_FCOE_WRFIX (1u << 26)     /* reset 0; software sets 1 */
+#define AUTOC 0x042A0                     /* §8.2.3.22.19 Auto-Negotiation Control */
+#define AUTOC_FLU (1u << 0)               /* force link up */
 #define AUTOC_RESTART_AN (1u << 12)
 #define AUTOC_LMS_MASK (7u << 13)
 #define AUTOC_LMS_10G_NO_AN (1u << 13) /* 001b: 10 GbE, no auto-negotiation */
@@ -278,7 +281,11 @@ static void rx_init(struct intel_dev *d)
     for (int i = 1; i < 8; i++)
         intel_write(d, RXPBSIZE(i), 0);
     intel_set(d, HLREG0, HLREG0_RXCRCSTRP); /* §4.6.7: both strip bits agree */
-    intel_set(d, RDRXCTL, RDRXCTL_CRCSTRIP);
+    /* §8.2.3.8.8: CRCStrip as HLREG0, and three fields software must
+     * change from their reset values: no RSC first-size minimum, RSC
+     * ACK coalescing and the FCoE write fix on */
+    uint32_t rdrxctl = intel_read(d, RDRXCTL) & ~RDRXCTL_RSCFRSTSIZE;
+    intel_write(d, RDRXCTL, rdrxctl | RDRXCTL_CRCSTRIP | RDRXCTL_RSCACKC | RDRXCTL_FCOE_WRFIX);
     intel_set(d, FCTRL, FCTRL_BAM);
     if (d->nq > 1)
         intel_rss_init(d, MRQC, MRQC_RSS, RETA(0), RSSRK(0));
