@@ -247,6 +247,10 @@ struct ixgbe_model {
     uint64_t t_link_start;         /* auto-negotiation (re)started */
     bool eeprom_loaded;            /* RAL(0)/RAH(0) loaded since the last reset */
     bool dmaidone_seen;            /* the driver read RDRXCTL.DMAIDONE as 1 */
+    bool ard_seen;                 /* the driver read EEC.ARD as 1 */
+    bool master_asked;             /* CTRL.PCIE_MASTER_DISABLE written as 1 since the reset */
+    bool master_seen;              /* ... and STATUS.PCIE_MASTER_ENABLE then read as 0 */
+    bool second_reset_due;         /* a reset without master_seen: another must follow */
     uint64_t stat[S_COUNT], total[S_COUNT];
     uint32_t high[S_COUNT]; /* GORCH, GOTCH: latched by the GORCL, GOTCL read */
     uint64_t qprdc[16];     /* QPRDC(n), cleared on read; total[S_QPRDC] adds them up */
@@ -409,6 +413,9 @@ static void device_reset(struct ixgbe_model *m, uint64_t done_at)
     m->t_lrst_done = 0;
     m->eeprom_loaded = false;
     m->dmaidone_seen = false;
+    m->ard_seen = false;
+    m->master_asked = false;
+    m->master_seen = false;
     m->rst_access_flagged = false;
 }
 
@@ -1022,6 +1029,40 @@ static uint32_t stat_read(struct ixgbe_model *m, enum stat s)
     return v;
 }
 
+/* §4.6.3.2: before a software reset the driver disables PCIe mastering
+ * (§5.2.5.3.2: CTRL.PCIE_MASTER_DISABLE, then STATUS.PCIE_MASTER_ENABLE
+ * polled until 0). Where that bit never clears, the 82599 specification
+ * update (clarification 9, "Master Disable Flow") has the driver issue two
+ * software resets in a row. Called at a CTRL.RST write. */
+static void check_master_disable(struct ixgbe_model *m)
+{
+    if (m->second_reset_due) {
+        m->second_reset_due = false; /* the second of the two */
+        return;
+    }
+    if (!m->master_asked)
+        violation(m, "CTRL.RST set without the PCIe master disable first (§4.6.3.2, §5.2.5.3.2: "
+                     "set CTRL.PCIE_MASTER_DISABLE and poll STATUS.PCIE_MASTER_ENABLE until 0 "
+                     "before a software reset)");
+    else if (!m->master_seen)
+        m->second_reset_due = true;
+}
+
+/* A register access after a reset that followed a master disable that
+ * never completed, without the second reset the specification update asks
+ * for. Reads of CTRL (polling the first reset) do not count. */
+static void check_second_reset(struct ixgbe_model *m, const struct regdef *d)
+{
+    if (!m->second_reset_due || d->id == R_CTRL || resetting(m))
+        return;
+    m->second_reset_due = false;
+    violation(m,
+              "%s accessed after one CTRL.RST, while STATUS.PCIE_MASTER_ENABLE had not read 0 "
+              "(82599 specification update, clarification 9: then issue two software "
+              "resets, more than 1 us apart)",
+              d->name);
+}
+
 /* A RO bit of a register reads what the model computes. */
 static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t n, uint32_t off)
 {
@@ -1034,9 +1075,23 @@ static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t
             v |= CTRL_LRST;
         return v;
     case R_STATUS: /* §5.2.5.3.2: no request pending once master disable is asked */
-        return (m->reg[CTRL / 4] & CTRL_PCIE_MASTER_DISABLE) ? v : v | STATUS_PCIE_MASTER_ENABLE;
+        if (!(m->reg[CTRL / 4] & CTRL_PCIE_MASTER_DISABLE) || m->cfg.master_stuck)
+            return v | STATUS_PCIE_MASTER_ENABLE;
+        m->master_seen = true;
+        return v;
     case R_EEC:
-        return EEC_EE_PRES | (elapsed(m, m->t_reset_done, m->cfg.eeprom_ns) ? EEC_ARD : 0);
+        if (!elapsed(m, m->t_reset_done, m->cfg.eeprom_ns))
+            return EEC_EE_PRES;
+        m->ard_seen = true;
+        return EEC_EE_PRES | EEC_ARD;
+    case R_RAL_RAH:
+        if (n == 0 && !m->ard_seen)
+            violation(m,
+                      "%s read before EEC.ARD was read as 1 (§4.6.3: wait for the EEPROM "
+                      "auto-read to complete; until then RAL(0)/RAH(0) do not hold the MAC "
+                      "address, §8.2.3.7.9)",
+                      name(d, n).s);
+        return v;
     case R_RDRXCTL:
         if (elapsed(m, m->t_reset_done, m->cfg.dmainit_ns)) {
             m->dmaidone_seen = true;
@@ -1087,6 +1142,31 @@ static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t
     }
 }
 
+/* §8.2.3.8.8: RDRXCTL fields whose reset values software must change, checked
+ * when receive is enabled. */
+static void check_rdrxctl(struct ixgbe_model *m, uint32_t rd)
+{
+    if (rd & RDRXCTL_RSCFRSTSIZE_MASK)
+        violation(m,
+                  "RXCTRL.RXEN set with RDRXCTL.RSCFRSTSIZE = 0x%x (§8.2.3.8.8: software "
+                  "must set it to 0)",
+                  (rd & RDRXCTL_RSCFRSTSIZE_MASK) >> RDRXCTL_RSCFRSTSIZE_SHIFT);
+    if (!(rd & RDRXCTL_RSCACKC))
+        violation(m, "RXCTRL.RXEN set with RDRXCTL.RSCACKC = 0 (§8.2.3.8.8: software must set "
+                     "it to 1)");
+    if (!(rd & RDRXCTL_FCOE_WRFIX))
+        violation(m, "RXCTRL.RXEN set with RDRXCTL.FCOE_WRFIX = 0 (§8.2.3.8.8: software must "
+                     "set it to 1)");
+}
+
+static bool rx_queue_enabled(const struct ixgbe_model *m)
+{
+    for (int i = 0; i < IXGBE_MODEL_QUEUES; i++)
+        if (m->rxq[i].enabled)
+            return true;
+    return false;
+}
+
 /* Queue register n of an RX (rx) or TX queue written while the queue is on. */
 static void check_queue_off(struct ixgbe_model *m, const struct regdef *d, uint32_t n, bool rx)
 {
@@ -1114,6 +1194,11 @@ static void queue_enable(struct ixgbe_model *m, uint32_t n, bool rx, bool on)
 {
     struct queue *q = n < IXGBE_MODEL_QUEUES ? (rx ? &m->rxq[n] : &m->txq[n]) : NULL;
     if (on && (!q || !q->enabled)) {
+        if (!rx && !(m->reg[DMATXCTL / 4] & DMATXCTL_TE))
+            violation(m,
+                      "TXDCTL(%u).ENABLE set while DMATXCTL.TE is 0 (§4.6.8: enable the "
+                      "transmit path with DMATXCTL.TE before the first transmit queue)",
+                      n);
         if ((rx ? rx_setup : tx_setup)(m, n) && q) {
             q->enabled = true;
             q->t_enable = now(m);
@@ -1134,9 +1219,11 @@ static void reg_write(struct ixgbe_model *m, const struct regdef *d, uint32_t n,
     switch (d->id) {
     case R_CTRL:
         *r = v & ~(CTRL_RST | CTRL_LRST); /* both self-clearing */
-        if (v & CTRL_RST) {
+        if (v & CTRL_PCIE_MASTER_DISABLE)
+            m->master_asked = true;
+        if (v & CTRL_RST) { /* CTRL too goes back to its reset value: mastering on again */
+            check_master_disable(m);
             device_reset(m, after(now(m), m->cfg.reset_ns));
-            m->reg[CTRL / 4] = v & ~(CTRL_RST | CTRL_LRST);
             m->t_rst_write = now(m);
         }
         if (v & CTRL_LRST) { /* the link restarts; LRST clears after reset_ns */
@@ -1203,6 +1290,11 @@ static void reg_write(struct ixgbe_model *m, const struct regdef *d, uint32_t n,
                              "SECRXSTAT.SECRX_RDY, then set RXEN)");
             if (!m->dmaidone_seen)
                 violation(m, "RXCTRL.RXEN set before RDRXCTL.DMAIDONE was read as 1 (§4.6.3)");
+            check_rdrxctl(m, rd);
+            if (!rx_queue_enabled(m))
+                violation(m, "RXCTRL.RXEN set while no receive queue is enabled (a "
+                             "recommendation, §4.6.7: set up and enable the receive queues, "
+                             "then enable receive last)");
         }
         *r = v;
         return;
@@ -1296,7 +1388,7 @@ void ixgbe_model_write(struct ixgbe_model *m, uint32_t addr, uint32_t v)
     if (!d) {
         violation(m,
                   "write of 0x%08x to 0x%05x, an address the 82599 does not decode (§8.2.2: "
-                  "no register there)",
+                  "the register summary lists none there)",
                   v, addr);
     } else if (resetting(m) && d->id != R_CTRL) {
         check_reset_wait(m, d, n, "written");
@@ -1307,6 +1399,7 @@ void ixgbe_model_write(struct ixgbe_model *m, uint32_t addr, uint32_t v)
     } else {
         if (d->id != R_CTRL) /* a second reset may follow the first at once (§5.2.5.3.2) */
             check_reset_wait(m, d, n, "written");
+        check_second_reset(m, d);
         reg_write(m, d, n, off, v);
     }
     unlock();
@@ -1334,6 +1427,7 @@ uint32_t ixgbe_model_read(struct ixgbe_model *m, uint32_t addr)
     lock();
     sync_time(m);
     check_reset_wait(m, d, n, "read");
+    check_second_reset(m, d);
     v = (d->id == R_RDH || d->id == R_TDH || d->id == R_RDT || d->id == R_TDT)
             ? m->reg[off / 4] /* queues beyond the model's: plain storage */
             : reg_read(m, d, n, off);

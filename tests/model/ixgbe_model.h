@@ -54,6 +54,10 @@ struct ixgbe_model_config {
      * the CTRL.RST write to the bit reading 0. */
     uint64_t reset_ns, eeprom_ns, dmainit_ns, link_ns;
     uint64_t queue_ns; /* RXDCTL/TXDCTL.ENABLE reads 1 this long after being set */
+    /* STATUS.PCIE_MASTER_ENABLE never clears after CTRL.PCIE_MASTER_DISABLE, as
+     * on a port with flow control or the link down (82599 specification update,
+     * clarification 9): a driver must then issue two software resets. */
+    bool master_stuck;
     void (*on_violation)(void *ctx, const char *msg); /* optional, strict mode */
     void *ctx;
 };
@@ -188,7 +192,11 @@ uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name);
 #define SRRCTL_DROP_EN (1u << 28)
 #define RDRXCTL 0x02F00 /* Receive DMA Control, §8.2.3.8.8 */
 #define RDRXCTL_CRCSTRIP (1u << 1)
-#define RDRXCTL_DMAIDONE (1u << 3)      /* DMA init done, RO */
+#define RDRXCTL_DMAIDONE (1u << 3)   /* DMA init done, RO */
+#define RDRXCTL_RSCFRSTSIZE_SHIFT 17 /* RSC first size, bits 21:17; reset 0x8, set to 0 */
+#define RDRXCTL_RSCFRSTSIZE_MASK (0x1Fu << 17)
+#define RDRXCTL_RSCACKC (1u << 25)      /* RSC ACK coalescing; set to 1 */
+#define RDRXCTL_FCOE_WRFIX (1u << 26)   /* FCoE write fix; set to 1 */
 #define RXPBSIZE(i) (0x03C00 + 4 * (i)) /* Receive Packet Buffer Size, i < 8, §8.2.3.8.9 */
 #define RXCTRL 0x03000                  /* Receive Control, §8.2.3.8.10 */
 #define RXCTRL_RXEN (1u << 0)

@@ -119,11 +119,20 @@ struct port {
     uint32_t nrx, rx_next, tx_next;
 };
 
-/* §4.6.3.1-2: interrupts off, global reset, interrupts off again, then the
- * EEPROM auto-read and DMA init. */
+/* §5.2.5.3.2: no new PCIe requests, and none pending. */
+static bool master_disable(struct ixgbe_model *m)
+{
+    set_bits(m, CTRL, CTRL_PCIE_MASTER_DISABLE);
+    return wait_reg(m, STATUS, STATUS_PCIE_MASTER_ENABLE, 0, 1 * MS);
+}
+
+/* §4.6.3.1-2: interrupts off, PCIe master disable (§5.2.5.3.2), global
+ * reset, interrupts off again, then the EEPROM auto-read and DMA init. */
 static bool reset_and_wait(struct ixgbe_model *m)
 {
     ixgbe_model_write(m, EIMC, 0x7FFFFFFF);
+    if (!master_disable(m))
+        return false;
     ixgbe_model_write(m, CTRL, ixgbe_model_read(m, CTRL) | CTRL_LRST | CTRL_RST);
     advance(1 * MS); /* §8.2.3.1.1: wait about 1 ms before checking the bit */
     if (!wait_reg(m, CTRL, CTRL_RST, 0, 20 * MS))
@@ -168,6 +177,14 @@ static bool rx_queue_up(struct ixgbe_model *m, uint32_t q, uint64_t **ring, uint
     return true;
 }
 
+/* RDRXCTL: CRCStrip as HLREG0.RXCRCSTRP (1 at reset, §4.6.7), and the
+ * fields §8.2.3.8.8 has software change from their reset values. */
+static void rdrxctl_init(struct ixgbe_model *m)
+{
+    uint32_t v = ixgbe_model_read(m, RDRXCTL) & ~RDRXCTL_RSCFRSTSIZE_MASK;
+    ixgbe_model_write(m, RDRXCTL, v | RDRXCTL_CRCSTRIP | RDRXCTL_RSCACKC | RDRXCTL_FCOE_WRFIX);
+}
+
 /* §4.6.7, last: RXEN with the security block's receive path halted around it. */
 static bool rx_on(struct ixgbe_model *m)
 {
@@ -185,7 +202,7 @@ static bool init_rx(struct port *p, uint32_t nrx)
     struct ixgbe_model *m = p->m;
     p->nrx = nrx;
     p->rx_next = 0;
-    set_bits(m, RDRXCTL, RDRXCTL_CRCSTRIP); /* same as HLREG0.RXCRCSTRP (1 at reset) */
+    rdrxctl_init(m);
     ixgbe_model_write(m, FCTRL, FCTRL_BAM);
     return rx_queue_up(m, 0, &p->rx, p->rxbuf, nrx) && rx_on(m);
 }
@@ -891,6 +908,7 @@ static void strict_rdt_before_enable(void)
     struct ixgbe_model_config c = config(MAC_A, true);
     m = ixgbe_model_new(&c);
     CHECK(reset_and_wait(m));
+    tx_on(m);
     uint64_t *tx = dma(16 * RING);
     ixgbe_model_write(m, TDBAL(0), (uint32_t)pa(tx));
     ixgbe_model_write(m, TDBAH(0), (uint32_t)(pa(tx) >> 32));
@@ -1028,6 +1046,7 @@ static void strict_sequence_rules(void)
     fresh();
     struct ixgbe_model_config c = config(MAC_A, true);
     struct ixgbe_model *m = ixgbe_model_new(&c);
+    CHECK(master_disable(m));
     ixgbe_model_write(m, CTRL, CTRL_RST);
     advance(100 * US);
     ixgbe_model_read(m, CTRL);
@@ -1056,6 +1075,141 @@ static void strict_sequence_rules(void)
     ixgbe_model_write(m, RXDCTL(0), RXDCTL_ENABLE);
     CHECK_EQ(ixgbe_model_violations(m), 1);
     CHECK(said(m, 0, "before RDRXCTL.DMAIDONE was read as 1"));
+    ixgbe_model_free(m);
+}
+
+/* --- the bring-up steps drivers skip or misorder (issue 11, item 3) -------------- */
+
+/* §4.6.3.2, §5.2.5.3.2: a software reset without the PCIe master disable,
+ * and one with it asked for but STATUS never polled. */
+static void strict_master_disable_before_reset(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    ixgbe_model_write(m, CTRL, CTRL_RST);
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    CHECK(said(m, 0, "CTRL.RST set without the PCIe master disable first (§4.6.3.2, §5.2.5.3.2"));
+    advance(2 * MS);
+    CHECK_EQ(ixgbe_model_read(m, CTRL), 0); /* the reset cleared CTRL */
+
+    /* the bit set, STATUS not looked at, one reset: a second was due */
+    set_bits(m, CTRL, CTRL_PCIE_MASTER_DISABLE);
+    ixgbe_model_write(m, CTRL, CTRL_PCIE_MASTER_DISABLE | CTRL_RST);
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    advance(2 * MS);
+    CHECK_EQ(ixgbe_model_read(m, CTRL), 0); /* polling the reset is allowed */
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    ixgbe_model_read(m, EEC);
+    CHECK_EQ(ixgbe_model_violations(m), 2);
+    CHECK(said(m, 0,
+               "EEC accessed after one CTRL.RST, while STATUS.PCIE_MASTER_ENABLE had not "
+               "read 0 (82599 specification update, clarification 9"));
+
+    /* done right: no violation, and mastering is back on after the reset */
+    CHECK(reset_and_wait(m));
+    CHECK_EQ(ixgbe_model_violations(m), 2);
+    CHECK_EQ(ixgbe_model_read(m, STATUS) & STATUS_PCIE_MASTER_ENABLE, STATUS_PCIE_MASTER_ENABLE);
+    ixgbe_model_free(m);
+}
+
+/* The specification update's way out when STATUS.PCIE_MASTER_ENABLE never
+ * clears: two software resets in a row are clean, one is not. */
+static void strict_master_stuck_needs_two_resets(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    c.master_stuck = true;
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    CHECK(!master_disable(m)); /* never clears */
+    for (int i = 0; i < 2; i++) {
+        ixgbe_model_write(m, CTRL, CTRL_RST);
+        advance(1 * MS);
+        CHECK(wait_reg(m, CTRL, CTRL_RST, 0, 20 * MS));
+    }
+    advance(10 * MS);
+    CHECK(wait_reg(m, EEC, EEC_ARD, EEC_ARD, 20 * MS));
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+
+    CHECK(!master_disable(m));
+    ixgbe_model_write(m, CTRL, CTRL_RST);
+    advance(1 * MS);
+    CHECK(wait_reg(m, CTRL, CTRL_RST, 0, 20 * MS));
+    ixgbe_model_read(m, EEC);
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    CHECK(said(m, 0, "after one CTRL.RST"));
+    ixgbe_model_free(m);
+}
+
+/* §4.6.3: the MAC address in RAL(0)/RAH(0), at either address, read before
+ * the driver saw EEC.ARD set; RAL(1) is not the EEPROM's and is not flagged. */
+static void strict_mac_read_before_eeprom(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    CHECK(master_disable(m));
+    ixgbe_model_write(m, CTRL, CTRL_RST);
+    advance(20 * MS); /* the auto-read is over, but nobody looked */
+    CHECK_EQ(ixgbe_model_read(m, RAL(0)), 0x00000002u);
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    CHECK(said(m, 0, "RAL(0) read before EEC.ARD was read as 1 (§4.6.3"));
+    ixgbe_model_read(m, 0x05404); /* RAH(0) at the 82598's address */
+    CHECK_EQ(ixgbe_model_violations(m), 2);
+    CHECK(said(m, 0, "RAH(0) read before EEC.ARD"));
+    ixgbe_model_read(m, RAL(1));
+    CHECK_EQ(ixgbe_model_violations(m), 2);
+    CHECK(wait_reg(m, EEC, EEC_ARD, EEC_ARD, 1 * MS));
+    CHECK_EQ(ixgbe_model_read(m, RAH(0)), 0x80000a00u); /* AV, bytes 4 and 5 */
+    CHECK_EQ(ixgbe_model_violations(m), 2);
+    ixgbe_model_free(m);
+}
+
+/* §8.2.3.8.8: receive enabled with RDRXCTL's three fields at their reset
+ * values; then §4.6.7's order: receive enabled before any queue is (a
+ * recommendation, and said as one). */
+static void strict_rdrxctl_and_rxen_order(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    CHECK(reset_and_wait(m));
+    CHECK_EQ(ixgbe_model_read(m, RDRXCTL), 0x00100000u | RDRXCTL_DMAIDONE); /* RSCFRSTSIZE 8 */
+    set_bits(m, RDRXCTL, RDRXCTL_CRCSTRIP);
+    uint64_t *ring;
+    uint8_t *bufs[RING];
+    CHECK(rx_queue_up(m, 0, &ring, bufs, RING));
+    CHECK(rx_on(m));
+    CHECK_EQ(ixgbe_model_violations(m), 3);
+    CHECK(said(m, 2, "RXCTRL.RXEN set with RDRXCTL.RSCFRSTSIZE = 0x8 (§8.2.3.8.8"));
+    CHECK(said(m, 1, "RDRXCTL.RSCACKC = 0 (§8.2.3.8.8"));
+    CHECK(said(m, 0, "RDRXCTL.FCOE_WRFIX = 0 (§8.2.3.8.8"));
+    ixgbe_model_free(m);
+
+    fresh();
+    m = ixgbe_model_new(&c);
+    CHECK(reset_and_wait(m));
+    rdrxctl_init(m);
+    CHECK(rx_on(m));
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    CHECK(said(m, 0,
+               "RXCTRL.RXEN set while no receive queue is enabled (a recommendation, "
+               "§4.6.7"));
+    ixgbe_model_free(m);
+}
+
+/* §4.6.8: a transmit queue enabled before DMATXCTL.TE. */
+static void strict_tx_queue_before_te(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    CHECK(reset_and_wait(m));
+    uint64_t *ring;
+    uint8_t *bufs[RING];
+    CHECK(tx_queue_up(m, 0, &ring, bufs));
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    CHECK(said(m, 0, "TXDCTL(0).ENABLE set while DMATXCTL.TE is 0 (§4.6.8"));
     ixgbe_model_free(m);
 }
 
@@ -1247,7 +1401,7 @@ static bool mq_init(struct mq_port *p, struct ixgbe_model *m, uint32_t nq,
     if (!reset_and_wait(m))
         return false;
     clear_stats(m);
-    set_bits(m, RDRXCTL, RDRXCTL_CRCSTRIP);
+    rdrxctl_init(m);
     ixgbe_model_write(m, FCTRL, FCTRL_BAM);
     ixgbe_model_write(m, RXCSUM, rs->rxcsum);
     for (int i = 0; i < 10; i++) /* §8.2.3.7.14: key byte 4i + k in bits 8k+7:8k */
@@ -1759,6 +1913,11 @@ int main(void)
     RUN(strict_unknown_register);
     RUN(strict_bad_tx_descriptors);
     RUN(strict_sequence_rules);
+    RUN(strict_master_disable_before_reset);
+    RUN(strict_master_stuck_needs_two_resets);
+    RUN(strict_mac_read_before_eeprom);
+    RUN(strict_rdrxctl_and_rxen_order);
+    RUN(strict_tx_queue_before_te);
     RUN(threaded_loopback);
     RUN(toeplitz_matches_microsoft_suite);
     RUN(rss_registers);
