@@ -34,9 +34,9 @@
 #define RDRXCTL 0x02F00 /* §8.2.3.8.8 Receive DMA Control */
 #define RDRXCTL_CRCSTRIP (1u << 1)
 #define RDRXCTL_DMAIDONE (1u << 3)
-#define RDRXCTL_RSCFRSTSIZE (0x1Fu << 17) /* reset 0x8; software sets 0 */
-#define RDRXCTL_RSCACKC (1u << 25)        /* reset 0; software sets 1 */
-#define RDRXCTL_FCOE_WRFIX (1u << 26)     /* reset 0; software sets 1 */
+#define RDRXCTL_RSCFRSTSIZE (0x1Fu << 17) /* reset 0x8; software sets 0x0 */
+#define RDRXCTL_RSCACKC (1u << 25)        /* reset 0; software sets 1b */
+#define RDRXCTL_FCOE_WRFIX (1u << 26)     /* reset 0; software sets 1b */
 #define AUTOC 0x042A0                     /* §8.2.3.22.19 Auto-Negotiation Control */
 #define AUTOC_FLU (1u << 0)               /* force link up */
 #define AUTOC_RESTART_AN (1u << 12)
@@ -56,7 +56,8 @@
 #define RXCTRL_RXEN (1u << 0)
 #define RXPBSIZE(i) (0x03C00 + 4 * (i)) /* §8.2.3.8.9 Receive Packet Buffer Size */
 #define RXPBSIZE_512K (512u << 10)
-#define FCTRL 0x05080 /* §8.2.3.7.1 Filter Control */
+#define FCRTH(i) (0x03260 + 4 * (i)) /* §8.2.3.3.4 Flow Control Receive Threshold High */
+#define FCTRL 0x05080                /* §8.2.3.7.1 Filter Control */
 #define FCTRL_MPE (1u << 8)
 #define FCTRL_UPE (1u << 9)
 #define FCTRL_BAM (1u << 10)
@@ -115,6 +116,7 @@ static const struct intel_reg_name names[] = {
     { HLREG0, 4, 1, "HLREG0" },
     { RXCTRL, 4, 1, "RXCTRL" },
     { RXPBSIZE(0), 4, 8, "RXPBSIZE" },
+    { FCRTH(0), 4, 8, "FCRTH" },
     { FCTRL, 4, 1, "FCTRL" },
     { DCA_RXCTRL(0), 0x40, 64, "DCA_RXCTRL" },
     { TXPBSIZE(0), 4, 8, "TXPBSIZE" },
@@ -242,11 +244,12 @@ static bool master_disable(struct intel_dev *d)
                       "the reset is issued twice, as the 82599 specification update asks") == 0;
 }
 
-/* §4.6.3.1 and §4.6.3.2: interrupts off, PCIe mastering off (§4.6.3.2 asks
- * for it before a software reset), a global reset, interrupts off again.
- * The reset clears CTRL, mastering included. Where requests stay pending
- * (flow control or the link down can hold them), the 82599 specification
- * update (clarification 9, "Master Disable Flow") has two resets in a row. */
+/* §4.6.3.1 and §4.6.3.2: interrupts off, a global reset, interrupts off
+ * again. §4.2.1.6.1: before a software reset, the master disable of
+ * §5.2.5.3.2 (no receive queue is on yet). The reset clears CTRL, mastering
+ * included. Where requests stay pending (flow control or the link down can
+ * hold them), §5.2.5.3.2 and the specification update's clarification 9
+ * have two resets, more than 1 us apart. */
 static int reset(struct intel_dev *d)
 {
     intel_write(d, EIMC, EIMC_ALL);
@@ -280,10 +283,14 @@ static void rx_init(struct intel_dev *d)
     intel_write(d, RXPBSIZE(0), RXPBSIZE_512K); /* §4.6.11.3.1: all of it to buffer 0 */
     for (int i = 1; i < 8; i++)
         intel_write(d, RXPBSIZE(i), 0);
+    /* §4.6.3.2: FCRTH[n].RTH "must be set by default regardless if flow
+     * control is enabled or not", typically RXPBSIZE[n] - 0x6000; flow
+     * control itself (FCRTH.FCEN, MFLCN) stays off */
+    intel_write(d, FCRTH(0), RXPBSIZE_512K - 0x6000);
     intel_set(d, HLREG0, HLREG0_RXCRCSTRP); /* §4.6.7: both strip bits agree */
-    /* §8.2.3.8.8: CRCStrip as HLREG0, and three fields software must
-     * change from their reset values: no RSC first-size minimum, RSC
-     * ACK coalescing and the FCoE write fix on */
+    /* CRCStrip as HLREG0 (§4.6.7), RSCFRSTSIZE to 0x0 "as opposed to its
+     * hardware default" (§4.6.7), RSCACKC and FCOE_WRFIX to 1b (§8.2.3.8.8:
+     * "Software should set this bit to 1b") */
     uint32_t rdrxctl = intel_read(d, RDRXCTL) & ~RDRXCTL_RSCFRSTSIZE;
     intel_write(d, RDRXCTL, rdrxctl | RDRXCTL_CRCSTRIP | RDRXCTL_RSCACKC | RDRXCTL_FCOE_WRFIX);
     intel_set(d, FCTRL, FCTRL_BAM);
