@@ -1029,11 +1029,12 @@ static uint32_t stat_read(struct ixgbe_model *m, enum stat s)
     return v;
 }
 
-/* §4.6.3.2: before a software reset the driver disables PCIe mastering
- * (§5.2.5.3.2: CTRL.PCIE_MASTER_DISABLE, then STATUS.PCIE_MASTER_ENABLE
- * polled until 0). Where that bit never clears, the 82599 specification
- * update (clarification 9, "Master Disable Flow") has the driver issue two
- * software resets in a row. Called at a CTRL.RST write. */
+/* §4.2.1.6.1: "Prior to issuing software reset, the driver needs to execute
+ * the master disable algorithm as defined in Section 5.2.5.3.2": receive
+ * queues off, CTRL.PCIE_MASTER_DISABLE, then STATUS.PCIE_MASTER_ENABLE polled
+ * until 0. Where that bit never clears, §5.2.5.3.2 (and the specification
+ * update's clarification 9) has the driver issue two software resets, more
+ * than 1 us apart. Called at a CTRL.RST write. */
 static void check_master_disable(struct ixgbe_model *m)
 {
     if (m->second_reset_due) {
@@ -1041,16 +1042,16 @@ static void check_master_disable(struct ixgbe_model *m)
         return;
     }
     if (!m->master_asked)
-        violation(m, "CTRL.RST set without the PCIe master disable first (§4.6.3.2, §5.2.5.3.2: "
-                     "set CTRL.PCIE_MASTER_DISABLE and poll STATUS.PCIE_MASTER_ENABLE until 0 "
-                     "before a software reset)");
+        violation(m, "CTRL.RST set without the PCIe master disable first (§4.2.1.6.1, "
+                     "§5.2.5.3.2: set CTRL.PCIE_MASTER_DISABLE and poll "
+                     "STATUS.PCIE_MASTER_ENABLE until 0 before a software reset)");
     else if (!m->master_seen)
         m->second_reset_due = true;
 }
 
 /* A register access after a reset that followed a master disable that
- * never completed, without the second reset the specification update asks
- * for. Reads of CTRL (polling the first reset) do not count. */
+ * never completed, without the second reset §5.2.5.3.2 asks for then.
+ * Reads of CTRL (polling the first reset) do not count. */
 static void check_second_reset(struct ixgbe_model *m, const struct regdef *d)
 {
     if (!m->second_reset_due || d->id == R_CTRL || resetting(m))
@@ -1058,8 +1059,8 @@ static void check_second_reset(struct ixgbe_model *m, const struct regdef *d)
     m->second_reset_due = false;
     violation(m,
               "%s accessed after one CTRL.RST, while STATUS.PCIE_MASTER_ENABLE had not read 0 "
-              "(82599 specification update, clarification 9: then issue two software "
-              "resets, more than 1 us apart)",
+              "(§5.2.5.3.2 and the specification update's clarification 9: then issue two "
+              "software resets, more than 1 us apart)",
               d->name);
 }
 
@@ -1142,21 +1143,33 @@ static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t
     }
 }
 
-/* §8.2.3.8.8: RDRXCTL fields whose reset values software must change, checked
- * when receive is enabled. */
-static void check_rdrxctl(struct ixgbe_model *m, uint32_t rd)
+/* Receive set-up the datasheet asks of software whatever features are used,
+ * checked when receive is enabled: three RDRXCTL fields away from their
+ * reset values (§4.6.7: RSCFRSTSIZE "should be set to 0x0 as opposed to its
+ * hardware default"; §8.2.3.8.8: RSCACKC and FCOE_WRFIX "Software should set
+ * this bit to 1b"), and the high water mark of every packet buffer in use
+ * (§4.6.3.2: "FCRTH[n].RTH fields must be set by default regardless if flow
+ * control is enabled or not", typically RXPBSIZE[n] - 0x6000). */
+static void check_rx_setup(struct ixgbe_model *m, uint32_t rd)
 {
     if (rd & RDRXCTL_RSCFRSTSIZE_MASK)
         violation(m,
-                  "RXCTRL.RXEN set with RDRXCTL.RSCFRSTSIZE = 0x%x (§8.2.3.8.8: software "
-                  "must set it to 0)",
+                  "RXCTRL.RXEN set with RDRXCTL.RSCFRSTSIZE = 0x%x (§4.6.7: it should be set "
+                  "to 0x0 as opposed to its hardware default)",
                   (rd & RDRXCTL_RSCFRSTSIZE_MASK) >> RDRXCTL_RSCFRSTSIZE_SHIFT);
     if (!(rd & RDRXCTL_RSCACKC))
-        violation(m, "RXCTRL.RXEN set with RDRXCTL.RSCACKC = 0 (§8.2.3.8.8: software must set "
-                     "it to 1)");
+        violation(m, "RXCTRL.RXEN set with RDRXCTL.RSCACKC = 0 (§8.2.3.8.8: software should set "
+                     "this bit to 1b)");
     if (!(rd & RDRXCTL_FCOE_WRFIX))
-        violation(m, "RXCTRL.RXEN set with RDRXCTL.FCOE_WRFIX = 0 (§8.2.3.8.8: software must "
-                     "set it to 1)");
+        violation(m, "RXCTRL.RXEN set with RDRXCTL.FCOE_WRFIX = 0 (§8.2.3.8.8: software should "
+                     "set this bit to 1b)");
+    /* packet buffer 0 only: without DCB the others are unused (§8.2.3.8.9) */
+    if ((m->reg[FCRTH(0) / 4] & FCRTH_RTH_MASK) == 0)
+        violation(m,
+                  "RXCTRL.RXEN set with FCRTH(0).RTH = 0 while RXPBSIZE(0) = 0x%x (§4.6.3.2: "
+                  "FCRTH[n].RTH must be set whether flow control is enabled or not, "
+                  "typically to RXPBSIZE[n] - 0x6000)",
+                  m->reg[RXPBSIZE(0) / 4]);
 }
 
 static bool rx_queue_enabled(const struct ixgbe_model *m)
@@ -1219,6 +1232,10 @@ static void reg_write(struct ixgbe_model *m, const struct regdef *d, uint32_t n,
     switch (d->id) {
     case R_CTRL:
         *r = v & ~(CTRL_RST | CTRL_LRST); /* both self-clearing */
+        if ((v & CTRL_PCIE_MASTER_DISABLE) && !m->master_asked && rx_queue_enabled(m))
+            violation(m, "CTRL.PCIE_MASTER_DISABLE set while a receive queue is enabled "
+                         "(§5.2.5.3.2: the driver first disables reception to the Rx queues, "
+                         "§4.6.7.1)");
         if (v & CTRL_PCIE_MASTER_DISABLE)
             m->master_asked = true;
         if (v & CTRL_RST) { /* CTRL too goes back to its reset value: mastering on again */
@@ -1290,7 +1307,7 @@ static void reg_write(struct ixgbe_model *m, const struct regdef *d, uint32_t n,
                              "SECRXSTAT.SECRX_RDY, then set RXEN)");
             if (!m->dmaidone_seen)
                 violation(m, "RXCTRL.RXEN set before RDRXCTL.DMAIDONE was read as 1 (§4.6.3)");
-            check_rdrxctl(m, rd);
+            check_rx_setup(m, rd);
             if (!rx_queue_enabled(m))
                 violation(m, "RXCTRL.RXEN set while no receive queue is enabled (a "
                              "recommendation, §4.6.7: set up and enable the receive queues, "
@@ -1520,6 +1537,17 @@ void ixgbe_model_clear_violations(struct ixgbe_model *m)
     log_lock(m);
     m->nviol = 0;
     log_unlock(m);
+}
+
+const char *ixgbe_model_decode(uint32_t offset, uint32_t *instance, bool *special)
+{
+    uint32_t own;
+    pthread_once(&table_once, table_init);
+    const struct regdef *d = lookup(offset, instance, &own);
+    if (!d)
+        return NULL;
+    *special = d->id != R_PLAIN;
+    return d->name;
 }
 
 uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name)

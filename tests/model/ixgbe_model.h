@@ -104,6 +104,13 @@ void ixgbe_model_clear_violations(struct ixgbe_model *m);
  * An unknown name returns UINT64_MAX. */
 uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name);
 
+/* Test-side: the register the 82599 decodes at a BAR0 offset, named as
+ * tests/model/ixgbe_regs.def names it, and its instance (an alias gives the
+ * instance it reaches); NULL where the 82599 decodes nothing. *special is
+ * set when the model gives the register behaviour beyond its access type
+ * (a self-clearing bit, a computed status, a queue, a rule to check). */
+const char *ixgbe_model_decode(uint32_t offset, uint32_t *instance, bool *special);
+
 #ifdef IXGBE_MODEL_REGISTERS
 /*
  * The registers the model implements, named as the datasheet names them.
@@ -133,11 +140,12 @@ uint64_t ixgbe_model_counter(const struct ixgbe_model *m, const char *name);
 #define IVAR(i) (0x00900 + 4 * (i))    /* Interrupt Vector Allocation, i < 64, §8.2.3.5.16 */
 #define GPIE 0x00898                   /* General Purpose Interrupt Enable, RW, §8.2.3.5.18 */
 /* Flow control, §8.2.3.3 (stored, not acted on) */
-#define FCTTV(i) (0x03200 + 4 * (i)) /* Flow Control Transmit Timer Value, i < 4, §8.2.3.3.2 */
-#define FCRTL(i) (0x03220 + 4 * (i)) /* Flow Control Receive Threshold Low, i < 8, §8.2.3.3.3 */
-#define FCRTH(i) (0x03260 + 4 * (i)) /* Flow Control Receive Threshold High, §8.2.3.3.4 */
-#define FCRTV 0x032A0                /* Flow Control Refresh Threshold Value, §8.2.3.3.5 */
-#define FCCFG 0x03D00                /* Flow Control Configuration, §8.2.3.3.7 */
+#define FCTTV(i) (0x03200 + 4 * (i))  /* Flow Control Transmit Timer Value, i < 4, §8.2.3.3.2 */
+#define FCRTL(i) (0x03220 + 4 * (i))  /* Flow Control Receive Threshold Low, i < 8, §8.2.3.3.3 */
+#define FCRTH(i) (0x03260 + 4 * (i))  /* Flow Control Receive Threshold High, §8.2.3.3.4 */
+#define FCRTH_RTH_MASK (0x3FFFu << 5) /* RTH, bits 18:5: the high water mark in bytes */
+#define FCRTV 0x032A0                 /* Flow Control Refresh Threshold Value, §8.2.3.3.5 */
+#define FCCFG 0x03D00                 /* Flow Control Configuration, §8.2.3.3.7 */
 /* Receive filters, §8.2.3.7 */
 #define FCTRL 0x05080                /* Filter Control, RW, §8.2.3.7.1 */
 #define FCTRL_MPE (1u << 8)          /* Multicast Promiscuous Enable */

@@ -178,11 +178,13 @@ static bool rx_queue_up(struct ixgbe_model *m, uint32_t q, uint64_t **ring, uint
 }
 
 /* RDRXCTL: CRCStrip as HLREG0.RXCRCSTRP (1 at reset, §4.6.7), and the
- * fields §8.2.3.8.8 has software change from their reset values. */
+ * fields §4.6.7 and §8.2.3.8.8 have software change from their reset
+ * values; FCRTH(0).RTH, which §4.6.3.2 has software set in any case. */
 static void rdrxctl_init(struct ixgbe_model *m)
 {
     uint32_t v = ixgbe_model_read(m, RDRXCTL) & ~RDRXCTL_RSCFRSTSIZE_MASK;
     ixgbe_model_write(m, RDRXCTL, v | RDRXCTL_CRCSTRIP | RDRXCTL_RSCACKC | RDRXCTL_FCOE_WRFIX);
+    ixgbe_model_write(m, FCRTH(0), 0x80000 - 0x6000); /* §4.6.3.2: RTH set, FCEN off */
 }
 
 /* §4.6.7, last: RXEN with the security block's receive path halted around it. */
@@ -1078,9 +1080,221 @@ static void strict_sequence_rules(void)
     ixgbe_model_free(m);
 }
 
+/* --- the register map (issue 11, item 1) ----------------------------------------- */
+
+/* The table as ixgbe_regs.def types it, read here on its own: the test walks
+ * the data, the model must answer as it says. */
+enum map_access { A_RW, A_RO, A_RC, A_RW1C, A_RWS, A_WO };
+struct map_reg {
+    const char *name;
+    uint32_t count, reset0, reset;
+    enum map_access access;
+    struct {
+        uint32_t base, stride, first, n;
+    } at[4];
+};
+// clang-format off
+static const struct map_reg map[] = {
+#define RANGE(base, stride, first, n) { base, stride, first, n }
+#define REG(name, sec, cnt, r0, r, acc, ...) { #name, cnt, r0, r, A_##acc, { __VA_ARGS__ } },
+#include "tests/model/ixgbe_regs.def"
+#undef REG
+#undef RANGE
+};
+// clang-format on
+#define MAP_REGS (sizeof(map) / sizeof(map[0]))
+
+/* Calls fn for every address of every instance of r: its own first, then
+ * its aliases. */
+static void map_each(const struct map_reg *r,
+                     void (*fn)(const struct map_reg *, uint32_t n, uint32_t addr, bool own,
+                                void *ctx),
+                     void *ctx)
+{
+    for (int k = 0; k < 4 && r->at[k].n; k++)
+        for (uint32_t j = 0; j < r->at[k].n; j++) {
+            uint32_t n = r->at[k].first + j;
+            bool own = true; /* no earlier range holds n */
+            for (int e = 0; e < k; e++)
+                own &= !(n >= r->at[e].first && n < r->at[e].first + r->at[e].n);
+            fn(r, n, r->at[k].base + r->at[k].stride * j, own, ctx);
+        }
+}
+
+static void check_decode(const struct map_reg *r, uint32_t n, uint32_t addr, bool own, void *ctx)
+{
+    (void)own;
+    uint32_t got_n = UINT32_MAX;
+    bool special;
+    const char *name = ixgbe_model_decode(addr, &got_n, &special);
+    if (!name || strcmp(name, r->name) != 0 || got_n != n)
+        test_fail(__FILE__, __LINE__, "0x%05x decodes to %s(%u), the table says %s(%u)", addr,
+                  name ? name : "nothing", got_n, r->name, n);
+    (*(uint32_t *)ctx)++;
+}
+
+/* Every address the table lists decodes to its register and instance, and
+ * no other address decodes. */
+static void register_map_decodes(void)
+{
+    uint32_t listed = 0, decoded = 0, n;
+    bool special;
+    for (size_t i = 0; i < MAP_REGS; i++)
+        map_each(&map[i], check_decode, &listed);
+    for (uint32_t off = 0; off < 0x20000; off += 4)
+        decoded += ixgbe_model_decode(off, &n, &special) != NULL;
+    CHECK_EQ(decoded, listed);
+    CHECK(ixgbe_model_decode(0x05FF0, &n, &special) == NULL); /* strict_unknown_register's */
+    CHECK(ixgbe_model_decode(CTRL + 2, &n, &special) == NULL);
+    CHECK(ixgbe_model_decode(0x20000, &n, &special) == NULL);
+    /* the aliases issue 11 names, by hand: 82598 addresses reach 82599 registers */
+    CHECK_STR(ixgbe_model_decode(0x02100 + 4 * 15, &n, &special), "SRRCTL");
+    CHECK_EQ(n, 15);
+    CHECK_STR(ixgbe_model_decode(0x02200 + 4 * 3, &n, &special), "DCA_RXCTRL");
+    CHECK_EQ(n, 3);
+    CHECK_STR(ixgbe_model_decode(0x05400 + 8 * 2, &n, &special), "RAL");
+    CHECK_EQ(n, 2);
+    CHECK_STR(ixgbe_model_decode(0x05404, &n, &special), "RAH");
+    CHECK_EQ(n, 0);
+    CHECK_STR(ixgbe_model_decode(0x0D000 + 0x40 * 63, &n, &special), "RDBAL");
+    CHECK_EQ(n, 127);
+    CHECK_STR(ixgbe_model_decode(0x0D018, &n, &special), "RDT");
+    CHECK_EQ(n, 64);
+}
+
+/* Registers whose value the model computes or that move by themselves:
+ * their reads are checked by their own cases, not against the table. */
+static bool map_computed(const struct map_reg *r, uint32_t n)
+{
+    static const char *const names[] = {
+        "STATUS", "EEC", "LINKS", "RDRXCTL", "AUTOC", "SECRXSTAT"
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(r->name, names[i]) == 0)
+            return true;
+    return n == 0 && (strcmp(r->name, "RAL") == 0 || strcmp(r->name, "RAH") == 0); /* the MAC */
+}
+
+struct walk {
+    struct ixgbe_model *m;
+    unsigned expected_violations;
+};
+
+/* Each address reads its reset value; a write-only one reads 0 and is flagged. */
+static void check_reset(const struct map_reg *r, uint32_t n, uint32_t addr, bool own, void *ctx)
+{
+    (void)own;
+    struct walk *w = ctx;
+    uint32_t v = ixgbe_model_read(w->m, addr);
+    if (r->access == A_WO) {
+        w->expected_violations++;
+        if (v != 0)
+            test_fail(__FILE__, __LINE__, "%s(%u) at 0x%05x, write-only, reads 0x%08x", r->name, n,
+                      addr, v);
+    } else if (!map_computed(r, n) && v != (n == 0 ? r->reset0 : r->reset)) {
+        test_fail(__FILE__, __LINE__,
+                  "%s(%u) at 0x%05x reads 0x%08x after reset, the table says "
+                  "0x%08x",
+                  r->name, n, addr, v, n == 0 ? r->reset0 : r->reset);
+    }
+}
+
+/* A value to write that no rule of the model objects to: CTRL only its
+ * master-disable bit, MRQC without MRQE, the queue controls without ENABLE. */
+static uint32_t safe_pattern(const struct map_reg *r, uint32_t addr)
+{
+    uint32_t p = 0xA5A5A5A5u ^ (addr * 0x9E3779B1u);
+    if (strcmp(r->name, "CTRL") == 0)
+        return CTRL_PCIE_MASTER_DISABLE;
+    if (strcmp(r->name, "MRQC") == 0)
+        return p & ~MRQC_MRQE_MASK;
+    if (strcmp(r->name, "RXDCTL") == 0 || strcmp(r->name, "TXDCTL") == 0)
+        return p & ~(RXDCTL_ENABLE | TXDCTL_SWFLSH);
+    return p;
+}
+
+/* The instance's own address, for an alias. */
+static uint32_t own_address(const struct map_reg *r, uint32_t n)
+{
+    for (int k = 0; k < 4 && r->at[k].n; k++)
+        if (n >= r->at[k].first && n < r->at[k].first + r->at[k].n)
+            return r->at[k].base + r->at[k].stride * (n - r->at[k].first);
+    return UINT32_MAX;
+}
+
+/* Plain registers behave by their access type at their own address; every
+ * alias reaches the same register, both ways. */
+static void check_access(const struct map_reg *r, uint32_t n, uint32_t addr, bool own, void *ctx)
+{
+    struct walk *w = ctx;
+    uint32_t i, home = own_address(r, n), p = safe_pattern(r, addr), before;
+    bool special;
+    ixgbe_model_decode(addr, &i, &special);
+    if (!own) { /* an alias: written here, read at home, and the other way */
+        if (r->access != A_RW)
+            return;
+        ixgbe_model_write(w->m, addr, p);
+        uint32_t got = ixgbe_model_read(w->m, home);
+        ixgbe_model_write(w->m, home, ~p & safe_pattern(r, home ^ 4));
+        uint32_t back = ixgbe_model_read(w->m, addr);
+        if (got != p || back != (~p & safe_pattern(r, home ^ 4)))
+            test_fail(__FILE__, __LINE__, "%s(%u): 0x%05x and 0x%05x are not one register", r->name,
+                      n, addr, home);
+        return;
+    }
+    if (special)
+        return; /* behaviour of its own: its own cases */
+    before = ixgbe_model_read(w->m, addr);
+    ixgbe_model_write(w->m, addr, p);
+    uint32_t after = r->access == A_WO ? 0 : ixgbe_model_read(w->m, addr), want = 0;
+    switch (r->access) {
+    case A_RW:
+        want = p;
+        break;
+    case A_RO:
+    case A_RC:
+        want = r->access == A_RC ? 0 : before;
+        w->expected_violations++;
+        break;
+    case A_RW1C:
+        want = before & ~p;
+        break;
+    case A_RWS:
+        want = before | p;
+        break;
+    case A_WO:
+        want = 0;
+        break;
+    }
+    if (after != want)
+        test_fail(__FILE__, __LINE__,
+                  "%s(%u) at 0x%05x: 0x%08x written over 0x%08x reads 0x%08x, "
+                  "not 0x%08x",
+                  r->name, n, addr, p, before, after, want);
+}
+
+/* After a reset, as a driver would see it: every address reads what the
+ * table says, behaves by its access type, and aliases are one register.
+ * Only the expected violations are recorded (writes to read-only
+ * registers, reads of write-only ones). */
+static void register_map_walk(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct walk w = { ixgbe_model_new(&c), 0 };
+    CHECK(reset_and_wait(w.m));
+    for (size_t i = 0; i < MAP_REGS; i++)
+        map_each(&map[i], check_reset, &w);
+    CHECK_EQ(ixgbe_model_violations(w.m), w.expected_violations);
+    for (size_t i = 0; i < MAP_REGS; i++)
+        map_each(&map[i], check_access, &w);
+    CHECK_EQ(ixgbe_model_violations(w.m), w.expected_violations);
+    ixgbe_model_free(w.m);
+}
+
 /* --- the bring-up steps drivers skip or misorder (issue 11, item 3) -------------- */
 
-/* §4.6.3.2, §5.2.5.3.2: a software reset without the PCIe master disable,
+/* §4.2.1.6.1, §5.2.5.3.2: a software reset without the PCIe master disable,
  * and one with it asked for but STATUS never polled. */
 static void strict_master_disable_before_reset(void)
 {
@@ -1089,7 +1303,7 @@ static void strict_master_disable_before_reset(void)
     struct ixgbe_model *m = ixgbe_model_new(&c);
     ixgbe_model_write(m, CTRL, CTRL_RST);
     CHECK_EQ(ixgbe_model_violations(m), 1);
-    CHECK(said(m, 0, "CTRL.RST set without the PCIe master disable first (§4.6.3.2, §5.2.5.3.2"));
+    CHECK(said(m, 0, "CTRL.RST set without the PCIe master disable first (§4.2.1.6.1, §5.2.5.3.2"));
     advance(2 * MS);
     CHECK_EQ(ixgbe_model_read(m, CTRL), 0); /* the reset cleared CTRL */
 
@@ -1104,12 +1318,20 @@ static void strict_master_disable_before_reset(void)
     CHECK_EQ(ixgbe_model_violations(m), 2);
     CHECK(said(m, 0,
                "EEC accessed after one CTRL.RST, while STATUS.PCIE_MASTER_ENABLE had not "
-               "read 0 (82599 specification update, clarification 9"));
+               "read 0 (§5.2.5.3.2"));
 
     /* done right: no violation, and mastering is back on after the reset */
     CHECK(reset_and_wait(m));
     CHECK_EQ(ixgbe_model_violations(m), 2);
     CHECK_EQ(ixgbe_model_read(m, STATUS) & STATUS_PCIE_MASTER_ENABLE, STATUS_PCIE_MASTER_ENABLE);
+    ixgbe_model_free(m);
+
+    /* §5.2.5.3.2 starts with the receive queues off */
+    struct port p;
+    m = model_with_port(&p);
+    CHECK(master_disable(m));
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    CHECK(said(m, 0, "CTRL.PCIE_MASTER_DISABLE set while a receive queue is enabled (§5.2.5.3.2"));
     ixgbe_model_free(m);
 }
 
@@ -1180,10 +1402,13 @@ static void strict_rdrxctl_and_rxen_order(void)
     uint8_t *bufs[RING];
     CHECK(rx_queue_up(m, 0, &ring, bufs, RING));
     CHECK(rx_on(m));
-    CHECK_EQ(ixgbe_model_violations(m), 3);
-    CHECK(said(m, 2, "RXCTRL.RXEN set with RDRXCTL.RSCFRSTSIZE = 0x8 (§8.2.3.8.8"));
-    CHECK(said(m, 1, "RDRXCTL.RSCACKC = 0 (§8.2.3.8.8"));
-    CHECK(said(m, 0, "RDRXCTL.FCOE_WRFIX = 0 (§8.2.3.8.8"));
+    CHECK_EQ(ixgbe_model_violations(m), 4);
+    CHECK(said(m, 3, "RXCTRL.RXEN set with RDRXCTL.RSCFRSTSIZE = 0x8 (§4.6.7"));
+    CHECK(said(m, 2, "RDRXCTL.RSCACKC = 0 (§8.2.3.8.8: software should set this bit to 1b"));
+    CHECK(said(m, 1, "RDRXCTL.FCOE_WRFIX = 0 (§8.2.3.8.8"));
+    CHECK(said(m, 0,
+               "FCRTH(0).RTH = 0 while RXPBSIZE(0) = 0x80000 (§4.6.3.2: FCRTH[n].RTH "
+               "must be set"));
     ixgbe_model_free(m);
 
     fresh();
@@ -1889,6 +2114,8 @@ static void threaded_rss_queue_pairs(void)
 int main(void)
 {
     arena = aligned_alloc(4096, ARENA_SIZE);
+    RUN(register_map_decodes);
+    RUN(register_map_walk);
     RUN(reset_self_clears);
     RUN(reset_never_clears);
     RUN(eeprom_and_dma_init);
