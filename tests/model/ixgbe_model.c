@@ -55,7 +55,8 @@ enum reg_id {
     R_PLAIN, R_RDT, R_TDT, R_RDH, R_TDH, R_CTRL, R_STATUS, R_EEC, R_EICR, R_EIMS, R_EIMC,
     R_EIMS_EX, R_EIMC_EX, R_FCTRL, R_RDBAL, R_RDBAH, R_RDLEN, R_SRRCTL, R_RXDCTL, R_RDRXCTL,
     R_RXCTRL, R_TDBAL, R_TDBAH, R_TDLEN, R_TXDCTL, R_TX_ARB, R_SECRXSTAT, R_AUTOC, R_LINKS,
-    R_STAT, R_MPC, R_QPRDC, R_OCTETS_LOW, R_OCTETS_HIGH, R_MRQC, R_RAL_RAH
+    R_STAT, R_MPC, R_QPRDC, R_OCTETS_LOW, R_OCTETS_HIGH, R_MRQC, R_RAL_RAH, R_I2CCTL, R_EERD,
+    R_CORECTL, R_SWSM, R_SW_FW_SYNC
 };
 
 /* Statistics: the registers (cleared on read) and the totals since creation. */
@@ -137,6 +138,11 @@ static const struct {
     { "MRQC", R_MRQC, S_NONE },
     { "RAL", R_RAL_RAH, S_NONE },
     { "RAH", R_RAL_RAH, S_NONE },
+    { "I2CCTL", R_I2CCTL, S_NONE },
+    { "EERD", R_EERD, S_NONE },
+    { "CORECTL", R_CORECTL, S_NONE },
+    { "SWSM", R_SWSM, S_NONE },
+    { "SW_FW_SYNC", R_SW_FW_SYNC, S_NONE },
     { "MPC", R_MPC, S_MPC }, /* all traffic uses packet buffer 0 */
     { "QPRDC", R_QPRDC, S_QPRDC },
     { "GPRC", R_STAT, S_GPRC },
@@ -223,6 +229,17 @@ static const struct regdef *lookup(uint32_t off, uint32_t *index, uint32_t *own)
 
 /* --- The model's state ------------------------------------------------------ */
 
+/* The SFP+ module's side of the I2C bus. */
+struct i2c {
+    bool scl, sda; /* as the driver last drove them (1: released) */
+    bool drive;    /* the module's SDA: false pulls the line low */
+    enum { I2C_IDLE, I2C_ADDR, I2C_OFFSET, I2C_WRITE, I2C_READ } state;
+    uint8_t byte, ptr; /* the byte coming in; the serial ID offset */
+    uint32_t nbit;     /* bits of this byte clocked so far */
+    bool acking;       /* holding SDA low for the ninth clock */
+    bool master_ack;   /* the driver's ACK after a byte it read */
+};
+
 struct queue {
     /* The data path, shared between the driver's thread and the model's. */
     _Atomic uint32_t head, tail;
@@ -259,6 +276,10 @@ struct ixgbe_model {
     void *sink_ctx;
     uint8_t txbuf[IXGBE_MODEL_MAX_FRAME + 64];
     uint8_t rxbuf[IXGBE_MODEL_MAX_FRAME + FCS_LEN];
+    struct i2c i2c;
+    bool i2c_flagged;     /* the I2CCTL semaphore rule said once */
+    uint8_t sfp_rom[256]; /* the module's serial ID */
+    uint32_t corectl_pos; /* CORECTL words of the init sequence so far; UINT32_MAX: all */
     /* The violation log, under its own lock. */
     atomic_flag log_lock;
     unsigned nviol;
@@ -307,10 +328,13 @@ static bool resetting(const struct ixgbe_model *m)
     return !elapsed(m, m->t_reset_done, 0);
 }
 
-/* One side of the cable: auto-negotiation done since the last (re)start. */
+static bool sfp_ready(const struct ixgbe_model *m);
+
+/* One side of the cable: auto-negotiation done since the last (re)start,
+ * and on an SFP+ port the module set up. */
 static bool own_link(const struct ixgbe_model *m)
 {
-    return !resetting(m) && elapsed(m, m->t_link_start, m->cfg.link_ns);
+    return !resetting(m) && elapsed(m, m->t_link_start, m->cfg.link_ns) && sfp_ready(m);
 }
 
 /* A link needs both ends; an uncabled port talks to the sink. */
@@ -337,6 +361,179 @@ static void sync_time(struct ixgbe_model *m)
         m->reg[RAH(0) / 4] = a[4] | a[5] << 8 | RAH_AV;
         m->eeprom_loaded = true;
     }
+}
+
+/* --- SFP+: the module, its I2C bus, the NVM's init sequence ------------------- */
+
+/* SFF-8472 serial ID bytes the drivers read: 0 identifier (0x03 SFP), 3 the
+ * 10G Ethernet compliance codes (bit 4 10GBASE-SR, bit 5 10GBASE-LR), 6 the
+ * 1G codes (bit 0 1000BASE-SX, bit 3 1000BASE-T), 8 the SFP+ cable
+ * technology (bit 2 passive, bit 3 active), 20-35 the vendor name, 37-39 its
+ * OUI, 40-55 the part number, 60 for an active cable its compliance (bit 2:
+ * limiting). */
+static void sfp_image(enum ixgbe_model_sfp t, uint8_t rom[256])
+{
+    static const struct {
+        uint8_t b3, b6, b8, b60;
+        const char *part;
+    } kinds[] = {
+        [IXGBE_MODEL_SFP_SR] = { 0x10, 0x00, 0x00, 0x00, "MODEL-SR" },
+        [IXGBE_MODEL_SFP_LR] = { 0x20, 0x00, 0x00, 0x00, "MODEL-LR" },
+        [IXGBE_MODEL_SFP_SR_DUAL] = { 0x10, 0x01, 0x00, 0x00, "MODEL-SR-SX" },
+        [IXGBE_MODEL_SFP_DA] = { 0x00, 0x00, 0x04, 0x00, "MODEL-DA" },
+        [IXGBE_MODEL_SFP_DA_ACTIVE] = { 0x00, 0x00, 0x08, 0x04, "MODEL-DA-ACT" },
+        [IXGBE_MODEL_SFP_1G_T] = { 0x00, 0x08, 0x00, 0x00, "MODEL-1000T" },
+    };
+    memset(rom, 0, 256);
+    if (t < IXGBE_MODEL_SFP_SR || t > IXGBE_MODEL_SFP_1G_T)
+        return;
+    rom[0] = 0x03;
+    rom[3] = kinds[t].b3;
+    rom[6] = kinds[t].b6;
+    rom[8] = kinds[t].b8;
+    rom[60] = kinds[t].b60;
+    memcpy(rom + 20, "IXMETAL MODEL   ", 16);
+    rom[37] = 0x00, rom[38] = 0x1B, rom[39] = 0x21;
+    memset(rom + 40, ' ', 16);
+    memcpy(rom + 40, kinds[t].part, strlen(kinds[t].part));
+}
+
+static bool sfp_present(const struct ixgbe_model *m)
+{
+    return m->cfg.sfp >= IXGBE_MODEL_SFP_SR;
+}
+
+/* The module's end of the two-wire bus (I2C slave at 0xA0/0xA1): a random
+ * or sequential read of its serial ID; writes to it are taken and ignored.
+ * Called with the lines as the driver now drives them (1: released). */
+static void i2c_lines(struct ixgbe_model *m, bool scl, bool sda)
+{
+    struct i2c *b = &m->i2c;
+    bool rising = scl && !b->scl, falling = !scl && b->scl;
+    if (scl && b->scl && sda != b->sda) {     /* SDA moves while SCL is high */
+        b->state = sda ? I2C_IDLE : I2C_ADDR; /* STOP, or (repeated) START */
+        b->nbit = 0, b->byte = 0, b->acking = false, b->drive = true;
+    } else if (rising) {
+        if ((b->state == I2C_ADDR || b->state == I2C_OFFSET || b->state == I2C_WRITE) &&
+            b->nbit < 8) {
+            b->byte = (uint8_t)(b->byte << 1 | sda);
+            b->nbit++;
+        } else if (b->state == I2C_READ && b->nbit == 8) {
+            b->master_ack = !sda;
+        }
+    } else if (falling && b->state == I2C_READ) {
+        if (++b->nbit < 8) {
+            b->drive = m->sfp_rom[b->ptr] >> (7 - b->nbit) & 1;
+        } else if (b->nbit == 8) {
+            b->drive = true; /* released for the driver's ACK or NACK */
+        } else if (b->master_ack) {
+            b->ptr++, b->nbit = 0;
+            b->drive = m->sfp_rom[b->ptr] >> 7 & 1;
+        } else {
+            b->state = I2C_IDLE, b->drive = true; /* NACK: the read is over */
+        }
+    } else if (falling && b->nbit == 8 && !b->acking) {
+        bool ack = b->state != I2C_ADDR || ((b->byte >> 1) == 0x50 && sfp_present(m));
+        if (b->state == I2C_IDLE || !ack) {
+            b->state = I2C_IDLE; /* not addressed: let go until the next START */
+            return;
+        }
+        b->drive = false, b->acking = true; /* ACK through the ninth clock */
+    } else if (falling && b->acking) {
+        b->drive = true, b->acking = false, b->nbit = 0;
+        if (b->state == I2C_ADDR && (b->byte & 1)) {
+            b->state = I2C_READ;
+            b->drive = m->sfp_rom[b->ptr] >> 7 & 1;
+        } else if (b->state == I2C_ADDR) {
+            b->state = I2C_OFFSET;
+        } else if (b->state == I2C_OFFSET) {
+            b->ptr = b->byte, b->state = I2C_WRITE;
+        }
+        b->byte = 0;
+    }
+    b->scl = scl, b->sda = sda;
+}
+
+/* The NVM words a driver reads through EERD for the SFP+ set-up, laid out as
+ * the Linux and DPDK drivers read an 82599's NVM: word 0x2B points at a list
+ * of (SFP type, data offset) pairs after one header word, ended by 0xFFFF;
+ * the words after a data offset go to CORECTL up to 0xFFFF. The types are
+ * 3/4 direct-attach and 5/6 SR or LR (and limiting active cables) on port
+ * 0/1. The CORECTL words of a real X520 NVM are not known here: these are
+ * the model's own, different per type, so the test sees the right list
+ * taken. */
+static uint16_t nvm_word(uint32_t addr)
+{
+    static const uint16_t list[] = { 0x0004, 3, 0x0200, 4, 0x0210, 5, 0x0220, 6, 0x0230, 0xFFFF };
+    static const uint16_t seq[4][4] = {
+        { 0x0B1D, 0x4A10, 0xFFFF }, /* type 3 */
+        { 0x0B1D, 0x4A11, 0xFFFF },
+        { 0x0B1D, 0x2A33, 0x3C01, 0xFFFF }, /* type 5 */
+        { 0x0B1D, 0x2A33, 0x3C02, 0xFFFF },
+    };
+    if (addr == 0x2B)
+        return 0x0100;
+    if (addr >= 0x100 && addr < 0x100 + sizeof(list) / sizeof(list[0]))
+        return list[addr - 0x100];
+    if (addr >= 0x200 && addr < 0x240 && addr % 16 >= 1 && addr % 16 <= 4)
+        return seq[(addr - 0x200) / 16][addr % 16 - 1];
+    return 0xFFFF;
+}
+
+/* The NVM type of the module in the cage (5/6 also for limiting active
+ * cables, as the drivers look them up); 0 if it has none. */
+static uint32_t sfp_nvm_type(const struct ixgbe_model *m)
+{
+    uint32_t core = m->cfg.lan_id & 1;
+    switch (m->cfg.sfp) {
+    case IXGBE_MODEL_SFP_DA:
+        return 3 + core;
+    case IXGBE_MODEL_SFP_SR:
+    case IXGBE_MODEL_SFP_LR:
+    case IXGBE_MODEL_SFP_SR_DUAL:
+    case IXGBE_MODEL_SFP_DA_ACTIVE:
+        return 5 + core;
+    default:
+        return 0;
+    }
+}
+
+/* A CORECTL write: how far into the module's init sequence the writes have
+ * come (a wrong word starts it over). */
+static void corectl_write(struct ixgbe_model *m, uint32_t v)
+{
+    uint32_t type = sfp_nvm_type(m);
+    uint32_t at = type ? 0x201 + 16 * (type - 3) : 0;
+    if (!type || m->corectl_pos == UINT32_MAX)
+        return;
+    if (nvm_word(at + m->corectl_pos) == (v & 0xFFFF))
+        m->corectl_pos++;
+    else
+        m->corectl_pos = nvm_word(at) == (v & 0xFFFF);
+    if (nvm_word(at + m->corectl_pos) == 0xFFFF)
+        m->corectl_pos = UINT32_MAX; /* the whole sequence: done */
+}
+
+/* An SFP+ port links once its module is set up: the NVM's init sequence in
+ * CORECTL, AUTOC.LMS at 10 GbE serial (011b), the laser on (SDP3 an output,
+ * driven low) for optics, and rate select high (SDP5) for dual-rate optics.
+ * That is the Linux and DPDK drivers' order for an X520, read as conditions;
+ * the datasheet does not list them as such. */
+static bool sfp_ready(const struct ixgbe_model *m)
+{
+    uint32_t esdp = m->reg[ESDP / 4];
+    enum ixgbe_model_sfp t = m->cfg.sfp;
+    bool optics =
+        t == IXGBE_MODEL_SFP_SR || t == IXGBE_MODEL_SFP_LR || t == IXGBE_MODEL_SFP_SR_DUAL;
+    if (t == IXGBE_MODEL_NO_CAGE)
+        return true;
+    if (!sfp_nvm_type(m) || m->corectl_pos != UINT32_MAX)
+        return false;
+    if ((m->reg[AUTOC / 4] & (7u << AUTOC_LMS_SHIFT)) != 3u << AUTOC_LMS_SHIFT)
+        return false;
+    if (optics && !((esdp & ESDP_SDP3_IODIR) && !(esdp & ESDP_SDP3)))
+        return false;
+    return t != IXGBE_MODEL_SFP_SR_DUAL || ((esdp & ESDP_SDP5_IODIR) && (esdp & ESDP_SDP5));
 }
 
 /* --- 3. Strict mode ----------------------------------------------------------- */
@@ -394,6 +591,9 @@ static void device_reset(struct ixgbe_model *m, uint64_t done_at)
     }
     /* AUTOC comes from the EEPROM: the model's asks for 10 GbE serial (LMS = 011b). */
     m->reg[AUTOC / 4] = 3u << AUTOC_LMS_SHIFT;
+    /* I2CCTL's outputs at their reset values drive the bus */
+    uint32_t i2cctl = m->reg[I2CCTL / 4];
+    i2c_lines(m, (i2cctl & I2CCTL_CLK_OUT) != 0, (i2cctl & I2CCTL_DATA_OUT) != 0);
     for (int i = 0; i < IXGBE_MODEL_QUEUES; i++) {
         struct queue *qs[2] = { &m->rxq[i], &m->txq[i] };
         for (int k = 0; k < 2; k++) {
@@ -1076,6 +1276,7 @@ static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t
             v |= CTRL_LRST;
         return v;
     case R_STATUS: /* §5.2.5.3.2: no request pending once master disable is asked */
+        v |= (uint32_t)(m->cfg.lan_id & 1) << STATUS_LAN_ID_SHIFT;
         if (!(m->reg[CTRL / 4] & CTRL_PCIE_MASTER_DISABLE) || m->cfg.master_stuck)
             return v | STATUS_PCIE_MASTER_ENABLE;
         m->master_seen = true;
@@ -1085,6 +1286,13 @@ static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t
             return EEC_EE_PRES;
         m->ard_seen = true;
         return EEC_EE_PRES | EEC_ARD;
+    case R_I2CCTL: /* the lines: SCL as driven (no clock stretching), SDA wired-AND */
+        v &= I2CCTL_CLK_OUT | I2CCTL_DATA_OUT;
+        return v | (m->i2c.scl ? I2CCTL_CLK_IN : 0) |
+               (m->i2c.sda && m->i2c.drive ? I2CCTL_DATA_IN : 0);
+    case R_SWSM: /* §8.2.3.4.9: reading SMBI sets it; who read it as 0 owns it */
+        m->reg[off / 4] |= SWSM_SMBI;
+        return v;
     case R_RAL_RAH:
         if (n == 0 && !m->ard_seen)
             violation(m,
@@ -1249,7 +1457,41 @@ static void reg_write(struct ixgbe_model *m, const struct regdef *d, uint32_t n,
         }
         return;
     case R_EEC:
-        return; /* the EEPROM interface is not modelled; its RO bits are computed */
+        return;  /* the EEPROM interface is not modelled; its RO bits are computed */
+    case R_EERD: /* §8.2.3.2.2: a word of the NVM, done at once */
+        *r = !(v & EERD_START)
+                 ? v
+                 : (uint32_t)nvm_word(v >> EERD_ADDR_SHIFT & 0x3FFF) << EERD_DATA_SHIFT |
+                       (v & 0xFFFCu) | EERD_DONE;
+        return;
+    case R_SWSM:
+        *r = v & (SWSM_SMBI | SWSM_SWESMBI);
+        return;
+    case R_SW_FW_SYNC: /* no firmware here: its bits, 9:5, stay 0 */
+        if (!(m->reg[SWSM / 4] & SWSM_SWESMBI))
+            violation(m, "SW_FW_SYNC written without SWSM.SWESMBI held (§8.2.3.4.9, "
+                         "§8.2.3.4.11: take the software semaphore before changing it)");
+        *r = v & 0x1Fu;
+        return;
+    case R_I2CCTL: {
+        uint32_t phy = SW_FW_SYNC_PHY_SM(m->cfg.lan_id & 1);
+        if (!(m->reg[SW_FW_SYNC / 4] & phy) && !m->i2c_flagged) {
+            m->i2c_flagged = true; /* said once per model: a bit-bang is many writes */
+            violation(m,
+                      "I2CCTL written without SW_FW_SYNC.SW_PHY_SM%u held (§8.2.3.4.11: the "
+                      "port's I2C bus is shared with the firmware)",
+                      m->cfg.lan_id & 1);
+        }
+        *r = v & (I2CCTL_CLK_OUT | I2CCTL_DATA_OUT);
+        i2c_lines(m, (v & I2CCTL_CLK_OUT) != 0, (v & I2CCTL_DATA_OUT) != 0);
+        return;
+    }
+    case R_CORECTL:
+        if (!(m->reg[SW_FW_SYNC / 4] & SW_FW_SYNC_MAC_CSR_SM))
+            violation(m, "CORECTL written without SW_FW_SYNC.SW_MAC_CSR_SM held (§8.2.3.4.11: "
+                         "the MAC's analog registers are shared with the firmware)");
+        corectl_write(m, v);
+        return;
     case R_EICR:
         *r &= ~v;
         return;
@@ -1462,6 +1704,8 @@ struct ixgbe_model *ixgbe_model_new(const struct ixgbe_model_config *cfg)
         return NULL;
     m->cfg = *cfg;
     atomic_flag_clear(&m->log_lock);
+    sfp_image(cfg->sfp, m->sfp_rom);
+    m->i2c.drive = true;
     /* Power-on: the device comes up as if a reset had just completed. */
     device_reset(m, now(m));
     m->t_rst_write = NEVER;

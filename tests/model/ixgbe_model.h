@@ -44,6 +44,22 @@
 /* The largest frame the model carries, without FCS (§1: jumbo frames up to 15.5 KB). */
 #define IXGBE_MODEL_MAX_FRAME 16384
 
+/* What is in the port's SFP+ cage, read through I2CCTL at I2C address 0xA0
+ * (SFF-8472's serial ID: identifier 0x03, the 10G and 1G compliance codes at
+ * bytes 3 and 6, the cable technology at byte 8, byte 60 for active cables).
+ * An X520 (an 82599 with SFP+ cages) gets link only once the driver has set
+ * the module up (tests/model/ixgbe_model.c, "SFP+"). */
+enum ixgbe_model_sfp {
+    IXGBE_MODEL_NO_CAGE,       /* not an SFP+ board (KX4, KR, backplane): no module needed */
+    IXGBE_MODEL_SFP_EMPTY,     /* a cage with nothing in it: nothing answers, no link */
+    IXGBE_MODEL_SFP_SR,        /* 10GBASE-SR optics */
+    IXGBE_MODEL_SFP_LR,        /* 10GBASE-LR optics */
+    IXGBE_MODEL_SFP_SR_DUAL,   /* 10GBASE-SR and 1000BASE-SX: rate select on SDP5 */
+    IXGBE_MODEL_SFP_DA,        /* passive direct-attach copper */
+    IXGBE_MODEL_SFP_DA_ACTIVE, /* active direct-attach, limiting */
+    IXGBE_MODEL_SFP_1G_T,      /* 1000BASE-T: no 10 GbE, never links here */
+};
+
 struct ixgbe_model_config {
     uint8_t mac[6];                              /* loaded into RAL(0)/RAH(0) at EEC.ARD */
     bool strict;                                 /* record protocol violations */
@@ -58,6 +74,8 @@ struct ixgbe_model_config {
      * on a port with flow control or the link down (82599 specification update,
      * clarification 9): a driver must then issue two software resets. */
     bool master_stuck;
+    enum ixgbe_model_sfp sfp; /* IXGBE_MODEL_NO_CAGE: the link comes up as before */
+    uint8_t lan_id;           /* STATUS.LAN_ID: the port's function, 0 or 1 */
     void (*on_violation)(void *ctx, const char *msg); /* optional, strict mode */
     void *ctx;
 };
@@ -123,12 +141,36 @@ const char *ixgbe_model_decode(uint32_t offset, uint32_t *instance, bool *specia
 #define CTRL_LRST (1u << 3) /* Link Reset, self-clearing */
 #define CTRL_RST (1u << 26) /* Device Reset, self-clearing */
 #define STATUS 0x00008      /* Device Status, RO, §8.2.3.1.2 */
+#define STATUS_LAN_ID_SHIFT 2 /* LAN ID, bits 3:2 */
 #define STATUS_PCIE_MASTER_ENABLE (1u << 19)
+#define ESDP 0x00020 /* Extended SDP Control, RW, §8.2.3.1.4 */
+#define ESDP_SDP2 (1u << 2)        /* X520: module absent (input) */
+#define ESDP_SDP3 (1u << 3)        /* X520: laser off (TX_DISABLE) */
+#define ESDP_SDP5 (1u << 5)        /* X520: rate select, 1 = 10 Gb/s */
+#define ESDP_SDP3_IODIR (1u << 11) /* SDP3 an output */
+#define ESDP_SDP5_IODIR (1u << 13)
+#define I2CCTL 0x00028 /* I2C Control: the SFP+ cage's two-wire bus */
+#define I2CCTL_CLK_IN (1u << 0)
+#define I2CCTL_CLK_OUT (1u << 1)
+#define I2CCTL_DATA_IN (1u << 2)
+#define I2CCTL_DATA_OUT (1u << 3)
 #define CTRL_EXT 0x00018      /* Extended Device Control, RW, §8.2.3.1.3 */
 #define EEC 0x10010           /* EEPROM/Flash Control, §8.2.3.2.1 */
 #define EEC_EE_PRES (1u << 8) /* EEPROM present, RO */
 #define EEC_ARD (1u << 9)     /* EEPROM Auto-Read Done, RO */
+#define EERD 0x10014          /* EEPROM Read, §8.2.3.2.2 */
+#define EERD_START (1u << 0)
+#define EERD_DONE (1u << 1)
+#define EERD_ADDR_SHIFT 2   /* word address, bits 15:2 */
+#define EERD_DATA_SHIFT 16  /* the word, bits 31:16 */
+#define SWSM 0x10140        /* Software Semaphore, §8.2.3.4.9 */
+#define SWSM_SMBI (1u << 0) /* set by reading it */
+#define SWSM_SWESMBI (1u << 1)
 #define FWSM 0x10148          /* Firmware Semaphore, §8.2.3.4.10 */
+#define SW_FW_SYNC 0x10160    /* Software-Firmware Synchronization, §8.2.3.4.11 */
+#define SW_FW_SYNC_PHY_SM(lan) (2u << (lan)) /* SW_PHY_SM0 bit 1, SW_PHY_SM1 bit 2 */
+#define SW_FW_SYNC_MAC_CSR_SM (1u << 3)
+#define CORECTL 0x14F00 /* Core Analog Configuration: the NVM's SFP+ init sequence */
 #define GCR_EXT 0x11050       /* PCIe Control Extended, RW, §8.2.3.4.12 */
 /* Interrupts, §8.2.3.5 (the model raises none) */
 #define EICR 0x00800                   /* Extended Interrupt Cause, RW1C, §8.2.3.5.1 */

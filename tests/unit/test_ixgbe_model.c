@@ -1475,6 +1475,159 @@ static void strict_tx_queue_before_te(void)
     ixgbe_model_free(m);
 }
 
+/* --- SFP+: the module's I2C bus, the NVM, the link of an X520 port -------------- */
+
+/* A two-wire master by hand, each line change one I2CCTL write. */
+static void i2c_put(struct ixgbe_model *m, bool scl, bool sda)
+{
+    ixgbe_model_write(m, I2CCTL, (scl ? I2CCTL_CLK_OUT : 0) | (sda ? I2CCTL_DATA_OUT : 0));
+}
+
+/* One clock with SDA as given (1: released); SDA as read with SCL high. */
+static bool i2c_clock(struct ixgbe_model *m, bool sda)
+{
+    i2c_put(m, false, sda);
+    i2c_put(m, true, sda);
+    bool in = (ixgbe_model_read(m, I2CCTL) & I2CCTL_DATA_IN) != 0;
+    i2c_put(m, false, sda);
+    return in;
+}
+
+static void i2c_start(struct ixgbe_model *m)
+{
+    i2c_put(m, false, true);
+    i2c_put(m, true, true);
+    i2c_put(m, true, false);
+    i2c_put(m, false, false);
+}
+
+static void i2c_stop(struct ixgbe_model *m)
+{
+    i2c_put(m, false, false);
+    i2c_put(m, true, false);
+    i2c_put(m, true, true);
+}
+
+static bool i2c_send(struct ixgbe_model *m, uint8_t b) /* true: acknowledged */
+{
+    for (int k = 7; k >= 0; k--)
+        i2c_clock(m, (b >> k) & 1);
+    return !i2c_clock(m, true);
+}
+
+static uint8_t i2c_recv(struct ixgbe_model *m, bool ack)
+{
+    uint8_t v = 0;
+    for (int k = 0; k < 8; k++)
+        v = (uint8_t)(v << 1 | i2c_clock(m, true));
+    i2c_clock(m, !ack);
+    return v;
+}
+
+/* SWSM, then the software bits in SW_FW_SYNC, as firmware-free hardware
+ * grants them at once. */
+static void swfw_take(struct ixgbe_model *m, uint32_t mask)
+{
+    CHECK_EQ(ixgbe_model_read(m, SWSM) & SWSM_SMBI, 0); /* and now it is set */
+    CHECK_EQ(ixgbe_model_read(m, SWSM) & SWSM_SMBI, SWSM_SMBI);
+    ixgbe_model_write(m, SWSM, SWSM_SMBI | SWSM_SWESMBI);
+    ixgbe_model_write(m, SW_FW_SYNC, ixgbe_model_read(m, SW_FW_SYNC) | mask);
+    ixgbe_model_write(m, SWSM, 0);
+}
+
+/* The serial ID over the bus: a random read of byte 0, then a sequential
+ * read across the vendor name; an empty cage acknowledges nothing; the bus
+ * used without the PHY semaphore is said (once). */
+static void sfp_i2c_serial_id(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    c.sfp = IXGBE_MODEL_SFP_SR;
+    c.lan_id = 1;
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    CHECK(reset_and_wait(m));
+    CHECK_EQ(ixgbe_model_read(m, STATUS) >> STATUS_LAN_ID_SHIFT & 3, 1);
+    swfw_take(m, SW_FW_SYNC_PHY_SM(1));
+    i2c_start(m);
+    CHECK(i2c_send(m, 0xA0));
+    CHECK(i2c_send(m, 0));
+    i2c_start(m);
+    CHECK(i2c_send(m, 0xA1));
+    CHECK_EQ(i2c_recv(m, false), 0x03); /* SFP */
+    i2c_stop(m);
+    i2c_start(m);
+    CHECK(i2c_send(m, 0xA0));
+    CHECK(i2c_send(m, 20));
+    i2c_start(m);
+    CHECK(i2c_send(m, 0xA1));
+    char name[8];
+    for (int i = 0; i < 7; i++)
+        name[i] = (char)i2c_recv(m, i < 6);
+    name[7] = 0;
+    i2c_stop(m);
+    CHECK_STR(name, "IXMETAL");
+    i2c_start(m);
+    CHECK(!i2c_send(m, 0xA2)); /* no diagnostics page here */
+    i2c_stop(m);
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    ixgbe_model_free(m);
+
+    fresh();
+    c.sfp = IXGBE_MODEL_SFP_EMPTY;
+    m = ixgbe_model_new(&c);
+    CHECK(reset_and_wait(m));
+    i2c_start(m); /* no semaphore: said once, for the first write */
+    CHECK(!i2c_send(m, 0xA0));
+    i2c_stop(m);
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    CHECK(said(m, 0, "I2CCTL written without SW_FW_SYNC.SW_PHY_SM1 held (§8.2.3.4.11"));
+    ixgbe_model_write(m, SW_FW_SYNC, 0);
+    CHECK(said(m, 0, "SW_FW_SYNC written without SWSM.SWESMBI held"));
+    ixgbe_model_free(m);
+}
+
+static uint16_t eerd(struct ixgbe_model *m, uint32_t word)
+{
+    ixgbe_model_write(m, EERD, word << EERD_ADDR_SHIFT | EERD_START);
+    uint32_t v = ixgbe_model_read(m, EERD);
+    CHECK(v & EERD_DONE);
+    return (uint16_t)(v >> EERD_DATA_SHIFT);
+}
+
+/* An X520 port links only once its module is set up: the NVM's sequence
+ * for the module in CORECTL (under the MAC CSR semaphore), LMS at 10 GbE
+ * serial, the laser on. Each missing step keeps the link down. */
+static void sfp_link_needs_setup(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    c.sfp = IXGBE_MODEL_SFP_LR;
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    CHECK(reset_and_wait(m));
+    advance(200 * MS);
+    CHECK_EQ(ixgbe_model_read(m, LINKS) & LINKS_LINK_UP, 0); /* nothing set up */
+    uint16_t list = eerd(m, 0x2B), at = 0;
+    for (uint16_t w = list + 1; eerd(m, w) != 0xFFFF; w += 2)
+        if (eerd(m, w) == 5) /* SR/LR on port 0 */
+            at = eerd(m, w + 1);
+    CHECK(at != 0);
+    ixgbe_model_write(m, CORECTL, 0x1234); /* no semaphore, and a word not in it */
+    CHECK(said(m, 0, "CORECTL written without SW_FW_SYNC.SW_MAC_CSR_SM held"));
+    swfw_take(m, SW_FW_SYNC_MAC_CSR_SM);
+    for (uint16_t w = at + 1; eerd(m, w) != 0xFFFF; w++)
+        ixgbe_model_write(m, CORECTL, eerd(m, w));
+    ixgbe_model_write(m, AUTOC, 3u << AUTOC_LMS_SHIFT | AUTOC_RESTART_AN);
+    advance(200 * MS);
+    CHECK_EQ(ixgbe_model_read(m, LINKS) & LINKS_LINK_UP, 0); /* the laser is off */
+    ixgbe_model_write(m, ESDP, ESDP_SDP3_IODIR);             /* SDP3 an output, low: the laser on */
+    CHECK_EQ(ixgbe_model_read(m, LINKS) & LINKS_LINK_UP, LINKS_LINK_UP);
+    ixgbe_model_write(m, AUTOC, 1u << AUTOC_LMS_SHIFT | AUTOC_RESTART_AN); /* not SFI */
+    advance(200 * MS);
+    CHECK_EQ(ixgbe_model_read(m, LINKS) & LINKS_LINK_UP, 0);
+    CHECK_EQ(ixgbe_model_violations(m), 1);
+    ixgbe_model_free(m);
+}
+
 /* --- two threads: the driver here, the model's DMA on another ------------------- */
 
 static atomic_bool stop_stepping;
@@ -2183,6 +2336,8 @@ int main(void)
     RUN(strict_mac_read_before_eeprom);
     RUN(strict_rdrxctl_and_rxen_order);
     RUN(strict_tx_queue_before_te);
+    RUN(sfp_i2c_serial_id);
+    RUN(sfp_link_needs_setup);
     RUN(threaded_loopback);
     RUN(toeplitz_matches_microsoft_suite);
     RUN(rss_registers);
