@@ -153,7 +153,7 @@ UNIT_acpi     := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
 UNIT_pci      := kernel/pci.c kernel/kprintf.c
 UNIT_mempool  := driver/mempool.c kernel/kprintf.c
 UNIT_ixgbe_model := tests/model/ixgbe_model.c
-UNIT_ixgbe    := driver/ixgbe.c driver/intel.c driver/mempool.c kernel/kprintf.c apps/selftest.c \
+UNIT_ixgbe    := driver/ixgbe.c driver/ixgbe_sfp.c driver/intel.c driver/mempool.c kernel/kprintf.c apps/selftest.c \
 	tests/model/ixgbe_model.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
@@ -180,7 +180,7 @@ bench: all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 
 # The ixgbe driver on the host against two 82599 models: optimised, no
 # sanitizers, so cycles and instructions are the driver's (tools/bench-ixgbe.c).
-BENCH_IXGBE_SRCS := tools/bench-ixgbe.c driver/ixgbe.c driver/intel.c driver/mempool.c \
+BENCH_IXGBE_SRCS := tools/bench-ixgbe.c driver/ixgbe.c driver/ixgbe_sfp.c driver/intel.c driver/mempool.c \
 	kernel/kprintf.c tests/model/ixgbe_model.c
 $(BUILD)/bench-ixgbe: $(BENCH_IXGBE_SRCS) $(wildcard driver/*.h kernel/*.h tests/model/*.h tests/model/*.def)
 	@mkdir -p $(dir $@)

@@ -81,7 +81,6 @@
 
 #define RX_RING 512
 #define TX_RING 512
-#define LINK_WAIT_US 10000000ull
 #define AUTO_RD_WAIT_US 10000ul
 
 static const struct intel_reg_name names[] = {
@@ -303,9 +302,7 @@ static struct nic *open_at(struct pci_dev *pci, uint64_t bar, int queues)
     uint32_t thresholds = TXDCTL_PTHRESH | TXDCTL_HTHRESH << 8 | TXDCTL_WTHRESH << 16;
     if (rx_init(d) || tx_init(d) || intel_queues_init(d, RX_RING, TX_RING, thresholds, rx_on))
         return NULL;
-    intel_wait(d, STATUS, STATUS_LU, STATUS_LU, LINK_WAIT_US, "waiting for the link",
-               "check the cable, and that the other end is up");
-    return &d->nic;
+    return &d->nic; /* the link is waited for by nic_probe_all, all ports together */
 }
 
 struct nic *igb_open(struct pci_dev *pci, int queues)

@@ -16,6 +16,7 @@
 #include "driver/ixgbe.h"
 
 #include "driver/intel.h"
+#include "driver/ixgbe_sfp.h"
 #include "kernel/string.h"
 
 /* Registers, with their datasheet sections (§8.2.3). */
@@ -158,29 +159,30 @@ static const struct intel_hw hw_82599 = {
 struct ixgbe {
     struct intel_dev dev; /* first: a struct nic * is a struct ixgbe * */
     bool copper;          /* 10GBASE-T parts: the PHY negotiates the link itself */
+    bool sfp;             /* SFP+ cages (X520): the module is set up (driver/ixgbe_sfp.c) */
 };
 
 /* Device ids (§9.3.3.2 for the 82599; the X540 and X550 datasheets). */
 static const struct {
     uint16_t id;
     const char *model;
-    bool copper;
+    bool copper, sfp;
 } models[] = {
-    { 0x10FB, "82599 SFP+", false },
-    { 0x10F7, "82599 KX4", false },
-    { 0x10F8, "82599 combined backplane", false },
-    { 0x10F9, "82599 CX4", false },
-    { 0x10FC, "82599 XAUI", false },
-    { 0x1514, "82599 KX4 mezzanine", false },
-    { 0x1517, "82599 KR", false },
-    { 0x151C, "82599 10GBASE-T", false },
-    { 0x154D, "82599 SFP+ SF2", false },
-    { 0x1557, "82599EN SFP+", false },
-    { 0x10D8, "82599", false },
-    { 0x1528, "X540", true },
-    { 0x1563, "X550", true },
-    { 0x15AD, "X550EM_x 10GBASE-T", true },
-    { 0x15AB, "X550EM_x KR", false },
+    { 0x10FB, "82599 SFP+", false, true },
+    { 0x10F7, "82599 KX4", false, false },
+    { 0x10F8, "82599 combined backplane", false, false },
+    { 0x10F9, "82599 CX4", false, false },
+    { 0x10FC, "82599 XAUI", false, false },
+    { 0x1514, "82599 KX4 mezzanine", false, false },
+    { 0x1517, "82599 KR", false, false },
+    { 0x151C, "82599 10GBASE-T", false, false },
+    { 0x154D, "82599 SFP+ SF2", false, true },
+    { 0x1557, "82599EN SFP+", false, true },
+    { 0x10D8, "82599", false, false },
+    { 0x1528, "X540", true, false },
+    { 0x1563, "X550", true, false },
+    { 0x15AD, "X550EM_x 10GBASE-T", true, false },
+    { 0x15AB, "X550EM_x KR", false, false },
 };
 
 /* §4.6.7 (and §8.2.3.8.10): receive goes on with the security block's
@@ -351,13 +353,14 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
     struct ixgbe *x = dma_alloc(sizeof(*x), 64);
     if (!x)
         return NULL;
-    x->copper = false;
+    x->copper = x->sfp = false;
     struct intel_dev *d = &x->dev;
     const char *model = NULL;
     for (unsigned i = 0; i < sizeof(models) / sizeof(models[0]); i++)
         if (models[i].id == pci->device) {
             model = models[i].model;
             x->copper = models[i].copper;
+            x->sfp = models[i].sfp;
         }
     intel_dev_init(d, &hw_82599, pci, bar, &ixgbe_ops, model, opt ? opt->queues : 1);
 
@@ -371,7 +374,10 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
                    "the device did not finish its DMA init after reset; check its PCIe link"))
         return NULL;
     intel_read_mac(d);
-    if (!x->copper && !(opt && opt->loopback))
+    /* a module that cannot be set up is said; the port opens without link */
+    if (x->sfp && !(opt && opt->loopback))
+        ixgbe_sfp_setup(d);
+    else if (!x->copper && !(opt && opt->loopback))
         link_setup(d);
     intel_clear_stats(d); /* §4.6.5: read once to clear them */
 
@@ -382,7 +388,7 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
         return NULL;
     if (opt && opt->loopback)
         loopback_on(x);
-    else
+    else if (!(opt && opt->no_link_wait))
         intel_wait(d, LINKS, LINKS_UP, LINKS_UP,
                    opt && opt->link_wait_us ? opt->link_wait_us : LINK_WAIT_US,
                    "waiting for the link",
@@ -406,7 +412,7 @@ struct nic *ixgbe_open_opts(struct pci_dev *pci, const struct ixgbe_options *opt
 
 struct nic *ixgbe_open(struct pci_dev *pci, int queues)
 {
-    struct ixgbe_options opt = { .queues = queues };
+    struct ixgbe_options opt = { .queues = queues, .no_link_wait = true };
     return ixgbe_open_opts(pci, &opt);
 }
 

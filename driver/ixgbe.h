@@ -11,6 +11,7 @@
 struct ixgbe_options {
     bool loopback;         /* MAC loopback (HLREG0.LPBK, link forced up), no link wait */
     uint64_t link_wait_us; /* how long to wait for the link; 0: 10 s */
+    bool no_link_wait;     /* return at once: the caller waits (nic_probe_all) */
     int queues;            /* queue pairs, RSS spreading frames over them; 0: 1 */
 };
 
@@ -18,9 +19,9 @@ struct ixgbe_options {
 bool ixgbe_supports(uint16_t vendor, uint16_t device);
 
 /* Resets and brings up the device with queues RX and TX queue pairs (RSS
- * over them when more than one), waits up to 10 s for the link (a link
- * still down is said, and the NIC returned); NULL, with the failing step
- * said, if it cannot. */
+ * over them when more than one), without waiting for the link
+ * (nic_probe_all waits for all ports'); NULL, with the failing step said,
+ * if it cannot. */
 struct nic *ixgbe_open(struct pci_dev *d, int queues);
 
 /* ixgbe_open with options: enables the device and opens it at its BAR0. */

@@ -25,6 +25,25 @@ static const struct {
     { igb_supports, igb_open },
 };
 
+#define LINK_WAIT_NS 10000000000ull
+
+/* Waits for every link together, up to LINK_WAIT_NS; says which stayed down. */
+static void wait_links(struct nic **nics, int n)
+{
+    uint64_t start = now_ns(), pause_us = 100;
+    for (int i = 0; i < n; i++) {
+        while (!nics[i]->ops->link(nics[i]).up && now_ns() - start < LINK_WAIT_NS) {
+            delay_us(pause_us);
+            if (pause_us < 10000)
+                pause_us *= 2;
+        }
+        if (!nics[i]->ops->link(nics[i]).up)
+            kprintf("nic %s: link down after %llu s; check the cable or SFP+ module, and that "
+                    "the other end is up\n",
+                    nics[i]->name, (unsigned long long)(LINK_WAIT_NS / 1000000000ull));
+    }
+}
+
 int nic_probe_all(struct nic **out, int max, int queues)
 {
     int n = 0;
@@ -39,13 +58,16 @@ int nic_probe_all(struct nic **out, int max, int queues)
                         d->bus, d->dev, d->fn, d->vendor, d->device);
                 break;
             }
-            const uint8_t *m = nic->mac;
-            kprintf("nic %s: %s %s, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s\n", nic->name,
-                    nic->driver, nic->model, m[0], m[1], m[2], m[3], m[4], m[5],
-                    nic->ops->link(nic).up ? "up" : "down");
             out[n++] = nic;
             break;
         }
+    }
+    wait_links(out, n);
+    for (int i = 0; i < n; i++) {
+        const uint8_t *m = out[i]->mac;
+        kprintf("nic %s: %s %s, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s\n", out[i]->name,
+                out[i]->driver, out[i]->model, m[0], m[1], m[2], m[3], m[4], m[5],
+                out[i]->ops->link(out[i]).up ? "up" : "down");
     }
     return n;
 }

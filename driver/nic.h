@@ -78,8 +78,11 @@ static inline uint32_t nic_tx_batch(struct nic *n, uint16_t q, struct pkt_buf **
 
 /* Every PCI function a driver in the table takes, opened with up to queues
  * RX and TX queue pairs each (as many as the driver and device allow: see
- * nic.rx_queues); says on the console which driver took which device, and
- * which supported devices failed to start and why. Returns the count. */
+ * nic.rx_queues), then up to 10 s for all their links together (two ports
+ * cabled to each other come up only once both are set up); says on the
+ * console which driver took which device with its link, which links stayed
+ * down, and which supported devices failed to start and why. Returns the
+ * count. */
 int nic_probe_all(struct nic **out, int max, int queues);
 
 /* trace=regs: the drivers print every register access by name (only the

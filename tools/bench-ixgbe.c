@@ -204,6 +204,8 @@ static void open_ports(int queues)
             .dmainit_ns = 100000,
             .link_ns = 100000,
             .queue_ns = 1000,
+            .sfp = IXGBE_MODEL_SFP_SR, /* 0x10FB: an X520 with SR optics */
+            .lan_id = (uint8_t)i,
         };
         models[i] = ixgbe_model_new(&c);
         ixgbe_model_set_sink(models[i], sink, (void *)(uintptr_t)i);

@@ -161,22 +161,32 @@ static void on_violation(void *ctx, const char *msg)
     fprintf(stderr, "  model violation: %s\n", msg);
 }
 
-/* Port i: a model with MAC 02:00:00:00:00:0i, strict, all delays short;
- * the delays in d (if given) replace them. */
-static struct ixgbe_model *new_model(int i, const struct ixgbe_model_config *d)
+/* The delays new_model gives a model unless told otherwise: all short. */
+static struct ixgbe_model_config model_delays(void)
 {
-    struct ixgbe_model_config c = {
-        .mac = { 0x02, 0, 0, 0, 0, (uint8_t)i },
-        .strict = true,
-        .now_ns = model_clock,
-        .dma_ok = dma_ok,
+    return (struct ixgbe_model_config){
         .reset_ns = 100000,   /* 0.1 ms */
         .eeprom_ns = 2000000, /* 2 ms */
         .dmainit_ns = 3000000,
         .link_ns = 50000000, /* 50 ms */
         .queue_ns = 10000,
-        .on_violation = on_violation,
     };
+}
+
+/* Port i: a model with MAC 02:00:00:00:00:0i, strict, all delays short, SR
+ * optics in its cage; the delays, master_stuck and sfp of d (if given)
+ * replace them. */
+static struct ixgbe_model *new_model(int i, const struct ixgbe_model_config *d)
+{
+    struct ixgbe_model_config c = model_delays();
+    c.mac[0] = 0x02;
+    c.mac[5] = (uint8_t)i;
+    c.strict = true;
+    c.now_ns = model_clock;
+    c.dma_ok = dma_ok;
+    c.on_violation = on_violation;
+    c.sfp = IXGBE_MODEL_SFP_SR; /* 0x10FB is an X520: SR optics in its cage */
+    c.lan_id = (uint8_t)(i & 1);
     if (d) {
         c.reset_ns = d->reset_ns;
         c.eeprom_ns = d->eeprom_ns;
@@ -184,6 +194,7 @@ static struct ixgbe_model *new_model(int i, const struct ixgbe_model_config *d)
         c.link_ns = d->link_ns;
         c.queue_ns = d->queue_ns ? d->queue_ns : c.queue_ns;
         c.master_stuck = d->master_stuck;
+        c.sfp = d->sfp ? d->sfp : c.sfp;
     }
     models[i] = ixgbe_model_new(&c);
     return models[i];
@@ -225,18 +236,36 @@ static void teardown(void)
 
 /* --- cases -------------------------------------------------------------------- */
 
-/* §4.6.3 end to end: the NIC comes up, takes its MAC from RAL/RAH, the link
- * comes up, and the model saw no rule broken. */
+/* Up to 10 s of virtual time for a port's link, as nic_probe_all waits. */
+static bool link_within_10s(struct nic *n)
+{
+    for (int i = 0; i < 1000 && !n->ops->link(n).up; i++)
+        delay_us(10000);
+    return n->ops->link(n).up;
+}
+
+/* §4.6.3 end to end: two X520 ports cabled to each other, each with SR
+ * optics: both come up, take their MAC from RAL/RAH and set their module up,
+ * the link comes up once both are open (each end's laser is off until its
+ * driver turns it on), and the model saw no rule broken. */
 static void init_ok(void)
 {
     setup();
     struct ixgbe_model *m = new_model(0, NULL);
     struct ixgbe_model *peer = new_model(1, NULL);
     ixgbe_model_cable(m, peer);
-    struct nic *a = open_port(0, NULL), *b = open_port(1, NULL);
+    struct ixgbe_options opt = { .no_link_wait = true };
+    struct nic *a = open_port(0, &opt);
+    CHECK(a != NULL && !a->ops->link(a).up); /* the other end is dark */
+    struct nic *b = open_port(1, &opt);
     CHECK(a != NULL && b != NULL);
     if (!a || !b)
         return teardown();
+    CHECK(link_within_10s(a) && link_within_10s(b));
+    CHECK(
+        console_contains("ixgbe 0000:03:00.0: SFP+ module: 10GBASE-SR, IXMETAL MODEL MODEL-SR\n"));
+    CHECK(
+        console_contains("ixgbe 0000:03:00.1: SFP+ module: 10GBASE-SR, IXMETAL MODEL MODEL-SR\n"));
     CHECK_STR(a->name, "0000:03:00.0");
     CHECK_STR(a->driver, "ixgbe");
     CHECK_STR(a->model, "82599 SFP+");
@@ -257,17 +286,87 @@ static void init_ok(void)
     teardown();
 }
 
+/* One port with the given module in its cage, opened without waiting for
+ * the link; NULL only if the open itself failed. */
+static struct nic *open_with_module(enum ixgbe_model_sfp sfp, int lan)
+{
+    setup();
+    struct ixgbe_model_config d = model_delays();
+    d.sfp = sfp;
+    new_model(lan, &d);
+    struct ixgbe_options opt = { .no_link_wait = true };
+    return open_port(lan, &opt);
+}
+
+/* Each 10 GbE module an X520 takes: identified over I2C, its NVM sequence in
+ * CORECTL, SFI selected, the laser on for optics and rate select high for
+ * dual-rate optics; the link comes up and no rule is broken. Port 1 looks
+ * up its own NVM sequences (types 4 and 6). */
+static void sfp_modules(void)
+{
+    static const struct {
+        enum ixgbe_model_sfp sfp;
+        int lan;
+        const char *said;
+        uint32_t esdp; /* SDP3/SDP5 and their directions after the set-up */
+    } cases[] = {
+        { IXGBE_MODEL_SFP_SR, 1, "SFP+ module: 10GBASE-SR, IXMETAL MODEL MODEL-SR\n", 1u << 11 },
+        { IXGBE_MODEL_SFP_LR, 0, "SFP+ module: 10GBASE-LR, IXMETAL MODEL MODEL-LR\n", 1u << 11 },
+        { IXGBE_MODEL_SFP_SR_DUAL, 0,
+          "SFP+ module: 10GBASE-SR (dual rate), IXMETAL MODEL MODEL-SR-SX\n",
+          1u << 11 | 1u << 13 | 1u << 5 },
+        { IXGBE_MODEL_SFP_DA, 1, "SFP+ module: passive direct-attach, IXMETAL MODEL MODEL-DA\n",
+          0 },
+        { IXGBE_MODEL_SFP_DA_ACTIVE, 0,
+          "SFP+ module: limiting active direct-attach, IXMETAL MODEL MODEL-DA-ACT\n", 0 },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct nic *n = open_with_module(cases[i].sfp, cases[i].lan);
+        CHECK(n != NULL);
+        if (n) {
+            CHECK(console_contains(cases[i].said));
+            CHECK(link_within_10s(n));
+            CHECK_EQ(ixgbe_model_read(models[cases[i].lan], 0x00020) & 0x2828u, cases[i].esdp);
+            CHECK_EQ(ixgbe_model_read(models[cases[i].lan], 0x042A0) & (7u << 13), 3u << 13);
+            n->ops->stop(n);
+        }
+        CHECK_EQ(violations_seen, 0);
+        teardown();
+    }
+}
+
+/* No module, or one that is not 10 GbE: said with what to do, the port
+ * opens without link and nothing is written to CORECTL. */
+static void sfp_missing_or_unsupported(void)
+{
+    struct nic *n = open_with_module(IXGBE_MODEL_SFP_EMPTY, 0);
+    CHECK(n != NULL);
+    CHECK(console_contains("ixgbe 0000:03:00.0: no SFP+ module answers in the cage (I2C address "
+                           "0xA0); seat a 10 GbE SR or LR module or a direct-attach cable\n"));
+    CHECK(n && !link_within_10s(n));
+    CHECK_EQ(violations_seen, 0);
+    teardown();
+
+    n = open_with_module(IXGBE_MODEL_SFP_1G_T, 0);
+    CHECK(n != NULL);
+    CHECK(console_contains("ixgbe 0000:03:00.0: SFP+ module IXMETAL MODEL MODEL-1000T is not one "
+                           "ixmetal drives at 10 Gb/s (identifier 0x03, 10G codes 0x00, 1G codes "
+                           "0x08, cable 0x00); use 10GBASE-SR or LR optics or a direct-attach "
+                           "cable\n"));
+    CHECK(!console_contains("SFP+ module: "));
+    CHECK(n && !link_within_10s(n));
+    CHECK_EQ(violations_seen, 0);
+    teardown();
+}
+
 /* A port whose PCIe requests never drain (STATUS.PCIE_MASTER_ENABLE stays
  * 1): the driver says so and resets twice, as the 82599 specification
  * update asks; the port comes up and the model saw no rule broken. */
 static void init_master_stuck(void)
 {
     setup();
-    struct ixgbe_model_config d = { .reset_ns = 100000,
-                                    .eeprom_ns = 2000000,
-                                    .dmainit_ns = 3000000,
-                                    .link_ns = 50000000,
-                                    .master_stuck = true };
+    struct ixgbe_model_config d = model_delays();
+    d.master_stuck = true;
     struct ixgbe_model *m = new_model(0, &d);
     struct nic *a = open_port(0, NULL);
     CHECK(a != NULL);
@@ -979,6 +1078,8 @@ int main(void)
 {
     RUN(init_ok);
     RUN(init_master_stuck);
+    RUN(sfp_modules);
+    RUN(sfp_missing_or_unsupported);
     RUN(fwd_million);
     RUN(tx_ring_full);
     RUN(stop_with_unsent);
