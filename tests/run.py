@@ -1893,6 +1893,38 @@ def t_build_artifacts():
     return problems, None
 
 
+def t_bring_up_doc():
+    """docs/ixgbe-bring-up.md (issue 11) describes the code as it is: every
+    function its ixmetal column names is defined in driver/, apps/ or kernel/,
+    every path it names exists, and every step of the table has its row."""
+    problems = []
+    with open(os.path.join(ROOT, "docs", "ixgbe-bring-up.md")) as f:
+        doc = f.read()
+    sources = ""
+    for d in ("driver", "apps", "kernel"):
+        for name in sorted(os.listdir(os.path.join(ROOT, d))):
+            if name.endswith(".c") or name.endswith(".h"):
+                with open(os.path.join(ROOT, d, name)) as f:
+                    sources += f.read()
+    rows = [r for r in doc.splitlines() if re.match(r"\| \d+ \| ", r)]
+    numbers = [int(r.split("|")[1]) for r in rows]
+    if numbers != list(range(1, len(numbers) + 1)) or len(numbers) < 30:
+        problems.append(f"the step table's rows are numbered {numbers}, not 1..N (N >= 30)")
+    for r in rows:
+        cells = re.split(r"(?<!\\)\|", r)  # an escaped \| stays inside its cell
+        if len(cells) < 6:
+            problems.append(f"row {cells[1].strip()} has {len(cells) - 2} cells")
+            continue
+        for fn in re.findall(r"`([a-z_][a-z0-9_]*)`", cells[4]):
+            if not re.search(r"\b" + fn + r"\s*\(", sources):
+                problems.append(f"row {cells[1].strip()}: ixmetal's {fn} is not a function "
+                                "in driver/, apps/ or kernel/")
+    for path in set(re.findall(r"`((?:driver|apps|kernel|tests|tools|docs)/[\w./-]+)`", doc)):
+        if not os.path.exists(os.path.join(ROOT, path)):
+            problems.append(f"{path} does not exist")
+    return problems, None
+
+
 def t_boot_menu_refusals():
     """`make netboot` refuses a menu entry with no BOOT_<name> (it would boot
     app=info under another name) and a ' in a command line, each with
@@ -1968,6 +2000,7 @@ def t_ram_beyond_phys_limit():
 BOOT_TESTS = [
     ("build/artifacts", t_build_artifacts),
     ("build/boot-menu-refusals", t_boot_menu_refusals),
+    ("build/bring-up-doc", t_bring_up_doc),
     ("boot/kernel-pc-128m", t_kernel_pc_128m),
     ("boot/kernel-q35-smp4", t_kernel_q35_smp4),
     ("boot/kernel-pc-6g", t_kernel_pc_6g),
