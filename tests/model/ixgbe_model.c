@@ -3,8 +3,10 @@
  * written from the Intel 82599 10 GbE Controller Datasheet, revision 3.3.
  * See ixgbe_model.h for what it is; this file reads next to the datasheet:
  *
- *   1. the register table (which offsets exist, their reset values)
+ *   1. the register table (ixgbe_regs.def: which offsets exist, aliases,
+ *      reset values, access types), decoded once into a table per offset
  *   2. time: reset, EEPROM auto-read, DMA init, link (§4.6.3, §8.2.3.1.1)
+ *      SFP+: an X520's module on I2CCTL, the NVM behind EERD, CORECTL
  *   3. strict mode: the violation log
  *   4. receive queues: set-up at RXDCTL.ENABLE (§4.6.7), filtering (§7.1.1.1),
  *      the queue by RSS (§7.1.2.8), descriptor write-back (§7.1.6),

@@ -6,9 +6,11 @@
  *
  * What it is: BAR0 as ixgbe_model_read/ixgbe_model_write (32-bit accesses
  * at byte offsets) decoding every address the 82599 decodes, its aliases
- * included (tests/model/ixgbe_regs.def), a register file with reset values, the timed parts of
- * bring-up (CTRL.RST, EEC.ARD, RDRXCTL.DMAIDONE, LINKS) against a clock the
- * test supplies, and the data path: advanced (and legacy) receive and
+ * included (tests/model/ixgbe_regs.def), a register file with reset values
+ * and access types, the timed parts of bring-up (CTRL.RST, EEC.ARD,
+ * RDRXCTL.DMAIDONE, LINKS) against a clock the test supplies, an X520's SFP+
+ * cage (the module on the I2C bus, the NVM's init sequences, the
+ * semaphores shared with firmware), and the data path: advanced (and legacy) receive and
  * transmit descriptors in host memory, L2 filtering, receive-side scaling
  * over up to 16 receive queues (§7.1.2.8: the Toeplitz hash, RETA, the hash
  * and RSS type in the write-back), clear-on-read statistics, MAC loopback
