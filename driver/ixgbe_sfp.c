@@ -150,10 +150,14 @@ out:
 
 /* --- the semaphores shared with firmware (§8.2.3.4.9, §8.2.3.4.11) ------- */
 
-/* SWSM: reading SMBI as 0 takes it; then SWESMBI, read back as 1. */
+/* SWSM: reading SMBI as 0 takes it; then SWESMBI, read back as 1. Held
+ * for microseconds at a time, so 5 ms without it means a holder that is
+ * gone (an earlier driver stopped mid-way): it is taken back once. */
 static bool swsm_take(struct intel_dev *d)
 {
-    for (int i = 0; i < 100; i++, delay_us(50)) {
+    for (int i = 0; i < 101; i++, delay_us(50)) {
+        if (i == 100)
+            intel_write(d, SWSM, 0);
         if (intel_read(d, SWSM) & SWSM_SMBI)
             continue;
         intel_write(d, SWSM, SWSM_SMBI | SWSM_SWESMBI);
@@ -165,10 +169,10 @@ static bool swsm_take(struct intel_dev *d)
 }
 
 /* The resources in mask (SW_FW_SYNC's software bits), when neither software
- * nor firmware holds them; bounded at about 200 ms. */
+ * nor firmware holds them; bounded at 200 ms. */
 static int swfw_take(struct intel_dev *d, uint32_t mask, const char *what)
 {
-    for (int i = 0; i < 200; i++, delay_us(1000)) {
+    for (uint64_t start = now_ns(); now_ns() - start < 200000000ull; delay_us(1000)) {
         if (!swsm_take(d))
             continue;
         uint32_t sync = intel_read(d, SW_FW_SYNC);
