@@ -1278,6 +1278,7 @@ static uint32_t reg_read(struct ixgbe_model *m, const struct regdef *d, uint32_t
             v |= CTRL_LRST;
         return v;
     case R_STATUS: /* §5.2.5.3.2: no request pending once master disable is asked */
+        v &= ~STATUS_PCIE_MASTER_ENABLE; /* computed here, whatever the reset value */
         v |= (uint32_t)(m->cfg.lan_id & 1) << STATUS_LAN_ID_SHIFT;
         if (!(m->reg[CTRL / 4] & CTRL_PCIE_MASTER_DISABLE) || m->cfg.master_stuck)
             return v | STATUS_PCIE_MASTER_ENABLE;
@@ -1493,6 +1494,7 @@ static void reg_write(struct ixgbe_model *m, const struct regdef *d, uint32_t n,
             violation(m, "CORECTL written without SW_FW_SYNC.SW_MAC_CSR_SM held (§8.2.3.4.11: "
                          "the MAC's analog registers are shared with the firmware)");
         corectl_write(m, v);
+        *r = v;
         return;
     case R_EICR:
         *r &= ~v;
