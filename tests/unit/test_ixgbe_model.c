@@ -491,6 +491,48 @@ static void rx_frame_lands(void)
     ixgbe_model_free(m);
 }
 
+/* The case issue 11 reports: a driver that writes SRRCTL(0) and reads
+ * RAL(0)/RAH(0) at the 82598-compatible 0x02100 and 0x05400, as Linux's and
+ * DPDK's do for queues and entries 0-15. The queue takes advanced
+ * descriptors, the frame's write-back is the advanced one, and the MAC reads
+ * as the EEPROM's. */
+static void aliases_drive_the_data_path(void)
+{
+    fresh();
+    struct ixgbe_model_config c = config(MAC_A, true);
+    struct ixgbe_model *m = ixgbe_model_new(&c);
+    CHECK(reset_and_wait(m));
+    CHECK_EQ(ixgbe_model_read(m, 0x05400), 0x00000002u); /* RAL(0): 02:00:00:00 */
+    CHECK_EQ(ixgbe_model_read(m, 0x05404), 0x80000a00u); /* RAH(0): AV, 00:0a */
+    rdrxctl_init(m);
+    ixgbe_model_write(m, FCTRL, FCTRL_BAM);
+    uint64_t *ring = dma(16 * RING);
+    uint8_t *bufs[RING];
+    for (int i = 0; i < RING; i++) {
+        bufs[i] = dma(BUF_KB * 1024);
+        ring[2 * i] = pa(bufs[i]);
+    }
+    ixgbe_model_write(m, RDBAL(0), (uint32_t)pa(ring));
+    ixgbe_model_write(m, RDBAH(0), (uint32_t)(pa(ring) >> 32));
+    ixgbe_model_write(m, RDLEN(0), 16 * RING);
+    ixgbe_model_write(m, 0x02100, BUF_KB | 1u << SRRCTL_DESCTYPE_SHIFT); /* SRRCTL(0) */
+    CHECK_EQ(ixgbe_model_read(m, SRRCTL(0)), BUF_KB | 1u << SRRCTL_DESCTYPE_SHIFT);
+    set_bits(m, RXDCTL(0), RXDCTL_ENABLE);
+    CHECK(wait_reg(m, RXDCTL(0), RXDCTL_ENABLE, RXDCTL_ENABLE, 10 * MS));
+    ixgbe_model_write(m, RDT(0), RING - 1);
+    CHECK(rx_on(m));
+    uint8_t f[100];
+    make_frame(f, sizeof(f), MAC_A, MAC_B, 7);
+    CHECK(ixgbe_model_inject(m, f, sizeof(f)));
+    CHECK_EQ(ring[1] & (RXD_STAT_DD | RXD_STAT_EOP), RXD_STAT_DD | RXD_STAT_EOP);
+    CHECK_EQ(ring[1] >> RXD_PKT_LEN_SHIFT & 0xFFFF, sizeof(f)); /* advanced, not legacy */
+    CHECK_EQ(ring[0], 0);                                       /* no RSS, hash 0 */
+    CHECK(memcmp(bufs[0], f, sizeof(f)) == 0);
+    CHECK_EQ(ixgbe_model_read(m, GPRC), 1);
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    ixgbe_model_free(m);
+}
+
 /* 40 frames through an 8-descriptor ring: RDH passes the end and wraps. */
 static void rx_ring_wraps(void)
 {
@@ -2319,6 +2361,7 @@ int main(void)
     RUN(link_comes_up);
     RUN(rx_enable_needs_ring);
     RUN(rx_frame_lands);
+    RUN(aliases_drive_the_data_path);
     RUN(rx_ring_wraps);
     RUN(rx_no_room_is_dropped);
     RUN(l2_filtering);
