@@ -370,6 +370,11 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     struct intel_dev *d = (struct intel_dev *)nic;
     struct intel_txq *q = &d->txq[queue];
     tx_clean(q);
+    if (nic_link_is_down(nic)) { /* not sent, so not counted as sent (driver/link.h) */
+        pkt_free_batch(bufs, n);
+        q->dropped += n;
+        return n;
+    }
     uint32_t mask = q->size - 1u, i = q->next;
     uint32_t room = q->size - 1u - ((i - q->clean) & mask);
     if (n > room)
@@ -480,6 +485,7 @@ void intel_read_stats(struct nic *nic, struct nic_stats *out)
         out->tx_packets += d->txq[q].packets;
         out->tx_bytes += d->txq[q].bytes;
         out->rx_dropped += d->rxq[q].dropped;
+        out->tx_dropped += d->txq[q].dropped;
     }
     *out = (struct nic_stats){
         .rx_packets = out->rx_packets,
@@ -487,7 +493,7 @@ void intel_read_stats(struct nic *nic, struct nic_stats *out)
         .tx_packets = out->tx_packets,
         .tx_bytes = out->tx_bytes,
         .rx_dropped = out->rx_dropped + d->errors,
-        .tx_dropped = d->tx_unsent,
+        .tx_dropped = out->tx_dropped + d->tx_unsent,
         .rx_missed = d->missed,
         .hw = true,
         .hw_rx_packets = d->gprc,

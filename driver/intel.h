@@ -154,6 +154,7 @@ struct intel_txq {
     uint64_t tail;              /* address of TDT */
     uint16_t size, next, clean; /* [clean, next): handed to the device, not yet freed */
     uint64_t packets, bytes;
+    uint64_t dropped; /* handed over while the link was seen down (driver/link.h) */
 } __attribute__((aligned(64)));
 
 /* One port of either chip: the part of the driver state intel.c knows.

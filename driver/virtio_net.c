@@ -482,6 +482,11 @@ static uint32_t vnet_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
     struct vq_pair *qp = &v->qp[queue];
     struct vq *vq = &qp->tx;
     tx_reclaim(v, vq);
+    if (nic_link_is_down(nic)) { /* not sent, so not counted as sent (driver/link.h) */
+        pkt_free_batch(bufs, n);
+        qp->stats.tx_dropped += n;
+        return n;
+    }
     uint16_t old = vq->avail_idx;
     uint32_t sent = 0;
     for (; sent < n && vq->nfree; sent++) {

@@ -274,6 +274,7 @@ struct ixgbe_model {
     uint32_t high[S_COUNT]; /* GORCH, GOTCH: latched by the GORCL, GOTCL read */
     uint64_t qprdc[16];     /* QPRDC(n), cleared on read; total[S_QPRDC] adds them up */
     struct ixgbe_model *peer;
+    bool unplugged; /* ixgbe_model_set_cable(m, false): no link until it is back */
     void (*sink)(void *ctx, const void *frame, uint32_t len);
     void *sink_ctx;
     uint8_t txbuf[IXGBE_MODEL_MAX_FRAME + 64];
@@ -336,7 +337,7 @@ static bool sfp_ready(const struct ixgbe_model *m);
  * and on an SFP+ port the module set up. */
 static bool own_link(const struct ixgbe_model *m)
 {
-    return !resetting(m) && elapsed(m, m->t_link_start, m->cfg.link_ns) && sfp_ready(m);
+    return !m->unplugged && !resetting(m) && elapsed(m, m->t_link_start, m->cfg.link_ns) && sfp_ready(m);
 }
 
 /* A link needs both ends; an uncabled port talks to the sink. */
@@ -933,6 +934,8 @@ static void count_queue_drop(struct ixgbe_model *m, uint32_t n)
 static bool rx_frame(struct ixgbe_model *m, const uint8_t *f, uint32_t len)
 {
     sync_time(m);
+    if (m->unplugged || (m->peer && m->peer->unplugged))
+        return false; /* no cable: nothing arrives, and nothing counts it */
     if (!(m->reg[RXCTRL / 4] & RXCTRL_RXEN) || (m->reg[SECRXCTRL / 4] & SECRXCTRL_RX_DIS) ||
         resetting(m)) {
         count(m, S_RX_OFF, 1);
@@ -1734,6 +1737,13 @@ void ixgbe_model_cable(struct ixgbe_model *a, struct ixgbe_model *b)
         b->peer->peer = NULL;
     a->peer = b != a ? b : NULL;
     b->peer = b != a ? a : NULL;
+    unlock();
+}
+
+void ixgbe_model_set_cable(struct ixgbe_model *m, bool in)
+{
+    lock();
+    m->unplugged = !in;
     unlock();
 }
 
