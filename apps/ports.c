@@ -118,8 +118,12 @@ void ports_print_rates(struct port *ports, int n, uint64_t dt_ns)
 
 void ports_check_links(struct port *ports, int n)
 {
-    for (int i = 0; i < n; i++)
-        nic_link_check(ports[i].nic, now_ns());
+    for (int i = 0; i < n; i++) {
+        struct nic *nic = ports[i].nic;
+        nic_link_check(nic, now_ns());
+        if (nic->ops->tx_watch)
+            nic->ops->tx_watch(nic, now_ns());
+    }
 }
 
 void ports_finish(struct port *ports, int n)

@@ -33,7 +33,8 @@ void ports_promisc(struct port *ports, int n, const char *app);
 void ports_print_rates(struct port *ports, int n, uint64_t dt_ns);
 
 /* The reporting core's look at each port's link, once a second: a line
- * when one went down or came up (driver/link.h). */
+ * when one went down or came up (driver/link.h); and at its transmit
+ * queues, where the driver watches them (nic_ops.tx_watch). */
 void ports_check_links(struct port *ports, int n);
 
 /* Stops the ports, then prints one `final` line per port with exact

@@ -344,14 +344,82 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     return got;
 }
 
-/* Frees, TX_CLEAN at a time, the buffers of frames the device has sent. */
-static void tx_clean(struct intel_txq *q)
+#define TX_STALL_NS 1000000000ull
+
+void intel_tx_watch(struct nic *nic, uint64_t now)
 {
+    struct intel_dev *d = (struct intel_dev *)nic;
+    for (int qi = 0; qi < d->nq; qi++) {
+        struct intel_txwatch *w = &d->watch[qi];
+        if (__atomic_load_n(&d->txq[qi].reset_wanted, __ATOMIC_ACQUIRE))
+            continue; /* said already; its core has not come to it yet */
+        uint32_t head = intel_read(d, txq_reg(d, qi, INTEL_Q_HEAD));
+        uint32_t tail = intel_read(d, txq_reg(d, qi, INTEL_Q_TAIL));
+        if (nic->link_down || head == tail || head != w->head) {
+            w->head = head; /* moving, empty, or held by a dark link: not stalled */
+            w->since = now;
+        } else if (now - w->since >= TX_STALL_NS) {
+            kprintf("tx queue %d of %s stalled\n", qi, nic->name);
+            w->since = now;
+            __atomic_store_n(&d->txq[qi].reset_wanted, true, __ATOMIC_RELEASE);
+        }
+    }
+}
+
+/* Queue qi stalled (intel_tx_watch): on its own core, disable it (82599
+ * §8.2.3.9.10, 82576 §8.12.13: ENABLE reads 0 once the queue has stopped),
+ * free the buffers of the frames its head passed, drop and count the rest,
+ * put the head where the tail is (TDH is written only while the queue is
+ * disabled: 82599 §8.2.3.9.8, 82576 §8.12.8), so the ring is empty and TDT
+ * need not move before the queue reads enabled again (§4.6.8), and enable
+ * it. If it does not stop, its buffers stay where they are, said. */
+static void tx_reset(struct intel_dev *d, int qi)
+{
+    struct intel_txq *q = &d->txq[qi];
+    uint32_t dctl = txq_reg(d, qi, INTEL_Q_DCTL), mask = q->size - 1u;
+    char step[48];
+    __atomic_store_n(&q->reset_wanted, false, __ATOMIC_RELAXED);
+    ksnprintf(step, sizeof(step), "resetting stalled transmit queue %d", qi);
+    intel_clear(d, dctl, INTEL_DCTL_ENABLE);
+    if (intel_wait(d, dctl, INTEL_DCTL_ENABLE, 0, 10000, step,
+                   "its frames and buffers stay queued; reset the device"))
+        return;
+    uint32_t head = intel_read(d, txq_reg(d, qi, INTEL_Q_HEAD));
+    uint32_t outstanding = (q->next - q->clean) & mask, sent = (head - q->clean) & mask;
+    if (head >= q->size || sent > outstanding) /* a head outside what was queued */
+        sent = 0;
+    for (uint32_t k = 0; k < outstanding; k++) {
+        struct pkt_buf *b = q->bufs[(q->clean + k) & mask];
+        if (k >= sent) { /* taken, counted as sent, never sent */
+            q->packets--;
+            q->bytes -= b->len;
+            q->dropped++;
+        }
+        pkt_free(b);
+    }
+    intel_write(d, txq_reg(d, qi, INTEL_Q_HEAD), q->next);
+    q->clean = q->next;
+    q->resets++;
+    intel_set(d, dctl, INTEL_DCTL_ENABLE);
+    intel_wait(d, dctl, INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000, step,
+               "the queue stays off; reset the device");
+}
+
+/* Frees, TX_CLEAN at a time, the buffers of frames the device has sent.
+ * Where the device has not finished the next batch, a queue the reporting
+ * core found stalled is reset (tx_reset): a stalled queue gets here as soon
+ * as TX_CLEAN frames wait, and the data path pays for the look only then. */
+static void tx_clean(struct intel_dev *d, int qi)
+{
+    struct intel_txq *q = &d->txq[qi];
     uint16_t mask = q->size - 1;
     while ((uint16_t)((q->next - q->clean) & mask) >= TX_CLEAN) {
         uint16_t last = (q->clean + TX_CLEAN - 1) & mask;
-        if (!(intel_tx_wb_status(&q->ring[last]) & INTEL_TXD_STAT_DD))
+        if (!(intel_tx_wb_status(&q->ring[last]) & INTEL_TXD_STAT_DD)) {
+            if (__builtin_expect(__atomic_load_n(&q->reset_wanted, __ATOMIC_ACQUIRE), 0))
+                tx_reset(d, qi);
             break;
+        }
         /* DD on the batch's last descriptor: the device is done with all
          * before it too (descriptors complete in order) */
         if (q->clean + TX_CLEAN <= q->size) {
@@ -369,7 +437,7 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
 {
     struct intel_dev *d = (struct intel_dev *)nic;
     struct intel_txq *q = &d->txq[queue];
-    tx_clean(q);
+    tx_clean(d, queue);
     if (nic_link_is_down(nic)) { /* not sent, so not counted as sent (driver/link.h) */
         pkt_free_batch(bufs, n);
         q->dropped += n;
@@ -486,6 +554,7 @@ void intel_read_stats(struct nic *nic, struct nic_stats *out)
         out->tx_bytes += d->txq[q].bytes;
         out->rx_dropped += d->rxq[q].dropped;
         out->tx_dropped += d->txq[q].dropped;
+        out->tx_resets += d->txq[q].resets;
     }
     *out = (struct nic_stats){
         .rx_packets = out->rx_packets,
@@ -494,6 +563,7 @@ void intel_read_stats(struct nic *nic, struct nic_stats *out)
         .tx_bytes = out->tx_bytes,
         .rx_dropped = out->rx_dropped + d->errors,
         .tx_dropped = out->tx_dropped + d->tx_unsent,
+        .tx_resets = out->tx_resets,
         .rx_missed = d->missed,
         .hw = true,
         .hw_rx_packets = d->gprc,

@@ -29,7 +29,9 @@ struct nic_stats {
     uint64_t rx_dropped;           /* received but dropped: runts, oversized frames, and
                                     * (virtio-net) frames no core took before stop */
     uint64_t tx_dropped;           /* taken from the app but never sent: left at stop, or
-                                    * handed over while the link was down (driver/link.h) */
+                                    * handed over while the link was down (driver/link.h),
+                                    * or stuck in a stalled queue when it was reset */
+    uint64_t tx_resets;            /* stalled transmit queues reset (nic_ops.tx_watch) */
     uint64_t rx_missed;            /* the NIC had no free descriptor for them */
     /* The NIC's own counters, where it has them (hw true): good frames and
      * their bytes including the 4-byte FCS (82599 GPRC, GORC, GPTC, GOTC). */
@@ -51,6 +53,11 @@ struct nic_ops {
      * spreads flows over those alone. NULL where there is one queue. */
     void (*use_queues)(struct nic *nic, uint16_t n);
     struct nic_link (*link)(struct nic *nic);
+    /* The reporting core's look at the transmit queues, once a second, the
+     * link up: a queue whose device stopped taking frames for 1 s is said
+     * once and reset by the core that owns it, at its next tx_batch. NULL
+     * where the device has no head to watch. */
+    void (*tx_watch)(struct nic *nic, uint64_t now);
     /* Waits (bounded) for sent frames to leave, stops the device, and gives
      * every buffer it held back to its pool. */
     void (*stop)(struct nic *nic);

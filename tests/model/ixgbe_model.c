@@ -253,6 +253,7 @@ struct queue {
     uint64_t base;  /* ring address */
     uint32_t bsize; /* RX: packet buffer size in bytes */
     bool legacy;    /* RX: SRRCTL.DESCTYPE = 000b */
+    bool frozen;    /* TX: ixgbe_model_freeze_tx: sends nothing until disabled */
 };
 
 struct ixgbe_model {
@@ -1190,7 +1191,7 @@ unsigned ixgbe_model_step(struct ixgbe_model *m)
     if ((m->reg[DMATXCTL / 4] & DMATXCTL_TE) && !(m->reg[RTTDCS / 4] & RTTDCS_ARBDIS) &&
         !resetting(m) && (lpbk || link_up(m))) {
         for (uint32_t n = 0; n < IXGBE_MODEL_QUEUES; n++)
-            if (queue_ready(m, &m->txq[n]))
+            if (queue_ready(m, &m->txq[n]) && !m->txq[n].frozen)
                 frames += tx_queue(m, n);
     }
     unlock();
@@ -1433,6 +1434,7 @@ static void queue_enable(struct ixgbe_model *m, uint32_t n, bool rx, bool on)
     } else if (!on && q && q->enabled) {
         /* §4.6.7.1: cleared once pending accesses are done: at once here */
         q->enabled = false;
+        q->frozen = false; /* a hung queue comes back with its reset */
         atomic_store(&q->ndesc, 0);
         atomic_store(&q->enable_seen, false);
     }
@@ -1737,6 +1739,14 @@ void ixgbe_model_cable(struct ixgbe_model *a, struct ixgbe_model *b)
         b->peer->peer = NULL;
     a->peer = b != a ? b : NULL;
     b->peer = b != a ? a : NULL;
+    unlock();
+}
+
+void ixgbe_model_freeze_tx(struct ixgbe_model *m, uint32_t queue)
+{
+    lock();
+    if (queue < IXGBE_MODEL_QUEUES && m->txq[queue].enabled)
+        m->txq[queue].frozen = true;
     unlock();
 }
 

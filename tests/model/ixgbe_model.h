@@ -99,6 +99,10 @@ unsigned ixgbe_model_step(struct ixgbe_model *m);
 /* a's TX arrives at b's RX and back. A port is cabled to at most one other. */
 void ixgbe_model_cable(struct ixgbe_model *a, struct ixgbe_model *b);
 
+/* A hung transmit queue, as after an internal error: enabled TX queue
+ * `queue` stops sending (TDH stays, frames wait behind it) until the driver
+ * disables it (TXDCTL.ENABLE cleared); enabled again, it works. */
+void ixgbe_model_freeze_tx(struct ixgbe_model *m, uint32_t queue);
 /* The cable pulled out (in false) or put back (in true). Out: LINKS.Link_Up
  * reads 0 at once, here and on a cabled peer; transmit stops with the
  * frames waiting in the rings (TDH stays), and nothing arrives (inject

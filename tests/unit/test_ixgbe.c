@@ -610,9 +610,11 @@ static bool traffic_open(struct traffic *t)
     for (int i = 0; i < 2; i++) {
         t->out[i].dir = 1 - i;
         ixgbe_model_set_sink(t->m[i], gap_sink, &t->out[i]);
+        nic_link_init(t->n[i], clock_ns);
     }
     return true;
 }
+
 
 static void traffic_round(struct traffic *t, uint32_t per_port)
 {
@@ -636,9 +638,32 @@ static void traffic_round(struct traffic *t, uint32_t per_port)
     ixgbe_model_step(t->m[0]);
     ixgbe_model_step(t->m[1]);
     delay_us(1000);
-    if (++t->round % 1000 == 0)
-        for (int i = 0; i < 2; i++)
+    if (++t->round % 1000 == 0) /* as apps/ports.c's ports_check_links */
+        for (int i = 0; i < 2; i++) {
             nic_link_check(t->n[i], clock_ns);
+            t->n[i]->ops->tx_watch(t->n[i], clock_ns);
+        }
+}
+
+/* 8 s of traffic, 8 frames a ms each way; at(t) before each ms. */
+static void traffic_run(struct traffic *t, void (*at)(struct traffic *t))
+{
+    while (t->round < 8000) {
+        at(t);
+        traffic_round(t, 8);
+    }
+}
+
+/* Rounds of no new frames, for the last ones to arrive; then both ports
+ * stopped and their counters read. */
+static void traffic_stop(struct traffic *t, struct nic_stats *sa, struct nic_stats *sb)
+{
+    for (int i = 0; i < 10; i++)
+        traffic_round(t, 0);
+    for (int i = 0; i < 2; i++)
+        t->n[i]->ops->stop(t->n[i]);
+    t->n[0]->ops->read_stats(t->n[0], sa);
+    t->n[1]->ops->read_stats(t->n[1], sb);
 }
 
 /* Port B's cable pulled at 2.5 s and put back at 5.5 s, 8 frames a ms
@@ -647,23 +672,21 @@ static void traffic_round(struct traffic *t, uint32_t per_port)
  * is handed while seen down (3 s of A's frames) is tx_dropped; what could
  * not reach B's wire (3 s of its frames) never counts; every frame and
  * buffer is accounted for, and B's own counters agree. */
+static void pull_cable_b(struct traffic *t)
+{
+    if (t->round == 2500 || t->round == 5500)
+        ixgbe_model_set_cable(t->m[1], t->round == 5500);
+}
+
 static void link_loss_mid_traffic(void)
 {
     struct traffic t;
     if (!traffic_open(&t))
         return teardown();
     struct nic *a = t.n[0], *b = t.n[1];
-    nic_link_init(a, clock_ns);
-    nic_link_init(b, clock_ns);
-    while (t.round < 8000) {
-        if (t.round == 2500)
-            ixgbe_model_set_cable(t.m[1], false);
-        if (t.round == 5500)
-            ixgbe_model_set_cable(t.m[1], true);
-        traffic_round(&t, 8);
-    }
-    for (int i = 0; i < 10; i++)
-        traffic_round(&t, 0);
+    struct nic_stats sa, sb;
+    traffic_run(&t, pull_cable_b);
+    traffic_stop(&t, &sa, &sb);
     CHECK(console_contains("link 0000:03:00.1 down\nlink 0000:03:00.1 up after 3.0 s\n"));
     CHECK(!console_contains("link 0000:03:00.0"));
     CHECK_EQ(b->link_downs, 1);
@@ -674,11 +697,6 @@ static void link_loss_mid_traffic(void)
     CHECK_EQ(t.sent[1], 64000 - 24000); /* B's wire dark from 2.5 s to 5.5 s */
     CHECK_EQ(t.full[1], 4000 - 511);    /* 2.5 s to 3 s: B's ring filled, then full */
     CHECK_EQ(t.full[0], 0);
-    a->ops->stop(a);
-    b->ops->stop(b);
-    struct nic_stats sa, sb;
-    a->ops->read_stats(a, &sa);
-    b->ops->read_stats(b, &sb);
     CHECK_EQ(sb.tx_dropped, 24000); /* 3 s to 6 s */
     CHECK_EQ(sb.tx_packets, 64000 - 24000 - 3489);
     CHECK_EQ(sa.rx_packets, sb.tx_packets + sb.tx_dropped + t.full[1]);
@@ -693,6 +711,53 @@ static void link_loss_mid_traffic(void)
     CHECK_EQ(t.out[0].frames, t.sent[1]);
     CHECK_EQ(t.out[0].bytes, t.bytes[1]);
     CHECK_EQ(sa.rx_dropped + sa.rx_missed + sb.rx_dropped + sb.rx_missed, 0);
+    CHECK_EQ(t.out[0].bad + t.out[1].bad, 0);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
+    CHECK_EQ(b->pool[0]->nfree, b->pool[0]->count);
+    CHECK_EQ(violations_seen, 0);
+    teardown();
+}
+
+/* Port B's transmit queue hangs at 1.5 s (TDH stops, link up), 8 frames a
+ * ms each way: the ring takes 511 more, then is full; the check at 2 s sees
+ * the head where it stopped, the one at 3 s a second later says "stalled"
+ * once, and B's core resets the queue at its next batch: the 511 stuck
+ * frames are tx_dropped (not sent, so not tx_packets), their buffers back
+ * in the pool, and forwarding goes on; every frame is accounted for, and
+ * the model's counters agree. */
+static void freeze_b(struct traffic *t)
+{
+    if (t->round == 1500)
+        ixgbe_model_freeze_tx(t->m[1], 0);
+}
+
+static void tx_queue_stall(void)
+{
+    struct traffic t;
+    if (!traffic_open(&t))
+        return teardown();
+    struct nic *a = t.n[0], *b = t.n[1];
+    struct nic_stats sa, sb;
+    traffic_run(&t, freeze_b);
+    traffic_stop(&t, &sa, &sb);
+    CHECK(console_contains("tx queue 0 of 0000:03:00.1 stalled\n"));
+    CHECK(!strstr(strstr(console_log, "stalled\n") + 8, "stalled")); /* once */
+    CHECK(!console_contains("link 0000:03:00"));
+    CHECK_EQ(t.full[1], 12000 - 511); /* 1.5 s to 3 s: 511 taken, then the ring full */
+    CHECK_EQ(t.full[0], 0);
+    CHECK_EQ(sb.tx_resets, 1);
+    CHECK_EQ(sa.tx_resets, 0);
+    CHECK_EQ(sb.tx_dropped, 511);
+    CHECK_EQ(sb.tx_packets, 64000 - 12000);
+    CHECK_EQ(sa.rx_packets, 64000);
+    CHECK_EQ(sa.rx_packets, sb.tx_packets + sb.tx_dropped + t.full[1]);
+    CHECK_EQ(t.out[1].frames, sb.tx_packets);
+    CHECK_EQ(t.out[1].bytes, sb.tx_bytes);
+    CHECK_EQ(ixgbe_model_counter(t.m[1], "GPTC"), sb.tx_packets);
+    CHECK_EQ(sb.hw_tx_bytes, sb.tx_bytes + 4 * sb.tx_packets);
+    CHECK_EQ(t.out[0].frames, 64000); /* the other way: untouched */
+    CHECK_EQ(sa.tx_packets + sa.tx_dropped, 64000);
+    CHECK_EQ(sa.tx_dropped, 0);
     CHECK_EQ(t.out[0].bad + t.out[1].bad, 0);
     CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
     CHECK_EQ(b->pool[0]->nfree, b->pool[0]->count);
@@ -1239,6 +1304,7 @@ int main(void)
     RUN(fwd_million);
     RUN(tx_ring_full);
     RUN(link_loss_mid_traffic);
+    RUN(tx_queue_stall);
     RUN(stop_with_unsent);
     RUN(rx_ring_overflow);
     RUN(rx_frame_over_buffers);
