@@ -138,14 +138,19 @@ static inline uint32_t intel_tx_wb_status(volatile union intel_tx_desc *d)
 
 /* --- queues --------------------------------------------------------------- */
 
+struct intel_dev;
+
 struct intel_rxq {
     volatile union intel_rx_desc *ring;
+    struct intel_dev *dev; /* the port: for what is said of the queue */
     struct pkt_buf **bufs; /* bufs[i]: the buffer descriptor i points at */
     struct mempool *pool;
     uint64_t tail;       /* address of RDT */
     uint16_t size, next; /* next: the first descriptor not yet seen done */
     bool split;          /* inside a frame spread over buffers: dropping to its end */
     uint64_t packets, bytes, dropped;
+    uint64_t bad_wb;         /* write-backs no device should make (intel.c, rx_bad_wb) */
+    uint64_t said_ns[2];     /* when each kind of bad write-back was last said */
 } __attribute__((aligned(64))); /* a cache line of its own: one core writes it */
 
 struct intel_txq {

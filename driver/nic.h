@@ -32,6 +32,9 @@ struct nic_stats {
                                     * handed over while the link was down (driver/link.h),
                                     * or stuck in a stalled queue when it was reset */
     uint64_t tx_resets;            /* stalled transmit queues reset (nic_ops.tx_watch) */
+    uint64_t dev_errors;           /* descriptors or ring entries the device should never
+                                    * have written back: each said (at most once a second
+                                    * for each kind) and dropped, its frame in rx_dropped */
     uint64_t rx_missed;            /* the NIC had no free descriptor for them */
     /* The NIC's own counters, where it has them (hw true): good frames and
      * their bytes including the 4-byte FCS (82599 GPRC, GORC, GPTC, GOTC). */

@@ -276,6 +276,8 @@ struct ixgbe_model {
     uint64_t qprdc[16];     /* QPRDC(n), cleared on read; total[S_QPRDC] adds them up */
     struct ixgbe_model *peer;
     bool unplugged; /* ixgbe_model_set_cable(m, false): no link until it is back */
+    enum ixgbe_model_lie lie; /* ixgbe_model_rx_lie: what the next lies_left frames get */
+    unsigned lies_left;
     void (*sink)(void *ctx, const void *frame, uint32_t len);
     void *sink_ctx;
     uint8_t txbuf[IXGBE_MODEL_MAX_FRAME + 64];
@@ -791,6 +793,13 @@ static bool rx_dma(struct ixgbe_model *m, uint32_t n, const uint8_t *f, uint32_t
         uint32_t chunk = k + 1 < need ? q->bsize : len - k * q->bsize;
         uint64_t status = RXD_STAT_DD | (k + 1 == need ? RXD_STAT_EOP : 0);
         memcpy((void *)(uintptr_t)d[0], f + k * q->bsize, chunk);
+        if (m->lies_left && k + 1 == need) { /* the buffer as it is; the write-back lies */
+            if (m->lie == IXGBE_MODEL_LIE_LENGTH)
+                chunk = 2 * q->bsize;
+            else if (m->lie == IXGBE_MODEL_LIE_NO_EOP)
+                status &= ~(uint64_t)RXD_STAT_EOP;
+            m->lies_left--;
+        }
         if (q->legacy) /* §7.1.5: length 15:0, status 39:32; the address stays; no RSS */
             write_back(d, 0, chunk | status << RXD_LEGACY_STAT_SHIFT, false);
         else /* §7.1.6.2: RSS Type and Hash (packet type 0), then status and PKT_LEN */
@@ -1739,6 +1748,14 @@ void ixgbe_model_cable(struct ixgbe_model *a, struct ixgbe_model *b)
         b->peer->peer = NULL;
     a->peer = b != a ? b : NULL;
     b->peer = b != a ? a : NULL;
+    unlock();
+}
+
+void ixgbe_model_rx_lie(struct ixgbe_model *m, enum ixgbe_model_lie lie, unsigned frames)
+{
+    lock();
+    m->lie = lie;
+    m->lies_left = frames;
     unlock();
 }
 

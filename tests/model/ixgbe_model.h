@@ -99,6 +99,14 @@ unsigned ixgbe_model_step(struct ixgbe_model *m);
 /* a's TX arrives at b's RX and back. A port is cabled to at most one other. */
 void ixgbe_model_cable(struct ixgbe_model *a, struct ixgbe_model *b);
 
+/* A device that lies: the advanced receive write-backs of the next `frames`
+ * frames placed (their last descriptor) say what no 82599 would, the
+ * buffer itself written as usual. */
+enum ixgbe_model_lie {
+    IXGBE_MODEL_LIE_LENGTH = 1, /* PKT_LEN twice the buffer size (SRRCTL.BSIZEPACKET) */
+    IXGBE_MODEL_LIE_NO_EOP,     /* EOP clear on a frame that fits its buffer */
+};
+void ixgbe_model_rx_lie(struct ixgbe_model *m, enum ixgbe_model_lie lie, unsigned frames);
 /* A hung transmit queue, as after an internal error: enabled TX queue
  * `queue` stops sending (TDH stays, frames wait behind it) until the driver
  * disables it (TXDCTL.ENABLE cleared); enabled again, it works. */

@@ -765,6 +765,73 @@ static void tx_queue_stall(void)
     teardown();
 }
 
+static unsigned count_lines(const char *s)
+{
+    unsigned n = 0;
+    for (const char *p = console_log; (p = strstr(p, s)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* The model lies in its receive write-backs: 2 frames with a length of
+ * twice their buffer, then 2 without EOP (buffers not full), between good
+ * ones. Each lie is one counted drop (rx_dropped, dev_errors), each kind
+ * said once (the second within the second is not), the frame after a lie
+ * taken as its own, no buffer lost, and the good frames intact. */
+static void rx_write_back_lies(void)
+{
+    struct ixgbe_model *ma, *mb;
+    struct nic *a, *b;
+    if (!open_pair(&ma, &mb, &a, &b))
+        return teardown();
+    uint8_t f[1514];
+    uint64_t seq = 0;
+    uint32_t good_len[6];
+    int ngood = 0;
+    static const enum ixgbe_model_lie plan[] = { 0, IXGBE_MODEL_LIE_LENGTH, IXGBE_MODEL_LIE_LENGTH,
+                                                 0, IXGBE_MODEL_LIE_NO_EOP, IXGBE_MODEL_LIE_NO_EOP,
+                                                 0, 0, 0, 0 };
+    for (unsigned k = 0; k < sizeof(plan) / sizeof(plan[0]); k++) {
+        uint32_t len = numbered_frame(0, seq++, f);
+        if (plan[k])
+            ixgbe_model_rx_lie(ma, plan[k], 1);
+        else if (ngood < 6)
+            good_len[ngood++] = len;
+        CHECK(ixgbe_model_inject(ma, f, len));
+    }
+    struct pkt_buf *bufs[32];
+    uint32_t n = a->ops->rx_batch(a, 0, bufs, 32);
+    CHECK_EQ(n, 6);
+    for (uint32_t i = 0; i < n && i < 6; i++) {
+        uint64_t k;
+        memcpy(&k, pkt_data(bufs[i]) + 14, sizeof(k));
+        CHECK_EQ(bufs[i]->len, good_len[i]);
+        CHECK_EQ(numbered_frame(0, k, f), bufs[i]->len);
+        CHECK(memcmp(pkt_data(bufs[i]), f, bufs[i]->len) == 0);
+    }
+    pkt_free_batch(bufs, n);
+    struct nic_stats sa;
+    a->ops->read_stats(a, &sa);
+    CHECK_EQ(sa.rx_packets, 6);
+    CHECK_EQ(sa.rx_dropped, 4);
+    CHECK_EQ(sa.dev_errors, 4);
+    CHECK_EQ(sa.rx_packets + sa.rx_dropped, ixgbe_model_counter(ma, "GPRC"));
+    CHECK_EQ(count_lines("ixgbe 0000:03:00.0: receive queue 0, descriptor 1 written back with "
+                         "length 4096, past its 2048-byte buffer; dropped (1 bad write-backs so "
+                         "far; device broken?)\n"),
+             1);
+    CHECK_EQ(count_lines("past its"), 1);
+    CHECK_EQ(count_lines("ixgbe 0000:03:00.0: receive queue 0, descriptor 4 written back without "
+                         "EOP and "),
+             1);
+    CHECK_EQ(count_lines("without EOP"), 1);
+    a->ops->stop(a);
+    b->ops->stop(b);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
+    CHECK_EQ(violations_seen, 0);
+    teardown();
+}
+
 /* A TX ring the device does not drain: tx_batch takes what fits (size - 1
  * descriptors, TDT never reaching TDH), the caller frees and counts the
  * rest, and all of it is accounted for at the end. */
@@ -1305,6 +1372,7 @@ int main(void)
     RUN(tx_ring_full);
     RUN(link_loss_mid_traffic);
     RUN(tx_queue_stall);
+    RUN(rx_write_back_lies);
     RUN(stop_with_unsent);
     RUN(rx_ring_overflow);
     RUN(rx_frame_over_buffers);
