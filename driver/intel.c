@@ -315,7 +315,7 @@ static bool rx_bad_wb(struct intel_rxq *q, uint32_t i, uint32_t status, uint32_t
  * the next descriptor to look at. Out of line, so that the batch's loop
  * keeps its registers (make bench). */
 __attribute__((cold, noinline)) static uint32_t rx_drop(struct intel_rxq *q, uint32_t i,
-                                                       uint64_t wb)
+                                                        uint64_t wb)
 {
     uint32_t status = (uint32_t)wb, len = INTEL_RXD_LEN(wb), next = (i + 1) & (q->size - 1u);
     q->dropped++;

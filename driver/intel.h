@@ -149,8 +149,8 @@ struct intel_rxq {
     uint16_t size, next; /* next: the first descriptor not yet seen done */
     bool split;          /* inside a frame spread over buffers: dropping to its end */
     uint64_t packets, bytes, dropped;
-    uint64_t bad_wb;         /* write-backs no device should make (intel.c, rx_bad_wb) */
-    uint64_t said_ns[2];     /* when each kind of bad write-back was last said */
+    uint64_t bad_wb;            /* write-backs no device should make (intel.c, rx_bad_wb) */
+    uint64_t said_ns[2];        /* when each kind of bad write-back was last said */
 } __attribute__((aligned(64))); /* a cache line of its own: one core writes it */
 
 struct intel_txq {
@@ -159,8 +159,8 @@ struct intel_txq {
     uint64_t tail;              /* address of TDT */
     uint16_t size, next, clean; /* [clean, next): handed to the device, not yet freed */
     uint64_t packets, bytes;
-    uint64_t dropped; /* handed over while the link was seen down, or stuck at a reset */
-    uint64_t resets;  /* times the queue was reset after a stall */
+    uint64_t dropped;  /* handed over while the link was seen down, or stuck at a reset */
+    uint64_t resets;   /* times the queue was reset after a stall */
     bool reset_wanted; /* set by the reporting core (intel_tx_watch), cleared at the reset */
 } __attribute__((aligned(64)));
 

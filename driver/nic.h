@@ -79,9 +79,9 @@ struct nic {
      * cleared when it sees it up; read by tx_batch once a batch, which then
      * drops what it is given and counts it in tx_dropped. */
     bool link_down;
-    uint32_t link_downs;     /* times the link went down since open */
-    uint64_t down_since_ns;  /* when it was seen down (link_down set) */
-    uint64_t down_total_ns;  /* the link's time down, up to its last coming up */
+    uint32_t link_downs;    /* times the link went down since open */
+    uint64_t down_since_ns; /* when it was seen down (link_down set) */
+    uint64_t down_total_ns; /* the link's time down, up to its last coming up */
 };
 
 /* In tx_batch: has the reporting core seen the link down? One load a batch. */

@@ -275,7 +275,7 @@ struct ixgbe_model {
     uint32_t high[S_COUNT]; /* GORCH, GOTCH: latched by the GORCL, GOTCL read */
     uint64_t qprdc[16];     /* QPRDC(n), cleared on read; total[S_QPRDC] adds them up */
     struct ixgbe_model *peer;
-    bool unplugged; /* ixgbe_model_set_cable(m, false): no link until it is back */
+    bool unplugged;           /* ixgbe_model_set_cable(m, false): no link until it is back */
     enum ixgbe_model_lie lie; /* ixgbe_model_rx_lie: what the next lies_left frames get */
     unsigned lies_left;
     void (*sink)(void *ctx, const void *frame, uint32_t len);
@@ -340,7 +340,8 @@ static bool sfp_ready(const struct ixgbe_model *m);
  * and on an SFP+ port the module set up. */
 static bool own_link(const struct ixgbe_model *m)
 {
-    return !m->unplugged && !resetting(m) && elapsed(m, m->t_link_start, m->cfg.link_ns) && sfp_ready(m);
+    return !m->unplugged && !resetting(m) && elapsed(m, m->t_link_start, m->cfg.link_ns) &&
+           sfp_ready(m);
 }
 
 /* A link needs both ends; an uncabled port talks to the sink. */

@@ -596,9 +596,9 @@ static void gap_sink(void *ctx, const void *frame, uint32_t len)
 struct traffic {
     struct ixgbe_model *m[2];
     struct nic *n[2];
-    struct gap_check out[2];     /* out[i]: what came out of port i */
-    uint64_t tried[2], sent[2];  /* frames made for port i's wire, and those it took */
-    uint64_t bytes[2], full[2];  /* their bytes; frames port i's TX ring had no room for */
+    struct gap_check out[2];    /* out[i]: what came out of port i */
+    uint64_t tried[2], sent[2]; /* frames made for port i's wire, and those it took */
+    uint64_t bytes[2], full[2]; /* their bytes; frames port i's TX ring had no room for */
     uint64_t round;
 };
 
@@ -614,7 +614,6 @@ static bool traffic_open(struct traffic *t)
     }
     return true;
 }
-
 
 static void traffic_round(struct traffic *t, uint32_t per_port)
 {
@@ -765,14 +764,6 @@ static void tx_queue_stall(void)
     teardown();
 }
 
-static unsigned count_lines(const char *s)
-{
-    unsigned n = 0;
-    for (const char *p = console_log; (p = strstr(p, s)) != NULL; p++)
-        n++;
-    return n;
-}
-
 /* The model lies in its receive write-backs: 2 frames with a length of
  * twice their buffer, then 2 without EOP (buffers not full), between good
  * ones. Each lie is one counted drop (rx_dropped, dev_errors), each kind
@@ -788,9 +779,16 @@ static void rx_write_back_lies(void)
     uint64_t seq = 0;
     uint32_t good_len[6];
     int ngood = 0;
-    static const enum ixgbe_model_lie plan[] = { 0, IXGBE_MODEL_LIE_LENGTH, IXGBE_MODEL_LIE_LENGTH,
-                                                 0, IXGBE_MODEL_LIE_NO_EOP, IXGBE_MODEL_LIE_NO_EOP,
-                                                 0, 0, 0, 0 };
+    static const enum ixgbe_model_lie plan[] = { 0,
+                                                 IXGBE_MODEL_LIE_LENGTH,
+                                                 IXGBE_MODEL_LIE_LENGTH,
+                                                 0,
+                                                 IXGBE_MODEL_LIE_NO_EOP,
+                                                 IXGBE_MODEL_LIE_NO_EOP,
+                                                 0,
+                                                 0,
+                                                 0,
+                                                 0 };
     for (unsigned k = 0; k < sizeof(plan) / sizeof(plan[0]); k++) {
         uint32_t len = numbered_frame(0, seq++, f);
         if (plan[k])
@@ -816,15 +814,15 @@ static void rx_write_back_lies(void)
     CHECK_EQ(sa.rx_dropped, 4);
     CHECK_EQ(sa.dev_errors, 4);
     CHECK_EQ(sa.rx_packets + sa.rx_dropped, ixgbe_model_counter(ma, "GPRC"));
-    CHECK_EQ(count_lines("ixgbe 0000:03:00.0: receive queue 0, descriptor 1 written back with "
-                         "length 4096, past its 2048-byte buffer; dropped (1 bad write-backs so "
-                         "far; device broken?)\n"),
+    CHECK_EQ(console_count("ixgbe 0000:03:00.0: receive queue 0, descriptor 1 written back with "
+                           "length 4096, past its 2048-byte buffer; dropped (1 bad write-backs so "
+                           "far; device broken?)\n"),
              1);
-    CHECK_EQ(count_lines("past its"), 1);
-    CHECK_EQ(count_lines("ixgbe 0000:03:00.0: receive queue 0, descriptor 4 written back without "
-                         "EOP and "),
+    CHECK_EQ(console_count("past its"), 1);
+    CHECK_EQ(console_count("ixgbe 0000:03:00.0: receive queue 0, descriptor 4 written back without "
+                           "EOP and "),
              1);
-    CHECK_EQ(count_lines("without EOP"), 1);
+    CHECK_EQ(console_count("without EOP"), 1);
     a->ops->stop(a);
     b->ops->stop(b);
     CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
