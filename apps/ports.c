@@ -135,10 +135,12 @@ void ports_finish(struct port *ports, int n)
         ports[i].nic->ops->read_stats(ports[i].nic, &s);
         uint64_t tx_dropped = s.tx_dropped + ports[i].drops;
         kprintf("final %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu drops=%lu "
-                "rx_dropped=%lu tx_dropped=%lu rx_missed=%lu link_downs=%u down_ms=%lu\n",
+                "rx_dropped=%lu tx_dropped=%lu rx_missed=%lu link_downs=%u down_ms=%lu "
+                "tx_resets=%lu dev_errors=%lu\n",
                 ports[i].nic->name, s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes,
                 s.rx_dropped + tx_dropped + s.rx_missed, s.rx_dropped, tx_dropped, s.rx_missed,
-                ports[i].nic->link_downs, nic_link_down_ms(ports[i].nic, end));
+                ports[i].nic->link_downs, nic_link_down_ms(ports[i].nic, end), s.tx_resets,
+                s.dev_errors);
         if (s.hw) /* the NIC's own count; its bytes include the FCS */
             kprintf("nic-counters %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu\n",
                     ports[i].nic->name, s.hw_rx_packets, s.hw_rx_bytes, s.hw_tx_packets,

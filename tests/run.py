@@ -1397,7 +1397,9 @@ def link_test(props, device="virtio-net-pci"):
                 ("port 0 tx_dropped", f0["tx_dropped"], 0),
                 ("port 0 rx_dropped", f0["rx_dropped"], 0), ("port 1 rx_dropped", f1["rx_dropped"], 0),
                 ("port 0 link_downs", f0["link_downs"], 0), ("port 1 link_downs", f1["link_downs"], 1),
-                ("port 0 down_ms", f0["down_ms"], 0)):
+                ("port 0 down_ms", f0["down_ms"], 0),
+                ("dev_errors", f0["dev_errors"] + f1["dev_errors"], 0),
+                ("tx_resets", f0["tx_resets"] + f1["tx_resets"], 0)):
             c.equal(name, g, e)
         if not 2000 <= f1["down_ms"] <= 1000 * down_max:
             c.problems.append(f"port 1 down_ms={f1['down_ms']}, expected 2000 to {1000 * down_max}")
@@ -1501,6 +1503,8 @@ def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=()):
             ("port 1 rx_dropped", f1["rx_dropped"], drops),
             ("port 0 tx_dropped", f0["tx_dropped"], 0), ("port 1 tx_dropped", f1["tx_dropped"], 0),
             ("port 0 rx_missed", f0["rx_missed"], 0), ("port 1 rx_missed", f1["rx_missed"], 0),
+            ("port 0 dev_errors", f0["dev_errors"], 0), ("port 1 dev_errors", f1["dev_errors"], 0),
+            ("port 0 tx_resets", f0["tx_resets"], 0), ("port 1 tx_resets", f1["tx_resets"], 0),
             ("port 0 rx vs port 1 tx", f0["rx_packets"], f1["tx_packets"]),
             ("port 1 rx vs port 0 tx", f1["rx_packets"], f0["tx_packets"])):
         c.equal(name, got, exp)
@@ -1678,7 +1682,7 @@ def pktgen_test(props, count, size, flows, device="virtio-net-pci", smp=1, extra
         check_pktgen_workers(c, smp, workers, shares, 0)
         c.has(f"final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={count} "
               f"tx_bytes={count * size} drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0 "
-              "link_downs=0 down_ms=0")
+              "link_downs=0 down_ms=0 tx_resets=0 dev_errors=0")
         if NIC_DEVICES[device]["hw"]:  # the NIC sent them all, each with its FCS
             c.has(f"nic-counters 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={count} "
                   f"tx_bytes={count * (size + 4)}")
@@ -1725,7 +1729,7 @@ def pktgen_round_trip(props="disable-legacy=on", device="virtio-net-pci", smp=1,
             c.equal("frames the workers received", got, 4000)
         c.has("final 0000:00:03.0 rx_packets=4000 rx_bytes=512000 tx_packets=4000 "
               "tx_bytes=512000 drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0 link_downs=0 "
-              "down_ms=0")
+              "down_ms=0 tx_resets=0 dev_errors=0")
         # ~2 s at 2000/s: the rate holds (the line before the last says ~2000 pps)
         rates = [l for l in c.lines if l.startswith("[0000:00:03.0]")]
         if not rates or " TX: 0.002 Mpps" not in rates[0]:
@@ -1751,7 +1755,8 @@ def t_run_pair():
         if not 10000 <= sent <= 20000:
             c.problems.append(f"3 s at 5000/s sent {sent} frames")
         b = sent * 100
-        z = "drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0 link_downs=0 down_ms=0"
+        z = ("drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0 link_downs=0 down_ms=0 tx_resets=0 "
+             "dev_errors=0")
         for line in (
                 f"gen | final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={sent} tx_bytes={b} {z}",
                 f"dut | final 0000:00:03.0 rx_packets={sent} rx_bytes={b} tx_packets=0 tx_bytes=0 {z}",
