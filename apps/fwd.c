@@ -160,6 +160,7 @@ int fwd_main(const struct app_args *args)
         uint64_t now = now_ns();
         if (now - last >= STATS_EVERY_NS) {
             sum_drops(ports, workers, nworkers);
+            ports_check_links(ports, 2);
             ports_print_rates(ports, 2, now - last);
             if (ws.reporter)
                 print_workers(workers, nworkers, false);

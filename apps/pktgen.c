@@ -418,6 +418,7 @@ int pktgen_main(const struct app_args *args)
         if (done_at && now > done_at + DRAIN_NS)
             break;
         if (now - last >= STATS_EVERY_NS) {
+            ports_check_links(ports, nports);
             ports_print_rates(ports, nports, now - last);
             if (ws.reporter)
                 print_workers(workers, ws.n, false);

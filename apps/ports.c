@@ -5,6 +5,8 @@
 
 #include "apps/apps.h"
 
+#include "driver/link.h"
+
 #include "kernel/kprintf.h"
 #include "kernel/string.h"
 
@@ -114,17 +116,31 @@ void ports_print_rates(struct port *ports, int n, uint64_t dt_ns)
     }
 }
 
+void ports_check_links(struct port *ports, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct nic *nic = ports[i].nic;
+        nic_link_check(nic, now_ns());
+        if (nic->ops->tx_watch)
+            nic->ops->tx_watch(nic, now_ns());
+    }
+}
+
 void ports_finish(struct port *ports, int n)
 {
+    uint64_t end = now_ns();
     for (int i = 0; i < n; i++) {
         struct nic_stats s;
         ports[i].nic->ops->stop(ports[i].nic);
         ports[i].nic->ops->read_stats(ports[i].nic, &s);
         uint64_t tx_dropped = s.tx_dropped + ports[i].drops;
         kprintf("final %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu drops=%lu "
-                "rx_dropped=%lu tx_dropped=%lu rx_missed=%lu\n",
+                "rx_dropped=%lu tx_dropped=%lu rx_missed=%lu link_downs=%u down_ms=%lu "
+                "tx_resets=%lu dev_errors=%lu\n",
                 ports[i].nic->name, s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes,
-                s.rx_dropped + tx_dropped + s.rx_missed, s.rx_dropped, tx_dropped, s.rx_missed);
+                s.rx_dropped + tx_dropped + s.rx_missed, s.rx_dropped, tx_dropped, s.rx_missed,
+                ports[i].nic->link_downs, nic_link_down_ms(ports[i].nic, end), s.tx_resets,
+                s.dev_errors);
         if (s.hw) /* the NIC's own count; its bytes include the FCS */
             kprintf("nic-counters %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu\n",
                     ports[i].nic->name, s.hw_rx_packets, s.hw_rx_bytes, s.hw_tx_packets,

@@ -32,8 +32,14 @@ void ports_promisc(struct port *ports, int n, const char *app);
 /* One line per port with the rates since the last call (dt_ns ago). */
 void ports_print_rates(struct port *ports, int n, uint64_t dt_ns);
 
+/* The reporting core's look at each port's link, once a second: a line
+ * when one went down or came up (driver/link.h); and at its transmit
+ * queues, where the driver watches them (nic_ops.tx_watch). */
+void ports_check_links(struct port *ports, int n);
+
 /* Stops the ports, then prints one `final` line per port with exact
- * counters and one line per port's pool: free buffers of the pool's size. */
+ * counters, how often its link went down and its time down, and one line
+ * per port's pool: free buffers of the pool's size. */
 void ports_finish(struct port *ports, int n);
 
 #endif

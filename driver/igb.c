@@ -152,6 +152,7 @@ static const struct nic_ops igb_ops = {
     .set_promisc = igb_set_promisc,
     .use_queues = igb_use_queues,
     .link = igb_link,
+    .tx_watch = intel_tx_watch,
     .stop = intel_stop,
 };
 

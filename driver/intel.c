@@ -164,6 +164,7 @@ int intel_rx_setup(struct intel_dev *d, int qi, uint16_t size, struct mempool *p
         return -1;
     q->size = size;
     q->pool = pool;
+    q->dev = d;
     q->next = 0;
     q->tail = d->bar + rxq_reg(d, qi, INTEL_Q_TAIL);
     for (uint16_t i = 0; i < size; i++) {
@@ -273,6 +274,60 @@ static uint32_t rx_skip_split(struct intel_rxq *q, uint32_t i)
     }
 }
 
+#define SAY_EVERY_NS 1000000000ull
+
+/*
+ * A write-back no device should make (82599 §7.1.6.2, 82576 §7.1.5.2):
+ * a length past the buffer (SRRCTL.BSIZEPACKET, PKT_DATA_ROOM), or no EOP
+ * with the buffer not full (a frame continues in the next buffer only once
+ * this one is full, §7.1.6: so that frame ended here, and the next
+ * descriptor starts a frame of its own). Counted, and said at most once a
+ * second for each kind. Returns true if it was one.
+ */
+static bool rx_bad_wb(struct intel_rxq *q, uint32_t i, uint32_t status, uint32_t len)
+{
+    int kind = len > PKT_DATA_ROOM ? 0 : !(status & INTEL_RXD_EOP) && len < PKT_DATA_ROOM ? 1 : -1;
+    if (kind < 0)
+        return false;
+    struct intel_dev *d = q->dev;
+    int qi = (int)(q - d->rxq);
+    uint64_t now = now_ns();
+    q->bad_wb++;
+    if (q->said_ns[kind] && now - q->said_ns[kind] < SAY_EVERY_NS)
+        return true;
+    q->said_ns[kind] = now;
+    if (kind == 0)
+        kprintf("%s %s: receive queue %d, descriptor %u written back with length %u, past its "
+                "%u-byte buffer; dropped (%lu bad write-backs so far; device broken?)\n",
+                d->hw->driver, d->nic.name, qi, i, len, PKT_DATA_ROOM, q->bad_wb);
+    else
+        kprintf("%s %s: receive queue %d, descriptor %u written back without EOP and %u bytes "
+                "in its %u-byte buffer; dropped (%lu bad write-backs so far; device broken?)\n",
+                d->hw->driver, d->nic.name, qi, i, len, PKT_DATA_ROOM, q->bad_wb);
+    return true;
+}
+
+/* Descriptor i's write-back (wb: its second qword) is not a frame to take:
+ * a size the MAC should not pass, a write-back no device should make
+ * (rx_bad_wb), or the first buffer of a frame spread over several, longer
+ * than this setup accepts (q->split set until its end has come). Counted
+ * once; every buffer goes straight back in, its data never read. Returns
+ * the next descriptor to look at. Out of line, so that the batch's loop
+ * keeps its registers (make bench). */
+__attribute__((cold, noinline)) static uint32_t rx_drop(struct intel_rxq *q, uint32_t i,
+                                                        uint64_t wb)
+{
+    uint32_t status = (uint32_t)wb, len = INTEL_RXD_LEN(wb), next = (i + 1) & (q->size - 1u);
+    q->dropped++;
+    rx_recycle(&q->ring[i], q->bufs[i]);
+    if ((status & INTEL_RXD_EOP) && len <= PKT_DATA_ROOM)
+        return next;
+    if (rx_bad_wb(q, i, status, len))
+        return next;
+    q->split = true;
+    return rx_skip_split(q, next);
+}
+
 uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
 {
     struct intel_dev *d = (struct intel_dev *)nic;
@@ -286,7 +341,7 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     struct pkt_buf **held = q->bufs;
     struct pkt_buf *fresh[RX_BATCH_MAX];
     uint32_t nfresh = 0, got = 0, mask = q->size - 1u, i = q->next;
-    uint64_t bytes = 0, dropped = 0;
+    uint64_t bytes = 0;
     if (__builtin_expect(q->split, 0)) { /* inside a frame spread over buffers */
         i = rx_skip_split(q, i);
         if (q->split)
@@ -307,16 +362,7 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
         uint32_t len = INTEL_RXD_LEN(wb);
         if (__builtin_expect(
                 !(status & INTEL_RXD_EOP) || len < PKT_MIN_FRAME || len > PKT_MAX_FRAME, 0)) {
-            /* a size the MAC should not pass, or the first buffer of a
-             * frame spread over several (longer than this setup accepts):
-             * counted once, and every buffer goes straight back in */
-            dropped++;
-            rx_recycle(desc, b);
-            i = (i + 1) & mask;
-            if (!(status & INTEL_RXD_EOP)) {
-                q->split = true;
-                i = rx_skip_split(q, i);
-            }
+            i = rx_drop(q, i, wb);
             if (q->split)
                 break; /* the frame's end is still to come: the next poll */
             continue;
@@ -332,7 +378,6 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     if (nfresh)
         pkt_free_batch(fresh, nfresh);
     q->bytes += bytes;
-    q->dropped += dropped;
     if (i != q->next) {
         q->next = (uint16_t)i;
         q->packets += got;
@@ -344,14 +389,82 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     return got;
 }
 
-/* Frees, TX_CLEAN at a time, the buffers of frames the device has sent. */
-static void tx_clean(struct intel_txq *q)
+#define TX_STALL_NS 1000000000ull
+
+void intel_tx_watch(struct nic *nic, uint64_t now)
 {
+    struct intel_dev *d = (struct intel_dev *)nic;
+    for (int qi = 0; qi < d->nq; qi++) {
+        struct intel_txwatch *w = &d->watch[qi];
+        if (__atomic_load_n(&d->txq[qi].reset_wanted, __ATOMIC_ACQUIRE))
+            continue; /* said already; its core has not come to it yet */
+        uint32_t head = intel_read(d, txq_reg(d, qi, INTEL_Q_HEAD));
+        uint32_t tail = intel_read(d, txq_reg(d, qi, INTEL_Q_TAIL));
+        if (nic->link_down || head == tail || head != w->head) {
+            w->head = head; /* moving, empty, or held by a dark link: not stalled */
+            w->since = now;
+        } else if (now - w->since >= TX_STALL_NS) {
+            kprintf("tx queue %d of %s stalled\n", qi, nic->name);
+            w->since = now;
+            __atomic_store_n(&d->txq[qi].reset_wanted, true, __ATOMIC_RELEASE);
+        }
+    }
+}
+
+/* Queue qi stalled (intel_tx_watch): on its own core, disable it (82599
+ * §8.2.3.9.10, 82576 §8.12.13: ENABLE reads 0 once the queue has stopped),
+ * free the buffers of the frames its head passed, drop and count the rest,
+ * put the head where the tail is (TDH is written only while the queue is
+ * disabled: 82599 §8.2.3.9.8, 82576 §8.12.8), so the ring is empty and TDT
+ * need not move before the queue reads enabled again (§4.6.8), and enable
+ * it. If it does not stop, its buffers stay where they are, said. */
+static void tx_reset(struct intel_dev *d, int qi)
+{
+    struct intel_txq *q = &d->txq[qi];
+    uint32_t dctl = txq_reg(d, qi, INTEL_Q_DCTL), mask = q->size - 1u;
+    char step[48];
+    __atomic_store_n(&q->reset_wanted, false, __ATOMIC_RELAXED);
+    ksnprintf(step, sizeof(step), "resetting stalled transmit queue %d", qi);
+    intel_clear(d, dctl, INTEL_DCTL_ENABLE);
+    if (intel_wait(d, dctl, INTEL_DCTL_ENABLE, 0, 10000, step,
+                   "its frames and buffers stay queued; reset the device"))
+        return;
+    uint32_t head = intel_read(d, txq_reg(d, qi, INTEL_Q_HEAD));
+    uint32_t outstanding = (q->next - q->clean) & mask, sent = (head - q->clean) & mask;
+    if (head >= q->size || sent > outstanding) /* a head outside what was queued */
+        sent = 0;
+    for (uint32_t k = 0; k < outstanding; k++) {
+        struct pkt_buf *b = q->bufs[(q->clean + k) & mask];
+        if (k >= sent) { /* taken, counted as sent, never sent */
+            q->packets--;
+            q->bytes -= b->len;
+            q->dropped++;
+        }
+        pkt_free(b);
+    }
+    intel_write(d, txq_reg(d, qi, INTEL_Q_HEAD), q->next);
+    q->clean = q->next;
+    q->resets++;
+    intel_set(d, dctl, INTEL_DCTL_ENABLE);
+    intel_wait(d, dctl, INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000, step,
+               "the queue stays off; reset the device");
+}
+
+/* Frees, TX_CLEAN at a time, the buffers of frames the device has sent.
+ * Where the device has not finished the next batch, a queue the reporting
+ * core found stalled is reset (tx_reset): a stalled queue gets here as soon
+ * as TX_CLEAN frames wait, and the data path pays for the look only then. */
+static void tx_clean(struct intel_dev *d, int qi)
+{
+    struct intel_txq *q = &d->txq[qi];
     uint16_t mask = q->size - 1;
     while ((uint16_t)((q->next - q->clean) & mask) >= TX_CLEAN) {
         uint16_t last = (q->clean + TX_CLEAN - 1) & mask;
-        if (!(intel_tx_wb_status(&q->ring[last]) & INTEL_TXD_STAT_DD))
+        if (!(intel_tx_wb_status(&q->ring[last]) & INTEL_TXD_STAT_DD)) {
+            if (__builtin_expect(__atomic_load_n(&q->reset_wanted, __ATOMIC_ACQUIRE), 0))
+                tx_reset(d, qi);
             break;
+        }
         /* DD on the batch's last descriptor: the device is done with all
          * before it too (descriptors complete in order) */
         if (q->clean + TX_CLEAN <= q->size) {
@@ -369,7 +482,12 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
 {
     struct intel_dev *d = (struct intel_dev *)nic;
     struct intel_txq *q = &d->txq[queue];
-    tx_clean(q);
+    tx_clean(d, queue);
+    if (nic_link_is_down(nic)) { /* not sent, so not counted as sent (driver/link.h) */
+        pkt_free_batch(bufs, n);
+        q->dropped += n;
+        return n;
+    }
     uint32_t mask = q->size - 1u, i = q->next;
     uint32_t room = q->size - 1u - ((i - q->clean) & mask);
     if (n > room)
@@ -480,6 +598,9 @@ void intel_read_stats(struct nic *nic, struct nic_stats *out)
         out->tx_packets += d->txq[q].packets;
         out->tx_bytes += d->txq[q].bytes;
         out->rx_dropped += d->rxq[q].dropped;
+        out->dev_errors += d->rxq[q].bad_wb;
+        out->tx_dropped += d->txq[q].dropped;
+        out->tx_resets += d->txq[q].resets;
     }
     *out = (struct nic_stats){
         .rx_packets = out->rx_packets,
@@ -487,7 +608,9 @@ void intel_read_stats(struct nic *nic, struct nic_stats *out)
         .tx_packets = out->tx_packets,
         .tx_bytes = out->tx_bytes,
         .rx_dropped = out->rx_dropped + d->errors,
-        .tx_dropped = d->tx_unsent,
+        .tx_dropped = out->tx_dropped + d->tx_unsent,
+        .tx_resets = out->tx_resets,
+        .dev_errors = out->dev_errors,
         .rx_missed = d->missed,
         .hw = true,
         .hw_rx_packets = d->gprc,

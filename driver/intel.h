@@ -138,14 +138,19 @@ static inline uint32_t intel_tx_wb_status(volatile union intel_tx_desc *d)
 
 /* --- queues --------------------------------------------------------------- */
 
+struct intel_dev;
+
 struct intel_rxq {
     volatile union intel_rx_desc *ring;
+    struct intel_dev *dev; /* the port: for what is said of the queue */
     struct pkt_buf **bufs; /* bufs[i]: the buffer descriptor i points at */
     struct mempool *pool;
     uint64_t tail;       /* address of RDT */
     uint16_t size, next; /* next: the first descriptor not yet seen done */
     bool split;          /* inside a frame spread over buffers: dropping to its end */
     uint64_t packets, bytes, dropped;
+    uint64_t bad_wb;            /* write-backs no device should make (intel.c, rx_bad_wb) */
+    uint64_t said_ns[2];        /* when each kind of bad write-back was last said */
 } __attribute__((aligned(64))); /* a cache line of its own: one core writes it */
 
 struct intel_txq {
@@ -154,7 +159,16 @@ struct intel_txq {
     uint64_t tail;              /* address of TDT */
     uint16_t size, next, clean; /* [clean, next): handed to the device, not yet freed */
     uint64_t packets, bytes;
+    uint64_t dropped;  /* handed over while the link was seen down, or stuck at a reset */
+    uint64_t resets;   /* times the queue was reset after a stall */
+    bool reset_wanted; /* set by the reporting core (intel_tx_watch), cleared at the reset */
 } __attribute__((aligned(64)));
+
+/* What the reporting core last saw of a transmit queue's head. */
+struct intel_txwatch {
+    uint32_t head;
+    uint64_t since; /* when the head was last seen moving, or the ring empty */
+};
 
 /* One port of either chip: the part of the driver state intel.c knows.
  * Queue i's rings and counters are touched only by the core that polls
@@ -168,6 +182,7 @@ struct intel_dev {
     struct intel_rxq rxq[NIC_MAX_QUEUES];
     struct intel_txq txq[NIC_MAX_QUEUES];
     uint64_t tx_unsent; /* frames taken for sending but still queued at stop */
+    struct intel_txwatch watch[NIC_MAX_QUEUES]; /* the reporting core's alone */
     /* The NIC's clear-on-read counters, summed since open. */
     uint64_t gprc, gptc, gorc, gotc, missed, errors;
 };
@@ -232,6 +247,13 @@ int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
 /* The data path: nic_ops rx_batch and tx_batch for both chips. */
 uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
 uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n);
+
+/* nic_ops tx_watch for both chips: a queue whose TDH has not moved for 1 s
+ * while TDT is ahead of it and the link is up is said ("tx queue 0 of
+ * 0000:03:00.0 stalled") and marked; its own core's next tx_batch with a
+ * batch of frames to clean (32) disables it, frees what was sent, drops
+ * (tx_dropped) what was not, and enables it again with the ring empty. */
+void intel_tx_watch(struct nic *nic, uint64_t now);
 
 /* RSS (82599 §7.1.2.8, 82576 §7.1.2.8): the hash over IPv4/IPv6 addresses
  * and TCP/UDP ports picks one of 128 redirection-table entries (RETA, four

@@ -233,6 +233,7 @@ static const struct nic_ops ixgbe_ops = {
     .set_promisc = ixgbe_set_promisc,
     .use_queues = ixgbe_use_queues,
     .link = ixgbe_link,
+    .tx_watch = intel_tx_watch,
     .stop = intel_stop,
 };
 

@@ -6,6 +6,7 @@
 #include "driver/intel.h"
 #include "driver/igb.h"
 #include "driver/ixgbe.h"
+#include "driver/link.h"
 #include "driver/platform.h"
 #include "driver/virtio_net.h"
 #include "kernel/string.h"
@@ -64,6 +65,7 @@ int nic_probe_all(struct nic **out, int max, int queues)
     }
     wait_links(out, n);
     for (int i = 0; i < n; i++) {
+        nic_link_init(out[i], now_ns());
         const uint8_t *m = out[i]->mac;
         kprintf("nic %s: %s %s, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s\n", out[i]->name,
                 out[i]->driver, out[i]->model, m[0], m[1], m[2], m[3], m[4], m[5],

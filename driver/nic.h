@@ -28,7 +28,13 @@ struct nic_stats {
     uint64_t tx_packets, tx_bytes; /* frames the app handed over */
     uint64_t rx_dropped;           /* received but dropped: runts, oversized frames, and
                                     * (virtio-net) frames no core took before stop */
-    uint64_t tx_dropped;           /* taken from the app but never sent (left at stop) */
+    uint64_t tx_dropped;           /* taken from the app but never sent: left at stop, or
+                                    * handed over while the link was down (driver/link.h),
+                                    * or stuck in a stalled queue when it was reset */
+    uint64_t tx_resets;            /* stalled transmit queues reset (nic_ops.tx_watch) */
+    uint64_t dev_errors;           /* descriptors or ring entries the device should never
+                                    * have written back: each said (at most once a second
+                                    * for each kind) and dropped, its frame in rx_dropped */
     uint64_t rx_missed;            /* the NIC had no free descriptor for them */
     /* The NIC's own counters, where it has them (hw true): good frames and
      * their bytes including the 4-byte FCS (82599 GPRC, GORC, GPTC, GOTC). */
@@ -50,6 +56,11 @@ struct nic_ops {
      * spreads flows over those alone. NULL where there is one queue. */
     void (*use_queues)(struct nic *nic, uint16_t n);
     struct nic_link (*link)(struct nic *nic);
+    /* The reporting core's look at the transmit queues, once a second, the
+     * link up: a queue whose device stopped taking frames for 1 s is said
+     * once and reset by the core that owns it, at its next tx_batch. NULL
+     * where the device has no head to watch. */
+    void (*tx_watch)(struct nic *nic, uint64_t now);
     /* Waits (bounded) for sent frames to leave, stops the device, and gives
      * every buffer it held back to its pool. */
     void (*stop)(struct nic *nic);
@@ -64,7 +75,20 @@ struct nic {
     uint16_t rx_queues, tx_queues;
     struct mempool *pool[NIC_MAX_QUEUES]; /* pool[q]: where queue q's receive buffers come from */
     const struct nic_ops *ops;
+    /* Set by the reporting core (driver/link.c) when it sees the link down,
+     * cleared when it sees it up; read by tx_batch once a batch, which then
+     * drops what it is given and counts it in tx_dropped. */
+    bool link_down;
+    uint32_t link_downs;    /* times the link went down since open */
+    uint64_t down_since_ns; /* when it was seen down (link_down set) */
+    uint64_t down_total_ns; /* the link's time down, up to its last coming up */
 };
+
+/* In tx_batch: has the reporting core seen the link down? One load a batch. */
+static inline bool nic_link_is_down(const struct nic *n)
+{
+    return __builtin_expect(__atomic_load_n(&n->link_down, __ATOMIC_RELAXED), 0);
+}
 
 static inline uint32_t nic_rx_batch(struct nic *n, uint16_t q, struct pkt_buf **b, uint32_t cnt)
 {

@@ -146,7 +146,12 @@ struct vq {
     uint16_t nfree;
     struct pkt_buf **bufs; /* per slot */
     uint64_t notify;       /* where to write the queue index */
-    uint64_t bad_ids;      /* used-ring entries with an impossible id */
+    /* Used-ring entries no device should write (a lie, §2.7.8): an id never
+     * made available, a length past the buffer, an index that jumps. Each
+     * counted (nic_stats.dev_errors) and said at most once a second a kind. */
+    uint64_t lies;
+    uint64_t said_ns[3];
+    bool jumped; /* the used index is more than size ahead: ignored until it is not */
 };
 
 /* A receive and transmit queue pair: one core's, with its own counters. */
@@ -346,24 +351,41 @@ static void vq_kick(struct vnet *v, struct vq *vq, uint16_t old_idx)
 
 /* --- the data path -------------------------------------------------------------- */
 
-/* A used-ring entry naming a descriptor the driver never posted: the device
- * is broken. Counted and said once; the entry is skipped, never followed. */
-static void bad_id(struct vnet *v, struct vq *vq, uint32_t id)
+enum lie { LIE_ID, LIE_LEN, LIE_IDX };
+
+/* A used-ring entry no device should write (§2.7.8): counted, and said at
+ * most once a second for each kind of lie; the entry is skipped, never
+ * followed, and nothing outside a buffer the driver posted is touched. */
+__attribute__((cold, noinline)) static void lie(struct vnet *v, struct vq *vq, enum lie kind,
+                                                uint32_t value)
 {
-    if (!vq->bad_ids++)
-        kprintf("virtio-net %s: queue %u returned descriptor id %u, which it does not hold; "
-                "device broken?\n",
-                v->nic.name, vq->index, id);
+    static const char *const what[] = {
+        [LIE_ID] = "an id it was never given",
+        [LIE_LEN] = "a length past its buffer",
+        [LIE_IDX] = "a used index more than the queue's size ahead",
+    };
+    uint64_t now = now_ns();
+    vq->lies++;
+    if (vq->said_ns[kind] && now - vq->said_ns[kind] < 1000000000ull)
+        return;
+    vq->said_ns[kind] = now;
+    kprintf("virtio-net %s: queue %u returned %s (%u); skipped (%lu so far; device broken?)\n",
+            v->nic.name, vq->index, what[kind], value, vq->lies);
 }
 
-/* The used entries waiting, or 0 (said) if the device claims more than the
- * queue holds: then its ring cannot be trusted at all. */
+/* The used entries waiting, or 0 if the device claims more than the queue
+ * holds: its index cannot be trusted then, and is ignored (said once for
+ * each jump) until it is back in range. */
 static uint16_t used_pending(struct vnet *v, struct vq *vq, uint16_t used_idx)
 {
     uint16_t pending = (uint16_t)(used_idx - vq->last_used);
-    if (pending <= vq->size)
+    if (__builtin_expect(pending <= vq->size, 1)) {
+        vq->jumped = false;
         return pending;
-    bad_id(v, vq, used_idx);
+    }
+    if (!vq->jumped)
+        lie(v, vq, LIE_IDX, used_idx);
+    vq->jumped = true;
     return 0;
 }
 
@@ -412,12 +434,20 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
     while (pending && got < n) {
         struct vq_used_elem *e = &vq->used->ring[vq->last_used & vq->mask];
         int s = used_slot(vq, e->id);
-        if (s < 0) { /* §2.7.8: not a head we made available */
-            bad_id(v, vq, e->id);
+        if (s < 0) { /* §2.7.8: not a head we made available: a frame lost */
+            lie(v, vq, LIE_ID, e->id);
+            qp->stats.rx_dropped++;
             vq->last_used++, pending--;
             continue;
         }
         struct pkt_buf *b = vq->bufs[s];
+        if (e->len > (uint32_t)v->hdr_len + PKT_MAX_FRAME) { /* more than vq_fill offered: unread */
+            lie(v, vq, LIE_LEN, e->len);
+            qp->stats.rx_dropped++;
+            vq->last_used++, pending--;
+            vq_fill(v, vq, (uint16_t)s, b, DESC_F_WRITE);
+            continue;
+        }
         uint16_t nb = num_buffers(v, b);
         uint32_t len = e->len >= v->hdr_len ? e->len - v->hdr_len : 0;
         if (nb != 1 || !frame_size_ok(b, len)) {
@@ -427,7 +457,7 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
             for (uint16_t k = 0; k < nb; k++, pending--) {
                 e = &vq->used->ring[vq->last_used++ & vq->mask];
                 if ((s = used_slot(vq, e->id)) < 0)
-                    bad_id(v, vq, e->id);
+                    lie(v, vq, LIE_ID, e->id);
                 else
                     vq_fill(v, vq, (uint16_t)s, vq->bufs[s], DESC_F_WRITE);
             }
@@ -462,7 +492,7 @@ static void tx_reclaim(struct vnet *v, struct vq *vq)
         uint32_t id = vq->used->ring[vq->last_used++ & vq->mask].id;
         int s = used_slot(vq, id);
         if (s < 0 || !vq->bufs[s]) { /* no head, or one already back: never twice */
-            bad_id(v, vq, id);
+            lie(v, vq, LIE_ID, id);
             continue;
         }
         done[ndone++] = vq->bufs[s];
@@ -482,6 +512,11 @@ static uint32_t vnet_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
     struct vq_pair *qp = &v->qp[queue];
     struct vq *vq = &qp->tx;
     tx_reclaim(v, vq);
+    if (nic_link_is_down(nic)) { /* not sent, so not counted as sent (driver/link.h) */
+        pkt_free_batch(bufs, n);
+        qp->stats.tx_dropped += n;
+        return n;
+    }
     uint16_t old = vq->avail_idx;
     uint32_t sent = 0;
     for (; sent < n && vq->nfree; sent++) {
@@ -506,6 +541,7 @@ static void vnet_read_stats(struct nic *nic, struct nic_stats *out)
         out->rx_packets += s->rx_packets, out->rx_bytes += s->rx_bytes;
         out->tx_packets += s->tx_packets, out->tx_bytes += s->tx_bytes;
         out->rx_dropped += s->rx_dropped, out->tx_dropped += s->tx_dropped;
+        out->dev_errors += v->qp[q].rx.lies + v->qp[q].tx.lies;
     }
 }
 
@@ -635,7 +671,7 @@ static int ctrl_command(struct vnet *v, uint8_t class, uint8_t cmd, const void *
     dma_rmb(); /* the used index before the entry and the ack it covers */
     uint32_t id = vq->used->ring[vq->last_used++ & vq->mask].id;
     if (id != 0) { /* the only chain ever posted starts at descriptor 0 */
-        bad_id(v, vq, id);
+        lie(v, vq, LIE_ID, id);
         v->has_ctrl = false;
         return CTRL_LOST;
     }

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -1157,10 +1158,12 @@ MAC0, MAC1 = "52:54:00:00:00:10", "52:54:00:00:00:11"
 #           the runt to 60 bytes, counts it in RUC and delivers it anyway,
 #           where an 82576 would drop it: so the driver counts it in
 #           rx_dropped (RUC) and forwards it too, and the harness reports
-#           it as unexpected.
+#           it as unexpected;
+#   link_up: seconds from QMP's set_link on to the device saying link up:
+#           QEMU's igb runs its auto-negotiation timer (500 ms) first.
 NIC_DEVICES = {
-    "virtio-net-pci": dict(stride=1, pool=1024, probe=None, hw=False, bad=(3, 0, 0)),
-    "igb": dict(stride=2, pool=2048, probe="igb 82576", hw=True, bad=(1, 1, 60)),
+    "virtio-net-pci": dict(stride=1, pool=1024, probe=None, hw=False, bad=(3, 0, 0), link_up=0),
+    "igb": dict(stride=2, pool=2048, probe="igb 82576", hw=True, bad=(1, 1, 60), link_up=0.5),
 }
 
 
@@ -1185,6 +1188,30 @@ def parse_counters(line, prefix):
     if not line or not line.startswith(prefix):
         return None
     return {k: int(v) for k, v in (t.split("=") for t in line[len(prefix):].split())}
+
+
+def final_counters(lines, p0, p1):
+    """The final and nic-counters lines of ports p0 and p1, parsed (None where missing)."""
+    f0 = f1 = n0 = n1 = None
+    for l in lines:
+        f0 = parse_counters(l, f"final {p0} ") or f0
+        f1 = parse_counters(l, f"final {p1} ") or f1
+        n0 = parse_counters(l, f"nic-counters {p0} ") or n0
+        n1 = parse_counters(l, f"nic-counters {p1} ") or n1
+    return f0, f1, n0, n1
+
+
+def check_nic_counters(c, finals, nics):
+    """The NIC counted every frame the driver did, its bytes with the FCS:
+    finals and nics, each port's final and nic-counters lines, parsed."""
+    for port, (f, n) in enumerate(zip(finals, nics)):
+        if not n:
+            c.problems.append(f"no nic-counters line for port {port}")
+            continue
+        for k in ("rx", "tx"):
+            c.equal(f"port {port} nic-counters {k}_packets", n[f"{k}_packets"], f[f"{k}_packets"])
+            c.equal(f"port {port} nic-counters {k}_bytes", n[f"{k}_bytes"],
+                    f[f"{k}_bytes"] + 4 * f[f"{k}_packets"])
 
 
 def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virtio-net-pci",
@@ -1223,6 +1250,167 @@ def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virti
         return c.problems, q
     return test
 
+
+
+def udp_test_frame(k, seq):
+    """A 100-byte IPv4/UDP frame into port k, numbered seq: valid L3 headers
+    (QEMU's igb drops what it cannot parse), 02:00:00:00:01:0k to
+    02:00:00:00:00:0(1-k), the direction and number in the payload."""
+    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 86, seq & 0xFFFF, 0, 64, 17, 0,
+                               bytes([10, 0, 0, 1 + k]), bytes([10, 0, 0, 2 - k])))
+    csum = sum(struct.unpack("!10H", ip))
+    while csum >> 16:
+        csum = (csum & 0xFFFF) + (csum >> 16)
+    ip[10:12] = struct.pack("!H", ~csum & 0xFFFF)
+    udp = struct.pack("!HHHH", 1024, 9, 66, 0)
+    payload = b"ixlk" + bytes([k]) + struct.pack("<Q", seq) + bytes(45)
+    return bytes([2, 0, 0, 0, 0, 1 - k, 2, 0, 0, 0, 1, k]) + b"\x08\x00" + bytes(ip) + udp + payload
+
+
+def link_test(props, device="virtio-net-pci"):
+    """fwd between two NICs with frames going both ways (500 a second each,
+    paced), while QMP's set_link takes port 1's netdev down for 3 s and up
+    again: the guest says so once each way, drops what it is handed for
+    port 1 while it sees the link down (tx_dropped), forwards again within
+    1.2 s of the device's link coming up (a check once a second, plus TCG's
+    slack; igb's link comes up 0.5 s after set_link on), and its
+    final counters equal what the test sent and received, to the frame.
+    QEMU discards what a NIC sends while its link is down, and the guest
+    only learns of the link at its next check: so frames into port 0 pause
+    for 0.5 s before set_link off and resume once the guest has said
+    "down" (README, Known limits)."""
+    def test():
+        q0, h0, q1, h1 = (free_port() for _ in range(4))
+        p0, p1 = nic_pci(0, device), nic_pci(1, device)
+        q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT
+                 + dgram_nic(0, q0, h0, props, device) + dgram_nic(1, q1, h1, props, device)
+                 + kernel("app=fwd duration=13 mode=io"), 45, paused=True)
+        q.start()
+        c = Checks([])
+        if q.wait_line(r"^fwd: ") is None:
+            c.lines = q.lines()
+            c.problems.append("fwd never started")
+            return c.problems, q
+        socks = []
+        for h in (h0, h1):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", h))
+            s.setblocking(False)
+            socks.append(s)
+        dest = [("127.0.0.1", q0), ("127.0.0.1", q1)]
+        sent = [[], []]      # per direction (the port sent into): send times by seq
+        got = [{}, {}]       # per direction: seq -> arrival time
+        t0 = time.monotonic()
+        t_pause, t_off = t0 + 2.0, t0 + 2.5
+        t_down_seen = t_on = t_up_seen = None
+        t_end = None
+        next_send = t0
+        lines_checked = 0.0
+        try:
+            while True:
+                now = time.monotonic()
+                if t_end and now > t_end:
+                    break
+                if now > t0 + 11:
+                    c.problems.append("the link sequence did not finish in 11 s")
+                    break
+                if t_off and now >= t_off:
+                    q.qmp.execute("set_link", name="d1", up=False)
+                    t_off_done, t_off = time.monotonic(), None
+                if t_down_seen and not t_on and now >= t_off_done + 3.0:
+                    q.qmp.execute("set_link", name="d1", up=True)
+                    t_on = time.monotonic()
+                if now - lines_checked > 0.05 and (t_off is None) and not (t_down_seen and t_up_seen):
+                    lines_checked = now
+                    ls = q.lines()
+                    if not t_down_seen and f"link {p1} down" in ls:
+                        t_down_seen = now
+                    if t_on and not t_up_seen and any(l.startswith(f"link {p1} up after ") for l in ls):
+                        t_up_seen = now
+                        t_end = now + 2.5
+                sending = not t_end or now < t_end - 0.5
+                while sending and next_send <= now:
+                    for k in (0, 1):
+                        if k == 0 and now >= t_pause and not t_down_seen:
+                            continue  # into port 0, toward port 1, paused over the edge
+                        seq = len(sent[k])
+                        socks[k].sendto(udp_test_frame(k, seq), dest[k])
+                        sent[k].append(time.monotonic())
+                    next_send += 0.002
+                for k in (0, 1):  # what port k sent out: direction 1 - k
+                    while True:
+                        try:
+                            data = socks[k].recv(4096)
+                        except BlockingIOError:
+                            break
+                        if data[42:46] == b"ixlk" and data[46] == 1 - k:
+                            got[1 - k][struct.unpack("<Q", data[47:55])[0]] = time.monotonic()
+                        else:
+                            c.problems.append(f"port {k} sent an unexpected frame")
+                time.sleep(0.0005)
+        finally:
+            for s in socks:
+                s.close()
+        status = q.wait_exit()
+        c.lines = q.lines()
+        c.exit_status(status, EXIT_OK)
+        if not t_on or not t_up_seen:
+            c.problems.append(f"guest link lines: down seen {bool(t_down_seen)}, up seen {bool(t_up_seen)}")
+            return c.problems, q
+        # The lines, once each, for port 1 only.
+        c.equal("link down lines", sum(l == f"link {p1} down" for l in c.lines), 1)
+        m = c.match(rf"link {p1} up after (\d+)\.(\d) s")
+        down_max = 4.0 + NIC_DEVICES[device]["link_up"]
+        if m and not 2.0 <= int(m.group(1)) + int(m.group(2)) / 10 <= down_max:
+            c.problems.append(f"link down for {m.group(1)}.{m.group(2)} s, expected 2 to {down_max}")
+        c.lacks(rf"^link {p0} ")
+        # Forwarding resumed within 1.2 s of the device's link up.
+        after = [t for s, t in got[0].items() if sent[0][s] >= t_on]
+        limit = 1.2 + NIC_DEVICES[device]["link_up"]
+        if not after or min(after) - t_on > limit:
+            c.problems.append(f"no frame out of port 1 within {limit} s of set_link on "
+                              f"(first after {min(after) - t_on if after else None} s)")
+        # Into port 1: everything sent clearly before set_link off or after
+        # set_link on came out of port 0; nothing sent while it was off.
+        for s, ts in enumerate(sent[1]):
+            if (ts < t_off_done - 0.1 or ts > t_on + 0.1) and s not in got[1]:
+                c.problems.append(f"frame {s} into port 1, sent while up, lost")
+                break
+            if t_off_done + 0.1 < ts < t_on - 0.1 and s in got[1]:
+                c.problems.append(f"frame {s} into port 1, sent while down, came out")
+                break
+        # Into port 0: all sent before the pause came out of port 1.
+        early = [s for s, ts in enumerate(sent[0]) if ts < t_pause]
+        c.equal("frames into port 0 before the pause that came out", sum(s in got[0] for s in early),
+                len(early))
+        f0, f1, n0, n1 = final_counters(c.lines, p0, p1)
+        if not f0 or not f1:
+            c.problems.append("no final lines")
+            return c.problems, q
+        for name, g, e in (
+                ("port 0 rx_packets", f0["rx_packets"], len(sent[0])),
+                ("port 1 tx_packets", f1["tx_packets"], len(got[0])),
+                ("port 0 rx = port 1 tx + tx_dropped", f0["rx_packets"],
+                 f1["tx_packets"] + f1["tx_dropped"]),
+                ("port 1 rx_packets", f1["rx_packets"], len(got[1])),
+                ("port 0 tx_packets", f0["tx_packets"], len(got[1])),
+                ("port 0 tx_dropped", f0["tx_dropped"], 0),
+                ("port 0 rx_dropped", f0["rx_dropped"], 0), ("port 1 rx_dropped", f1["rx_dropped"], 0),
+                ("port 0 link_downs", f0["link_downs"], 0), ("port 1 link_downs", f1["link_downs"], 1),
+                ("port 0 down_ms", f0["down_ms"], 0),
+                ("dev_errors", f0["dev_errors"] + f1["dev_errors"], 0),
+                ("tx_resets", f0["tx_resets"] + f1["tx_resets"], 0)):
+            c.equal(name, g, e)
+        if not 2000 <= f1["down_ms"] <= 1000 * down_max:
+            c.problems.append(f"port 1 down_ms={f1['down_ms']}, expected 2000 to {1000 * down_max}")
+        if f1["tx_dropped"] < 500:  # 1.5 s or more of frames at 500 a second
+            c.problems.append(f"port 1 tx_dropped={f1['tx_dropped']}: too few for 1.5 s down")
+        if NIC_DEVICES[device]["hw"]:
+            check_nic_counters(c, (f0, f1), (n0, n1))
+        for port in (p0, p1):
+            c.match(rf"mempool {port} free=(\d+) size=\1")
+        return c.problems, q
+    return test
 
 def tap_nic(k, props, queues):
     """The k-th virtio-net NIC on tap device tapK (see netns_with_taps), with
@@ -1295,12 +1483,7 @@ def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=()):
         line = f"unexpected: a {passed_bytes}-byte frame not from this run came out of port {port}"
         if line not in out:
             c.problems.append(f"harness did not say {line!r}")
-    f0 = f1 = n0 = n1 = None
-    for l in c.lines:
-        f0 = parse_counters(l, f"final {p0} ") or f0
-        f1 = parse_counters(l, f"final {p1} ") or f1
-        n0 = parse_counters(l, f"nic-counters {p0} ") or n0
-        n1 = parse_counters(l, f"nic-counters {p1} ") or n1
+    f0, f1, n0, n1 = final_counters(c.lines, p0, p1)
     if not f0 or not f1:
         c.problems.append("no final lines")
         return
@@ -1320,20 +1503,13 @@ def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=()):
             ("port 1 rx_dropped", f1["rx_dropped"], drops),
             ("port 0 tx_dropped", f0["tx_dropped"], 0), ("port 1 tx_dropped", f1["tx_dropped"], 0),
             ("port 0 rx_missed", f0["rx_missed"], 0), ("port 1 rx_missed", f1["rx_missed"], 0),
+            ("port 0 dev_errors", f0["dev_errors"], 0), ("port 1 dev_errors", f1["dev_errors"], 0),
+            ("port 0 tx_resets", f0["tx_resets"], 0), ("port 1 tx_resets", f1["tx_resets"], 0),
             ("port 0 rx vs port 1 tx", f0["rx_packets"], f1["tx_packets"]),
             ("port 1 rx vs port 0 tx", f1["rx_packets"], f0["tx_packets"])):
         c.equal(name, got, exp)
     if NIC_DEVICES[device]["hw"]:
-        # The NIC counted every frame the driver did, its bytes with the FCS.
-        for port, f, n in ((0, f0, n0), (1, f1, n1)):
-            if not n:
-                c.problems.append(f"no nic-counters line for port {port}")
-                continue
-            for k in ("rx", "tx"):
-                c.equal(f"port {port} nic-counters {k}_packets", n[f"{k}_packets"],
-                        f[f"{k}_packets"])
-                c.equal(f"port {port} nic-counters {k}_bytes", n[f"{k}_bytes"],
-                        f[f"{k}_bytes"] + 4 * f[f"{k}_packets"])
+        check_nic_counters(c, (f0, f1), (n0, n1))
     else:
         c.lacks(r"^nic-counters ")
     for port, mac in ((p0, MAC0), (p1, MAC1)):
@@ -1505,7 +1681,8 @@ def pktgen_test(props, count, size, flows, device="virtio-net-pci", smp=1, extra
         c.has(f"pktgen sent={count} received=0 lost={count} gaps=0 reordered=0")
         check_pktgen_workers(c, smp, workers, shares, 0)
         c.has(f"final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={count} "
-              f"tx_bytes={count * size} drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0")
+              f"tx_bytes={count * size} drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0 "
+              "link_downs=0 down_ms=0 tx_resets=0 dev_errors=0")
         if NIC_DEVICES[device]["hw"]:  # the NIC sent them all, each with its FCS
             c.has(f"nic-counters 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={count} "
                   f"tx_bytes={count * (size + 4)}")
@@ -1551,7 +1728,8 @@ def pktgen_round_trip(props="disable-legacy=on", device="virtio-net-pci", smp=1,
             got = check_pktgen_workers(c, smp, workers, shares, None if workers > 1 else 4000)
             c.equal("frames the workers received", got, 4000)
         c.has("final 0000:00:03.0 rx_packets=4000 rx_bytes=512000 tx_packets=4000 "
-              "tx_bytes=512000 drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0")
+              "tx_bytes=512000 drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0 link_downs=0 "
+              "down_ms=0 tx_resets=0 dev_errors=0")
         # ~2 s at 2000/s: the rate holds (the line before the last says ~2000 pps)
         rates = [l for l in c.lines if l.startswith("[0000:00:03.0]")]
         if not rates or " TX: 0.002 Mpps" not in rates[0]:
@@ -1577,7 +1755,8 @@ def t_run_pair():
         if not 10000 <= sent <= 20000:
             c.problems.append(f"3 s at 5000/s sent {sent} frames")
         b = sent * 100
-        z = "drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0"
+        z = ("drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0 link_downs=0 down_ms=0 tx_resets=0 "
+             "dev_errors=0")
         for line in (
                 f"gen | final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={sent} tx_bytes={b} {z}",
                 f"dut | final 0000:00:03.0 rx_packets={sent} rx_bytes={b} tx_packets=0 tx_bytes=0 {z}",
@@ -2060,6 +2239,8 @@ BOOT_TESTS = [
     # -smp 2: the boot core reports, core 1 forwards.
     ("net/fwd-igb-macswap", fwd_test("", 20000, "macswap", duration=6, device="igb", smp=2)),
     ("net/fwd-bad-frames-igb", fwd_test("", 1000, "io", bad=True, duration=6, device="igb")),
+    ("net/link-down-virtio", link_test("disable-legacy=on")),
+    ("net/link-down-igb", link_test("", device="igb")),
     ("net/pktgen-legacy", pktgen_test("disable-modern=on", 20000, 128, 16)),
     ("net/pktgen-modern", pktgen_test("disable-legacy=on", 5000, 1514, 1)),
     # Two and four worker cores besides the reporting boot core, each on its

@@ -253,6 +253,7 @@ struct queue {
     uint64_t base;  /* ring address */
     uint32_t bsize; /* RX: packet buffer size in bytes */
     bool legacy;    /* RX: SRRCTL.DESCTYPE = 000b */
+    bool frozen;    /* TX: ixgbe_model_freeze_tx: sends nothing until disabled */
 };
 
 struct ixgbe_model {
@@ -274,6 +275,9 @@ struct ixgbe_model {
     uint32_t high[S_COUNT]; /* GORCH, GOTCH: latched by the GORCL, GOTCL read */
     uint64_t qprdc[16];     /* QPRDC(n), cleared on read; total[S_QPRDC] adds them up */
     struct ixgbe_model *peer;
+    bool unplugged;           /* ixgbe_model_set_cable(m, false): no link until it is back */
+    enum ixgbe_model_lie lie; /* ixgbe_model_rx_lie: what the next lies_left frames get */
+    unsigned lies_left;
     void (*sink)(void *ctx, const void *frame, uint32_t len);
     void *sink_ctx;
     uint8_t txbuf[IXGBE_MODEL_MAX_FRAME + 64];
@@ -336,7 +340,8 @@ static bool sfp_ready(const struct ixgbe_model *m);
  * and on an SFP+ port the module set up. */
 static bool own_link(const struct ixgbe_model *m)
 {
-    return !resetting(m) && elapsed(m, m->t_link_start, m->cfg.link_ns) && sfp_ready(m);
+    return !m->unplugged && !resetting(m) && elapsed(m, m->t_link_start, m->cfg.link_ns) &&
+           sfp_ready(m);
 }
 
 /* A link needs both ends; an uncabled port talks to the sink. */
@@ -789,6 +794,13 @@ static bool rx_dma(struct ixgbe_model *m, uint32_t n, const uint8_t *f, uint32_t
         uint32_t chunk = k + 1 < need ? q->bsize : len - k * q->bsize;
         uint64_t status = RXD_STAT_DD | (k + 1 == need ? RXD_STAT_EOP : 0);
         memcpy((void *)(uintptr_t)d[0], f + k * q->bsize, chunk);
+        if (m->lies_left && k + 1 == need) { /* the buffer as it is; the write-back lies */
+            if (m->lie == IXGBE_MODEL_LIE_LENGTH)
+                chunk = 2 * q->bsize;
+            else if (m->lie == IXGBE_MODEL_LIE_NO_EOP)
+                status &= ~(uint64_t)RXD_STAT_EOP;
+            m->lies_left--;
+        }
         if (q->legacy) /* §7.1.5: length 15:0, status 39:32; the address stays; no RSS */
             write_back(d, 0, chunk | status << RXD_LEGACY_STAT_SHIFT, false);
         else /* §7.1.6.2: RSS Type and Hash (packet type 0), then status and PKT_LEN */
@@ -933,6 +945,8 @@ static void count_queue_drop(struct ixgbe_model *m, uint32_t n)
 static bool rx_frame(struct ixgbe_model *m, const uint8_t *f, uint32_t len)
 {
     sync_time(m);
+    if (m->unplugged || (m->peer && m->peer->unplugged))
+        return false; /* no cable: nothing arrives, and nothing counts it */
     if (!(m->reg[RXCTRL / 4] & RXCTRL_RXEN) || (m->reg[SECRXCTRL / 4] & SECRXCTRL_RX_DIS) ||
         resetting(m)) {
         count(m, S_RX_OFF, 1);
@@ -1187,7 +1201,7 @@ unsigned ixgbe_model_step(struct ixgbe_model *m)
     if ((m->reg[DMATXCTL / 4] & DMATXCTL_TE) && !(m->reg[RTTDCS / 4] & RTTDCS_ARBDIS) &&
         !resetting(m) && (lpbk || link_up(m))) {
         for (uint32_t n = 0; n < IXGBE_MODEL_QUEUES; n++)
-            if (queue_ready(m, &m->txq[n]))
+            if (queue_ready(m, &m->txq[n]) && !m->txq[n].frozen)
                 frames += tx_queue(m, n);
     }
     unlock();
@@ -1431,6 +1445,7 @@ static void queue_enable(struct ixgbe_model *m, uint32_t n, bool rx, bool on)
     } else if (!on && q && q->enabled) {
         /* §4.6.7.1: cleared once pending accesses are done: at once here */
         q->enabled = false;
+        q->frozen = false; /* a hung queue comes back with its reset */
         atomic_store(&q->ndesc, 0);
         atomic_store(&q->enable_seen, false);
     }
@@ -1736,6 +1751,29 @@ void ixgbe_model_cable(struct ixgbe_model *a, struct ixgbe_model *b)
         b->peer->peer = NULL;
     a->peer = b != a ? b : NULL;
     b->peer = b != a ? a : NULL;
+    unlock();
+}
+
+void ixgbe_model_rx_lie(struct ixgbe_model *m, enum ixgbe_model_lie lie, unsigned frames)
+{
+    lock();
+    m->lie = lie;
+    m->lies_left = frames;
+    unlock();
+}
+
+void ixgbe_model_freeze_tx(struct ixgbe_model *m, uint32_t queue)
+{
+    lock();
+    if (queue < IXGBE_MODEL_QUEUES && m->txq[queue].enabled)
+        m->txq[queue].frozen = true;
+    unlock();
+}
+
+void ixgbe_model_set_cable(struct ixgbe_model *m, bool in)
+{
+    lock();
+    m->unplugged = !in;
     unlock();
 }
 

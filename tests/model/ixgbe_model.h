@@ -99,6 +99,24 @@ unsigned ixgbe_model_step(struct ixgbe_model *m);
 /* a's TX arrives at b's RX and back. A port is cabled to at most one other. */
 void ixgbe_model_cable(struct ixgbe_model *a, struct ixgbe_model *b);
 
+/* A device that lies: the advanced receive write-backs of the next `frames`
+ * frames placed (their last descriptor) say what no 82599 would, the
+ * buffer itself written as usual. */
+enum ixgbe_model_lie {
+    IXGBE_MODEL_LIE_LENGTH = 1, /* PKT_LEN twice the buffer size (SRRCTL.BSIZEPACKET) */
+    IXGBE_MODEL_LIE_NO_EOP,     /* EOP clear on a frame that fits its buffer */
+};
+void ixgbe_model_rx_lie(struct ixgbe_model *m, enum ixgbe_model_lie lie, unsigned frames);
+/* A hung transmit queue, as after an internal error: enabled TX queue
+ * `queue` stops sending (TDH stays, frames wait behind it) until the driver
+ * disables it (TXDCTL.ENABLE cleared); enabled again, it works. */
+void ixgbe_model_freeze_tx(struct ixgbe_model *m, uint32_t queue);
+/* The cable pulled out (in false) or put back (in true). Out: LINKS.Link_Up
+ * reads 0 at once, here and on a cabled peer; transmit stops with the
+ * frames waiting in the rings (TDH stays), and nothing arrives (inject
+ * returns false, no counter moves). Back: the link is up at once (the
+ * auto-negotiation delay is not timed again) and the rings drain. */
+void ixgbe_model_set_cable(struct ixgbe_model *m, bool in);
 /* A frame from the wire (without FCS) into this port's receive path. Returns
  * true if it was placed in an RX queue. */
 bool ixgbe_model_inject(struct ixgbe_model *m, const void *frame, uint32_t len);

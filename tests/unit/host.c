@@ -95,6 +95,14 @@ int console_contains(const char *s)
     return strstr(console_log, s) != NULL;
 }
 
+unsigned console_count(const char *s)
+{
+    unsigned n = 0;
+    for (const char *p = console_log; (p = strstr(p, s)) != NULL; p++)
+        n++;
+    return n;
+}
+
 /* --- fake physical memory --------------------------------------------------- */
 
 uint8_t fake_phys[FAKE_PHYS_SIZE];

@@ -55,6 +55,8 @@ extern size_t console_log_len;
 void console_log_clear(void);
 /* True if the console output so far contains s. */
 int console_contains(const char *s);
+/* How many times s occurs in the console output so far. */
+unsigned console_count(const char *s);
 
 /* --- fake physical memory (kernel/phys.h) ---------------------------------- */
 

@@ -21,6 +21,7 @@
 #include "apps/selftest.h"
 #include "driver/intel.h"
 #include "driver/ixgbe.h"
+#include "driver/link.h"
 #include "tests/model/ixgbe_model.h"
 #include "tests/unit/host.h"
 #include "tests/unit/toeplitz.h"
@@ -541,6 +542,291 @@ static void fwd_million(void)
     CHECK_EQ(b->pool[0]->nfree, b->pool[0]->count);
     CHECK_EQ(violations_seen, 0);
     CHECK(rdt_writes > 2 * per_dir / 32); /* once per batch of up to 32 frames, each checked */
+    teardown();
+}
+
+/* --- link loss, a stuck queue, a device that lies: traffic with gaps ---------- */
+
+/* Frame k of direction dir, made again from those two alone: 60 to 1514
+ * bytes, unicast, k at bytes 14-21. A sink can then check frames with gaps
+ * between them, where the driver or the wire dropped some. */
+static uint32_t numbered_frame(int dir, uint64_t k, uint8_t *f)
+{
+    uint64_t s = (k + 1) * 0x9E3779B97F4A7C15ull ^ (uint64_t)(dir + 1) << 56;
+    uint32_t len = 60 + (uint32_t)(rng(&s) % (1514 - 60 + 1));
+    for (uint32_t i = 0; i < len; i += 8) {
+        uint64_t r = rng(&s);
+        memcpy(f + i, &r, len - i < 8 ? len - i : 8);
+    }
+    f[0] &= 0xFE;
+    memcpy(f + 14, &k, sizeof(k));
+    return len;
+}
+
+/* What came out of a port: every frame whole and as made, numbers rising. */
+struct gap_check {
+    int dir;
+    uint64_t frames, bytes, next;
+    unsigned bad;
+};
+
+static void gap_sink(void *ctx, const void *frame, uint32_t len)
+{
+    struct gap_check *g = ctx;
+    uint8_t want[1514];
+    uint64_t k = UINT64_MAX;
+    if (len >= 22)
+        memcpy(&k, (const uint8_t *)frame + 14, sizeof(k));
+    if (len < 22 || k < g->next || k == UINT64_MAX || numbered_frame(g->dir, k, want) != len ||
+        memcmp(frame, want, len) != 0) {
+        if (g->bad++ < 3)
+            test_fail(__FILE__, __LINE__, "direction %d: frame %llu (%u bytes) unexpected", g->dir,
+                      (unsigned long long)k, len);
+    } else {
+        g->next = k + 1;
+    }
+    g->frames++;
+    g->bytes += len;
+}
+
+/* Two ports and the test as both fwd (rx_batch on one port, tx_batch on the
+ * other, the rest dropped and counted when TX is full) and the traffic on
+ * both wires; a round is 1 ms of virtual time, and every 1000 rounds the
+ * test looks at the links as fwd's reporting core does. */
+struct traffic {
+    struct ixgbe_model *m[2];
+    struct nic *n[2];
+    struct gap_check out[2];    /* out[i]: what came out of port i */
+    uint64_t tried[2], sent[2]; /* frames made for port i's wire, and those it took */
+    uint64_t bytes[2], full[2]; /* their bytes; frames port i's TX ring had no room for */
+    uint64_t round;
+};
+
+static bool traffic_open(struct traffic *t)
+{
+    memset(t, 0, sizeof(*t));
+    if (!open_pair(&t->m[0], &t->m[1], &t->n[0], &t->n[1]))
+        return false;
+    for (int i = 0; i < 2; i++) {
+        t->out[i].dir = 1 - i;
+        ixgbe_model_set_sink(t->m[i], gap_sink, &t->out[i]);
+        nic_link_init(t->n[i], clock_ns);
+    }
+    return true;
+}
+
+static void traffic_round(struct traffic *t, uint32_t per_port)
+{
+    uint8_t f[1514];
+    struct pkt_buf *bufs[32];
+    for (int i = 0; i < 2; i++)
+        for (uint32_t k = 0; k < per_port; k++) {
+            uint32_t len = numbered_frame(i, t->tried[i]++, f);
+            if (ixgbe_model_inject(t->m[i], f, len))
+                t->sent[i]++, t->bytes[i] += len;
+        }
+    for (int i = 0; i < 2; i++) {
+        struct nic *in = t->n[i], *out = t->n[1 - i];
+        uint32_t n = in->ops->rx_batch(in, 0, bufs, 32);
+        uint32_t s = out->ops->tx_batch(out, 0, bufs, n);
+        if (s < n) {
+            pkt_free_batch(bufs + s, n - s);
+            t->full[1 - i] += n - s;
+        }
+    }
+    ixgbe_model_step(t->m[0]);
+    ixgbe_model_step(t->m[1]);
+    delay_us(1000);
+    if (++t->round % 1000 == 0) /* as apps/ports.c's ports_check_links */
+        for (int i = 0; i < 2; i++) {
+            nic_link_check(t->n[i], clock_ns);
+            t->n[i]->ops->tx_watch(t->n[i], clock_ns);
+        }
+}
+
+/* 8 s of traffic, 8 frames a ms each way; at(t) before each ms. */
+static void traffic_run(struct traffic *t, void (*at)(struct traffic *t))
+{
+    while (t->round < 8000) {
+        at(t);
+        traffic_round(t, 8);
+    }
+}
+
+/* Rounds of no new frames, for the last ones to arrive; then both ports
+ * stopped and their counters read. */
+static void traffic_stop(struct traffic *t, struct nic_stats *sa, struct nic_stats *sb)
+{
+    for (int i = 0; i < 10; i++)
+        traffic_round(t, 0);
+    for (int i = 0; i < 2; i++)
+        t->n[i]->ops->stop(t->n[i]);
+    t->n[0]->ops->read_stats(t->n[0], sa);
+    t->n[1]->ops->read_stats(t->n[1], sb);
+}
+
+/* Port B's cable pulled at 2.5 s and put back at 5.5 s, 8 frames a ms
+ * each way: the checks at 3 s and 6 s see it, and say so; what B's ring
+ * took before (511 frames) waits and leaves when the link is back; what it
+ * is handed while seen down (3 s of A's frames) is tx_dropped; what could
+ * not reach B's wire (3 s of its frames) never counts; every frame and
+ * buffer is accounted for, and B's own counters agree. */
+static void pull_cable_b(struct traffic *t)
+{
+    if (t->round == 2500 || t->round == 5500)
+        ixgbe_model_set_cable(t->m[1], t->round == 5500);
+}
+
+static void link_loss_mid_traffic(void)
+{
+    struct traffic t;
+    if (!traffic_open(&t))
+        return teardown();
+    struct nic *a = t.n[0], *b = t.n[1];
+    struct nic_stats sa, sb;
+    traffic_run(&t, pull_cable_b);
+    traffic_stop(&t, &sa, &sb);
+    CHECK(console_contains("link 0000:03:00.1 down\nlink 0000:03:00.1 up after 3.0 s\n"));
+    CHECK(!console_contains("link 0000:03:00.0"));
+    CHECK_EQ(b->link_downs, 1);
+    CHECK_EQ(a->link_downs, 0);
+    CHECK_EQ(nic_link_down_ms(b, clock_ns), 3000);
+    CHECK_EQ(nic_link_down_ms(a, clock_ns), 0);
+    CHECK_EQ(t.sent[0], 64000);
+    CHECK_EQ(t.sent[1], 64000 - 24000); /* B's wire dark from 2.5 s to 5.5 s */
+    CHECK_EQ(t.full[1], 4000 - 511);    /* 2.5 s to 3 s: B's ring filled, then full */
+    CHECK_EQ(t.full[0], 0);
+    CHECK_EQ(sb.tx_dropped, 24000); /* 3 s to 6 s */
+    CHECK_EQ(sb.tx_packets, 64000 - 24000 - 3489);
+    CHECK_EQ(sa.rx_packets, sb.tx_packets + sb.tx_dropped + t.full[1]);
+    CHECK_EQ(t.out[1].frames, sb.tx_packets);
+    CHECK_EQ(t.out[1].bytes, sb.tx_bytes);
+    CHECK_EQ(sb.hw_tx_packets, sb.tx_packets);
+    CHECK_EQ(sb.hw_tx_bytes, sb.tx_bytes + 4 * sb.tx_packets);
+    CHECK_EQ(sa.rx_bytes, t.bytes[0]);
+    CHECK_EQ(sb.rx_packets, t.sent[1]);
+    CHECK_EQ(sa.tx_packets, t.sent[1]);
+    CHECK_EQ(sa.tx_dropped, 0);
+    CHECK_EQ(t.out[0].frames, t.sent[1]);
+    CHECK_EQ(t.out[0].bytes, t.bytes[1]);
+    CHECK_EQ(sa.rx_dropped + sa.rx_missed + sb.rx_dropped + sb.rx_missed, 0);
+    CHECK_EQ(t.out[0].bad + t.out[1].bad, 0);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
+    CHECK_EQ(b->pool[0]->nfree, b->pool[0]->count);
+    CHECK_EQ(violations_seen, 0);
+    teardown();
+}
+
+/* Port B's transmit queue hangs at 1.5 s (TDH stops, link up), 8 frames a
+ * ms each way: the ring takes 511 more, then is full; the check at 2 s sees
+ * the head where it stopped, the one at 3 s a second later says "stalled"
+ * once, and B's core resets the queue at its next batch: the 511 stuck
+ * frames are tx_dropped (not sent, so not tx_packets), their buffers back
+ * in the pool, and forwarding goes on; every frame is accounted for, and
+ * the model's counters agree. */
+static void freeze_b(struct traffic *t)
+{
+    if (t->round == 1500)
+        ixgbe_model_freeze_tx(t->m[1], 0);
+}
+
+static void tx_queue_stall(void)
+{
+    struct traffic t;
+    if (!traffic_open(&t))
+        return teardown();
+    struct nic *a = t.n[0], *b = t.n[1];
+    struct nic_stats sa, sb;
+    traffic_run(&t, freeze_b);
+    traffic_stop(&t, &sa, &sb);
+    CHECK(console_contains("tx queue 0 of 0000:03:00.1 stalled\n"));
+    CHECK(!strstr(strstr(console_log, "stalled\n") + 8, "stalled")); /* once */
+    CHECK(!console_contains("link 0000:03:00"));
+    CHECK_EQ(t.full[1], 12000 - 511); /* 1.5 s to 3 s: 511 taken, then the ring full */
+    CHECK_EQ(t.full[0], 0);
+    CHECK_EQ(sb.tx_resets, 1);
+    CHECK_EQ(sa.tx_resets, 0);
+    CHECK_EQ(sb.tx_dropped, 511);
+    CHECK_EQ(sb.tx_packets, 64000 - 12000);
+    CHECK_EQ(sa.rx_packets, 64000);
+    CHECK_EQ(sa.rx_packets, sb.tx_packets + sb.tx_dropped + t.full[1]);
+    CHECK_EQ(t.out[1].frames, sb.tx_packets);
+    CHECK_EQ(t.out[1].bytes, sb.tx_bytes);
+    CHECK_EQ(ixgbe_model_counter(t.m[1], "GPTC"), sb.tx_packets);
+    CHECK_EQ(sb.hw_tx_bytes, sb.tx_bytes + 4 * sb.tx_packets);
+    CHECK_EQ(t.out[0].frames, 64000); /* the other way: untouched */
+    CHECK_EQ(sa.tx_packets + sa.tx_dropped, 64000);
+    CHECK_EQ(sa.tx_dropped, 0);
+    CHECK_EQ(t.out[0].bad + t.out[1].bad, 0);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
+    CHECK_EQ(b->pool[0]->nfree, b->pool[0]->count);
+    CHECK_EQ(violations_seen, 0);
+    teardown();
+}
+
+/* The model lies in its receive write-backs: 2 frames with a length of
+ * twice their buffer, then 2 without EOP (buffers not full), between good
+ * ones. Each lie is one counted drop (rx_dropped, dev_errors), each kind
+ * said once (the second within the second is not), the frame after a lie
+ * taken as its own, no buffer lost, and the good frames intact. */
+static void rx_write_back_lies(void)
+{
+    struct ixgbe_model *ma, *mb;
+    struct nic *a, *b;
+    if (!open_pair(&ma, &mb, &a, &b))
+        return teardown();
+    uint8_t f[1514];
+    uint64_t seq = 0;
+    uint32_t good_len[6];
+    int ngood = 0;
+    static const enum ixgbe_model_lie plan[] = { 0,
+                                                 IXGBE_MODEL_LIE_LENGTH,
+                                                 IXGBE_MODEL_LIE_LENGTH,
+                                                 0,
+                                                 IXGBE_MODEL_LIE_NO_EOP,
+                                                 IXGBE_MODEL_LIE_NO_EOP,
+                                                 0,
+                                                 0,
+                                                 0,
+                                                 0 };
+    for (unsigned k = 0; k < sizeof(plan) / sizeof(plan[0]); k++) {
+        uint32_t len = numbered_frame(0, seq++, f);
+        if (plan[k])
+            ixgbe_model_rx_lie(ma, plan[k], 1);
+        else if (ngood < 6)
+            good_len[ngood++] = len;
+        CHECK(ixgbe_model_inject(ma, f, len));
+    }
+    struct pkt_buf *bufs[32];
+    uint32_t n = a->ops->rx_batch(a, 0, bufs, 32);
+    CHECK_EQ(n, 6);
+    for (uint32_t i = 0; i < n && i < 6; i++) {
+        uint64_t k;
+        memcpy(&k, pkt_data(bufs[i]) + 14, sizeof(k));
+        CHECK_EQ(bufs[i]->len, good_len[i]);
+        CHECK_EQ(numbered_frame(0, k, f), bufs[i]->len);
+        CHECK(memcmp(pkt_data(bufs[i]), f, bufs[i]->len) == 0);
+    }
+    pkt_free_batch(bufs, n);
+    struct nic_stats sa;
+    a->ops->read_stats(a, &sa);
+    CHECK_EQ(sa.rx_packets, 6);
+    CHECK_EQ(sa.rx_dropped, 4);
+    CHECK_EQ(sa.dev_errors, 4);
+    CHECK_EQ(sa.rx_packets + sa.rx_dropped, ixgbe_model_counter(ma, "GPRC"));
+    CHECK_EQ(console_count("ixgbe 0000:03:00.0: receive queue 0, descriptor 1 written back with "
+                           "length 4096, past its 2048-byte buffer; dropped (1 bad write-backs so "
+                           "far; device broken?)\n"),
+             1);
+    CHECK_EQ(console_count("past its"), 1);
+    CHECK_EQ(console_count("ixgbe 0000:03:00.0: receive queue 0, descriptor 4 written back without "
+                           "EOP and "),
+             1);
+    CHECK_EQ(console_count("without EOP"), 1);
+    a->ops->stop(a);
+    b->ops->stop(b);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
+    CHECK_EQ(violations_seen, 0);
     teardown();
 }
 
@@ -1082,6 +1368,9 @@ int main(void)
     RUN(sfp_missing_or_unsupported);
     RUN(fwd_million);
     RUN(tx_ring_full);
+    RUN(link_loss_mid_traffic);
+    RUN(tx_queue_stall);
+    RUN(rx_write_back_lies);
     RUN(stop_with_unsent);
     RUN(rx_ring_overflow);
     RUN(rx_frame_over_buffers);

@@ -776,16 +776,25 @@ static void tx_to_sink(void)
     ixgbe_model_free(m);
 }
 
-/* Two ports cabled: a's frame lands in b's ring, and back. */
-static void tx_to_cabled_peer(void)
+/* Fresh strict models with MAC_A and MAC_B, cabled, each port set up. */
+static void cabled_pair(struct ixgbe_model **a, struct ixgbe_model **b, struct port *pa,
+                        struct port *pb)
 {
     fresh();
     struct ixgbe_model_config ca = config(MAC_A, true), cb = config(MAC_B, true);
-    struct ixgbe_model *a = ixgbe_model_new(&ca), *b = ixgbe_model_new(&cb);
-    ixgbe_model_cable(a, b);
+    *a = ixgbe_model_new(&ca);
+    *b = ixgbe_model_new(&cb);
+    ixgbe_model_cable(*a, *b);
+    CHECK(init_port(pa, *a, RING));
+    CHECK(init_port(pb, *b, RING));
+}
+
+/* Two ports cabled: a's frame lands in b's ring, and back. */
+static void tx_to_cabled_peer(void)
+{
+    struct ixgbe_model *a, *b;
     struct port pa_, pb;
-    CHECK(init_port(&pa_, a, RING));
-    CHECK(init_port(&pb, b, RING));
+    cabled_pair(&a, &b, &pa_, &pb);
     uint8_t f[300], got[2048];
     make_frame(f, 300, MAC_B, MAC_A, 5);
     tx_one(&pa_, f, 300, 128);
@@ -803,6 +812,91 @@ static void tx_to_cabled_peer(void)
     CHECK_EQ(ixgbe_model_violations(a) + ixgbe_model_violations(b), 0);
     ixgbe_model_free(a);
     ixgbe_model_free(b);
+}
+
+/* ixgbe_model_set_cable: out, LINKS drops on both cabled ends at once, a's
+ * frame waits in its ring (TDH stays) and what is injected into b is not
+ * received, nor counted; back, the link is up at once and the frame leaves. */
+static void cable_pulled_and_back(void)
+{
+    struct ixgbe_model *a, *b;
+    struct port pa_, pb;
+    cabled_pair(&a, &b, &pa_, &pb);
+    ixgbe_model_set_cable(b, false);
+    CHECK_EQ(ixgbe_model_read(a, LINKS) & LINKS_LINK_UP, 0);
+    CHECK_EQ(ixgbe_model_read(b, LINKS) & LINKS_LINK_UP, 0);
+    uint8_t f[300], got[2048];
+    make_frame(f, 300, MAC_B, MAC_A, 5);
+    tx_one(&pa_, f, 300, 2048);
+    CHECK_EQ(ixgbe_model_step(a), 0);
+    CHECK_EQ(ixgbe_model_read(a, TDH(0)), 0);
+    CHECK(!ixgbe_model_inject(b, f, 300));
+    CHECK_EQ(ixgbe_model_counter(b, "TPR") + ixgbe_model_counter(b, "RX_OFF"), 0);
+    ixgbe_model_set_cable(b, true);
+    CHECK_EQ(ixgbe_model_read(a, LINKS) & LINKS_LINK_UP, LINKS_LINK_UP);
+    CHECK_EQ(ixgbe_model_step(a), 1);
+    CHECK_EQ(rx_one(&pb, got), 300);
+    CHECK(memcmp(got, f, 300) == 0);
+    CHECK_EQ(ixgbe_model_violations(a) + ixgbe_model_violations(b), 0);
+    ixgbe_model_free(a);
+    ixgbe_model_free(b);
+}
+
+/* ixgbe_model_freeze_tx: the queue sends nothing, TDH stays, until it is
+ * disabled; enabled again with TDH at TDT, it sends what comes next. */
+static void tx_queue_frozen_until_reset(void)
+{
+    fresh();
+    nsunk = 0;
+    struct port p;
+    struct ixgbe_model *m = model_with_port(&p);
+    ixgbe_model_set_sink(m, sink, NULL);
+    uint8_t f[200];
+    make_frame(f, 200, MAC_B, MAC_A, 3);
+    ixgbe_model_freeze_tx(m, 0);
+    tx_one(&p, f, 200, 2048);
+    CHECK_EQ(ixgbe_model_step(m), 0);
+    CHECK_EQ(ixgbe_model_read(m, TDH(0)), 0);
+    clear_bits(m, TXDCTL(0), TXDCTL_ENABLE);
+    CHECK(wait_reg(m, TXDCTL(0), TXDCTL_ENABLE, 0, MS));
+    ixgbe_model_write(m, TDH(0), 1); /* where TDT is: an empty ring */
+    set_bits(m, TXDCTL(0), TXDCTL_ENABLE);
+    CHECK(wait_reg(m, TXDCTL(0), TXDCTL_ENABLE, TXDCTL_ENABLE, MS));
+    CHECK_EQ(ixgbe_model_step(m), 0); /* the stuck frame is not sent after all */
+    tx_one(&p, f, 200, 2048);
+    CHECK_EQ(ixgbe_model_step(m), 1);
+    CHECK_EQ(nsunk, 1);
+    CHECK_EQ(ixgbe_model_read(m, TDH(0)), 2);
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    ixgbe_model_free(m);
+}
+
+/* ixgbe_model_rx_lie: the next frame's write-back says twice the buffer's
+ * size, the one after has no EOP; the buffers hold the frames as sent and
+ * the frames after are honest again. */
+static void rx_write_back_lies(void)
+{
+    uint8_t f[100];
+    make_frame(f, 100, MAC_A, MAC_B, 1);
+    struct port p;
+    struct ixgbe_model *m = model_with_port(&p);
+    ixgbe_model_rx_lie(m, IXGBE_MODEL_LIE_LENGTH, 1);
+    CHECK(ixgbe_model_inject(m, f, 100));
+    ixgbe_model_rx_lie(m, IXGBE_MODEL_LIE_NO_EOP, 1);
+    CHECK(ixgbe_model_inject(m, f, 100));
+    CHECK(ixgbe_model_inject(m, f, 100));
+    uint64_t wb[3];
+    for (int i = 0; i < 3; i++)
+        wb[i] = p.rx[2 * i + 1];
+    CHECK_EQ((wb[0] >> RXD_PKT_LEN_SHIFT) & 0xFFFF, 2 * 2048);
+    CHECK_EQ(wb[0] & RXD_STAT_EOP, RXD_STAT_EOP);
+    CHECK_EQ((wb[1] >> RXD_PKT_LEN_SHIFT) & 0xFFFF, 100);
+    CHECK_EQ(wb[1] & (RXD_STAT_EOP | RXD_STAT_DD), RXD_STAT_DD);
+    CHECK_EQ((wb[2] >> RXD_PKT_LEN_SHIFT) & 0xFFFF, 100);
+    CHECK_EQ(wb[2] & RXD_STAT_EOP, RXD_STAT_EOP);
+    CHECK(memcmp(p.rxbuf[0], f, 100) == 0 && memcmp(p.rxbuf[1], f, 100) == 0);
+    CHECK_EQ(ixgbe_model_violations(m), 0);
+    ixgbe_model_free(m);
 }
 
 /* HLREG0.LPBK: transmitted frames come back through this port's receiver
@@ -2369,6 +2463,9 @@ int main(void)
     RUN(rx_keeps_fcs_without_strip);
     RUN(tx_to_sink);
     RUN(tx_to_cabled_peer);
+    RUN(cable_pulled_and_back);
+    RUN(tx_queue_frozen_until_reset);
+    RUN(rx_write_back_lies);
     RUN(tx_loopback);
     RUN(tx_head_write_back);
     RUN(stats_clear_on_read);
