@@ -175,7 +175,7 @@ $(BUILD)/netharness: tools/netharness.c
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
 
 test: deps all iso unit $(BUILD)/netharness
-	$(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py
+	$(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py
 
 bench: deps all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 	tools/bench-boot.sh 20 pc
