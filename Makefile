@@ -174,8 +174,11 @@ $(BUILD)/netharness: tools/netharness.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
 
+# MAKEFLAGS emptied: the tests' own `make netboot` runs are makes of their
+# own, not children of this one (under make -j they would warn, on stderr,
+# that the jobserver is unavailable).
 test: deps all iso unit $(BUILD)/netharness
-	$(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py
+	MAKEFLAGS= $(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py
 
 bench: deps all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 	tools/bench-boot.sh 20 pc
