@@ -6,6 +6,8 @@
 #   make run        the main job: VM "gen" (pktgen) cabled to VM "dut" (fwd)
 #   make boot       build and boot one VM, APP="..." its command line
 #   make test       host unit tests, then QEMU boot tests
+#   make deps       install what is missing (tools/deps.sh); run, boot, test,
+#                   bench, iso, netboot and qemu-gdb do it first
 #   make qemu-gdb   boot under QEMU, stopped, waiting for gdb on :1234
 #   make bench      boot time and forwarding rate under QEMU (numbers to read, not tests)
 #   make format     clang-format every C file
@@ -95,7 +97,7 @@ $(BUILD)/iso/boot/grub/grub.cfg: tools/boot-menu.sh FORCE
 # Written under another name and renamed: a test booting the old ISO never
 # reads a half-written one.
 iso: $(ISO)
-$(ISO): $(ELF) $(BUILD)/iso/boot/grub/grub.cfg
+$(ISO): $(ELF) $(BUILD)/iso/boot/grub/grub.cfg | deps
 	cp $(ELF) $(BUILD)/iso/boot/ixmetal.elf
 	grub-mkrescue -o $@.new $(BUILD)/iso 2> $(BUILD)/grub-mkrescue.log || { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 	mv $@.new $@
@@ -106,7 +108,7 @@ $(ISO): $(ELF) $(BUILD)/iso/boot/grub/grub.cfg
 # under boot/grub, the same layout as the ISO. The menus are made first and
 # put in place last: a bad BOOT_* leaves a tree being served as it was.
 NETBOOT ?= $(BUILD)/netboot
-netboot: $(ELF) tools/boot-menu.sh
+netboot: $(ELF) tools/boot-menu.sh | deps
 	@mkdir -p $(NETBOOT)/boot/grub
 	tools/boot-menu.sh grub $(BOOT_MENU) > $(NETBOOT)/boot/grub/grub.cfg.new
 	tools/boot-menu.sh ipxe $(BOOT_MENU) > $(NETBOOT)/boot.ipxe.new
@@ -118,8 +120,11 @@ netboot: $(ELF) tools/boot-menu.sh
 
 FORCE:
 
+# What the targets below run, installed if missing (tools/deps.sh; not
+# root, it prints the commands and fails). A file needing it takes it
+# order-only (| deps): checked first, never a reason to rebuild.
 deps:
-	tools/deps.sh
+	@tools/deps.sh
 
 # The main job: two VMs cabled back to back (tools/run-pair.sh). The dut
 # halts between bursts (idle=200): both VMs share this machine's CPUs.
@@ -133,7 +138,7 @@ boot: deps all
 	$(QEMU) $(QEMU_OPTS) -kernel $(ELF) -append "$(APP)"; \
 	  s=$$?; [ $$s -eq 1 ] && echo "(QEMU exit status 1: ixmetal powered off cleanly)" || echo "(QEMU exit status $$s)"
 
-qemu-gdb: all
+qemu-gdb: deps all
 	@echo "QEMU is stopped; in another terminal: gdb $(ELF) -ex 'target remote :1234'"
 	$(QEMU) $(QEMU_OPTS) -kernel $(ELF) -append "$(APP)" -S -gdb tcp::1234
 
@@ -170,10 +175,13 @@ $(BUILD)/netharness: tools/netharness.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o $@ $<
 
-test: all iso unit $(BUILD)/netharness
-	$(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py
+# MAKEFLAGS emptied: the tests' own `make netboot` runs are makes of their
+# own, not children of this one (under make -j they would warn, on stderr,
+# that the jobserver is unavailable).
+test: deps all iso unit $(BUILD)/netharness
+	MAKEFLAGS= $(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py
 
-bench: all $(BUILD)/netharness $(BUILD)/bench-ixgbe
+bench: deps all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 	tools/bench-boot.sh 20 pc
 	tools/bench-boot.sh 20 q35
 	tools/bench-fwd.sh
@@ -188,6 +196,7 @@ $(BUILD)/bench-ixgbe: $(BENCH_IXGBE_SRCS) $(wildcard driver/*.h kernel/*.h tests
 	$(CC) -std=c11 -DIXM_HOST -I. -O2 -g -Wall -Wextra -Werror -pthread -o $@ $(BENCH_IXGBE_SRCS)
 
 format:
+	@tools/deps.sh format
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
