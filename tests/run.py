@@ -1639,9 +1639,10 @@ def t_run_pair():
     """make run's job (tools/run-pair.sh): gen and dut cabled back to back
     for 3 s at 5000/s; every frame gen sent is counted at every hop, through
     QEMU's sockets and dut and back, the counters on both sides agree and
-    the account line adds up. Then 2 s at 100,000/s, far past what the
-    machine forwards: frames are lost, and the account still adds up to the
-    frame, the host's share as /proc/net/udp says."""
+    the account line adds up. Then 2 s as fast as gen sends (rate=0): dut
+    does twice gen's work per frame on the same kind of VM, so frames are
+    lost, and the account still adds up to the frame, the host's share as
+    /proc/net/udp says."""
     rc, lines, err, seen = run_pair(3, "rate=5000 size=100")
     c = Checks(lines)
     if rc != 0:
@@ -1667,14 +1668,14 @@ def t_run_pair():
     c.has("dut | power: off, status 0")
     c.has("gen | power: off, status 0")
 
-    rc, lines, err, seen = run_pair(2, "rate=100000 size=64")
+    rc, lines, err, seen = run_pair(2, "rate=0 size=64")
     c2 = Checks(lines)
     if rc != 0:
-        c2.problems.append(f"run-pair.sh at 100,000/s exited {rc}: {err[-300:]}")
+        c2.problems.append(f"run-pair.sh unpaced exited {rc}: {err[-300:]}")
     lost, host = check_account(c2, seen)
     if lost is not None and not sum(host.values()):
-        c2.problems.append(f"100,000/s for 2 s: the host dropped nothing (lost={lost})")
-    return c.problems + ["at 100,000/s: " + x for x in c2.problems], None
+        c2.problems.append(f"2 s unpaced: the host dropped nothing (lost={lost})")
+    return c.problems + ["unpaced: " + x for x in c2.problems], None
 
 
 def t_ports_twice():
