@@ -129,7 +129,7 @@ deps:
 # The main job: two VMs cabled back to back (tools/run-pair.sh). The dut
 # halts between bursts (idle=200): both VMs share this machine's CPUs.
 DURATION ?= 10
-GEN ?= rate=20000 size=128 flows=16
+GEN ?= rate=10000 size=128 flows=16
 DUT ?= mode=io idle=200
 run: deps all
 	ACCEL=$(ACCEL) tools/run-pair.sh $(DURATION) "$(GEN)" "$(DUT)"

@@ -8,6 +8,11 @@
 # Each link is a pair of QEMU dgram netdevs on loopback UDP ports picked free
 # now. Both consoles stream here, each line prefixed with its VM's name;
 # after DURATION seconds both print their final counters and power off.
+# Then one line accounts for every frame pktgen lost: those the host's
+# sockets dropped between the VMs (/proc/net/udp's drops column of QEMU's
+# four sockets, watched while they exist) plus those ixmetal dropped (the
+# drops= of every port's final line, gen's and dut's). If the two do not
+# add up to lost=, the line says so and the script exits 1.
 #
 # Usage: tools/run-pair.sh [duration] [gen options] [dut options]
 #   e.g. tools/run-pair.sh 10 "rate=20000 size=128" "mode=macswap"
@@ -44,18 +49,85 @@ vm() { # name, mac byte, cmdline, then the two NICs' port pairs
         sed -u "s/\r$//; s/^/$name | /"
 }
 
-log=$(mktemp)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -f "$log"' EXIT INT TERM
+# QEMU's sockets, found in /proc/net/udp by their local address: their
+# drops (the last column) read every 20 ms from when each appears until it
+# is closed, when QEMU exits. Prints "port first last" for each port.
+udp_watch() {
+    python3 -c '
+import sys, time
+ports = [int(p) for p in sys.argv[1:]]
+want = {"0100007F:%04X" % p: p for p in ports}
+first, last, gone = {}, {}, time.monotonic() + 30
+while True:
+    now = {}
+    with open("/proc/net/udp") as f:
+        next(f)
+        for line in f:
+            col = line.split()
+            if col[1] in want:  # one socket per port: a second one is summed
+                p = want[col[1]]
+                now[p] = now.get(p, 0) + int(col[-1])
+    for p, d in now.items():
+        first.setdefault(p, d)
+        last[p] = d
+    if now:
+        gone = None
+    elif first or time.monotonic() > gone:
+        break  # all closed, or none opened within 30 s
+    time.sleep(0.02)
+for p in ports:
+    print(p, first.get(p, "-"), last.get(p, "-"))
+' "$@"
+}
+
+log=$(mktemp) glog=$(mktemp) udp=$(mktemp)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -f "$log" "$glog" "$udp"' EXIT INT TERM
 echo "run-pair: link A udp $a_gen<->$a_dut, link B udp $b_gen<->$b_dut, ${duration} s"
+udp_watch "$a_gen" "$a_dut" "$b_gen" "$b_dut" >"$udp" &
+watch=$!
 # The forwarder starts first and runs two seconds longer, so the
 # generator's last frames still have a way back.
 vm dut 0d "app=fwd duration=$((duration + 2)) $dut_opts" "$a_dut" "$a_gen" "$b_dut" "$b_gen" | tee "$log" &
 dut=$!
 for _ in $(seq 200); do grep -q '^dut | fwd: ' "$log" && break; sleep 0.05; done
-vm gen 0e "app=pktgen duration=$duration $gen_opts" "$a_gen" "$a_dut" "$b_gen" "$b_dut" &
+vm gen 0e "app=pktgen duration=$duration $gen_opts" "$a_gen" "$a_dut" "$b_gen" "$b_dut" | tee "$glog" &
 gen=$!
 # QEMU exits 1 when ixmetal powers off cleanly (isa-debug-exit: status 0).
 status=0
 wait $gen || [ $? -eq 1 ] || status=1
 wait $dut || [ $? -eq 1 ] || status=1
+wait $watch || status=1
+
+# The account: lost = host drops + ixmetal drops, to the frame.
+host=0 socks=
+for end in "gen port 0" "dut port 0" "gen port 1" "dut port 1"; do
+    read -r port first last
+    if [ "$first" = - ]; then
+        echo "run-pair: udp $port never appeared in /proc/net/udp; its drops are unknown"
+        status=1
+        continue
+    fi
+    host=$((host + last - first))
+    socks="$socks${socks:+,} $end (udp $port) $((last - first))"
+done <"$udp"
+drops() { # the sum of drops= over the final line of each of VM $1's ports
+    awk -v vm="$1" '$1 == vm && $3 == "final" && $4 ~ /^[0-9a-f]+:/ {
+        for (i = 5; i <= NF; i++) if ($i ~ /^drops=/) n += substr($i, 7) } END { print n + 0 }' "$2"
+}
+gen_drops=$(drops gen "$glog")
+dut_drops=$(drops dut "$log")
+lost=$(sed -n 's/^gen | pktgen sent=.* lost=\([0-9]*\) .*/\1/p' "$glog")
+echo "run-pair: frames the host dropped at QEMU's sockets (/proc/net/udp):$socks"
+if [ -z "$lost" ]; then
+    echo "run-pair: pktgen printed no lost=: nothing to account for"
+    status=1
+elif [ "$lost" -eq $((host + gen_drops + dut_drops)) ]; then
+    echo "run-pair: lost=$lost = host $host + ixmetal $((gen_drops + dut_drops))" \
+        "(gen $gen_drops, dut $dut_drops): every frame accounted for"
+else
+    echo "run-pair: lost=$lost but host $host + ixmetal $((gen_drops + dut_drops))" \
+        "(gen $gen_drops, dut $dut_drops) = $((host + gen_drops + dut_drops)):" \
+        "$((lost - host - gen_drops - dut_drops)) frames NOT accounted for"
+    status=1
+fi
 exit $status
