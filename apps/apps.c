@@ -8,7 +8,8 @@ const struct app apps[] = {
     { "fwd", "forward frames between two ports, both ways", fwd_main },
     { "pktgen", "send UDP frames on the first port, count what comes back", pktgen_main },
     { "clock", "print the time since boot every second, until duration= ends it", clock_main },
-    { "fault", "take a page fault on purpose, to show the exception report", fault_main },
+    { "fault", "fault on purpose (fault=), to show the report and what on_fault= does",
+      fault_main },
     { "selftest",
       "first boot on real hardware, no cables: register and MAC loopback test of "
       "each Intel 10 GbE port",
@@ -16,7 +17,7 @@ const struct app apps[] = {
 };
 const int napps = sizeof(apps) / sizeof(apps[0]);
 
-struct app_config app_config = { "", 32, FWD_IO, 60, 0, 0, 1, 0, TRACE_OFF };
+struct app_config app_config = { "", 32, FWD_IO, 60, 0, 0, 1, 0, TRACE_OFF, FAULT_PAGE };
 
 static const char *fwd_mode_name(int i)
 {
@@ -27,6 +28,12 @@ static const char *fwd_mode_name(int i)
 static const char *trace_name(int i)
 {
     static const char *const names[] = { "off", "regs" };
+    return i >= 0 && i < 2 ? names[i] : 0;
+}
+
+static const char *fault_kind_name(int i)
+{
+    static const char *const names[] = { "page", "panic" };
     return i >= 0 && i < 2 ? names[i] : 0;
 }
 
@@ -50,6 +57,8 @@ const struct opt app_options[] = {
       "0 (poll without pause)", OPT_UINT, 0, 100000, 0, &app_config.idle },
     { "trace", "WHAT", "regs: print every register access of the Intel NIC drivers", "off",
       OPT_NAME, 0, 0, trace_name, &app_config.trace },
+    { "fault", "KIND", "app=fault: a write to an unmapped page, or a failed check (panic)", "page",
+      OPT_NAME, 0, 0, fault_kind_name, &app_config.fault },
 };
 const int napp_options = sizeof(app_options) / sizeof(app_options[0]);
 

@@ -58,8 +58,10 @@ struct app_config {
     uint64_t flows; /* pktgen: distinct UDP source ports */
     uint64_t idle;  /* fwd, pktgen: us to halt after a pass that moved nothing; 0 = poll */
     int trace;      /* enum trace */
+    int fault;      /* enum fault_kind: what app=fault breaks */
 };
 enum trace { TRACE_OFF, TRACE_REGS };
+enum fault_kind { FAULT_PAGE, FAULT_PANIC };
 extern struct app_config app_config;
 extern const struct opt app_options[];
 extern const int napp_options;

@@ -1,7 +1,8 @@
 /*
- * apps/fault.c - `app=fault`: a deliberate page fault, so the exception
- * report can be seen (and tested) without a bug to trigger it, on the last
- * core the app may use.
+ * apps/fault.c - `app=fault`: a deliberate page fault (fault=page) or failed
+ * check (fault=panic), so the report and what on_fault= does next can be
+ * seen (and tested) without a bug to trigger them, on the last core the app
+ * may use.
  */
 #include "apps/apps.h"
 
@@ -12,9 +13,12 @@
 /* Canonical, far above any RAM or BAR QEMU or OVMF place: never mapped. */
 #define UNMAPPED_ADDRESS ((uint64_t)0x00007fff00000000)
 
-static void fault_write(void *arg)
+/* Not inlined: the tests find the report's rip inside it, on any core. */
+static __attribute__((noinline)) void fault_write(void *arg)
 {
     (void)arg;
+    if (app_config.fault == FAULT_PANIC)
+        panic("app=fault fault=panic: a check failed on purpose");
     *(volatile uint32_t *)(uintptr_t)UNMAPPED_ADDRESS = 0xdead;
 }
 
@@ -22,8 +26,11 @@ static void fault_write(void *arg)
 int fault_main(const struct app_args *args)
 {
     int core = args->cores - 1;
-    kprintf("fault: writing to 0x%lx, which is not mapped, on core %d (apic id %u)\n",
-            UNMAPPED_ADDRESS, core, smp_apic_id(core));
+    if (app_config.fault == FAULT_PANIC)
+        kprintf("fault: a failed check on core %d (apic id %u)\n", core, smp_apic_id(core));
+    else
+        kprintf("fault: writing to 0x%lx, which is not mapped, on core %d (apic id %u)\n",
+                UNMAPPED_ADDRESS, core, smp_apic_id(core));
     if (core == 0) {
         fault_write(NULL);
     } else {
@@ -36,6 +43,7 @@ int fault_main(const struct app_args *args)
             return 1;
         }
     }
-    kprintf("fault: the write did not fault\n");
+    kprintf("fault: the %s did not fault\n",
+            app_config.fault == FAULT_PANIC ? "failed check" : "write");
     return 1;
 }

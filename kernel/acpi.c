@@ -91,6 +91,15 @@ struct mcfg_entry {
 _Static_assert(sizeof(struct mcfg) == 44, "PCI Firmware 3.2 Table 4-2");
 _Static_assert(sizeof(struct mcfg_entry) == 16, "PCI Firmware 3.2 Table 4-3");
 
+/* §5.2.3.2, Table 5.1: a Generic Address Structure. */
+struct acpi_gas {
+    uint8_t space; /* ACPI_SPACE_* */
+    uint8_t bit_width, bit_offset, access_size;
+    uint64_t address;
+} __attribute__((packed));
+_Static_assert(sizeof(struct acpi_gas) == 12, "ACPI 6.5 Table 5.1");
+#define FADT_RESET_REG_SUP (1u << 10) /* §5.2.9, Table 5.10: Flags */
+
 /* §5.2.9, Table 5.9: FADT, only the fields ixmetal reads; gaps are fields
  * it does not. FADTs of ACPI 1.0 end at byte 116, before X_DSDT. */
 struct fadt {
@@ -108,13 +117,17 @@ struct fadt {
     uint32_t pm1b_cnt_blk;
     uint8_t unused2[40];
     uint32_t flags;
-    uint8_t unused3[24];
+    struct acpi_gas reset_reg; /* ACPI 2.0+ */
+    uint8_t reset_value;
+    uint8_t unused3[11];
     uint64_t x_dsdt;
 } __attribute__((packed));
 _Static_assert(offsetof(struct fadt, smi_cmd) == 48, "ACPI 6.5 Table 5.9");
 _Static_assert(offsetof(struct fadt, pm1a_evt_blk) == 56, "ACPI 6.5 Table 5.9");
 _Static_assert(offsetof(struct fadt, pm1a_cnt_blk) == 64, "ACPI 6.5 Table 5.9");
 _Static_assert(offsetof(struct fadt, flags) == 112, "ACPI 6.5 Table 5.9");
+_Static_assert(offsetof(struct fadt, reset_reg) == 116, "ACPI 6.5 Table 5.9");
+_Static_assert(offsetof(struct fadt, reset_value) == 128, "ACPI 6.5 Table 5.9");
 _Static_assert(offsetof(struct fadt, x_dsdt) == 140, "ACPI 6.5 Table 5.9");
 #define FADT_V1_LEN 116
 
@@ -347,6 +360,16 @@ static void parse_fadt(const struct sdt_header *h, struct acpi_info *ai)
     ai->pm1b_cnt = f->pm1b_cnt_blk;
     ai->pm1a_evt = f->pm1a_evt_blk;
     ai->pm1b_evt = f->pm1b_evt_blk;
+    /* §4.8.3.6: the reset register, when Flags.RESET_REG_SUP says it is
+     * there; ixmetal writes it in I/O or memory space only. */
+    if (h->length > offsetof(struct fadt, reset_value) && (f->flags & FADT_RESET_REG_SUP) &&
+        f->reset_reg.address &&
+        (f->reset_reg.space == ACPI_SPACE_IO || f->reset_reg.space == ACPI_SPACE_MEMORY)) {
+        ai->has_reset = 1;
+        ai->reset_space = f->reset_reg.space;
+        ai->reset_addr = f->reset_reg.address;
+        ai->reset_value = f->reset_value;
+    }
     uint64_t dsdt = f->dsdt;
     if (h->length >= sizeof(*f) && f->x_dsdt)
         dsdt = f->x_dsdt; /* ACPI 2.0+: the 64-bit address wins */

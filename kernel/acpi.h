@@ -1,7 +1,7 @@
 /*
  * kernel/acpi.h - what ixmetal reads from the ACPI tables (ACPI 6.5):
  * the cores (MADT), PCI Express configuration space (MCFG) and how to power
- * off (FADT and the \_S5 object of the DSDT).
+ * off or reset (FADT and the \_S5 object of the DSDT).
  */
 #ifndef KERNEL_ACPI_H
 #define KERNEL_ACPI_H
@@ -13,6 +13,10 @@
 #define ACPI_MAX_CPUS 256
 #define ACPI_MAX_MCFG 8
 #define ACPI_MAX_TABLES 32
+
+/* Address space ids of a Generic Address Structure (§5.2.3.2, Table 5.1). */
+#define ACPI_SPACE_MEMORY 0
+#define ACPI_SPACE_IO 1
 
 struct acpi_mcfg {
     uint64_t base; /* ECAM base address: bus 0 of this segment, even if bus_start > 0 */
@@ -44,6 +48,11 @@ struct acpi_info {
     int has_s5;
     uint8_t slp_typa, slp_typb;  /* from \_S5 */
     uint32_t pm1a_evt, pm1b_evt; /* PM1 event blocks (status register first); 0 if absent */
+
+    int has_reset;       /* the FADT gives a reset register (RESET_REG_SUP) in I/O or memory */
+    uint8_t reset_space; /* ACPI_SPACE_MEMORY or ACPI_SPACE_IO */
+    uint64_t reset_addr;
+    uint8_t reset_value;
 
     uint64_t hpet_pa; /* HPET registers (memory space); 0 if no usable HPET table */
 };

@@ -174,7 +174,7 @@ void console_write(const char *s, size_t n)
         draw = __atomic_compare_exchange_n(&drawing, &owner, me, false, __ATOMIC_ACQUIRE,
                                            __ATOMIC_RELAXED);
         if (!draw && owner == me) { /* a fault while drawing */
-            if (nested) { /* and again while drawing its report: give the screen up */
+            if (nested) {           /* and again while drawing its report: give the screen up */
                 screen_on = false;
                 serial_on = true;
             } else {

@@ -180,3 +180,10 @@ void cpu_halt_forever(void)
     for (;;)
         __asm__ volatile("cli; hlt");
 }
+
+void cpu_triple_fault(void)
+{
+    struct table_ptr empty = { 0, 0 };
+    __asm__ volatile("lidt %0; int3" : : "m"(empty) : "memory");
+    cpu_halt_forever(); /* a machine that does not reset on shutdown */
+}

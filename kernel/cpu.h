@@ -113,6 +113,12 @@ void cpu_init_ap(struct cpu_tables *t);
 /* Stops this core for good: interrupts off, halt in a loop. */
 __attribute__((noreturn)) void cpu_halt_forever(void);
 
+/* Resets the machine the last way there is: an empty IDT, then an
+ * interrupt, which can be neither delivered nor reported. A fault while
+ * delivering #DF shuts the core down (SDM 3A §7.15, Interrupt 8), and PC
+ * chipsets, QEMU's among them, answer a shutdown with a reset. */
+__attribute__((noreturn)) void cpu_triple_fault(void);
+
 /* The TSC value at the kernel's first instruction (boot/boot.S). */
 extern uint64_t boot_tsc;
 

@@ -18,6 +18,7 @@
 #include "kernel/lapic.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
+#include "kernel/trap.h"
 #include "kernel/tsc.h"
 
 #define IXMETAL_VERSION "0.1"
@@ -29,6 +30,7 @@ struct acpi_info acpi;
 /* What the command line chose. */
 static int app_index, console = CONSOLE_BOTH - 1; /* an index of console_choice() */
 static int end_how = POWER_END_OFF;               /* an index of power_end_choice() */
+static int fault_how = -1; /* an index of power_fault_choice(); -1: as end= says */
 static uint64_t duration_s, cores_wanted;
 
 static const struct opt kernel_options[] = {
@@ -41,6 +43,10 @@ static const struct opt kernel_options[] = {
       &console },
     { "end", "HOW", "power off when the app is done, or halt and leave its output on the screen",
       "off", OPT_NAME, 0, 0, power_end_choice, &end_how },
+    { "on_fault", "HOW",
+      "after an exception or panic, once reported and the other cores stopped: power off "
+      "(failed status), halt, or reboot",
+      "as end= says", OPT_NAME, 0, 0, power_fault_choice, &fault_how },
 };
 #define NKERNEL_OPTIONS ((int)(sizeof(kernel_options) / sizeof(kernel_options[0])))
 #define MAX_OPTIONS 32
@@ -133,6 +139,7 @@ static void read_cmdline(void)
         console = CONSOLE_BOTH - 1;
         read_end_anyway();
     }
+    trap_on_fault(fault_how >= 0 ? fault_how : end_how);
 }
 
 /* Returns the app's exit status, or EXIT_BAD_CMDLINE without starting one. */
@@ -173,16 +180,16 @@ void kmain(uint32_t magic, uint32_t info_pa)
     console_init();                 // COM1, so every step after this can report
     cpu_init();                     // GDT, TSS and IDT: every exception is reported
     read_boot_info(magic, info_pa); // loader, command line, memory map, RSDP, screen
-    read_cmdline();                 // the options, checked; what is wrong is said after the banner
-    mem_init(&boot);                // free RAM from the memory map
-    paging_init(&boot);             // identity map: RAM write-back, holes below 4 GiB uncached
-    console_start(&boot, console);  // the screen too, unless console=serial
-    acpi_parse(&boot, &acpi);       // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
-    tsc_init(&acpi);                // TSC rate: CPUID 15h/16h, else the PIT, else the HPET
-    lapic_init();                   // this core's local APIC timer, for idle sleeps
-    smp_init(&boot, &acpi, 0);      // every other core: INIT-SIPI-SIPI, then halted until used
-    pci_init(&acpi);                // every function, BARs sized and mapped uncached
-    print_banner(now_ns() / 1000);  // what was found, and how long it took
-    pci_print_all();                // one line per PCI function, then its BARs
+    read_cmdline();     // the options (on_fault= at once); what is wrong is said after the banner
+    mem_init(&boot);    // free RAM from the memory map
+    paging_init(&boot); // identity map: RAM write-back, holes below 4 GiB uncached
+    console_start(&boot, console); // the screen too, unless console=serial
+    acpi_parse(&boot, &acpi);      // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
+    tsc_init(&acpi);               // TSC rate: CPUID 15h/16h, else the PIT, else the HPET
+    lapic_init();                  // this core's local APIC timer, for idle sleeps
+    smp_init(&boot, &acpi, 0);     // every other core: INIT-SIPI-SIPI, then halted until used
+    pci_init(&acpi);               // every function, BARs sized and mapped uncached
+    print_banner(now_ns() / 1000); // what was found, and how long it took
+    pci_print_all();               // one line per PCI function, then its BARs
     power_end(&acpi, end_how, run_from_cmdline()); // the app, then off or halted (end=)
 }

@@ -41,6 +41,7 @@ void lapic_enable_ap(void);
 #define LAPIC_ICR_INIT 0x00004500    /* delivery mode INIT, level assert */
 #define LAPIC_ICR_STARTUP 0x00004600 /* delivery mode Start-Up; | the page number */
 #define LAPIC_ICR_FIXED 0x00004000   /* delivery mode fixed; | the vector */
+#define LAPIC_ICR_NMI 0x00004400     /* delivery mode NMI (the vector is ignored) */
 bool lapic_ipi(uint32_t apic_id, uint32_t icr);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * kernel/power.c - power-off, or a halt that leaves the screen as it is.
+ * kernel/power.c - power-off, reset, or a halt that leaves the screen as it is.
  *
  * ACPI S5 (ACPI 6.5 §16.1.7 "Transitioning from the Working to the Sleeping
  * State", §4.8.3.2.1 PM1 Control Registers): write SLP_TYPx from \_S5 with
@@ -83,14 +83,66 @@ void power_off(const struct acpi_info *ai, int status)
     cpu_halt_forever();
 }
 
+static const char *const end_names[] = { "off", "halt", "reboot" };
+
 const char *power_end_choice(int i)
 {
-    static const char *const names[] = { "off", "halt" };
-    return i >= 0 && i < 2 ? names[i] : NULL;
+    return i >= 0 && i <= POWER_END_HALT ? end_names[i] : NULL;
+}
+
+const char *power_fault_choice(int i)
+{
+    return i >= 0 && i <= POWER_END_REBOOT ? end_names[i] : NULL;
+}
+
+/* How long each way of resetting gets before the next is tried. */
+#define RESET_WAIT_US 500000
+#define RESET_CONTROL_PORT 0xCF9 /* PIIX3/ICH Reset Control Register */
+#define RCR_SYS_RST (1u << 1)    /* with RST_CPU: a hard reset of the platform */
+#define RCR_RST_CPU (1u << 2)    /* 0 -> 1 starts the reset */
+#define KBC_COMMAND_PORT 0x64
+#define KBC_STATUS_INPUT_FULL (1u << 1)
+#define KBC_PULSE_RESET 0xFE /* pulse output line 0 (the CPU's reset) low */
+
+static void reset_wait(const char *how)
+{
+    delay_us(RESET_WAIT_US);
+    kprintf("power: %s did not reset the machine within %u ms\n", how, RESET_WAIT_US / 1000);
+}
+
+void power_reset(const struct acpi_info *ai)
+{
+    if (ai->has_reset) {
+        kprintf("power: reset through the FADT's reset register (%s 0x%lx = 0x%x)\n",
+                ai->reset_space == ACPI_SPACE_IO ? "io" : "memory", ai->reset_addr,
+                ai->reset_value);
+        console_flush();
+        if (ai->reset_space == ACPI_SPACE_IO && ai->reset_addr <= 0xFFFF)
+            outb((uint16_t)ai->reset_addr, ai->reset_value);
+        else if (ai->reset_space == ACPI_SPACE_MEMORY && ai->reset_addr < (4ull << 30)) /* UC */
+            *(volatile uint8_t *)(uintptr_t)ai->reset_addr = ai->reset_value;
+        reset_wait("the reset register");
+    }
+    kprintf("power: reset through port 0xcf9\n");
+    console_flush();
+    outb(RESET_CONTROL_PORT, RCR_SYS_RST);
+    outb(RESET_CONTROL_PORT, RCR_SYS_RST | RCR_RST_CPU);
+    reset_wait("port 0xcf9");
+    kprintf("power: reset through the keyboard controller\n");
+    console_flush();
+    for (int i = 0; i < 100000 && (inb(KBC_COMMAND_PORT) & KBC_STATUS_INPUT_FULL); i++)
+        cpu_pause();
+    outb(KBC_COMMAND_PORT, KBC_PULSE_RESET);
+    reset_wait("the keyboard controller");
+    kprintf("power: reset through a triple fault\n");
+    console_flush();
+    cpu_triple_fault();
 }
 
 void power_end(const struct acpi_info *ai, int how, int status)
 {
+    if (how == POWER_END_REBOOT)
+        power_reset(ai);
     if (how != POWER_END_HALT)
         power_off(ai, status);
     /* Not isa-debug-exit either: a test sees the same halt as a real box,

@@ -33,11 +33,13 @@ struct core {
     void (*volatile fn)(void *);
     void *volatile arg;
     volatile bool up, done;
+    volatile bool stopped; /* by smp_stop_others, in its NMI handler */
 };
 
 static struct core cores[SMP_MAX_CPUS];
 static int ncores = 1, nmissing;
-static bool stuck; /* a core that did not answer could not be stopped either */
+static bool stuck;             /* a core that did not answer could not be stopped either */
+static volatile bool stopping; /* smp_stop_others has begun: an NMI means stop */
 
 /* Read by ap_entry64 (kernel/smp_tramp.S), set before each Start-Up IPI. */
 uint64_t smp_ap_cr3, smp_ap_stack;
@@ -100,6 +102,63 @@ void smp_run(int core, void (*fn)(void *), void *arg)
 bool smp_done(int core)
 {
     return __atomic_load_n(&cores[core].done, __ATOMIC_ACQUIRE);
+}
+
+/* The index of the running core, -1 if it is not one smp_init started. */
+static int self_index(void)
+{
+    uint32_t me = cpu_apic_id();
+    for (int i = 0; i < ncores; i++)
+        if (cores[i].apic_id == me)
+            return i;
+    return -1;
+}
+
+void smp_stop_others(void)
+{
+    int me = self_index();
+    if (ncores == 1)
+        return;
+    __atomic_store_n(&stopping, true, __ATOMIC_SEQ_CST);
+    /* NMI, not a fixed vector: a core polling a NIC runs with interrupts
+     * off (SDM 3A §12.6.1: delivery mode NMI ignores IF and the vector). */
+    for (int i = 0; i < ncores; i++)
+        if (i != me && !lapic_ipi(cores[i].apic_id, LAPIC_ICR_NMI))
+            kprintf("fault: the NMI to core %d (apic id %u) did not leave the local APIC\n", i,
+                    cores[i].apic_id);
+    uint64_t end = now_ns() + SMP_STOP_MS * 1000000ull;
+    int pending;
+    do {
+        pending = 0;
+        for (int i = 0; i < ncores; i++)
+            pending += i != me && !__atomic_load_n(&cores[i].stopped, __ATOMIC_ACQUIRE);
+    } while (pending && now_ns() < end);
+    char list[4 * SMP_MAX_CPUS + 1];
+    size_t n = 0;
+    list[0] = '\0';
+    for (int i = 0; i < ncores; i++)
+        if (i != me && cores[i].stopped)
+            n += (size_t)ksnprintf(list + n, sizeof(list) - n, " %d", i);
+    if (n)
+        kprintf("fault: cores stopped:%s\n", list);
+    for (int i = 0; i < ncores; i++)
+        if (i != me && !cores[i].stopped)
+            kprintf("fault: core %d (apic id %u) did not stop within %d ms; it may still "
+                    "run\n",
+                    i, cores[i].apic_id, SMP_STOP_MS);
+}
+
+bool smp_stopping(void)
+{
+    return __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
+}
+
+void smp_stop_here(void)
+{
+    int me = self_index();
+    if (me >= 0)
+        __atomic_store_n(&cores[me].stopped, true, __ATOMIC_RELEASE);
+    cpu_halt_forever(); /* NMIs stay blocked: this handler never returns (SDM 3A §7.7.1) */
 }
 
 /* Start-Up, Start-Up (the INIT went out before); true once the core says

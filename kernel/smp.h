@@ -34,4 +34,16 @@ int smp_missing(void);
 void smp_run(int core, void (*fn)(void *), void *arg);
 bool smp_done(int core);
 
+/* After a fault (kernel/trap.c): sends every other running core an NMI,
+ * which stops it for good (smp_stop_here), waits at most SMP_STOP_MS for
+ * them to say so, and prints which cores stopped and which did not. */
+#define SMP_STOP_MS 100
+void smp_stop_others(void);
+
+/* For trap() on an NMI: true once smp_stop_others has begun (else the NMI
+ * is a fault of its own); smp_stop_here then says this core stopped and
+ * halts it. */
+bool smp_stopping(void);
+__attribute__((noreturn)) void smp_stop_here(void);
+
 #endif

@@ -1,16 +1,23 @@
 /*
- * kernel/trap.c - reporting exceptions and panics, then stopping the core.
+ * kernel/trap.c - reporting exceptions and panics, then ending the box.
  *
- * Nothing here tries to recover: ixmetal runs one job, and a fault in it is a
- * bug to be read off the console. The report carries everything needed to
- * find it with build/ixmetal.asm: vector, error code, RIP, CR2, registers.
+ * Nothing here tries to recover the job: ixmetal runs one, and a fault in it
+ * is a bug to be read off the console. The report carries everything needed
+ * to find it with build/ixmetal.asm: vector, error code, RIP, CR2, registers.
+ * Then the other cores are stopped (a forwarding core left running would
+ * keep moving frames with half the box dead) and the box ends as on_fault=
+ * says: powered off with a failed status, halted, or reset so that an
+ * unattended box comes back.
  */
 #include "kernel/trap.h"
 
+#include "kernel/acpi.h"
 #include "kernel/cpu.h"
 #include "kernel/io.h"
-#include "kernel/lapic.h"
 #include "kernel/kprintf.h"
+#include "kernel/lapic.h"
+#include "kernel/power.h"
+#include "kernel/smp.h"
 
 /* Intel SDM vol. 3A §7.3, Table 7-1. */
 static const char *const exception_names[32] = {
@@ -48,9 +55,43 @@ static const char *const exception_names[32] = {
     "reserved",
 };
 
+static int fault_how = POWER_END_OFF;
+static uint32_t fault_owner; /* APIC id + 1 of the first core to fault; 0: none yet */
+
+void trap_on_fault(int how)
+{
+    fault_how = how;
+}
+
+/* After the report: one core (the first to fault) stops the others and ends
+ * the box; a core that faults after it, or inside that ending, only halts. */
+static __attribute__((noreturn)) void fault_end(void)
+{
+    uint32_t me = cpu_apic_id() + 1, none = 0;
+    if (!__atomic_compare_exchange_n(&fault_owner, &none, me, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        kprintf("halted: cpu %u faulted while cpu %u's fault was ending the box\n", me - 1,
+                none - 1);
+        cpu_halt_forever();
+    }
+    smp_stop_others();
+    if (fault_how == POWER_END_REBOOT) {
+        kprintf("fault: resetting (on_fault=reboot)\n");
+        power_reset(&acpi);
+    }
+    if (fault_how == POWER_END_OFF) {
+        kprintf("fault: powering off (on_fault=off); look up rip in build/ixmetal.asm\n");
+        power_off(&acpi, EXIT_FAULT);
+    }
+    kprintf("halted: look up rip in build/ixmetal.asm\n");
+    cpu_halt_forever();
+}
+
 void trap(struct trap_frame *f)
 {
-    uint64_t cr2 = read_cr2(); /* before anything else can fault and change it */
+    uint64_t cr2 = read_cr2();            /* before anything else can fault and change it */
+    if (f->vector == 2 && smp_stopping()) /* another core faulted and stops this one */
+        smp_stop_here();
     if (f->vector == LAPIC_TIMER_VECTOR || f->vector == LAPIC_WAKE_VECTOR) {
         lapic_eoi();
         return;
@@ -77,8 +118,7 @@ void trap(struct trap_frame *f)
     kprintf("  r9  0x%016lx  r10 0x%016lx  r11 0x%016lx  r12 0x%016lx\n", f->r9, f->r10, f->r11,
             f->r12);
     kprintf("  r13 0x%016lx  r14 0x%016lx  r15 0x%016lx\n", f->r13, f->r14, f->r15);
-    kprintf("halted: look up rip in build/ixmetal.asm\n");
-    cpu_halt_forever();
+    fault_end();
 }
 
 void panic_at(const char *file, int line, const char *fmt, ...)
@@ -88,6 +128,6 @@ void panic_at(const char *file, int line, const char *fmt, ...)
     va_start(ap, fmt);
     kvsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    kprintf("\npanic at %s:%d on cpu %u: %s\nhalted\n", file, line, cpu_apic_id(), msg);
-    cpu_halt_forever();
+    kprintf("\npanic at %s:%d on cpu %u: %s\n", file, line, cpu_apic_id(), msg);
+    fault_end();
 }

@@ -1,5 +1,6 @@
 /*
- * kernel/trap.h - what kernel/isr.S leaves on the stack for trap().
+ * kernel/trap.h - what kernel/isr.S leaves on the stack for trap(), and
+ * what a fault does once reported.
  */
 #ifndef KERNEL_TRAP_H
 #define KERNEL_TRAP_H
@@ -15,5 +16,11 @@ struct trap_frame {
 _Static_assert(sizeof(struct trap_frame) == 22 * 8, "must match kernel/isr.S");
 
 void trap(struct trap_frame *f);
+
+/* What a fault (an exception, or panic()) does once it is reported, the
+ * other cores stopped: POWER_END_OFF (power off, status EXIT_FAULT),
+ * POWER_END_HALT (halt, the report left on the screen) or POWER_END_REBOOT
+ * (reset the machine). kmain() sets it from on_fault=; until then, off. */
+void trap_on_fault(int how);
 
 #endif

@@ -31,7 +31,7 @@ OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 # QEMU's isa-debug-exit turns the kernel's status s into exit code (s << 1) | 1.
-EXIT_OK, EXIT_APP_FAILED, EXIT_BAD_CMDLINE = 1, 3, 5
+EXIT_OK, EXIT_APP_FAILED, EXIT_BAD_CMDLINE, EXIT_FAULT = 1, 3, 5, 7
 DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
 # The NIC every boot test lists: a transitional virtio-net at slot 3, without
 # its iPXE option ROM (which only slows SeaBIOS down).
@@ -175,9 +175,10 @@ class Qemu:
     paused=True QEMU waits (-S) until start(), so no event is missed.
     prefix: what runs QEMU, e.g. ["ip", "netns", "exec", ns], which execs
     it (so the process is QEMU's own). keys=True: the serial port's input
-    comes from a pipe, and type() sends keys down it."""
+    comes from a pipe, and type() sends keys down it. no_reboot=False: a
+    guest reset boots the machine again instead of ending QEMU."""
 
-    def __init__(self, args, timeout, paused=False, prefix=(), keys=False):
+    def __init__(self, args, timeout, paused=False, prefix=(), keys=False, no_reboot=True):
         self.dir = tempfile.mkdtemp(prefix="ixmetal-test-")
         self.log = os.path.join(self.dir, "serial.log")
         qmp_path = os.path.join(self.dir, "qmp.sock")
@@ -190,7 +191,8 @@ class Qemu:
             self.keys = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
             serial = ["-chardev", f"file,id=com1,path={self.log},input-path={fifo}",
                       "-serial", "chardev:com1"]
-        self.cmd = list(prefix) + [QEMU, "-accel", "tcg", "-display", "none", "-no-reboot"] + serial + [
+        self.cmd = list(prefix) + [QEMU, "-accel", "tcg", "-display", "none"] + (
+                    ["-no-reboot"] if no_reboot else []) + serial + [
                     "-qmp", f"unix:{qmp_path},server=on,wait=off"] + (["-S"] if paused else []) + args
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -815,6 +817,11 @@ def t_help():
     c.has("  console=WHERE        where kernel output goes: serial, screen, both (default both)")
     c.has("  end=HOW              power off when the app is done, or halt and leave its output "
           "on the screen: off, halt (default off)")
+    c.has("  on_fault=HOW         after an exception or panic, once reported and the other cores "
+          "stopped: power off (failed status), halt, or reboot: off, halt, reboot (default as "
+          "end= says)")
+    c.has("  fault=KIND           app=fault: a write to an unmapped page, or a failed check "
+          "(panic): page, panic (default page)")
     c.has("  help                 print this, then end as end= says")
     c.lacks(r"^app: ")
     return c.problems, q
@@ -1927,7 +1934,7 @@ def symbol_range(name):
     raise KeyError(name)
 
 
-def check_fault_report(c, cpu, function):
+def check_fault_report(c, cpu, function="fault_write"):
     """app=fault's report: #PF on that cpu, the write error code 0x2 (a write,
     W/R=1, to a not-present page, P=0: SDM 3A §5.7), a RIP inside function
     (build/ixmetal.sym) and CR2 the address written."""
@@ -1939,12 +1946,40 @@ def check_fault_report(c, cpu, function):
         if not lo <= rip < hi:
             c.problems.append(f"rip 0x{rip:x} is not in {function} [0x{lo:x}, 0x{hi:x})")
         c.equal("cr2", int(m.group(2), 16), 0x00007FFF00000000)
+    c.match(r"  r13 0x[0-9a-f]{16}  r14 0x[0-9a-f]{16}  r15 0x[0-9a-f]{16}")
+
+
+def fault_ended_off(c, status, stopped):
+    """After the report, on_fault=off: the other cores (stopped, a list of
+    core numbers) said they stopped, then the box powered off with the fault
+    status and the app never ended by itself."""
+    if stopped:
+        c.has("fault: cores stopped: " + " ".join(map(str, stopped)))
+    else:
+        c.lacks(r"^fault: cores stopped")
+    c.lacks(r"^fault: core \d+ .*did not stop")
+    c.has("fault: powering off (on_fault=off); look up rip in build/ixmetal.asm")
+    c.has("power: off, status 3")
+    c.exit_status(status, EXIT_FAULT)
+    c.lacks(r"^app: fault (done|failed)")
+    c.lacks(r"^fault: (core \d+ did not come back|the .* did not fault)")
 
 
 def t_exception_report():
-    """app=fault writes to an unmapped address: the report names #PF, the
-    write error code, CR2 and a RIP inside fault_main, then the core halts."""
-    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET + kernel("app=fault"), 30)
+    """app=fault writes to an unmapped address on the only core: the report
+    names #PF, the write error code, CR2 and a RIP inside fault_write; then
+    the box powers off with the fault status (on_fault follows end=off)."""
+    q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "app=fault")
+    check_fault_report(c, 0)
+    fault_ended_off(c, status, [])
+    return c.problems, q
+
+
+def t_exception_halt():
+    """on_fault=halt: after the report the core halts and QEMU runs on, the
+    report left on the screen (isa-debug-exit is there, and not used)."""
+    q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("app=fault on_fault=halt"), 30)
     halted = q.wait_line(r"^halted: ")
     time.sleep(0.2)
     running = q.proc.poll() is None
@@ -1953,36 +1988,86 @@ def t_exception_report():
         c.problems.append("no 'halted:' line")
     if not running:
         c.problems.append("QEMU exited: the core should halt, not reset or power off")
-    check_fault_report(c, 0, "fault_main")
-    c.match(r"  r13 0x[0-9a-f]{16}  r14 0x[0-9a-f]{16}  r15 0x[0-9a-f]{16}")
-    c.lacks(r"^app: fault (done|failed)")
+    check_fault_report(c, 0)
+    c.has("halted: look up rip in build/ixmetal.asm")
+    c.lacks(r"^power: ")
     return c.problems, q
 
 
 def t_exception_on_ap():
     """app=fault with two cores: the fault is taken on the application core,
-    and the report says which core; the boot core goes on and powers off."""
+    the report says which core, the boot core is stopped by an NMI, and the
+    faulting core powers the box off with the fault status."""
     q, status, c = boot_kernel(["-M", "pc", "-m", "128M", "-smp", "2"], "app=fault")
-    c.exit_status(status, EXIT_APP_FAILED)
     c.has("smp: 2 cores running (apic ids 0 1)")
     c.has("fault: writing to 0x7fff00000000, which is not mapped, on core 1 (apic id 1)")
-    check_fault_report(c, 1, "fault_write")
-    c.has("fault: core 1 did not come back (its report is above)")
+    check_fault_report(c, 1)
+    fault_ended_off(c, status, [0])
     return c.problems, q
 
 
 def t_cores_one():
-    """cores=1 keeps the app on the boot core though two run."""
-    q = Qemu(["-M", "pc", "-m", "128M", "-smp", "2"] + DEBUG_EXIT + VIRTIO_NET
-             + kernel("app=fault cores=1"), 30)
-    halted = q.wait_line(r"^halted: ")
-    c = Checks(q.lines())
-    if not halted:
-        c.problems.append("no 'halted:' line")
-    c.has("smp: 2 cores running (apic ids 0 1)")
+    """cores=1 keeps the app on the boot core though three run: the fault is
+    on core 0, and the two idle cores are stopped."""
+    q, status, c = boot_kernel(["-M", "pc", "-m", "128M", "-smp", "3"], "app=fault cores=1")
+    c.has("smp: 3 cores running (apic ids 0 1 2)")
     c.has("fault: writing to 0x7fff00000000, which is not mapped, on core 0 (apic id 0)")
-    c.has("exception 14 (#PF page fault) on cpu 0, error 0x2")
+    check_fault_report(c, 0)
+    fault_ended_off(c, status, [1, 2])
     return c.problems, q
+
+
+def t_panic_on_ap():
+    """A failed check (panic) on core 2 of 3 is reported with its file, line
+    and core; cores 0 and 1 are stopped and the box powers off, as after an
+    exception."""
+    q, status, c = boot_kernel(["-M", "q35", "-m", "128M", "-smp", "3"], "app=fault fault=panic")
+    c.has("fault: a failed check on core 2 (apic id 2)")
+    m = c.match(r"^panic at apps/fault\.c:(\d+) on cpu 2: app=fault fault=panic: a check failed "
+                r"on purpose$")
+    if m:
+        with open(os.path.join(ROOT, "apps", "fault.c")) as f:
+            line = f.read().splitlines()[int(m.group(1)) - 1]
+        if "panic(" not in line:
+            c.problems.append(f"apps/fault.c:{m.group(1)} is not the panic: {line.strip()}")
+    fault_ended_off(c, status, [0, 1])
+    return c.problems, q
+
+
+def fault_reboot(machine, says):
+    """on_fault=reboot, without -no-reboot: after the report and the other
+    core stopped, the kernel resets the machine the way says names; QEMU
+    reports a guest reset (QMP RESET) and the kernel boots again, faults
+    again and resets again."""
+    def test():
+        q = Qemu(["-M", machine, "-m", "128M", "-smp", "2"] + DEBUG_EXIT + VIRTIO_NET
+                 + kernel("app=fault on_fault=reboot"), 60, paused=True, no_reboot=False)
+        q.start()
+        c = Checks([])
+        resets = []
+        for _ in range(2):
+            try:
+                resets.append(q.qmp.wait_event("RESET"))
+            except (OSError, ConnectionError) as e:
+                c.problems.append(f"no RESET event: {e}")
+                break
+        for e in resets:
+            c.equal("reset", e.get("data"), {"guest": True, "reason": "guest-reset"})
+        # Two boots, each to its reset line, or the deadline.
+        while time.monotonic() < q.deadline and q.proc.poll() is None:
+            c.lines = q.lines()
+            if sum(l == says for l in c.lines) >= 2:
+                break
+            time.sleep(0.05)
+        c.equal("boots", sum(l == "ixmetal: multiboot1 boot on bios firmware"
+                             for l in c.lines) >= 2, True)
+        c.equal("resets said", sum(l == says for l in c.lines) >= 2, True)
+        c.has("fault: cores stopped: 0")
+        c.has("fault: resetting (on_fault=reboot)")
+        c.lacks(r"^power: (off|halted)")
+        c.lacks(r"did not reset the machine")
+        return c.problems, q
+    return test
 
 
 def t_core_not_answering():
@@ -2019,7 +2104,7 @@ def t_nmi_report():
     while an app runs is reported on its own stack, with the vector's name,
     and the core halts instead of running on with unknown state."""
     q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET
-             + kernel("app=clock duration=60"), 30, paused=True)
+             + kernel("app=clock duration=60 on_fault=halt"), 30, paused=True)
     q.start()
     c = Checks([])
     if q.wait_line(r"^clock: 1 s$") is None:
@@ -2312,8 +2397,12 @@ BOOT_TESTS = [
     ("boot/screen-iso-seabios-24bpp-clock",
      framebuffer_test("bios", "app=clock duration=12", "800x600x24", 800, 600, 24)),
     ("boot/exception-report", t_exception_report),
+    ("boot/exception-halt", t_exception_halt),
     ("boot/exception-on-ap", t_exception_on_ap),
     ("boot/cores-one", t_cores_one),
+    ("boot/panic-on-ap", t_panic_on_ap),
+    ("boot/fault-reboot-q35", fault_reboot("q35", "power: reset through the FADT's reset register (io 0xcf9 = 0xf)")),
+    ("boot/fault-reboot-pc", fault_reboot("pc", "power: reset through port 0xcf9")),
     ("boot/core-not-answering", t_core_not_answering),
     ("boot/nmi-report", t_nmi_report),
     ("boot/acpi-corrupt-madt", t_corrupt_madt),

@@ -10,7 +10,9 @@
  *   MADT (§5.2.12): local APIC address at 36, flags at 40, entries from 44.
  *   MCFG (PCI Firmware 3.2 §4.1.2): 16-byte entries from 44.
  *   FADT (§5.2.9): DSDT at 40, SMI_CMD 48, ACPI_ENABLE 52, PM1a_CNT_BLK 64,
- *     PM1b_CNT_BLK 68, X_DSDT 140.
+ *     PM1b_CNT_BLK 68, Flags 112 (bit 10 RESET_REG_SUP), RESET_REG 116 (a
+ *     Generic Address, §5.2.3.2: space id, bit width, bit offset, access
+ *     size, 64-bit address), RESET_VALUE 128, X_DSDT 140.
  *   \_S5 (§7.4.2.5) in AML (§20.2): NameOp 08, NameSeg, PackageOp 12,
  *     PkgLength, NumElements, then BytePrefix 0A n / ZeroOp 00 / OneOp 01.
  */
@@ -819,6 +821,55 @@ static void fadt_lengths_and_x_dsdt(void)
     CHECK_EQ(ai.slp_typa, 2);
 }
 
+/* Writes the FADT's Flags, RESET_REG and RESET_VALUE and fixes its checksum. */
+static void fadt_reset(uint32_t flags, uint8_t space, uint64_t addr, uint8_t value)
+{
+    uint8_t *f = at(FACP);
+    w32(f + 112, flags);
+    f[116] = space;
+    f[117] = 8; /* bit width */
+    f[118] = 0;
+    f[119] = 1; /* byte access */
+    w64(f + 120, addr);
+    f[128] = value;
+    fix_checksum(f, 276, 9);
+}
+
+/* The reset register is taken when RESET_REG_SUP says so, in I/O or memory
+ * space, at a nonzero address; not otherwise, nor from an ACPI 1.0 FADT. */
+static void fadt_reset_register(void)
+{
+    build_machine();
+    rsdp_from_loader(2, RSDT, XSDT);
+    fadt_reset(1u << 10, 1, 0xCF9, 0x06);
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.has_reset, 1);
+    CHECK_EQ(ai.reset_space, 1);
+    CHECK_EQ(ai.reset_addr, 0xCF9);
+    CHECK_EQ(ai.reset_value, 0x06);
+
+    fadt_reset(1u << 10, 0, 0xFED00010, 0x01);
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.has_reset, 1);
+    CHECK_EQ(ai.reset_space, 0);
+    CHECK_EQ(ai.reset_addr, 0xFED00010);
+
+    fadt_reset(0, 1, 0xCF9, 0x06); /* the flag clear */
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.has_reset, 0);
+    fadt_reset(1u << 10, 2, 0xCF9, 0x06); /* PCI configuration space: not written */
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.has_reset, 0);
+    fadt_reset(1u << 10, 1, 0, 0x06); /* no address */
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.has_reset, 0);
+
+    build_fadt(116, DSDT, 0); /* ACPI 1.0: ends before RESET_REG */
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.has_fadt, 1);
+    CHECK_EQ(ai.has_reset, 0);
+}
+
 int main(void)
 {
     RUN(xsdt_machine);
@@ -843,6 +894,7 @@ int main(void)
     RUN(s5_truncated_at_table_end);
     RUN(dsdt_bad_checksum);
     RUN(fadt_lengths_and_x_dsdt);
+    RUN(fadt_reset_register);
     RUN(root_with_wrong_signature);
     RUN(table_outside_memory);
     return test_finish();
