@@ -43,6 +43,7 @@ vm() { # name, mac byte, cmdline, then the two NICs' port pairs
     local name=$1 macb=$2 cmdline=$3
     # shellcheck disable=SC2046
     "$qemu" -accel "$accel" -M pc -m 256M -smp 1 -display none -no-reboot -monitor none \
+        -qmp "unix:$tmp/$name.qmp,server=on,wait=off" \
         -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
         $(nic 0 "$4" "$5" "$macb") $(nic 1 "$6" "$7" "$macb") \
         -kernel "$elf" -append "$cmdline" </dev/null 2>&1 |
@@ -80,18 +81,45 @@ for p in ports:
 ' "$@"
 }
 
-log=$(mktemp) glog=$(mktemp) udp=$(mktemp)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -f "$log" "$glog" "$udp"' EXIT INT TERM
+# One QMP command (stop, cont) to VM $1.
+qmp() {
+    python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()  # the greeting
+for cmd in ("qmp_capabilities", sys.argv[2]):
+    f.write(json.dumps({"execute": cmd}) + "\n")
+    f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "error" in r:
+            sys.exit("run-pair: QMP %s: %s" % (cmd, r["error"]))
+        if "return" in r:
+            break
+' "$tmp/$1.qmp" "$2"
+}
+tmp=$(mktemp -d)
+log=$tmp/dut.log glog=$tmp/gen.log udp=$tmp/udp
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
 echo "run-pair: link A udp $a_gen<->$a_dut, link B udp $b_gen<->$b_dut, ${duration} s"
 udp_watch "$a_gen" "$a_dut" "$b_gen" "$b_dut" >"$udp" &
 watch=$!
 # The forwarder starts first and runs two seconds longer, so the
-# generator's last frames still have a way back.
+# generator's last frames still have a way back. Its two seconds must not
+# go by while the generator boots, which on a loaded machine can take
+# seconds: once fwd runs, the forwarder is stopped (QMP stop freezes a TCG
+# guest's TSC, and ixmetal's clock with it) until the generator's app
+# starts, before it sends its first frame.
 vm dut 0d "app=fwd duration=$((duration + 2)) $dut_opts" "$a_dut" "$a_gen" "$b_dut" "$b_gen" | tee "$log" &
 dut=$!
 for _ in $(seq 200); do grep -q '^dut | fwd: ' "$log" && break; sleep 0.05; done
+qmp dut stop
 vm gen 0e "app=pktgen duration=$duration $gen_opts" "$a_gen" "$a_dut" "$b_gen" "$b_dut" | tee "$glog" &
 gen=$!
+for _ in $(seq 6000); do grep -q '^gen | app: pktgen' "$glog" && break; sleep 0.005; done
+qmp dut cont
 # QEMU exits 1 when ixmetal powers off cleanly (isa-debug-exit: status 0).
 status=0
 wait $gen || [ $? -eq 1 ] || status=1
