@@ -89,9 +89,12 @@ static __attribute__((noreturn)) void fault_end(void)
 
 void trap(struct trap_frame *f)
 {
-    uint64_t cr2 = read_cr2();            /* before anything else can fault and change it */
-    if (f->vector == 2 && smp_stopping()) /* another core faulted and stops this one */
+    uint64_t cr2 = read_cr2();              /* before anything else can fault and change it */
+    if (f->vector == 2 && smp_stopping()) { /* a core faulted and stops the others */
+        if (__atomic_load_n(&fault_owner, __ATOMIC_ACQUIRE) == cpu_apic_id() + 1)
+            return; /* an NMI from outside: the core ending the box goes on */
         smp_stop_here();
+    }
     if (f->vector == LAPIC_TIMER_VECTOR || f->vector == LAPIC_WAKE_VECTOR) {
         lapic_eoi();
         return;
