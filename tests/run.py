@@ -2497,7 +2497,7 @@ def soak_test(name, device, props, mode, frames, rate):
     drops = sum(f["drops"] for f in (f0, f1) if f)
     print(f"  {name}: frames={r.get('recv0', 0) + r.get('recv1', 0)} of {2 * count}"
           + (f" in {float(m.group(2)):.1f} s ({float(m.group(2)) / 3600:.2f} h), "
-             f"{float(m.group(3)) * 1000:.0f} frames/s, {m.group(4)} Mbit/s" if m else "")
+             f"{int(m.group(1)) / float(m.group(2)):.0f} frames/s, {m.group(4)} Mbit/s" if m else "")
           + f"; losses: harness lost={r.get('lost')} corrupt={r.get('corrupt')} "
             f"dup={r.get('dup')} reordered={r.get('reordered')} unexpected={r.get('unexpected')}, "
             f"ixmetal drops={drops}, host socket drops={sum(seen.values())}")
