@@ -10,6 +10,7 @@
 #                   bench, iso, netboot and qemu-gdb do it first
 #   make qemu-gdb   boot under QEMU, stopped, waiting for gdb on :1234
 #   make bench      boot time and forwarding rate under QEMU (numbers to read, not tests)
+#   make soak       fwd on igb, then virtio-net: SOAK_FRAMES frames each (not in make test)
 #   make format     clang-format every C file
 
 CC      ?= gcc
@@ -44,7 +45,7 @@ QEMU_OPTS ?= -accel $(ACCEL) -M q35 -m $(MEM) -smp $(SMP) -nographic -no-reboot 
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,addr=3,romfile=
 
-.PHONY: all iso netboot run boot qemu-gdb test unit bench format clean deps
+.PHONY: all iso netboot run boot qemu-gdb test unit bench soak format clean deps
 all: $(ELF) $(BUILD)/ixmetal.sym $(BUILD)/ixmetal.asm
 	@start=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_start$$/\1/p'); \
 	 end=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_end$$/\1/p'); \
@@ -180,6 +181,15 @@ $(BUILD)/netharness: tools/netharness.c
 # that the jobserver is unavailable).
 test: deps all iso unit $(BUILD)/netharness
 	MAKEFLAGS= $(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py
+
+# The soak (README, "Soak"): fwd on igb, then on virtio-net, each
+# SOAK_FRAMES frames (both directions together) of mixed sizes at SOAK_RATE
+# frames/s; every frame and counter checked. ~10 min per NIC at the default.
+# A quick one: make soak SOAK_FRAMES=200000
+SOAK_FRAMES ?= 10000000
+SOAK_RATE   ?= 20000
+soak: deps all $(BUILD)/netharness
+	$(PYTHON) tests/run.py --soak --frames $(SOAK_FRAMES) --rate $(SOAK_RATE)
 
 bench: deps all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 	tools/bench-boot.sh 20 pc

@@ -7,6 +7,7 @@ and checks exact lines and QEMU's exit status. The last line is
 
     tests/run.py --unit build/unit/test_*      # what `make test` runs
     tests/run.py --only ovmf                   # boot tests whose name contains 'ovmf'
+    tests/run.py --soak --frames 200000        # what `make soak` runs (not in make test)
 """
 import argparse
 import json
@@ -2494,8 +2495,116 @@ BOOT_TESTS = [
 ]
 
 
-def run_boot(only):
-    for name, fn in BOOT_TESTS:
+# --- soak (make soak; never part of make test) ----------------------------------
+
+# The size mix: an eighth of the frames each of six sizes from the minimum
+# to the maximum fwd forwards, a quarter any size in 60..1514 (netharness
+# --sizes). Nothing longer: fwd drops frames over 1514 bytes.
+SOAK_SIZES = "60,64,128,512,1024,1514,random,random"
+# Seconds the guest's fwd runs beyond the time the paced traffic needs:
+# a tenth more, and 30 s, for a harness falling behind its schedule.
+SOAK_SLACK = (1.1, 30)
+
+
+def soak_drops(ports, seen):
+    """Reads /proc/net/udp's drops of the test's sockets into seen (port:
+    the last count read; a socket's count starts at 0 when it is made)."""
+    for port, d in udp_drops(ports).items():
+        seen[port] = d
+
+
+def soak_progress(name, q, t0):
+    """A line now and then, so a long run shows it is alive: the guest's
+    last rate lines."""
+    rates = [l for l in q.lines() if l.startswith("[")][-2:]
+    print(f"  {name}: {time.monotonic() - t0:.0f} s: " + " | ".join(rates))
+    sys.stdout.flush()
+
+
+def soak_test(name, device, props, mode, frames, rate):
+    """fwd_test for a long run: `frames` frames in all (half into each
+    port) of mixed sizes (SOAK_SIZES), paced at `rate` frames/s (both
+    directions together), on one core that halts when idle (idle=200).
+    Everything fwd_test checks, every frame's bytes and every counter to
+    the frame and byte, and further: no link went down, the pools are full
+    at the end (every buffer back), and no socket on the host dropped a
+    frame (/proc/net/udp). Prints one summary line."""
+    count = frames // 2
+    duration = int(frames / rate * SOAK_SLACK[0]) + SOAK_SLACK[1]
+    q0, h0, q1, h1 = ports = [free_port() for _ in range(4)]
+    p0, p1 = nic_pci(0, device), nic_pci(1, device)
+    extra = "idle=200"
+    q = Qemu(["-M", "pc", "-m", "256M", "-smp", "1"] + DEBUG_EXIT
+             + dgram_nic(0, q0, h0, props, device) + dgram_nic(1, q1, h1, props, device)
+             + kernel(f"app=fwd duration={duration} mode={mode} {extra}"), duration + 60)
+    c = Checks([])
+    if q.wait_line(r"^fwd: ") is None:
+        c.lines = q.lines()
+        c.problems.append("fwd never started")
+        return c.problems, q
+    print(f"  {name}: {2 * count} frames ({count} each way) at {rate:g}/s, "
+          f"~{2 * count / rate:.0f} s; fwd stops after {duration} s")
+    sys.stdout.flush()
+    cmd = [HARNESS, "fwd", "--port", f"0={h0}:{q0}", "--port", f"1={h1}:{q1}",
+           "--count", str(count), "--mode", mode, "--mac0", MAC0, "--mac1", MAC1,
+           "--sizes", SOAK_SIZES, "--rate", str(rate)]
+    t0 = time.monotonic()
+    h = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = {}  # read on a thread: a full pipe would stop the harness
+    reader = threading.Thread(target=lambda: out.update(zip(("stdout", "stderr"), h.communicate())))
+    reader.start()
+    seen, last_note = {}, t0
+    while h.poll() is None and time.monotonic() - t0 < duration + 30:
+        soak_drops(ports, seen)
+        if time.monotonic() - last_note >= 60:
+            soak_progress(name, q, t0)
+            last_note = time.monotonic()
+        time.sleep(0.5)
+    if h.poll() is None:
+        h.kill()
+    reader.join()
+    soak_drops(ports, seen)  # QEMU's sockets, once more: they outlive the harness
+    status = q.wait_exit()
+    c.lines = q.lines()
+    c.exit_status(status, EXIT_OK)
+    hr = subprocess.CompletedProcess(cmd, h.returncode, out.get("stdout", ""),
+                                     out.get("stderr", ""))
+    check_fwd(c, hr, count, mode, extra, device, 1, False, 1)
+    pool = NIC_DEVICES[device]["pool"]
+    for port in (p0, p1):
+        c.has(f"mempool {port} free={pool} size={pool}")
+        c.match(rf"final {port} .* link_downs=0 down_ms=0 tx_resets=0 dev_errors=0")
+    for port in ports:
+        c.equal(f"drops at the host's UDP socket 127.0.0.1:{port} (/proc/net/udp)",
+                seen.get(port), 0)
+
+    lines = hr.stdout.strip().splitlines()
+    r = parse_counters(lines[-1] if lines else "", "netharness fwd: ") or {}
+    m = next((re.match(r"rate: (\d+) frames in ([\d.]+) s: ([\d.]+) kpps, ([\d.]+) Mbit/s", l)
+              for l in lines if l.startswith("rate: ")), None)
+    f0, f1, _, _ = final_counters(c.lines, p0, p1)
+    drops = sum(f["drops"] for f in (f0, f1) if f)
+    print(f"  {name}: frames={r.get('recv0', 0) + r.get('recv1', 0)} of {2 * count}"
+          + (f" in {float(m.group(2)):.1f} s ({float(m.group(2)) / 3600:.2f} h), "
+             f"{int(m.group(1)) / float(m.group(2)):.0f} frames/s, {m.group(4)} Mbit/s" if m else "")
+          + f"; losses: harness lost={r.get('lost')} corrupt={r.get('corrupt')} "
+            f"dup={r.get('dup')} reordered={r.get('reordered')} unexpected={r.get('unexpected')}, "
+            f"ixmetal drops={drops}, host socket drops={sum(seen.values())}")
+    sys.stdout.flush()
+    return c.problems, q
+
+
+def soak_tests(frames, rate):
+    """The soak's runs, igb then virtio-net (modern): each `frames` frames."""
+    return [("soak/fwd-igb", lambda: soak_test("soak/fwd-igb", "igb", "", "macswap",
+                                                frames, rate)),
+            ("soak/fwd-virtio-modern", lambda: soak_test(
+                "soak/fwd-virtio-modern", "virtio-net-pci", "disable-legacy=on", "mac",
+                frames, rate))]
+
+
+def run_boot(only, tests=BOOT_TESTS):
+    for name, fn in tests:
         if only and only not in name:
             continue
         t0 = time.monotonic()
@@ -2523,9 +2632,20 @@ def main():
     ap.add_argument("--unit", nargs="*", default=[], help="unit test binaries to run")
     ap.add_argument("--only", help="run only boot tests whose name contains this")
     ap.add_argument("--no-boot", action="store_true", help="skip the QEMU boot tests")
+    ap.add_argument("--soak", action="store_true",
+                    help="run only the soak tests (never run otherwise): fwd on igb, then on "
+                         "virtio-net, --frames frames each at --rate frames/s")
+    ap.add_argument("--frames", type=int, default=10000000,
+                    help="soak: frames per NIC, both directions together (default 10000000)")
+    ap.add_argument("--rate", type=float, default=20000,
+                    help="soak: frames per second, both directions together (default 20000)")
     a = ap.parse_args()
     run_unit(a.unit)
-    if not a.no_boot:
+    if a.soak:
+        if a.frames < 2 or a.frames % 2 or a.rate < 1:
+            ap.error("--frames must be even and at least 2, --rate at least 1")
+        run_boot(a.only, soak_tests(a.frames, a.rate))
+    elif not a.no_boot:
         run_boot(a.only)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed or not passed else 0

@@ -22,7 +22,8 @@
  * Modes, one per run:
  *   fwd      send N frames into port 0 and N into port 1, expect each to come
  *            out of the other port (l2fwd-style forwarder), check every byte
- *            (modes io, macswap, mac), count loss, duplicates, reordering
+ *            (modes io, macswap, mac), count loss, duplicates, reordering;
+ *            optionally a size mix (--sizes) and a pace (--rate)
  *   capture  receive a guest generator's Ethernet/IPv4/UDP frames and check
  *            headers, IPv4 checksums, sizes and sequence numbers (per port,
  *            or with --flows per flow: UDP source port - 1024)
@@ -111,9 +112,10 @@ struct opts {
     bool have_drain;
     bool bad;
     uint64_t size;
-    uint64_t flows;  /* fwd: UDP source ports 1024..1024+flows-1, in turn */
-    bool have_flows; /* capture: sequence numbers are per flow (source port) */
+    uint64_t flows;      /* fwd: UDP source ports 1024..1024+flows-1, in turn */
+    bool have_flows;     /* capture: sequence numbers are per flow (source port) */
     bool vlan_unordered; /* fwd: VLAN frames are not checked for order */
+    double rate;         /* fwd: frames per second, both directions together; 0 unpaced */
 };
 
 #define MAX_FLOWS 256
@@ -121,13 +123,20 @@ struct opts {
 /* --flows: frame seq of a direction carries UDP source port 1024 + seq % flows. */
 static uint64_t flows = 1;
 
+/* --sizes: the sizes a frame after the first five takes, each entry as likely
+ * as the others; SIZE_RANDOM stands for a size uniform in FRAME_MIN..FRAME_MAX. */
+#define MAX_SIZES 32
+#define SIZE_RANDOM 0
+static uint16_t size_mix[MAX_SIZES] = { SIZE_RANDOM };
+static int nsizes = 1;
+
 static void usage(FILE *out)
 {
     fputs("usage:\n"
           "  netharness fwd --port 0=H0:Q0 --port 1=H1:Q1 --count N\n"
           "                 [--mode io|macswap|mac --mac0 MAC --mac1 MAC] [--seed S]\n"
           "                 [--window W] [--timeout SEC] [--drain SEC] [--bad] [--flows F]\n"
-          "                 [--vlan-unordered]\n"
+          "                 [--vlan-unordered] [--sizes S,S,...|random] [--rate R]\n"
           "  netharness capture --port K=HK:QK [--port ...] --count N [--size S]\n"
           "                 [--timeout SEC] [--drain SEC] [--flows F]\n"
           "  netharness reflect --port K=HK:QK [--port ...] [--count N] [--timeout SEC]\n"
@@ -214,6 +223,34 @@ static void parse_port(struct opts *o, const char *s)
     o->ports[k] = p;
 }
 
+/* "64,128,1514,random": frame sizes in FRAME_MIN..FRAME_MAX, or "random". */
+static void parse_sizes(const char *opt, const char *s)
+{
+    char buf[512];
+    if (strlen(s) >= sizeof buf)
+        die_usage("%s: '%s' is too long", opt, s);
+    strcpy(buf, s);
+    nsizes = 0;
+    for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (nsizes == MAX_SIZES)
+            die_usage("%s: more than %d sizes", opt, MAX_SIZES);
+        size_mix[nsizes++] =
+            !strcmp(t, "random") ? SIZE_RANDOM : (uint16_t)parse_u64(opt, t, FRAME_MIN, FRAME_MAX);
+    }
+    if (!nsizes)
+        die_usage("%s: '%s' names no size", opt, s);
+}
+
+static double parse_rate(const char *opt, const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 1 && v <= 1e9))
+        die_usage("%s: '%s' is not a number of frames per second in 1..1e9", opt, s);
+    return v;
+}
+
 static void parse_rewrite(struct opts *o, const char *s)
 {
     if (!strcmp(s, "io"))
@@ -265,6 +302,8 @@ enum opt_id {
     O_WINDOW,
     O_FLOWS,
     O_VLAN_UNORDERED,
+    O_SIZES,
+    O_RATE,
     O_BAD
 };
 static const struct {
@@ -285,6 +324,8 @@ static const struct {
     { "--flows", O_FLOWS, MODE_FWD | MODE_CAPTURE },
     { "--bad", O_BAD, MODE_FWD },
     { "--vlan-unordered", O_VLAN_UNORDERED, MODE_FWD },
+    { "--sizes", O_SIZES, MODE_FWD },
+    { "--rate", O_RATE, MODE_FWD },
 };
 
 static void parse_option(struct opts *o, enum opt_id id, const char *opt, const char *v)
@@ -330,6 +371,12 @@ static void parse_option(struct opts *o, enum opt_id id, const char *opt, const 
         break;
     case O_VLAN_UNORDERED:
         o->vlan_unordered = true;
+        break;
+    case O_SIZES:
+        parse_sizes(opt, v);
+        break;
+    case O_RATE:
+        o->rate = parse_rate(opt, v);
         break;
     }
 }
@@ -558,8 +605,7 @@ static void port_open_udp(struct port *p, int k)
     p->to_len = sizeof p->to;
 }
 
-static void port_fail(int k, const struct port *p, const char *what)
-    __attribute__((noreturn));
+static void port_fail(int k, const struct port *p, const char *what) __attribute__((noreturn));
 static void port_fail(int k, const struct port *p, const char *what)
 {
     fprintf(stderr, "netharness: port %d (%s): %s: %s\n", k, p->ifname, what, strerror(errno));
@@ -771,7 +817,11 @@ static struct plan frame_plan(uint64_t seed, int dir, uint64_t seq)
         p.kind = fixed[seq].kind;
         return p;
     }
-    p.len = FRAME_MIN + (r >> 8) % (FRAME_MAX - FRAME_MIN + 1);
+    /* One of --sizes; with the default (random alone) as before it existed. */
+    uint64_t q = r >> 8;
+    uint16_t size = size_mix[q % (uint64_t)nsizes];
+    p.len =
+        size != SIZE_RANDOM ? size : FRAME_MIN + q / (uint64_t)nsizes % (FRAME_MAX - FRAME_MIN + 1);
     unsigned k = r & 15; /* 1/8 each broadcast, VLAN, IPv6; the rest unicast */
     p.kind = k < 2 ? K_BROADCAST : k < 4 ? K_VLAN : k < 6 ? K_IPV6 : K_UNICAST;
     return p;
@@ -915,7 +965,9 @@ struct fwd {
     struct direction d[2]; /* d[0]: sent into port 0, expected out of port 1 */
     uint64_t unexpected;
     struct notes notes;
+    double start;             /* the first send: --rate's schedule counts from it */
     double last_rx, last_new; /* last arrival of anything / of a new frame */
+    double last_tx;           /* last send: --timeout counts from it or last_rx, the later */
     uint8_t expect[FRAME_MAX];
     uint8_t tx[BATCH][FRAME_MAX];
 };
@@ -1013,7 +1065,35 @@ static void fwd_check(struct fwd *fw, int port, const uint8_t *f, size_t len)
         fwd_corrupt(fw, dir, seq, f, len, want);
 }
 
-/* Sends the next frames of direction dir as far as the window allows; returns whether any. */
+/*
+ * --rate R: frame i of a direction is due at start + i / (R / 2), each
+ * direction taking half the rate. Returns how many of direction dir are due
+ * now (sent or not); a run behind its schedule sends the overdue ones as
+ * fast as the window lets it.
+ */
+static uint64_t fwd_due(const struct fwd *fw, double now)
+{
+    return (uint64_t)((now - fw->start) * fw->o->rate / 2) + 1;
+}
+
+/* Seconds until the window and --rate let a direction send again (0: now);
+ * a long time if every direction is done or its window is closed. */
+static double fwd_next_send(const struct fwd *fw, double now)
+{
+    double wait = 86400;
+    for (int dir = 0; dir < 2; dir++) {
+        const struct direction *d = &fw->d[dir];
+        if (d->sent == fw->o->count || d->sent - d->recv >= fw->o->window)
+            continue;
+        double at = fw->o->rate ? fw->start + d->sent * 2 / fw->o->rate : now;
+        if (at - now < wait)
+            wait = at > now ? at - now : 0;
+    }
+    return wait;
+}
+
+/* Sends the next frames of direction dir as far as the window and --rate
+ * allow; returns whether any. */
 static bool fwd_send(struct fwd *fw, int dir)
 {
     struct direction *d = &fw->d[dir];
@@ -1025,6 +1105,13 @@ static bool fwd_send(struct fwd *fw, int dir)
         n = fw->o->window - in_flight;
     if (n > BATCH)
         n = BATCH;
+    if (fw->o->rate) {
+        uint64_t due = fwd_due(fw, now_s());
+        if (due <= d->sent)
+            return false;
+        if (n > due - d->sent)
+            n = due - d->sent;
+    }
 
     uint8_t *frames[BATCH];
     size_t lens[BATCH];
@@ -1036,6 +1123,7 @@ static bool fwd_send(struct fwd *fw, int dir)
     /* Mark them sent first: a frame may be back before sendmmsg returns. */
     d->sent += n;
     port_send(&fw->o->ports[dir], frames, lens, (int)n);
+    fw->last_tx = now_s();
     return true;
 }
 
@@ -1119,17 +1207,34 @@ static bool fwd_passed(const struct fwd *fw)
     return fw->unexpected == 0;
 }
 
-/* Sends and receives until every frame is back or nothing arrives for --timeout. */
+/* Since when nothing has arrived with frames outstanding (the last arrival,
+ * or the last send if later); -1 with nothing outstanding (waiting for --rate). */
+static double fwd_quiet_since(const struct fwd *fw)
+{
+    if (fw->d[0].sent == fw->d[0].recv && fw->d[1].sent == fw->d[1].recv)
+        return -1;
+    return fw->last_rx > fw->last_tx ? fw->last_rx : fw->last_tx;
+}
+
+/* Sends and receives until every frame is back or, with frames outstanding,
+ * nothing arrives for --timeout (after the last frame sent, if that was later). */
 static bool fwd_traffic(struct fwd *fw, struct rx_burst *b)
 {
     struct opts *o = fw->o;
     while (!fwd_all_back(fw)) {
         bool sent = fwd_send(fw, 0);
         sent |= fwd_send(fw, 1);
-        if (!sent) /* window closed or all sent: sleep until something arrives */
-            ports_wait(o, fw->last_rx + o->timeout - now_s());
+        /* Window closed, all sent or none due yet: sleep until something
+         * arrives, the next frame is due or the timeout is up. */
+        if (!sent) {
+            double now = now_s(), quiet = fwd_quiet_since(fw), wait = fwd_next_send(fw, now);
+            if (quiet >= 0 && quiet + o->timeout - now < wait)
+                wait = quiet + o->timeout - now;
+            ports_wait(o, wait);
+        }
         fwd_receive(fw, b);
-        if (now_s() - fw->last_rx >= o->timeout) {
+        double quiet = fwd_quiet_since(fw);
+        if (quiet >= 0 && now_s() - quiet >= o->timeout) {
             printf("timeout: nothing arrived for %.1f s; outstanding: %" PRIu64
                    " frame(s) 0->1, %" PRIu64 " frame(s) 1->0\n",
                    o->timeout, fw->d[0].sent - fw->d[0].recv, fw->d[1].sent - fw->d[1].recv);
@@ -1156,7 +1261,7 @@ static int run_fwd(struct opts *o)
     if (o->bad)
         fwd_send_bad(fw);
     double start = now_s();
-    fw->last_rx = fw->last_new = start;
+    fw->start = fw->last_rx = fw->last_new = fw->last_tx = start;
     if (fwd_traffic(fw, &b)) /* then stragglers: duplicates, wrong ways, --bad frames */
         for (double end = now_s() + o->drain, left; (left = end - now_s()) > 0;) {
             ports_wait(o, left);
