@@ -117,6 +117,7 @@ static const struct intel_hw hw_82576 = {
     .tx_on_bit = TCTL_EN,
     .ral0 = RAL(0),
     .missed = { MPC, RQDPC(0), 0 },
+    .octets_at_stop = true, /* see intel.h */
     .names = names,
 };
 

@@ -565,14 +565,17 @@ uint64_t intel_queues_stop(struct intel_dev *d)
 }
 
 /* Adds the NIC's clear-on-read counters to d's sums. */
-static void accumulate_stats(struct intel_dev *d)
+/* last: the final read, at stop or before the counters are cleared. */
+static void accumulate_stats(struct intel_dev *d, bool last)
 {
     d->gprc += intel_read(d, INTEL_GPRC);
     d->gptc += intel_read(d, INTEL_GPTC);
-    uint64_t lo = intel_read(d, INTEL_GORCL); /* the low half first */
-    d->gorc += lo | (uint64_t)intel_read(d, INTEL_GORCH) << 32;
-    lo = intel_read(d, INTEL_GOTCL);
-    d->gotc += lo | (uint64_t)intel_read(d, INTEL_GOTCH) << 32;
+    if (last || !d->hw->octets_at_stop) {
+        uint64_t lo = intel_read(d, INTEL_GORCL); /* the low half first */
+        d->gorc += lo | (uint64_t)intel_read(d, INTEL_GORCH) << 32;
+        lo = intel_read(d, INTEL_GOTCL);
+        d->gotc += lo | (uint64_t)intel_read(d, INTEL_GOTCH) << 32;
+    }
     for (const uint32_t *r = d->hw->missed; *r; r++)
         d->missed += intel_read(d, *r);
     /* runts, frames over 1518 bytes (1522 tagged) and bad CRCs: the MAC
@@ -582,7 +585,7 @@ static void accumulate_stats(struct intel_dev *d)
 
 void intel_clear_stats(struct intel_dev *d)
 {
-    accumulate_stats(d);
+    accumulate_stats(d, true);
     d->gprc = d->gptc = d->gorc = d->gotc = d->missed = d->errors = 0;
 }
 
@@ -590,7 +593,7 @@ void intel_read_stats(struct nic *nic, struct nic_stats *out)
 {
     struct intel_dev *d = (struct intel_dev *)nic;
     if (!d->stopped) /* after stop, intel_stop has read them for the last time */
-        accumulate_stats(d);
+        accumulate_stats(d, false);
     *out = (struct nic_stats){ 0 };
     for (int q = 0; q < d->nq; q++) {
         out->rx_packets += d->rxq[q].packets;
@@ -629,7 +632,7 @@ void intel_stop(struct nic *nic)
     intel_clear(d, d->hw->rx_on, d->hw->rx_on_bit); /* receive off before its queues */
     d->tx_unsent += intel_queues_stop(d);
     intel_clear(d, d->hw->tx_on, d->hw->tx_on_bit);
-    accumulate_stats(d); /* the last read: what moved while the rings drained */
+    accumulate_stats(d, true); /* the last read: what moved while the rings drained */
 }
 
 void intel_dev_init(struct intel_dev *d, const struct intel_hw *hw, struct pci_dev *pci,
