@@ -66,7 +66,7 @@ static int check_dma_memory(void)
     return bad ? -1 : 0;
 }
 
-static volatile uint64_t pat_of[SMP_MAX_CPUS];
+static volatile uint64_t *pat_of; /* smp_cores() of them */
 
 static void read_pat(void *arg)
 {
@@ -79,6 +79,11 @@ static void print_pat(void)
 {
     if (!cpu_pat) {
         kprintf("pat: none (CPUID 01h EDX.PAT is 0): the framebuffer is mapped uncached\n");
+        return;
+    }
+    pat_of = dma_alloc((size_t)smp_cores() * sizeof(*pat_of), 64);
+    if (!pat_of) {
+        kprintf("pat: no memory to gather %d cores' PATs\n", smp_cores());
         return;
     }
     for (int core = 0; core < smp_cores(); core++) {

@@ -370,7 +370,7 @@ static bool any_sending(const struct worker *w, int n)
 
 /* Static: a worker that did not stop may still be using them. */
 static struct port ports[MAX_PORTS];
-static struct worker workers[SMP_MAX_CPUS];
+static struct worker *workers; /* ws.n of them */
 static struct workers ws;
 
 /* Senders: a flow belongs to one of them, each gets a frame a second of
@@ -395,7 +395,13 @@ int pktgen_main(const struct app_args *args)
     if (nports < 1)
         return 1;
     ports_promisc(ports, nports, "pktgen");
-    workers_plan(&ws, "pktgen", args, ports, nports);
+    if (!workers_plan(&ws, "pktgen", args, ports, nports))
+        return 1;
+    workers = dma_alloc((size_t)ws.n * sizeof(*workers), 64);
+    if (!workers) {
+        kprintf("pktgen: no memory for %d workers\n", ws.n);
+        return 1;
+    }
     int senders = senders_of(ws.n);
     for (int i = 0; i < ws.n; i++)
         if (worker_init(&workers[i], i, senders, &ws, ports, nports, args) != 0)

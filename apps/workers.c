@@ -4,13 +4,14 @@
 #include "apps/workers.h"
 
 #include "kernel/kprintf.h"
+#include "kernel/mem.h"
 #include "kernel/lapic.h"
 
 #define REPORTER_NAP_US 10000
 
 static bool stop; /* set once by the boot core; read by the workers */
 
-void workers_plan(struct workers *ws, const char *app, const struct app_args *args,
+bool workers_plan(struct workers *ws, const char *app, const struct app_args *args,
                   struct port *ports, int nports)
 {
     ws->app = app;
@@ -25,6 +26,11 @@ void workers_plan(struct workers *ws, const char *app, const struct app_args *ar
     for (int i = 0; i < nports; i++)
         if (ports[i].nic->rx_queues > ws->n && ports[i].nic->ops->use_queues)
             ports[i].nic->ops->use_queues(ports[i].nic, (uint16_t)ws->n);
+    ws->core = dma_alloc((size_t)ws->n * sizeof(*ws->core), 64);
+    if (!ws->core) {
+        kprintf("%s: no memory for %d workers' plan\n", app, ws->n);
+        return false;
+    }
     for (int w = 0; w < ws->n; w++)
         ws->core[w] = app_worker_core(args, w);
     ws->reporter = ws->core[0] != 0;
@@ -34,6 +40,7 @@ void workers_plan(struct workers *ws, const char *app, const struct app_args *ar
                 ws->idle_us, lapic_describe());
         ws->idle_us = 0;
     }
+    return true;
 }
 
 void workers_start(const struct workers *ws, void (*fn)(void *), void *first, size_t size)

@@ -10,7 +10,7 @@
 
 #include "kernel/bootinfo.h"
 
-#define ACPI_MAX_CPUS 256
+#define ACPI_MAX_CPUS 1024 /* the MADT's processors read; more are said and left out */
 #define ACPI_MAX_MCFG 8
 #define ACPI_MAX_TABLES 32
 
@@ -59,6 +59,16 @@ struct acpi_info {
 
 /* The machine's, filled once by kmain(). */
 extern struct acpi_info acpi;
+
+/* The highest APIC id the MADT lists (0 if none). */
+static inline uint32_t acpi_max_apic_id(const struct acpi_info *ai)
+{
+    uint32_t max = 0;
+    for (int i = 0; i < ai->ncpus; i++)
+        if (ai->apic_id[i] > max)
+            max = ai->apic_id[i];
+    return max;
+}
 
 /* Parses everything reachable from the RSDP into *ai. A table whose checksum
  * or length is wrong is reported on the console and skipped. */

@@ -353,7 +353,7 @@ def boot_common(c, protocol, firmware):
     c.match(r"init: \d+ us")
     # QEMU's APIC timer counts nanoseconds (1000 MHz at divide-by-1); the
     # kernel measures it over 1 ms of TSC time, which TCG makes noisy.
-    m = c.match(r"lapic: timer (\d+) MHz")
+    m = c.match(r"lapic: xAPIC, timer (\d+) MHz")
     if m and not 800 <= int(m.group(1)) <= 1200:
         c.problems.append(f"lapic timer {m.group(1)} MHz, expected 1000 +- 20%")
     c.lacks(r"^(exception|panic)")
@@ -387,8 +387,8 @@ def t_kernel_q35_smp4():
     q, status, c = boot_kernel(["-M", "q35", "-m", "256M", "-smp", "4"], "app=info")
     c.exit_status(status, EXIT_OK)
     boot_common(c, "multiboot1", "bios")
-    c.has("cpus: 4 (apic ids 0 1 2 3)")
-    c.has("smp: 4 cores running (apic ids 0 1 2 3)")
+    c.has("cpus: 4 (apic ids 0-3)")
+    c.has("smp: 4 cores running (apic ids 0-3)")
     for core in range(4):  # each core's own RDMSR: the same PAT everywhere (kernel/cpu.h)
         c.has(f"pat: core {core} 0x{KERNEL_PAT:016x}")
     c.match(r"pci: \d+ functions via ecam")
@@ -2010,7 +2010,7 @@ def t_cores_one():
     """cores=1 keeps the app on the boot core though three run: the fault is
     on core 0, and the two idle cores are stopped."""
     q, status, c = boot_kernel(["-M", "pc", "-m", "128M", "-smp", "3"], "app=fault cores=1")
-    c.has("smp: 3 cores running (apic ids 0 1 2)")
+    c.has("smp: 3 cores running (apic ids 0-2)")
     c.has("fault: writing to 0x7fff00000000, which is not mapped, on core 0 (apic id 0)")
     check_fault_report(c, 0)
     fault_ended_off(c, status, [1, 2])
@@ -2099,6 +2099,114 @@ def t_core_not_answering():
     return c.problems, q
 
 
+def t_x2apic_switched_on():
+    """The firmware leaves xAPIC mode, but the MADT lists an APIC id above
+    254: the kernel switches to x2APIC itself, on the boot core and on each
+    core it starts. QEMU is stopped at kmain and the MADT is rebuilt at
+    0x8000 (the RSDT repointed, checksums fixed) with processor 2's local
+    APIC entry replaced by a local x2APIC entry (type 9) for id 300, which
+    no core has: core 1 starts and answers (app=info's PAT line, through
+    the x2APIC ICR), id 300 does not."""
+    def edit(g, magic, info, c):
+        area = g.read(0xE0000, 0x20000)
+        rsdt = next((int.from_bytes(area[o + 16:o + 20], "little")
+                     for o in range(0, len(area) - 20, 16)
+                     if area[o:o + 8] == b"RSD PTR " and sum(area[o:o + 20]) % 256 == 0), None)
+        if rsdt is None:
+            c.problems.append("no RSDP")
+            return
+        rlen = int.from_bytes(g.read(rsdt + 4, 4), "little")
+        rsdt_t = bytearray(g.read(rsdt, rlen))
+        for i in range(36, rlen, 4):
+            madt = int.from_bytes(rsdt_t[i:i + 4], "little")
+            if g.read(madt, 4) == b"APIC":
+                break
+        else:
+            c.problems.append("no MADT in the RSDT")
+            return
+        length = int.from_bytes(g.read(madt + 4, 4), "little")
+        old = g.read(madt, length)
+        body, off, done = bytearray(old[:44]), 44, False
+        while off + 2 <= length:  # ACPI 6.5 §5.2.12: entries after the 44-byte header
+            kind, size = old[off], max(old[off + 1], 2)
+            if kind == 0 and old[off + 3] == 2 and not done:  # local APIC, id 2
+                # §5.2.12.12, Table 5.37: type 9, length 16, reserved, x2APIC
+                # id, flags (bit 0: enabled), ACPI processor UID.
+                body += bytes([9, 16, 0, 0]) + (300).to_bytes(4, "little") + \
+                    (1).to_bytes(4, "little") + (2).to_bytes(4, "little")
+                done = True
+            else:
+                body += old[off:off + size]
+            off += size
+        if not done:
+            c.problems.append("no local APIC entry with id 2 in the MADT")
+        body[4:8] = len(body).to_bytes(4, "little")
+        body[9] = 0
+        body[9] = (-sum(body)) & 0xFF
+        g.write(0x8000, bytes(body))
+        rsdt_t[i:i + 4] = (0x8000).to_bytes(4, "little")
+        rsdt_t[9] = 0
+        rsdt_t[9] = (-sum(rsdt_t)) & 0xFF
+        g.write(rsdt, bytes(rsdt_t))
+    q, c = edited_at_kmain(edit, smp=3, cpu="max")  # qemu64 has no x2APIC
+    c.has("cpus: 3 (apic ids 0 1 300)")
+    c.match(r"^lapic: x2APIC \(switched on for apic ids above 254\), timer \d+ MHz$")
+    c.has("smp: the core with apic id 300 did not answer within 200 ms; left out (check that the "
+          "firmware enables it)")
+    c.has("smp: 2 cores running (apic ids 0 1), some did not answer (above)")
+    c.has(f"pat: core 1 0x{KERNEL_PAT:016x}")
+    c.has("power: off, status 0")
+    return c.problems, q
+
+
+X2APIC_MACHINE = ["-M", "q35", "-cpu", "max,+x2apic", "-smp", "2,maxcpus=512,sockets=2,cores=256,threads=1",
+                  "-device", "max-x86_64-cpu,socket-id=1,core-id=0,thread-id=0",
+                  "-device", "intel-iommu,intremap=on"]
+
+
+def t_x2apic_firmware():
+    """SeaBIOS hands over in x2APIC mode on a machine with a core whose APIC
+    id is 256 (issue 14's machine): all three cores start and read their
+    PAT; then app=fault on that core is reported with its 32-bit id and the
+    other two are stopped through the x2APIC ICR's NMI."""
+    q, status, c = boot_kernel(["-m", "256M"] + X2APIC_MACHINE, "app=info")
+    c.exit_status(status, EXIT_OK)
+    c.has("cpus: 3 (apic ids 0 1 256)")
+    c.has("smp: 3 cores running (apic ids 0 1 256)")
+    c.match(r"^lapic: x2APIC \(as the firmware left it\), timer \d+ MHz$")
+    for core in range(3):
+        c.has(f"pat: core {core} 0x{KERNEL_PAT:016x}")
+    q.stop()
+    q, status, c2 = boot_kernel(["-m", "256M"] + X2APIC_MACHINE, "app=fault")
+    c2.has("fault: writing to 0x7fff00000000, which is not mapped, on core 2 (apic id 256)")
+    check_fault_report(c2, 256)
+    fault_ended_off(c2, status, [0, 1])
+    return c.problems + c2.problems, q
+
+
+def t_cores_288():
+    """288 cores (x2APIC, as SeaBIOS leaves it for so many), every one
+    started and reading its own PAT, and a fault on the last stops the 287
+    others."""
+    args = ["-M", "q35", "-cpu", "max,+x2apic", "-smp", "288", "-m", "1G"]
+    q, status, c = boot_kernel(args, "app=info", timeout=120)
+    c.exit_status(status, EXIT_OK)
+    c.has("cpus: 288 (apic ids 0-287)")
+    c.has("smp: 288 cores running (apic ids 0-287)")
+    for core in range(288):
+        c.has(f"pat: core {core} 0x{KERNEL_PAT:016x}")
+    q.stop()
+    q, status, c2 = boot_kernel(args, "app=fault", timeout=120)
+    c2.has("fault: writing to 0x7fff00000000, which is not mapped, on core 287 (apic id 287)")
+    stopped = []
+    for l in c2.lines:
+        if l.startswith("fault: cores stopped: "):
+            stopped += [int(x) for x in l[len("fault: cores stopped: "):].split()]
+    c2.equal("cores stopped", stopped, list(range(287)))
+    c2.exit_status(status, EXIT_FAULT)
+    return c.problems + c2.problems, q
+
+
 def t_nmi_report():
     """An NMI (QEMU's inject-nmi, like a front-panel NMI button or a BMC)
     while an app runs is reported on its own stack, with the vector's name,
@@ -2174,13 +2282,13 @@ def find_table(g, sig):
     return None
 
 
-def edited_at_kmain(edit, smp=1):
+def edited_at_kmain(edit, smp=1, cpu="qemu64"):
     """Boots app=info, stopped at kmain through QEMU's gdb stub; edit(g,
     magic, info, c) changes what the kernel is about to read (magic, info:
     kmain's arguments); then the kernel runs on. Returns the run and the
     checks on its log."""
     port = free_port()
-    q = Qemu(["-M", "pc", "-m", "128M", "-smp", str(smp), "-S", "-gdb",
+    q = Qemu(["-M", "pc", "-cpu", cpu, "-m", "128M", "-smp", str(smp), "-S", "-gdb",
               f"tcp:127.0.0.1:{port}"] + DEBUG_EXIT + VIRTIO_NET + kernel("app=info"), 60)
     c = Checks([])
     try:
@@ -2404,6 +2512,9 @@ BOOT_TESTS = [
     ("boot/fault-reboot-q35", fault_reboot("q35", "power: reset through the FADT's reset register (io 0xcf9 = 0xf)")),
     ("boot/fault-reboot-pc", fault_reboot("pc", "power: reset through port 0xcf9")),
     ("boot/core-not-answering", t_core_not_answering),
+    ("boot/x2apic-switched-on", t_x2apic_switched_on),
+    ("boot/x2apic-firmware", t_x2apic_firmware),
+    ("boot/cores-288", t_cores_288),
     ("boot/nmi-report", t_nmi_report),
     ("boot/acpi-corrupt-madt", t_corrupt_madt),
     ("net/fwd-virtio-legacy", fwd_test("disable-modern=on", 100000, "io")),
