@@ -1223,7 +1223,8 @@ def check_nic_counters(c, finals, nics):
 
 
 def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virtio-net-pci",
-             smp=1, flows=1, workers=None, says=()):
+             smp=1, flows=1, workers=None, says=(), machine=("-M", "pc", "-m", "256M"),
+             cores=None, check=None):
     """app=fwd between two NICs (device, with props: QEMU device properties),
     the harness sending count frames each way. Checks every frame (the
     harness) and that the guest's counters equal the harness's exactly, and
@@ -1232,13 +1233,14 @@ def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virti
     boot core reports and each other core is a worker with its own queue
     pair; flows: UDP source ports, for RSS to spread. workers: how many
     run, where the NICs have fewer queue pairs than cores; says: lines the
-    guest must print."""
+    guest must print. machine: QEMU's machine, memory (and NUMA) options;
+    cores: the worker cores, if not 1.. in order; check(c): more checks."""
     workers = workers or (smp - 1 if smp > 1 else 1)
     def test():
         ports = [free_port() for _ in range(4)]
         q0, h0, q1, h1 = ports
         p0, p1 = nic_pci(0, device), nic_pci(1, device)
-        q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
+        q = Qemu(list(machine) + ["-smp", str(smp)] + DEBUG_EXIT
                  + dgram_nic(0, q0, h0, props, device) + dgram_nic(1, q1, h1, props, device)
                  + kernel(f"app=fwd duration={duration} mode={mode} {extra}"), duration + 30)
         c = Checks([])
@@ -1254,10 +1256,58 @@ def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virti
         status = q.wait_exit()
         c.lines = q.lines()
         c.exit_status(status, EXIT_OK)
-        check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says)
+        check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says, cores)
+        if check:
+            check(c)
         return c.problems, q
     return test
 
+
+
+# Two NUMA nodes of 512 MiB and two cores each (QEMU builds the SRAT and,
+# with a distance given, the SLIT): node 0 at 0-512 MiB, node 1 above.
+NUMA_MACHINE = ("-M", "q35", "-m", "1G",
+                "-object", "memory-backend-ram,size=512M,id=m0",
+                "-object", "memory-backend-ram,size=512M,id=m1",
+                "-numa", "node,nodeid=0,cpus=0-1,memdev=m0",
+                "-numa", "node,nodeid=1,cpus=2-3,memdev=m1",
+                "-numa", "dist,src=0,dst=1,val=21")
+NUMA_NODE1 = (0x20000000, 0x40000000)
+
+
+def numa_in_node1(c):
+    """Each port's rings, buffers and pools inside node 1's memory, as the
+    kernel printed their span, and the workers on node 1's cores."""
+    for k in range(2):
+        m = c.match(rf"^nic {nic_pci(k, 'igb')}: node 1, memory 0x([0-9a-f]+)-0x([0-9a-f]+) "
+                    r"\(rings, buffers, pools\)$")
+        if m:
+            lo, hi = int(m.group(1), 16), int(m.group(2), 16)
+            if not (NUMA_NODE1[0] <= lo < hi <= NUMA_NODE1[1]):
+                c.problems.append(f"port {k}'s memory 0x{lo:x}-0x{hi:x} is not inside node 1 "
+                                  f"(0x{NUMA_NODE1[0]:x}-0x{NUMA_NODE1[1]:x})")
+    c.has("fwd: node 1: worker cores 2 3")
+
+
+def t_numa_info():
+    """app=info on two nodes: the SRAT's memory ranges and cores for each,
+    the SLIT's distances; numa= naming a node the machine lacks is refused."""
+    q, status, c = boot_kernel(list(NUMA_MACHINE) + ["-smp", "4"], "app=info")
+    c.exit_status(status, EXIT_OK)
+    c.match(r"acpi tables: .*\bSRAT\b.*\bSLIT\b.*")
+    c.match(r"^numa: node 0 \(proximity domain 0\): memory 0x0-0x9ffff, 0x100000-0x1fffffff, "
+            r"\d+ MiB free; cores 0 1; distances 10 21$")
+    c.match(r"^numa: node 1 \(proximity domain 1\): memory 0x20000000-0x3fffffff, \d+ MiB free; "
+            r"cores 2 3; distances 21 10$")
+    q.stop()
+    q, status, c2 = boot_kernel(list(NUMA_MACHINE) + ["-smp", "4"], "app=info numa=2")
+    c2.exit_status(status, EXIT_APP_FAILED)
+    c2.has("ports: numa=2: '2' is not a node of this machine, which has 2 (0-1)")
+    c2.lacks(r"^nics: ")
+    q.stop()
+    q, status, c3 = boot_kernel(["-M", "pc", "-m", "128M"], "app=info")
+    c3.has("numa: no SRAT: one node, all memory and every core")
+    return c.problems + c2.problems + c3.problems, q
 
 
 def udp_test_frame(k, seq):
@@ -1468,7 +1518,7 @@ def netns_delete(ns):
         print(f"warning: 'ip netns delete {ns}' failed: {p.stderr.strip()}")
 
 
-def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=()):
+def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=(), cores=None):
     """What fwd_test checks after a run: h, the harness's fwd run; c.lines,
     the guest's log; says: lines it must have. With more than one core
     (smp), the boot core only reports and worker w (of workers) runs on
@@ -1534,12 +1584,13 @@ def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=()):
     if smp > 1:  # every worker forwarded some; together, every frame
         total = 0
         for w in range(workers):
-            m = c.match(rf"final core {w + 1} queue {w}: packets=(\d+) drops=0 polls=\d+ "
+            core = cores[w] if cores else w + 1
+            m = c.match(rf"final core {core} queue {w}: packets=(\d+) drops=0 polls=\d+ "
                         r"empty_polls=\d+")
             if m:
                 total += int(m.group(1))
                 if int(m.group(1)) == 0:
-                    c.problems.append(f"worker core {w + 1} (queue {w}) forwarded nothing")
+                    c.problems.append(f"worker core {core} (queue {w}) forwarded nothing")
         c.equal("frames the workers forwarded", total, 2 * count + 2 * passed)
     else:
         c.lacks(r"^final core ")
@@ -2537,6 +2588,13 @@ BOOT_TESTS = [
     # idle=200: five vCPUs share 2 CPUs.
     ("net/fwd-igb-2-workers", fwd_test("", 20000, "io", duration=10, extra="idle=200",
                                        device="igb", smp=3, flows=64)),
+    # Both ports on node 1 (numa=1,1): their memory there, workers on cores
+    # 2 and 3 (node 1's), core 1 (node 0's) idle.
+    ("net/fwd-igb-numa-node1", fwd_test("", 20000, "io", duration=10, extra="idle=200 numa=1,1",
+                                        device="igb", smp=4, flows=64, workers=2,
+                                        machine=NUMA_MACHINE, cores=[2, 3],
+                                        check=numa_in_node1)),
+    ("boot/numa-info", t_numa_info),
     ("net/fwd-igb-4-workers", fwd_test("", 20000, "io", duration=10, extra="idle=200",
                                        device="igb", smp=5, flows=64)),
     ("net/pktgen-igb", pktgen_test("", 20000, 128, 16, device="igb")),
