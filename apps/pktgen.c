@@ -124,13 +124,17 @@ static void build_template(uint8_t *f, uint32_t size, const uint8_t *src_mac)
     udp[5] = (uint8_t)(size - 34);
 }
 
-/* A sending worker's pool; every buffer gets the template once
- * (ixy-pktgen's trick). Run by the boot core, before the worker starts. */
+/* A sending worker's pool, from the sending port's NUMA node; every buffer
+ * gets the template once (ixy-pktgen's trick). Run by the boot core, before
+ * the worker starts. */
 static int fill_pool(struct worker *w)
 {
     static struct pkt_buf *all[POOL_SIZE];
     uint8_t tmpl[PKT_MAX_FRAME];
+    uint64_t lo, hi;
+    mem_node_begin(w->nics[0]->node); /* the buffers go out of the port they are sent on */
     w->pool = mempool_create(w->pool_name, POOL_SIZE);
+    mem_node_end(&lo, &hi);
     if (!w->pool)
         return -1;
     build_template(tmpl, w->size, w->nics[0]->mac);
