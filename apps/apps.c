@@ -17,7 +17,7 @@ const struct app apps[] = {
 };
 const int napps = sizeof(apps) / sizeof(apps[0]);
 
-struct app_config app_config = { "", 32, FWD_IO, 60, 0, 0, 1, 0, TRACE_OFF, FAULT_PAGE };
+struct app_config app_config = { "", 32, FWD_IO, 60, 0, 0, 1, 0, TRACE_OFF, FAULT_PAGE, "" };
 
 static const char *fwd_mode_name(int i)
 {
@@ -57,6 +57,8 @@ const struct opt app_options[] = {
       "0 (poll without pause)", OPT_UINT, 0, 100000, 0, &app_config.idle },
     { "trace", "WHAT", "regs: print every register access of the Intel NIC drivers", "off",
       OPT_NAME, 0, 0, trace_name, &app_config.trace },
+    { "numa", "N,M", "each port's NUMA node (its rings, pools and worker cores), in ports= order",
+      "0 for every port", OPT_TEXT, 0, sizeof(app_config.numa), 0, app_config.numa },
     { "fault", "KIND", "app=fault: a write to an unmapped page, or a failed check (panic)", "page",
       OPT_NAME, 0, 0, fault_kind_name, &app_config.fault },
 };

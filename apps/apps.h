@@ -59,6 +59,7 @@ struct app_config {
     uint64_t idle;  /* fwd, pktgen: us to halt after a pass that moved nothing; 0 = poll */
     int trace;      /* enum trace */
     int fault;      /* enum fault_kind: what app=fault breaks */
+    char numa[64];  /* "N,M,...": each port's NUMA node, in ports= order; "" = all 0 */
 };
 enum trace { TRACE_OFF, TRACE_REGS };
 enum fault_kind { FAULT_PAGE, FAULT_PANIC };

@@ -26,6 +26,7 @@
 #include "apps/workers.h"
 
 #include "kernel/kprintf.h"
+#include "kernel/mem.h"
 #include "kernel/lapic.h"
 #include "kernel/smp.h"
 #include "kernel/string.h"
@@ -126,7 +127,7 @@ static void print_workers(const struct worker *w, int n, bool final)
 
 /* Static: a worker that did not stop may still be reading them. */
 static struct port ports[2];
-static struct worker workers[SMP_MAX_CPUS];
+static struct worker *workers; /* ws.n of them */
 
 int fwd_main(const struct app_args *args)
 {
@@ -135,8 +136,14 @@ int fwd_main(const struct app_args *args)
     ports_promisc(ports, 2, "fwd");
     /* One worker per core, each with its own queue pair on both ports. */
     static struct workers ws;
-    workers_plan(&ws, "fwd", args, ports, 2);
+    if (!workers_plan(&ws, "fwd", args, ports, 2))
+        return 1;
     int nworkers = ws.n;
+    workers = dma_alloc((size_t)nworkers * sizeof(*workers), 64);
+    if (!workers) {
+        kprintf("fwd: no memory for %d workers\n", nworkers);
+        return 1;
+    }
     kprintf("fwd: %s <-> %s, batch %lu, idle %lu us, mode %s, %d worker core%s\n",
             ports[0].nic->name, ports[1].nic->name, app_config.batch, app_config.idle,
             app_config.mode == FWD_IO    ? "io"

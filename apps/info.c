@@ -47,6 +47,39 @@ static void print_acpi(void)
         kprintf("acpi s5: pm1a_cnt 0x%x slp_typ %u\n", acpi.pm1a_cnt, acpi.slp_typa);
 }
 
+/* The NUMA nodes (SRAT): each one's memory ranges and free memory, its
+ * running cores, and the SLIT's distances from it. */
+static void print_numa(void)
+{
+    if (!acpi.nnodes) {
+        kprintf("numa: no SRAT: one node, all memory and every core\n");
+        return;
+    }
+    for (int n = 0; n < acpi.nnodes; n++) {
+        kprintf("numa: node %d (proximity domain %u): memory", n, acpi.node_domain[n]);
+        int ranges = 0;
+        for (int i = 0; i < acpi.nmem; i++)
+            if (acpi.mem[i].node == n)
+                kprintf("%s 0x%lx-0x%lx", ranges++ ? "," : "", acpi.mem[i].base,
+                        acpi.mem[i].base + acpi.mem[i].len - 1);
+        kprintf("%s", ranges ? "" : " none");
+        kprintf(", %lu MiB free; cores", mem_node_free_bytes(n) >> 20);
+        int cores = 0;
+        for (int c = 0; c < smp_cores(); c++)
+            if (acpi_node_of_apic(&acpi, smp_apic_id(c)) == n) {
+                kprintf(" %d", c);
+                cores++;
+            }
+        kprintf("%s", cores ? "" : " none");
+        if (acpi.has_slit) {
+            kprintf("; distances");
+            for (int m = 0; m < acpi.nnodes; m++)
+                kprintf(" %u", acpi.distance[n][m]);
+        }
+        kprintf("\n");
+    }
+}
+
 /* Takes a block from the allocator (top of RAM first) and checks every
  * 64-bit word holds its own address. */
 static int check_dma_memory(void)
@@ -66,7 +99,7 @@ static int check_dma_memory(void)
     return bad ? -1 : 0;
 }
 
-static volatile uint64_t pat_of[SMP_MAX_CPUS];
+static volatile uint64_t *pat_of; /* smp_cores() of them */
 
 static void read_pat(void *arg)
 {
@@ -79,6 +112,11 @@ static void print_pat(void)
 {
     if (!cpu_pat) {
         kprintf("pat: none (CPUID 01h EDX.PAT is 0): the framebuffer is mapped uncached\n");
+        return;
+    }
+    pat_of = dma_alloc((size_t)smp_cores() * sizeof(*pat_of), 64);
+    if (!pat_of) {
+        kprintf("pat: no memory to gather %d cores' PATs\n", smp_cores());
         return;
     }
     for (int core = 0; core < smp_cores(); core++) {
@@ -108,7 +146,10 @@ int info_main(const struct app_args *args)
     kprintf("paging: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB pages\n", g1, m2, k4);
     print_pat();
     print_acpi();
+    print_numa();
     int ok = check_dma_memory() == 0;
-    kprintf("nics: %d started\n", ports_probe(1));
-    return ok ? 0 : 1;
+    int nics = ports_probe(1);
+    if (nics >= 0)
+        kprintf("nics: %d started\n", nics);
+    return ok && nics >= 0 ? 0 : 1;
 }

@@ -124,13 +124,17 @@ static void build_template(uint8_t *f, uint32_t size, const uint8_t *src_mac)
     udp[5] = (uint8_t)(size - 34);
 }
 
-/* A sending worker's pool; every buffer gets the template once
- * (ixy-pktgen's trick). Run by the boot core, before the worker starts. */
+/* A sending worker's pool, from the sending port's NUMA node; every buffer
+ * gets the template once (ixy-pktgen's trick). Run by the boot core, before
+ * the worker starts. */
 static int fill_pool(struct worker *w)
 {
     static struct pkt_buf *all[POOL_SIZE];
     uint8_t tmpl[PKT_MAX_FRAME];
+    uint64_t lo, hi;
+    mem_node_begin(w->nics[0]->node); /* the buffers go out of the port they are sent on */
     w->pool = mempool_create(w->pool_name, POOL_SIZE);
+    mem_node_end(&lo, &hi);
     if (!w->pool)
         return -1;
     build_template(tmpl, w->size, w->nics[0]->mac);
@@ -370,7 +374,7 @@ static bool any_sending(const struct worker *w, int n)
 
 /* Static: a worker that did not stop may still be using them. */
 static struct port ports[MAX_PORTS];
-static struct worker workers[SMP_MAX_CPUS];
+static struct worker *workers; /* ws.n of them */
 static struct workers ws;
 
 /* Senders: a flow belongs to one of them, each gets a frame a second of
@@ -395,7 +399,13 @@ int pktgen_main(const struct app_args *args)
     if (nports < 1)
         return 1;
     ports_promisc(ports, nports, "pktgen");
-    workers_plan(&ws, "pktgen", args, ports, nports);
+    if (!workers_plan(&ws, "pktgen", args, ports, nports))
+        return 1;
+    workers = dma_alloc((size_t)ws.n * sizeof(*workers), 64);
+    if (!workers) {
+        kprintf("pktgen: no memory for %d workers\n", ws.n);
+        return 1;
+    }
     int senders = senders_of(ws.n);
     for (int i = 0; i < ws.n; i++)
         if (worker_init(&workers[i], i, senders, &ws, ports, nports, args) != 0)

@@ -7,7 +7,9 @@
 
 #include "driver/link.h"
 
+#include "kernel/acpi.h"
 #include "kernel/kprintf.h"
+#include "kernel/mem.h"
 #include "kernel/string.h"
 
 #define MAX_NICS 16
@@ -35,18 +37,88 @@ static const char *next_name(const char *spec, char *buf, int len)
     return *spec == ',' ? spec + 1 : spec;
 }
 
+/* A node number: decimal digits, below ACPI_MAX_NODES; -1 otherwise. */
+static int node_number(const char *s)
+{
+    int n = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || (n = n * 10 + (*s - '0')) >= ACPI_MAX_NODES)
+            return -1;
+    }
+    return n;
+}
+
+/* numa=: the node of the k-th entry (from 0); 0 past its end. */
+static int numa_entry(int k)
+{
+    const char *s = app_config.numa;
+    for (int i = 0; *s; i++) {
+        char buf[12];
+        s = next_name(s, buf, sizeof(buf));
+        if (i == k)
+            return node_number(buf);
+    }
+    return 0;
+}
+
+/* numa= checked before anything is opened: each entry a node this machine
+ * has, with memory of its own. */
+static bool numa_valid(void)
+{
+    int nodes = acpi.nnodes ? acpi.nnodes : 1;
+    for (const char *s = app_config.numa; *s;) {
+        char buf[12];
+        s = next_name(s, buf, sizeof(buf));
+        int node = node_number(buf);
+        if (node < 0 || node >= nodes) {
+            kprintf("ports: numa=%s: '%s' is not a node of this machine, which has %d (0-%d%s)\n",
+                    app_config.numa, buf, nodes, nodes - 1,
+                    acpi.nnodes ? "" : ": no SRAT, so one node");
+            return false;
+        }
+        if (!mem_node_free_bytes(node)) {
+            kprintf("ports: numa=%s: node %d has no free memory for rings and pools\n",
+                    app_config.numa, node);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* For nic_probe_all: the k-th NIC found, or the one ports= names k-th,
+ * takes the k-th numa= entry's node. */
+static int port_node(const struct pci_dev *d, int k)
+{
+    if (!app_config.ports[0])
+        return numa_entry(k);
+    char name[32], full[16];
+    ksnprintf(full, sizeof(full), "%04x:%02x:%02x.%x", d->segment, d->bus, d->dev, d->fn);
+    int i = 0;
+    for (const char *s = app_config.ports; *s; i++) {
+        s = next_name(s, name, sizeof(name));
+        if (strcmp(name, full) == 0 || strcmp(name, full + 5) == 0)
+            return numa_entry(i);
+    }
+    return 0;
+}
+
 int ports_probe(int queues)
 {
     if (nnics < 0) {
+        if (!numa_valid())
+            return -1;
         nic_trace_registers(app_config.trace == TRACE_REGS);
-        nnics = nic_probe_all(nics, MAX_NICS, queues);
+        nnics = nic_probe_all(nics, MAX_NICS, queues, port_node);
     }
     return nnics;
 }
 
 int ports_open(const char *spec, int min, int max, int queues, struct port *ports)
 {
-    ports_probe(queues);
+    if (ports_probe(queues) < 0)
+        return -1;
     memset(ports, 0, sizeof(*ports) * (size_t)max);
     int n = 0;
     if (!spec[0]) {

@@ -21,19 +21,20 @@
 #define WORKERS_STOP_NS 1000000000ul /* how long workers_stop waits for a core */
 
 struct workers {
-    const char *app;        /* who speaks: "fwd: core 2 did not stop ..." */
-    int n;                  /* workers that run, worker w on queue w */
-    int core[SMP_MAX_CPUS]; /* worker w's core: app_worker_core */
-    bool reporter;          /* the boot core only reports (no worker runs on it) */
-    uint32_t idle_us;       /* idle=, or 0 (said) without a local APIC timer to wake on */
+    const char *app;  /* who speaks: "fwd: core 2 did not stop ..." */
+    int n;            /* workers that run, worker w on queue w */
+    int *core;        /* worker w's core (app_worker_core), n of them */
+    bool reporter;    /* the boot core only reports (no worker runs on it) */
+    uint32_t idle_us; /* idle=, or 0 (said) without a local APIC timer to wake on */
 };
 
 /* app_workers(args) workers, fewer if a port has fewer queue pairs (said:
  * "fwd: <port> has 2 queue pair(s): 2 worker core(s) of 4"). A port with
  * more queue pairs than that is told to receive on the workers' queues
  * alone: RSS must not spread flows over queues nobody polls. And how long
- * a worker halts after a pass that found nothing (idle=). */
-void workers_plan(struct workers *ws, const char *app, const struct app_args *args,
+ * a worker halts after a pass that found nothing (idle=). False, said, if
+ * there is no memory for the plan. */
+bool workers_plan(struct workers *ws, const char *app, const struct app_args *args,
                   struct port *ports, int nports);
 
 /* Runs fn on every worker's core but the boot core, worker w's argument at

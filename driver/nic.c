@@ -9,6 +9,7 @@
 #include "driver/link.h"
 #include "driver/platform.h"
 #include "driver/virtio_net.h"
+#include "kernel/acpi.h"
 #include "kernel/string.h"
 
 static bool virtio_net_supports(uint16_t vendor, uint16_t device)
@@ -45,15 +46,26 @@ static void wait_links(struct nic **nics, int n)
     }
 }
 
-int nic_probe_all(struct nic **out, int max, int queues)
+int nic_probe_all(struct nic **out, int max, int queues,
+                  int (*node_of)(const struct pci_dev *d, int k))
 {
-    int n = 0;
+    int n = 0, found = 0;
     for (int i = 0; i < pci_count() && n < max; i++) {
         struct pci_dev *d = pci_get(i);
         for (unsigned k = 0; k < sizeof(drivers) / sizeof(drivers[0]); k++) {
             if (!drivers[k].supports(d->vendor, d->device))
                 continue;
+            int node = node_of(d, found++);
+            uint64_t lo, hi;
+            mem_node_begin(node);
             struct nic *nic = drivers[k].open(d, queues);
+            mem_node_end(&lo, &hi);
+            if (nic) {
+                nic->node = node;
+                if (acpi.nnodes > 1)
+                    kprintf("nic %s: node %d, memory 0x%lx-0x%lx (rings, buffers, pools)\n",
+                            nic->name, node, lo, hi);
+            }
             if (!nic) {
                 kprintf("nic %04x:%02x:%02x.%x: %04x:%04x not started (see above)\n", d->segment,
                         d->bus, d->dev, d->fn, d->vendor, d->device);

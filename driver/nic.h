@@ -75,6 +75,7 @@ struct nic {
     uint16_t rx_queues, tx_queues;
     struct mempool *pool[NIC_MAX_QUEUES]; /* pool[q]: where queue q's receive buffers come from */
     const struct nic_ops *ops;
+    int node; /* the NUMA node its rings, buffers and pools were taken from */
     /* Set by the reporting core (driver/link.c) when it sees the link down,
      * cleared when it sees it up; read by tx_batch once a batch, which then
      * drops what it is given and counts it in tx_dropped. */
@@ -106,8 +107,12 @@ static inline uint32_t nic_tx_batch(struct nic *n, uint16_t q, struct pkt_buf **
  * cabled to each other come up only once both are set up); says on the
  * console which driver took which device with its link, which links stayed
  * down, and which supported devices failed to start and why. Returns the
- * count. */
-int nic_probe_all(struct nic **out, int max, int queues);
+ * count. node_of(d, k), for the k-th supported device found (from 0), says
+ * which NUMA node's memory its rings, buffers and pools come from
+ * (kernel/mem.h); with more than one node, a line per NIC gives the node and
+ * the span of memory it took. */
+int nic_probe_all(struct nic **out, int max, int queues,
+                  int (*node_of)(const struct pci_dev *d, int k));
 
 /* trace=regs: the drivers print every register access by name (only the
  * Intel drivers, whose registers have names). */

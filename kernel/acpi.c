@@ -131,6 +131,47 @@ _Static_assert(offsetof(struct fadt, reset_value) == 128, "ACPI 6.5 Table 5.9");
 _Static_assert(offsetof(struct fadt, x_dsdt) == 140, "ACPI 6.5 Table 5.9");
 #define FADT_V1_LEN 116
 
+/* §5.2.16: the SRAT, its affinity structures after a 48-byte header. */
+#define SRAT_HEADER_LEN 48
+#define SRAT_CPU 0      /* §5.2.16.1, Table 5.63: Processor Local APIC/SAPIC Affinity */
+#define SRAT_MEMORY 1   /* §5.2.16.2, Table 5.65: Memory Affinity */
+#define SRAT_X2APIC 2   /* §5.2.16.3, Table 5.67: Processor Local x2APIC Affinity */
+#define SRAT_ENABLED 1u /* bit 0 of each structure's flags */
+struct srat_cpu {
+    uint8_t type, length;
+    uint8_t domain_lo; /* proximity domain bits 7:0 */
+    uint8_t apic_id;
+    uint32_t flags;
+    uint8_t sapic_eid;
+    uint8_t domain_hi[3]; /* bits 31:8 */
+    uint32_t clock_domain;
+} __attribute__((packed));
+_Static_assert(sizeof(struct srat_cpu) == 16, "ACPI 6.5 Table 5.63");
+struct srat_memory {
+    uint8_t type, length;
+    uint32_t domain;
+    uint8_t reserved0[2];
+    uint64_t base, len; /* as two 32-bit halves each: packed */
+    uint8_t reserved1[4];
+    uint32_t flags;
+    uint8_t reserved2[8];
+} __attribute__((packed));
+_Static_assert(sizeof(struct srat_memory) == 40, "ACPI 6.5 Table 5.65");
+_Static_assert(offsetof(struct srat_memory, flags) == 28, "ACPI 6.5 Table 5.65");
+struct srat_x2apic {
+    uint8_t type, length;
+    uint8_t reserved0[2];
+    uint32_t domain;
+    uint32_t x2apic_id;
+    uint32_t flags;
+    uint32_t clock_domain;
+    uint8_t reserved1[4];
+} __attribute__((packed));
+_Static_assert(sizeof(struct srat_x2apic) == 24, "ACPI 6.5 Table 5.67");
+
+/* §5.2.17, Table 5.70: the SLIT, a matrix of localities after a count. */
+#define SLIT_HEADER_LEN 44
+
 /* IA-PC HPET Specification 1.0a §3.2.4, Table 3: the HPET description table.
  * The base address is an ACPI Generic Address (ACPI 6.5 §5.2.3.2). */
 struct hpet_table {
@@ -382,6 +423,135 @@ static void parse_fadt(const struct sdt_header *h, struct acpi_info *ai)
         parse_s5(d, ai);
 }
 
+/* The node a proximity domain is, numbered as first seen; -1 past
+ * ACPI_MAX_NODES. */
+static int node_of_domain(struct acpi_info *ai, uint32_t domain)
+{
+    for (int n = 0; n < ai->nnodes; n++)
+        if (ai->node_domain[n] == domain)
+            return n;
+    if (ai->nnodes == ACPI_MAX_NODES)
+        return -1;
+    ai->node_domain[ai->nnodes] = domain;
+    return ai->nnodes++;
+}
+
+static void srat_ignored(struct acpi_info *ai, const char *why, uint32_t off)
+{
+    kprintf("acpi: SRAT %s at offset %u; SRAT ignored: one NUMA node\n", why, off);
+    ai->nnodes = ai->nmem = ai->ncpu_aff = 0;
+}
+
+/* §5.2.16: which memory ranges and cores each proximity domain holds. A
+ * structure that runs past the table, or more nodes, ranges or cores than
+ * the kernel keeps, and the whole table is ignored: a partial picture of
+ * the nodes would place memory wrongly, one node never does. */
+static void parse_srat(const struct sdt_header *h, struct acpi_info *ai)
+{
+    const uint8_t *t = (const uint8_t *)h;
+    ai->nnodes = ai->nmem = ai->ncpu_aff = 0;
+    for (uint32_t off = SRAT_HEADER_LEN; off < h->length;) {
+        if (off + 2 > h->length || t[off + 1] < 2 || off + t[off + 1] > h->length) {
+            srat_ignored(ai, "structure runs past the table's end", off);
+            return;
+        }
+        uint8_t type = t[off], len = t[off + 1];
+        uint32_t domain, apic_id, flags;
+        if (type == SRAT_MEMORY && len >= sizeof(struct srat_memory)) {
+            const struct srat_memory *e = (const void *)(t + off);
+            if ((e->flags & SRAT_ENABLED) && e->len) {
+                int node = node_of_domain(ai, e->domain);
+                if (node < 0 || ai->nmem == ACPI_MAX_MEM_RANGES) {
+                    srat_ignored(ai, "has more nodes or memory ranges than kept", off);
+                    return;
+                }
+                ai->mem[ai->nmem++] = (struct acpi_mem_range){ e->base, e->len, node };
+            }
+        } else if ((type == SRAT_CPU && len >= sizeof(struct srat_cpu)) ||
+                   (type == SRAT_X2APIC && len >= sizeof(struct srat_x2apic))) {
+            if (type == SRAT_CPU) {
+                const struct srat_cpu *e = (const void *)(t + off);
+                domain = e->domain_lo | (uint32_t)e->domain_hi[0] << 8 |
+                         (uint32_t)e->domain_hi[1] << 16 | (uint32_t)e->domain_hi[2] << 24;
+                apic_id = e->apic_id;
+                flags = e->flags;
+            } else {
+                const struct srat_x2apic *e = (const void *)(t + off);
+                domain = e->domain;
+                apic_id = e->x2apic_id;
+                flags = e->flags;
+            }
+            if (flags & SRAT_ENABLED) {
+                int node = node_of_domain(ai, domain);
+                if (node < 0 || ai->ncpu_aff == ACPI_MAX_CPUS) {
+                    srat_ignored(ai, "has more nodes or cores than kept", off);
+                    return;
+                }
+                ai->cpu_aff_apic[ai->ncpu_aff] = apic_id;
+                ai->cpu_aff_node[ai->ncpu_aff++] = (uint8_t)node;
+            }
+        }
+        off += len;
+    }
+}
+
+/* §5.2.17: the distance between each pair of localities (proximity
+ * domains), kept for the nodes the SRAT named. A matrix longer than the
+ * table is said and ignored. */
+static const struct sdt_header *slit; /* a good SLIT, read once the SRAT's nodes are known */
+
+static void parse_slit(const struct sdt_header *h, struct acpi_info *ai)
+{
+    (void)ai;
+    const uint8_t *t = (const uint8_t *)h;
+    if (h->length < SLIT_HEADER_LEN) {
+        kprintf("acpi: SLIT shorter than its header; ignored\n");
+        return;
+    }
+    uint64_t n = get64(t + 36);
+    if (n > 0xFFFF || SLIT_HEADER_LEN + n * n > h->length) {
+        kprintf("acpi: SLIT of %lu localities is longer than the table (%u bytes); ignored\n", n,
+                h->length);
+        return;
+    }
+    slit = h;
+}
+
+/* The SLIT's distances for the SRAT's nodes, once both are read (in any
+ * order): node a's domain is its row, node b's its column. */
+static void resolve_slit(struct acpi_info *ai)
+{
+    if (!slit || !ai->nnodes)
+        return;
+    const uint8_t *m = (const uint8_t *)slit + SLIT_HEADER_LEN;
+    uint64_t n = get64((const uint8_t *)slit + 36);
+    ai->has_slit = 1;
+    for (int a = 0; a < ai->nnodes; a++)
+        for (int b = 0; b < ai->nnodes; b++) {
+            uint64_t da = ai->node_domain[a], db = ai->node_domain[b];
+            ai->distance[a][b] =
+                da < n && db < n ? m[da * n + db] : 0xFF; /* §5.2.17: unreachable, or unknown */
+        }
+}
+
+int acpi_node_of_apic(const struct acpi_info *ai, uint32_t apic_id)
+{
+    for (int i = 0; i < ai->ncpu_aff; i++)
+        if (ai->cpu_aff_apic[i] == apic_id)
+            return ai->cpu_aff_node[i];
+    return 0;
+}
+
+int acpi_node_of_addr(const struct acpi_info *ai, uint64_t pa)
+{
+    if (!ai->nnodes)
+        return 0;
+    for (int i = 0; i < ai->nmem; i++)
+        if (pa >= ai->mem[i].base && pa - ai->mem[i].base < ai->mem[i].len)
+            return ai->mem[i].node;
+    return -1;
+}
+
 /* The HPET's registers, if they are in memory space where the table says. */
 static void parse_hpet(const struct sdt_header *h, struct acpi_info *ai)
 {
@@ -409,6 +579,10 @@ static void parse_table(uint64_t pa, struct acpi_info *ai)
         parse_fadt(h, ai);
     else if (memcmp(h->signature, "HPET", 4) == 0)
         parse_hpet(h, ai);
+    else if (memcmp(h->signature, "SRAT", 4) == 0)
+        parse_srat(h, ai);
+    else if (memcmp(h->signature, "SLIT", 4) == 0)
+        parse_slit(h, ai);
 }
 
 /* The root table (§5.2.7 RSDT, §5.2.8 XSDT): its signature checked, not
@@ -454,6 +628,7 @@ void acpi_parse(const struct boot_info *bi, struct acpi_info *ai)
 {
     memset(ai, 0, sizeof(*ai));
     map_of = bi;
+    slit = NULL;
     int kind = 0;
     const struct rsdp *rsdp = find_rsdp(bi, ai, &kind);
     if (!rsdp)
@@ -486,4 +661,5 @@ void acpi_parse(const struct boot_info *bi, struct acpi_info *ai)
     const uint8_t *t = (const uint8_t *)rt;
     for (uint32_t off = sizeof(*rt); off + entry <= rt->length; off += entry)
         parse_table(entry == 8 ? get64(t + off) : get32(t + off), ai);
+    resolve_slit(ai);
 }

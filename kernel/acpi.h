@@ -1,7 +1,8 @@
 /*
  * kernel/acpi.h - what ixmetal reads from the ACPI tables (ACPI 6.5):
- * the cores (MADT), PCI Express configuration space (MCFG) and how to power
- * off or reset (FADT and the \_S5 object of the DSDT).
+ * the cores (MADT), PCI Express configuration space (MCFG), how to power
+ * off or reset (FADT and the \_S5 object of the DSDT), and which memory and
+ * cores make up each NUMA node (SRAT, SLIT).
  */
 #ifndef KERNEL_ACPI_H
 #define KERNEL_ACPI_H
@@ -10,9 +11,18 @@
 
 #include "kernel/bootinfo.h"
 
-#define ACPI_MAX_CPUS 256
+#define ACPI_MAX_CPUS 1024 /* the MADT's processors read; more are said and left out */
 #define ACPI_MAX_MCFG 8
 #define ACPI_MAX_TABLES 32
+
+#define ACPI_MAX_NODES 16
+#define ACPI_MAX_MEM_RANGES 64
+
+/* A range of memory the SRAT gives to a node. */
+struct acpi_mem_range {
+    uint64_t base, len;
+    int node;
+};
 
 /* Address space ids of a Generic Address Structure (§5.2.3.2, Table 5.1). */
 #define ACPI_SPACE_MEMORY 0
@@ -55,10 +65,41 @@ struct acpi_info {
     uint8_t reset_value;
 
     uint64_t hpet_pa; /* HPET registers (memory space); 0 if no usable HPET table */
+
+    /* NUMA, from the SRAT: nodes numbered 0.. in the order their proximity
+     * domains first appear. nnodes is 0 without a usable SRAT: one node,
+     * all memory and every core. */
+    int nnodes;
+    uint32_t node_domain[ACPI_MAX_NODES]; /* node n's proximity domain */
+    int nmem;
+    struct acpi_mem_range mem[ACPI_MAX_MEM_RANGES]; /* enabled memory affinity entries */
+    int ncpu_aff;
+    uint32_t cpu_aff_apic[ACPI_MAX_CPUS]; /* enabled processor affinity entries: */
+    uint8_t cpu_aff_node[ACPI_MAX_CPUS];  /* an APIC id and its node */
+    int has_slit;
+    uint8_t distance[ACPI_MAX_NODES][ACPI_MAX_NODES]; /* SLIT: 10 = local, 0xFF unknown */
 };
 
 /* The machine's, filled once by kmain(). */
 extern struct acpi_info acpi;
+
+/* The node of the core with this APIC id: 0 without an SRAT, or if the
+ * SRAT does not name it. */
+int acpi_node_of_apic(const struct acpi_info *ai, uint32_t apic_id);
+
+/* The node of the memory at pa: -1 if no SRAT memory range holds it (0
+ * for any address without an SRAT). */
+int acpi_node_of_addr(const struct acpi_info *ai, uint64_t pa);
+
+/* The highest APIC id the MADT lists (0 if none). */
+static inline uint32_t acpi_max_apic_id(const struct acpi_info *ai)
+{
+    uint32_t max = 0;
+    for (int i = 0; i < ai->ncpus; i++)
+        if (ai->apic_id[i] > max)
+            max = ai->apic_id[i];
+    return max;
+}
 
 /* Parses everything reachable from the RSDP into *ai. A table whose checksum
  * or length is wrong is reported on the console and skipped. */

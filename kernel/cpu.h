@@ -69,9 +69,17 @@ static inline void cpu_pause(void)
     __asm__ volatile("pause");
 }
 
-/* The APIC id of the running core (CPUID 01h EBX[31:24]). */
+/* The APIC id of the running core: all 32 bits of its x2APIC id from CPUID
+ * 0Bh EDX where that leaf exists (SDM 3A §12.12.8.1; EBX is 0 where it does
+ * not), else the 8-bit initial APIC id of CPUID 01h EBX[31:24]. In xAPIC
+ * mode the two are the same. */
 static inline uint32_t cpu_apic_id(void)
 {
+    if (cpuid(0, 0).eax >= 0xB) {
+        struct cpuid t = cpuid(0xB, 0);
+        if (t.ebx)
+            return t.edx;
+    }
     return cpuid(1, 0).ebx >> 24;
 }
 

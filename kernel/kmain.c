@@ -64,6 +64,29 @@ static void gather_options(void)
         options[noptions++] = app_options[i];
 }
 
+static uint32_t madt_apic_id(int i)
+{
+    return acpi.apic_id[i];
+}
+
+/* " 0 1 4-287": n APIC ids in order, a run of three or more consecutive
+ * ones as a range, so a server's hundreds of cores fit a line. */
+static void print_ids(int n, uint32_t (*id)(int))
+{
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && id(j + 1) == id(j) + 1)
+            j++;
+        if (j - i >= 2) {
+            kprintf(" %u-%u", id(i), id(j));
+            i = j + 1;
+        } else {
+            kprintf(" %u", id(i));
+            i++;
+        }
+    }
+}
+
 static void print_banner(uint64_t init_us)
 {
     kprintf("ixmetal: %s boot on %s firmware\n", boot_protocol_name(boot.protocol),
@@ -82,15 +105,13 @@ static void print_banner(uint64_t init_us)
                 boot.map_dropped, MEMMAP_MAX);
     if (acpi.ncpus) {
         kprintf("cpus: %d (apic ids", acpi.ncpus);
-        for (int i = 0; i < acpi.ncpus; i++)
-            kprintf(" %u", acpi.apic_id[i]);
+        print_ids(acpi.ncpus, madt_apic_id);
         kprintf(")\n");
     } else {
         kprintf("cpus: 1 (no MADT; only the boot core is known)\n");
     }
     kprintf("smp: %d core%s running (apic ids", smp_cores(), smp_cores() == 1 ? "" : "s");
-    for (int i = 0; i < smp_cores(); i++)
-        kprintf(" %u", smp_apic_id(i));
+    print_ids(smp_cores(), smp_apic_id);
     kprintf(")%s\n", smp_missing() ? ", some did not answer (above)" : "");
     kprintf("tsc: %lu MHz from %s\n", tsc_hz() / 1000000, tsc_source());
     kprintf("lapic: %s\n", lapic_describe());
@@ -180,16 +201,16 @@ void kmain(uint32_t magic, uint32_t info_pa)
     console_init();                 // COM1, so every step after this can report
     cpu_init();                     // GDT, TSS and IDT: every exception is reported
     read_boot_info(magic, info_pa); // loader, command line, memory map, RSDP, screen
-    read_cmdline();     // the options (on_fault= at once); what is wrong is said after the banner
-    mem_init(&boot);    // free RAM from the memory map
-    paging_init(&boot); // identity map: RAM write-back, holes below 4 GiB uncached
-    console_start(&boot, console); // the screen too, unless console=serial
-    acpi_parse(&boot, &acpi);      // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
-    tsc_init(&acpi);               // TSC rate: CPUID 15h/16h, else the PIT, else the HPET
-    lapic_init();                  // this core's local APIC timer, for idle sleeps
-    smp_init(&boot, &acpi, 0);     // every other core: INIT-SIPI-SIPI, then halted until used
-    pci_init(&acpi);               // every function, BARs sized and mapped uncached
-    print_banner(now_ns() / 1000); // what was found, and how long it took
-    pci_print_all();               // one line per PCI function, then its BARs
+    read_cmdline();                 // the options (on_fault= at once); mistakes: after the banner
+    mem_init(&boot);                // free RAM from the memory map
+    paging_init(&boot);             // identity map: RAM write-back, holes below 4 GiB uncached
+    console_start(&boot, console);  // the screen too, unless console=serial
+    acpi_parse(&boot, &acpi);       // RSDP -> MADT (cores), MCFG (ECAM), FADT (power-off)
+    tsc_init(&acpi);                // TSC rate: CPUID 15h/16h, else the PIT, else the HPET
+    lapic_init(&acpi);              // local APIC, in x2APIC mode if ids need it; its timer
+    smp_init(&boot, &acpi, 0);      // every other core: INIT-SIPI-SIPI, then halted until used
+    pci_init(&acpi);                // every function, BARs sized and mapped uncached
+    print_banner(now_ns() / 1000);  // what was found, and how long it took
+    pci_print_all();                // one line per PCI function, then its BARs
     power_end(&acpi, end_how, run_from_cmdline()); // the app, then off or halted (end=)
 }

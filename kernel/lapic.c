@@ -1,5 +1,12 @@
 /*
  * kernel/lapic.c - see lapic.h.
+ *
+ * Two ways in to the same registers (SDM vol. 3A §12.12): xAPIC mode, a
+ * 4 KiB MMIO page at IA32_APIC_BASE, and x2APIC mode, where register offset
+ * X is MSR 0x800 + (X >> 4), the ICR is one 64-bit MSR with a 32-bit
+ * destination, and there is no delivery-status bit to wait on. The kernel
+ * drives whichever mode the firmware left, and switches to x2APIC itself
+ * when a core's APIC id does not fit xAPIC's 8 bits.
  */
 #include "kernel/lapic.h"
 
@@ -11,6 +18,8 @@
 #define IA32_APIC_BASE 0x1B /* SDM vol. 3A §12.4.4 */
 #define APIC_BASE_ENABLE (1u << 11)
 #define APIC_BASE_EXTD (1u << 10) /* x2APIC mode: the MMIO page is gone (§12.12.1) */
+#define CPUID_01_ECX_X2APIC (1u << 21)
+#define X2APIC_MSR_BASE 0x800 /* §12.12.1.2, Table 12-6: MSR 0x800 + (offset >> 4) */
 
 /* Register offsets from the APIC base, SDM vol. 3A Table 12-1. */
 #define LAPIC_ID 0x020 /* §12.4.6: bits 31:24 */
@@ -27,16 +36,40 @@
 #define LAPIC_TIMER_DIV 0x3E0 /* §12.5.4: 1011b divides by 1 */
 #define LAPIC_DIV_1 0xB
 
-static uint64_t base; /* 0 while there is no usable local APIC */
+static uint64_t base; /* 0 while there is no usable local APIC; 1 in x2APIC mode */
+static bool x2;       /* x2APIC mode, on every core */
+static bool x2_ours;  /* switched on here, not by the firmware */
 static uint64_t ticks_per_us;
 static const char *why_none = "not set up";
 
-void lapic_eoi(void)
+static uint32_t reg_read(uint32_t off)
 {
-    mmio_write32(base + LAPIC_EOI, 0);
+    return x2 ? (uint32_t)rdmsr(X2APIC_MSR_BASE + (off >> 4)) : mmio_read32(base + off);
 }
 
-bool lapic_init(void)
+static void reg_write(uint32_t off, uint32_t v)
+{
+    if (x2)
+        wrmsr(X2APIC_MSR_BASE + (off >> 4), v);
+    else
+        mmio_write32(base + off, v);
+}
+
+void lapic_eoi(void)
+{
+    reg_write(LAPIC_EOI, 0);
+}
+
+/* This core into x2APIC mode if the boot core is in it: from xAPIC mode,
+ * enabled, EXTD is set with EN kept (§12.12.5, Figure 12-27). */
+static void x2apic_here(void)
+{
+    uint64_t msr = rdmsr(IA32_APIC_BASE);
+    if (x2 && !(msr & APIC_BASE_EXTD))
+        wrmsr(IA32_APIC_BASE, msr | APIC_BASE_ENABLE | APIC_BASE_EXTD);
+}
+
+bool lapic_init(const struct acpi_info *ai)
 {
     if (!(cpuid(1, 0).edx & (1u << 9))) { /* CPUID.01h:EDX.APIC */
         why_none = "none (CPUID 01h EDX.APIC is 0)";
@@ -47,23 +80,29 @@ bool lapic_init(void)
         why_none = "disabled in IA32_APIC_BASE";
         return false;
     }
-    if (msr & APIC_BASE_EXTD) { /* firmware left it in x2APIC mode: registers are MSRs then */
-        why_none = "in x2APIC mode, which this kernel does not drive";
-        return false;
+    if (msr & APIC_BASE_EXTD) {
+        x2 = true; /* the firmware left it in x2APIC mode; there is no way back but a reset */
+    } else if (acpi_max_apic_id(ai) > LAPIC_XAPIC_MAX_ID) {
+        if (!(cpuid(1, 0).ecx & CPUID_01_ECX_X2APIC)) {
+            why_none = "xAPIC mode, and apic ids above 254 need x2APIC, which this CPU lacks";
+            return false;
+        }
+        x2 = x2_ours = true;
+        x2apic_here();
     }
-    base = msr & 0x000FFFFFFFFFF000ull; /* bits MAXPHYADDR-1:12 (§12.4.4) */
-    mmio_write32(base + LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
-    mmio_write32(base + LAPIC_TIMER_DIV, LAPIC_DIV_1);
-    mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_TIMER_VECTOR);
+    base = x2 ? 1 : msr & 0x000FFFFFFFFFF000ull; /* bits MAXPHYADDR-1:12 (§12.4.4) */
+    reg_write(LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
+    reg_write(LAPIC_TIMER_DIV, LAPIC_DIV_1);
+    reg_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_TIMER_VECTOR);
     /* Count down from the top for 250 us of TSC time, three times; the
      * median, as one run can be stretched (a virtual CPU descheduled). */
     uint64_t t[3];
     for (int k = 0; k < 3; k++) {
-        mmio_write32(base + LAPIC_TIMER_INIT, 0xFFFFFFFFu);
+        reg_write(LAPIC_TIMER_INIT, 0xFFFFFFFFu);
         delay_us(250);
-        t[k] = (0xFFFFFFFFull - mmio_read32(base + LAPIC_TIMER_CUR)) / 250;
+        t[k] = (0xFFFFFFFFull - reg_read(LAPIC_TIMER_CUR)) / 250;
     }
-    mmio_write32(base + LAPIC_TIMER_INIT, 0);
+    reg_write(LAPIC_TIMER_INIT, 0);
     ticks_per_us = t[0] > t[1] ? (t[1] > t[2] ? t[1] : (t[0] > t[2] ? t[2] : t[0]))
                                : (t[0] > t[2] ? t[0] : (t[1] > t[2] ? t[2] : t[1]));
     if (!ticks_per_us) {
@@ -71,7 +110,7 @@ bool lapic_init(void)
         base = 0;
         return false;
     }
-    mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_TIMER_VECTOR);
+    reg_write(LAPIC_LVT_TIMER, LAPIC_TIMER_VECTOR);
     return true;
 }
 
@@ -82,10 +121,14 @@ bool lapic_ready(void)
 
 const char *lapic_describe(void)
 {
-    static char line[64];
+    static char line[96];
     if (!base)
         return why_none;
-    ksnprintf(line, sizeof(line), "timer %lu MHz", ticks_per_us);
+    ksnprintf(line, sizeof(line), "%s, timer %lu MHz",
+              !x2       ? "xAPIC"
+              : x2_ours ? "x2APIC (switched on for apic ids above 254)"
+                        : "x2APIC (as the firmware left it)",
+              ticks_per_us);
     return line;
 }
 
@@ -94,7 +137,7 @@ void lapic_sleep_us(uint32_t us)
     if (!base)
         return;
     uint64_t t = ticks_per_us * us;
-    mmio_write32(base + LAPIC_TIMER_INIT, t > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)t);
+    reg_write(LAPIC_TIMER_INIT, t > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)t);
     /* STI's one-instruction shadow means a timer already pending wakes HLT
      * rather than being taken before it (SDM vol. 2B, STI). */
     __asm__ volatile("sti; hlt; cli" ::: "memory");
@@ -104,15 +147,25 @@ void lapic_enable_ap(void)
 {
     if (!base)
         return;
-    mmio_write32(base + LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
-    mmio_write32(base + LAPIC_TIMER_DIV, LAPIC_DIV_1); /* the rate the boot core measured */
-    mmio_write32(base + LAPIC_LVT_TIMER, LAPIC_TIMER_VECTOR);
+    x2apic_here();
+    reg_write(LAPIC_SVR, LAPIC_SVR_ENABLE | LAPIC_SPURIOUS_VECTOR);
+    reg_write(LAPIC_TIMER_DIV, LAPIC_DIV_1); /* the rate the boot core measured */
+    reg_write(LAPIC_LVT_TIMER, LAPIC_TIMER_VECTOR);
+}
+
+uint32_t lapic_max_id(void)
+{
+    return x2 ? 0xFFFFFFFEu : LAPIC_XAPIC_MAX_ID; /* all ones is the broadcast address */
 }
 
 bool lapic_ipi(uint32_t apic_id, uint32_t icr)
 {
-    if (!base)
+    if (!base || apic_id > lapic_max_id())
         return false;
+    if (x2) { /* §12.12.9: one write sends it; no delivery status to wait on */
+        wrmsr(X2APIC_MSR_BASE + (LAPIC_ICR_LO >> 4), (uint64_t)apic_id << 32 | icr);
+        return true;
+    }
     mmio_write32(base + LAPIC_ICR_HI, apic_id << 24);
     mmio_write32(base + LAPIC_ICR_LO, icr);
     /* §12.6.1: delivery status goes back to idle once the IPI has left */

@@ -4,6 +4,7 @@
  */
 #include "kernel/mem.h"
 
+#include "kernel/acpi.h"
 #include "kernel/kprintf.h"
 #include "kernel/paging.h"
 #include "kernel/palloc.h"
@@ -15,6 +16,8 @@
 extern char __image_start[], __image_end[]; /* linker.ld */
 
 static struct palloc phys;
+static int node = -1;             /* mem_node_begin's, or -1: any memory */
+static uint64_t span_lo, span_hi; /* what dma_alloc handed out since then */
 
 void mem_init(struct boot_info *bi)
 {
@@ -33,11 +36,72 @@ void mem_init(struct boot_info *bi)
                    (uint64_t)(uintptr_t)(__image_end - __image_start));
 }
 
+void mem_node_begin(int n)
+{
+    node = n;
+    span_lo = UINT64_MAX;
+    span_hi = 0;
+}
+
+void mem_node_end(uint64_t *lo, uint64_t *hi)
+{
+    *lo = span_hi ? span_lo : 0;
+    *hi = span_hi;
+    node = -1;
+}
+
+/* From node's SRAT ranges, the highest range first, as palloc goes
+ * top-down everywhere else. */
+static uint64_t node_alloc(uint64_t size, uint64_t align)
+{
+    if (!acpi.nnodes) /* one node: all memory */
+        return palloc_alloc(&phys, size, align, UINT64_MAX);
+    uint64_t below = UINT64_MAX; /* ranges at or above this base were tried */
+    for (;;) {
+        const struct acpi_mem_range *next = NULL;
+        for (int i = 0; i < acpi.nmem; i++) {
+            const struct acpi_mem_range *r = &acpi.mem[i];
+            if (r->node == node && r->base < below && (!next || r->base > next->base))
+                next = r;
+        }
+        if (!next)
+            return 0;
+        uint64_t end = next->base + next->len < next->base ? UINT64_MAX : next->base + next->len;
+        uint64_t pa = palloc_alloc_range(&phys, size, align, next->base, end);
+        if (pa)
+            return pa;
+        below = next->base;
+    }
+}
+
+uint64_t mem_node_free_bytes(int n)
+{
+    if (!acpi.nnodes)
+        return n == 0 ? palloc_free_bytes(&phys) : 0;
+    uint64_t sum = 0;
+    for (int i = 0; i < acpi.nmem; i++) {
+        const struct acpi_mem_range *r = &acpi.mem[i];
+        if (r->node != n)
+            continue;
+        for (int k = 0; k < phys.n; k++) {
+            uint64_t lo = phys.free[k].base > r->base ? phys.free[k].base : r->base;
+            uint64_t hi = phys.free[k].end < r->base + r->len ? phys.free[k].end : r->base + r->len;
+            if (hi > lo)
+                sum += hi - lo;
+        }
+    }
+    return sum;
+}
+
 void *dma_alloc(size_t size, size_t align)
 {
-    uint64_t pa = palloc_alloc(&phys, size, align, UINT64_MAX);
+    uint64_t pa = node < 0 ? palloc_alloc(&phys, size, align, UINT64_MAX) : node_alloc(size, align);
     if (!pa)
         return NULL;
+    if (node >= 0) {
+        span_lo = pa < span_lo ? pa : span_lo;
+        span_hi = pa + size > span_hi ? pa + size : span_hi;
+    }
     void *p = (void *)(uintptr_t)pa;
     memset(p, 0, size);
     return p;

@@ -20,6 +20,20 @@ void mem_init(struct boot_info *bi);
  * there is not enough contiguous memory left. */
 void *dma_alloc(size_t size, size_t align);
 
+/*
+ * NUMA. Between mem_node_begin(node) and mem_node_end(), dma_alloc takes
+ * memory only from that node's ranges in the SRAT (kernel/acpi.h), and
+ * fails rather than take another node's; mem_node_end gives the span
+ * [lo, hi) of what it handed out meanwhile (lo == hi: nothing). Without an
+ * SRAT there is one node, 0, and it is all memory. Not nested; the boot
+ * core only (drivers open their ports there).
+ */
+void mem_node_begin(int node);
+void mem_node_end(uint64_t *lo, uint64_t *hi);
+
+/* Free bytes in node's ranges. */
+uint64_t mem_node_free_bytes(int node);
+
 /* A zeroed page below 4 GiB, for page tables: memory the boot map covers. */
 uint64_t mem_alloc_low_page(void);
 

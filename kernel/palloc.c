@@ -105,6 +105,12 @@ void palloc_reserve(struct palloc *pa, uint64_t base, uint64_t len)
 
 uint64_t palloc_alloc(struct palloc *pa, uint64_t size, uint64_t align, uint64_t limit)
 {
+    return palloc_alloc_range(pa, size, align, 0, limit);
+}
+
+uint64_t palloc_alloc_range(struct palloc *pa, uint64_t size, uint64_t align, uint64_t lo,
+                            uint64_t hi)
+{
     if (size == 0 || size > UINT64_MAX / 2)
         return 0;
     size = page_up(size);
@@ -113,11 +119,12 @@ uint64_t palloc_alloc(struct palloc *pa, uint64_t size, uint64_t align, uint64_t
     if (align & (align - 1))
         return 0;
     for (int i = pa->n - 1; i >= 0; i--) {
-        uint64_t top = pa->free[i].end < limit ? pa->free[i].end : limit;
-        if (top < pa->free[i].base + size)
+        uint64_t top = pa->free[i].end < hi ? pa->free[i].end : hi;
+        uint64_t bottom = pa->free[i].base > lo ? pa->free[i].base : lo;
+        if (top < bottom + size || bottom + size < bottom)
             continue;
         uint64_t at = (top - size) & ~(align - 1);
-        if (at < pa->free[i].base)
+        if (at < bottom)
             continue;
         carve(pa, i, at, at + size);
         return at;

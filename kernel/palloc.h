@@ -34,6 +34,9 @@ void palloc_reserve(struct palloc *pa, uint64_t base, uint64_t len);
  * address, or 0 when nothing fits.
  */
 uint64_t palloc_alloc(struct palloc *pa, uint64_t size, uint64_t align, uint64_t limit);
+/* The same, the block inside [lo, hi): one NUMA node's memory. */
+uint64_t palloc_alloc_range(struct palloc *pa, uint64_t size, uint64_t align, uint64_t lo,
+                            uint64_t hi);
 uint64_t palloc_free_bytes(const struct palloc *pa);
 
 #endif

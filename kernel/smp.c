@@ -36,7 +36,8 @@ struct core {
     volatile bool stopped; /* by smp_stop_others, in its NMI handler */
 };
 
-static struct core cores[SMP_MAX_CPUS];
+/* The boot core's until smp_init allocates one for each core the MADT lists. */
+static struct core boot_core, *cores = &boot_core;
 static int ncores = 1, nmissing;
 static bool stuck;             /* a core that did not answer could not be stopped either */
 static volatile bool stopping; /* smp_stop_others has begun: an NMI means stop */
@@ -133,14 +134,17 @@ void smp_stop_others(void)
         for (int i = 0; i < ncores; i++)
             pending += i != me && !__atomic_load_n(&cores[i].stopped, __ATOMIC_ACQUIRE);
     } while (pending && now_ns() < end);
-    char list[4 * SMP_MAX_CPUS + 1];
+    /* Lines of at most about 80 columns, however many cores there are. */
+    char list[64];
     size_t n = 0;
-    list[0] = '\0';
-    for (int i = 0; i < ncores; i++)
+    for (int i = 0; i < ncores; i++) {
         if (i != me && cores[i].stopped)
             n += (size_t)ksnprintf(list + n, sizeof(list) - n, " %d", i);
-    if (n)
-        kprintf("fault: cores stopped:%s\n", list);
+        if (n && (n > sizeof(list) - 8 || i == ncores - 1)) {
+            kprintf("fault: cores stopped:%s\n", list);
+            n = 0;
+        }
+    }
     for (int i = 0; i < ncores; i++)
         if (i != me && !cores[i].stopped)
             kprintf("fault: core %d (apic id %u) did not stop within %d ms; it may still "
@@ -213,6 +217,13 @@ int smp_init(const struct boot_info *bi, const struct acpi_info *ai, int want)
         kprintf("smp: no usable local APIC (%s): only the boot core runs\n", lapic_describe());
         return ncores;
     }
+    struct core *all = dma_alloc((size_t)listed * sizeof(*all), 64);
+    if (!all) {
+        kprintf("smp: no memory for %d cores' state: only the boot core runs\n", listed);
+        return ncores;
+    }
+    all[0] = boot_core;
+    cores = all;
     uint64_t page = tramp_page(bi);
     if (!page) {
         kprintf("smp: no free page below 1 MiB for the start-up code: only the boot core "
@@ -229,17 +240,17 @@ int smp_init(const struct boot_info *bi, const struct acpi_info *ai, int want)
     smp_ap_cr3 = read_cr3();
     /* INIT to every core first and one 10 ms wait for all (§9.4.4.1) */
     for (int i = 0; i < listed; i++)
-        if (ai->apic_id[i] != self && ai->apic_id[i] <= 0xFE &&
+        if (ai->apic_id[i] != self && ai->apic_id[i] <= lapic_max_id() &&
             !lapic_ipi(ai->apic_id[i], LAPIC_ICR_INIT))
             kprintf("smp: the INIT IPI to apic id %u did not leave the local APIC\n",
                     ai->apic_id[i]);
     delay_us(10000);
-    for (int i = 0; i < listed && (want == 0 || ncores < want) && ncores < SMP_MAX_CPUS && !stuck;
-         i++) {
+    for (int i = 0; i < listed && (want == 0 || ncores < want) && !stuck; i++) {
         if (ai->apic_id[i] == self)
             continue;
-        if (ai->apic_id[i] > 0xFE) { /* an xAPIC IPI names 8-bit ids; 0xFF is broadcast */
-            kprintf("smp: apic id %u needs x2APIC mode; left out\n", ai->apic_id[i]);
+        if (ai->apic_id[i] > lapic_max_id()) { /* cannot happen: lapic_init saw the ids */
+            kprintf("smp: apic id %u is beyond what an IPI can name (%u); left out\n",
+                    ai->apic_id[i], lapic_max_id());
             nmissing++;
             continue;
         }

@@ -17,7 +17,9 @@
 #include "kernel/acpi.h"
 #include "kernel/bootinfo.h"
 
-#define SMP_MAX_CPUS 64
+/* The most cores the kernel starts: every one the MADT can list to it.
+ * Per-core memory is allocated for the cores found, not for this many. */
+#define SMP_MAX_CPUS ACPI_MAX_CPUS
 
 /* Starts the application cores the MADT lists, until want cores run in all
  * (0: every one). A core that does not answer within a bounded time is

@@ -354,7 +354,7 @@ def boot_common(c, protocol, firmware):
     c.match(r"init: \d+ us")
     # QEMU's APIC timer counts nanoseconds (1000 MHz at divide-by-1); the
     # kernel measures it over 1 ms of TSC time, which TCG makes noisy.
-    m = c.match(r"lapic: timer (\d+) MHz")
+    m = c.match(r"lapic: xAPIC, timer (\d+) MHz")
     if m and not 800 <= int(m.group(1)) <= 1200:
         c.problems.append(f"lapic timer {m.group(1)} MHz, expected 1000 +- 20%")
     c.lacks(r"^(exception|panic)")
@@ -388,8 +388,8 @@ def t_kernel_q35_smp4():
     q, status, c = boot_kernel(["-M", "q35", "-m", "256M", "-smp", "4"], "app=info")
     c.exit_status(status, EXIT_OK)
     boot_common(c, "multiboot1", "bios")
-    c.has("cpus: 4 (apic ids 0 1 2 3)")
-    c.has("smp: 4 cores running (apic ids 0 1 2 3)")
+    c.has("cpus: 4 (apic ids 0-3)")
+    c.has("smp: 4 cores running (apic ids 0-3)")
     for core in range(4):  # each core's own RDMSR: the same PAT everywhere (kernel/cpu.h)
         c.has(f"pat: core {core} 0x{KERNEL_PAT:016x}")
     c.match(r"pci: \d+ functions via ecam")
@@ -1224,7 +1224,8 @@ def check_nic_counters(c, finals, nics):
 
 
 def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virtio-net-pci",
-             smp=1, flows=1, workers=None, says=()):
+             smp=1, flows=1, workers=None, says=(), machine=("-M", "pc", "-m", "256M"),
+             cores=None, check=None):
     """app=fwd between two NICs (device, with props: QEMU device properties),
     the harness sending count frames each way. Checks every frame (the
     harness) and that the guest's counters equal the harness's exactly, and
@@ -1233,13 +1234,14 @@ def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virti
     boot core reports and each other core is a worker with its own queue
     pair; flows: UDP source ports, for RSS to spread. workers: how many
     run, where the NICs have fewer queue pairs than cores; says: lines the
-    guest must print."""
+    guest must print. machine: QEMU's machine, memory (and NUMA) options;
+    cores: the worker cores, if not 1.. in order; check(c): more checks."""
     workers = workers or (smp - 1 if smp > 1 else 1)
     def test():
         ports = [free_port() for _ in range(4)]
         q0, h0, q1, h1 = ports
         p0, p1 = nic_pci(0, device), nic_pci(1, device)
-        q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
+        q = Qemu(list(machine) + ["-smp", str(smp)] + DEBUG_EXIT
                  + dgram_nic(0, q0, h0, props, device) + dgram_nic(1, q1, h1, props, device)
                  + kernel(f"app=fwd duration={duration} mode={mode} {extra}"), duration + 30)
         c = Checks([])
@@ -1255,10 +1257,58 @@ def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virti
         status = q.wait_exit()
         c.lines = q.lines()
         c.exit_status(status, EXIT_OK)
-        check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says)
+        check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says, cores)
+        if check:
+            check(c)
         return c.problems, q
     return test
 
+
+
+# Two NUMA nodes of 512 MiB and two cores each (QEMU builds the SRAT and,
+# with a distance given, the SLIT): node 0 at 0-512 MiB, node 1 above.
+NUMA_MACHINE = ("-M", "q35", "-m", "1G",
+                "-object", "memory-backend-ram,size=512M,id=m0",
+                "-object", "memory-backend-ram,size=512M,id=m1",
+                "-numa", "node,nodeid=0,cpus=0-1,memdev=m0",
+                "-numa", "node,nodeid=1,cpus=2-3,memdev=m1",
+                "-numa", "dist,src=0,dst=1,val=21")
+NUMA_NODE1 = (0x20000000, 0x40000000)
+
+
+def numa_in_node1(c):
+    """Each port's rings, buffers and pools inside node 1's memory, as the
+    kernel printed their span, and the workers on node 1's cores."""
+    for k in range(2):
+        m = c.match(rf"^nic {nic_pci(k, 'igb')}: node 1, memory 0x([0-9a-f]+)-0x([0-9a-f]+) "
+                    r"\(rings, buffers, pools\)$")
+        if m:
+            lo, hi = int(m.group(1), 16), int(m.group(2), 16)
+            if not (NUMA_NODE1[0] <= lo < hi <= NUMA_NODE1[1]):
+                c.problems.append(f"port {k}'s memory 0x{lo:x}-0x{hi:x} is not inside node 1 "
+                                  f"(0x{NUMA_NODE1[0]:x}-0x{NUMA_NODE1[1]:x})")
+    c.has("fwd: node 1: worker cores 2 3")
+
+
+def t_numa_info():
+    """app=info on two nodes: the SRAT's memory ranges and cores for each,
+    the SLIT's distances; numa= naming a node the machine lacks is refused."""
+    q, status, c = boot_kernel(list(NUMA_MACHINE) + ["-smp", "4"], "app=info")
+    c.exit_status(status, EXIT_OK)
+    c.match(r"acpi tables: .*\bSRAT\b.*\bSLIT\b.*")
+    c.match(r"^numa: node 0 \(proximity domain 0\): memory 0x0-0x9ffff, 0x100000-0x1fffffff, "
+            r"\d+ MiB free; cores 0 1; distances 10 21$")
+    c.match(r"^numa: node 1 \(proximity domain 1\): memory 0x20000000-0x3fffffff, \d+ MiB free; "
+            r"cores 2 3; distances 21 10$")
+    q.stop()
+    q, status, c2 = boot_kernel(list(NUMA_MACHINE) + ["-smp", "4"], "app=info numa=2")
+    c2.exit_status(status, EXIT_APP_FAILED)
+    c2.has("ports: numa=2: '2' is not a node of this machine, which has 2 (0-1)")
+    c2.lacks(r"^nics: ")
+    q.stop()
+    q, status, c3 = boot_kernel(["-M", "pc", "-m", "128M"], "app=info")
+    c3.has("numa: no SRAT: one node, all memory and every core")
+    return c.problems + c2.problems + c3.problems, q
 
 
 def udp_test_frame(k, seq):
@@ -1469,7 +1519,7 @@ def netns_delete(ns):
         print(f"warning: 'ip netns delete {ns}' failed: {p.stderr.strip()}")
 
 
-def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=()):
+def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=(), cores=None):
     """What fwd_test checks after a run: h, the harness's fwd run; c.lines,
     the guest's log; says: lines it must have. With more than one core
     (smp), the boot core only reports and worker w (of workers) runs on
@@ -1535,12 +1585,13 @@ def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=()):
     if smp > 1:  # every worker forwarded some; together, every frame
         total = 0
         for w in range(workers):
-            m = c.match(rf"final core {w + 1} queue {w}: packets=(\d+) drops=0 polls=\d+ "
+            core = cores[w] if cores else w + 1
+            m = c.match(rf"final core {core} queue {w}: packets=(\d+) drops=0 polls=\d+ "
                         r"empty_polls=\d+")
             if m:
                 total += int(m.group(1))
                 if int(m.group(1)) == 0:
-                    c.problems.append(f"worker core {w + 1} (queue {w}) forwarded nothing")
+                    c.problems.append(f"worker core {core} (queue {w}) forwarded nothing")
         c.equal("frames the workers forwarded", total, 2 * count + 2 * passed)
     else:
         c.lacks(r"^final core ")
@@ -2011,7 +2062,7 @@ def t_cores_one():
     """cores=1 keeps the app on the boot core though three run: the fault is
     on core 0, and the two idle cores are stopped."""
     q, status, c = boot_kernel(["-M", "pc", "-m", "128M", "-smp", "3"], "app=fault cores=1")
-    c.has("smp: 3 cores running (apic ids 0 1 2)")
+    c.has("smp: 3 cores running (apic ids 0-2)")
     c.has("fault: writing to 0x7fff00000000, which is not mapped, on core 0 (apic id 0)")
     check_fault_report(c, 0)
     fault_ended_off(c, status, [1, 2])
@@ -2100,6 +2151,114 @@ def t_core_not_answering():
     return c.problems, q
 
 
+def t_x2apic_switched_on():
+    """The firmware leaves xAPIC mode, but the MADT lists an APIC id above
+    254: the kernel switches to x2APIC itself, on the boot core and on each
+    core it starts. QEMU is stopped at kmain and the MADT is rebuilt at
+    0x8000 (the RSDT repointed, checksums fixed) with processor 2's local
+    APIC entry replaced by a local x2APIC entry (type 9) for id 300, which
+    no core has: core 1 starts and answers (app=info's PAT line, through
+    the x2APIC ICR), id 300 does not."""
+    def edit(g, magic, info, c):
+        area = g.read(0xE0000, 0x20000)
+        rsdt = next((int.from_bytes(area[o + 16:o + 20], "little")
+                     for o in range(0, len(area) - 20, 16)
+                     if area[o:o + 8] == b"RSD PTR " and sum(area[o:o + 20]) % 256 == 0), None)
+        if rsdt is None:
+            c.problems.append("no RSDP")
+            return
+        rlen = int.from_bytes(g.read(rsdt + 4, 4), "little")
+        rsdt_t = bytearray(g.read(rsdt, rlen))
+        for i in range(36, rlen, 4):
+            madt = int.from_bytes(rsdt_t[i:i + 4], "little")
+            if g.read(madt, 4) == b"APIC":
+                break
+        else:
+            c.problems.append("no MADT in the RSDT")
+            return
+        length = int.from_bytes(g.read(madt + 4, 4), "little")
+        old = g.read(madt, length)
+        body, off, done = bytearray(old[:44]), 44, False
+        while off + 2 <= length:  # ACPI 6.5 §5.2.12: entries after the 44-byte header
+            kind, size = old[off], max(old[off + 1], 2)
+            if kind == 0 and old[off + 3] == 2 and not done:  # local APIC, id 2
+                # §5.2.12.12, Table 5.37: type 9, length 16, reserved, x2APIC
+                # id, flags (bit 0: enabled), ACPI processor UID.
+                body += bytes([9, 16, 0, 0]) + (300).to_bytes(4, "little") + \
+                    (1).to_bytes(4, "little") + (2).to_bytes(4, "little")
+                done = True
+            else:
+                body += old[off:off + size]
+            off += size
+        if not done:
+            c.problems.append("no local APIC entry with id 2 in the MADT")
+        body[4:8] = len(body).to_bytes(4, "little")
+        body[9] = 0
+        body[9] = (-sum(body)) & 0xFF
+        g.write(0x8000, bytes(body))
+        rsdt_t[i:i + 4] = (0x8000).to_bytes(4, "little")
+        rsdt_t[9] = 0
+        rsdt_t[9] = (-sum(rsdt_t)) & 0xFF
+        g.write(rsdt, bytes(rsdt_t))
+    q, c = edited_at_kmain(edit, smp=3, cpu="max")  # qemu64 has no x2APIC
+    c.has("cpus: 3 (apic ids 0 1 300)")
+    c.match(r"^lapic: x2APIC \(switched on for apic ids above 254\), timer \d+ MHz$")
+    c.has("smp: the core with apic id 300 did not answer within 200 ms; left out (check that the "
+          "firmware enables it)")
+    c.has("smp: 2 cores running (apic ids 0 1), some did not answer (above)")
+    c.has(f"pat: core 1 0x{KERNEL_PAT:016x}")
+    c.has("power: off, status 0")
+    return c.problems, q
+
+
+X2APIC_MACHINE = ["-M", "q35", "-cpu", "max,+x2apic", "-smp", "2,maxcpus=512,sockets=2,cores=256,threads=1",
+                  "-device", "max-x86_64-cpu,socket-id=1,core-id=0,thread-id=0",
+                  "-device", "intel-iommu,intremap=on"]
+
+
+def t_x2apic_firmware():
+    """SeaBIOS hands over in x2APIC mode on a machine with a core whose APIC
+    id is 256 (issue 14's machine): all three cores start and read their
+    PAT; then app=fault on that core is reported with its 32-bit id and the
+    other two are stopped through the x2APIC ICR's NMI."""
+    q, status, c = boot_kernel(["-m", "256M"] + X2APIC_MACHINE, "app=info")
+    c.exit_status(status, EXIT_OK)
+    c.has("cpus: 3 (apic ids 0 1 256)")
+    c.has("smp: 3 cores running (apic ids 0 1 256)")
+    c.match(r"^lapic: x2APIC \(as the firmware left it\), timer \d+ MHz$")
+    for core in range(3):
+        c.has(f"pat: core {core} 0x{KERNEL_PAT:016x}")
+    q.stop()
+    q, status, c2 = boot_kernel(["-m", "256M"] + X2APIC_MACHINE, "app=fault")
+    c2.has("fault: writing to 0x7fff00000000, which is not mapped, on core 2 (apic id 256)")
+    check_fault_report(c2, 256)
+    fault_ended_off(c2, status, [0, 1])
+    return c.problems + c2.problems, q
+
+
+def t_cores_288():
+    """288 cores (x2APIC, as SeaBIOS leaves it for so many), every one
+    started and reading its own PAT, and a fault on the last stops the 287
+    others."""
+    args = ["-M", "q35", "-cpu", "max,+x2apic", "-smp", "288", "-m", "1G"]
+    q, status, c = boot_kernel(args, "app=info", timeout=120)
+    c.exit_status(status, EXIT_OK)
+    c.has("cpus: 288 (apic ids 0-287)")
+    c.has("smp: 288 cores running (apic ids 0-287)")
+    for core in range(288):
+        c.has(f"pat: core {core} 0x{KERNEL_PAT:016x}")
+    q.stop()
+    q, status, c2 = boot_kernel(args, "app=fault", timeout=120)
+    c2.has("fault: writing to 0x7fff00000000, which is not mapped, on core 287 (apic id 287)")
+    stopped = []
+    for l in c2.lines:
+        if l.startswith("fault: cores stopped: "):
+            stopped += [int(x) for x in l[len("fault: cores stopped: "):].split()]
+    c2.equal("cores stopped", stopped, list(range(287)))
+    c2.exit_status(status, EXIT_FAULT)
+    return c.problems + c2.problems, q
+
+
 def t_nmi_report():
     """An NMI (QEMU's inject-nmi, like a front-panel NMI button or a BMC)
     while an app runs is reported on its own stack, with the vector's name,
@@ -2175,13 +2334,13 @@ def find_table(g, sig):
     return None
 
 
-def edited_at_kmain(edit, smp=1):
+def edited_at_kmain(edit, smp=1, cpu="qemu64"):
     """Boots app=info, stopped at kmain through QEMU's gdb stub; edit(g,
     magic, info, c) changes what the kernel is about to read (magic, info:
     kmain's arguments); then the kernel runs on. Returns the run and the
     checks on its log."""
     port = free_port()
-    q = Qemu(["-M", "pc", "-m", "128M", "-smp", str(smp), "-S", "-gdb",
+    q = Qemu(["-M", "pc", "-cpu", cpu, "-m", "128M", "-smp", str(smp), "-S", "-gdb",
               f"tcp:127.0.0.1:{port}"] + DEBUG_EXIT + VIRTIO_NET + kernel("app=info"), 60)
     c = Checks([])
     try:
@@ -2405,6 +2564,9 @@ BOOT_TESTS = [
     ("boot/fault-reboot-q35", fault_reboot("q35", "power: reset through the FADT's reset register (io 0xcf9 = 0xf)")),
     ("boot/fault-reboot-pc", fault_reboot("pc", "power: reset through port 0xcf9")),
     ("boot/core-not-answering", t_core_not_answering),
+    ("boot/x2apic-switched-on", t_x2apic_switched_on),
+    ("boot/x2apic-firmware", t_x2apic_firmware),
+    ("boot/cores-288", t_cores_288),
     ("boot/nmi-report", t_nmi_report),
     ("boot/acpi-corrupt-madt", t_corrupt_madt),
     ("net/fwd-virtio-legacy", fwd_test("disable-modern=on", 100000, "io")),
@@ -2427,6 +2589,13 @@ BOOT_TESTS = [
     # idle=200: five vCPUs share 2 CPUs.
     ("net/fwd-igb-2-workers", fwd_test("", 20000, "io", duration=10, extra="idle=200",
                                        device="igb", smp=3, flows=64)),
+    # Both ports on node 1 (numa=1,1): their memory there, workers on cores
+    # 2 and 3 (node 1's), core 1 (node 0's) idle.
+    ("net/fwd-igb-numa-node1", fwd_test("", 20000, "io", duration=10, extra="idle=200 numa=1,1",
+                                        device="igb", smp=4, flows=64, workers=2,
+                                        machine=NUMA_MACHINE, cores=[2, 3],
+                                        check=numa_in_node1)),
+    ("boot/numa-info", t_numa_info),
     ("net/fwd-igb-4-workers", fwd_test("", 20000, "io", duration=10, extra="idle=200",
                                        device="igb", smp=5, flows=64)),
     ("net/pktgen-igb", pktgen_test("", 20000, 128, 16, device="igb")),

@@ -13,6 +13,12 @@
  *     PM1b_CNT_BLK 68, Flags 112 (bit 10 RESET_REG_SUP), RESET_REG 116 (a
  *     Generic Address, §5.2.3.2: space id, bit width, bit offset, access
  *     size, 64-bit address), RESET_VALUE 128, X_DSDT 140.
+ *   SRAT (§5.2.16): affinity structures from 48: Processor Local APIC (type
+ *     0, 16 bytes: domain bits 7:0 at 2, APIC id 3, flags 4, domain bits
+ *     31:8 at 9), Memory (type 1, 40 bytes: domain 2, base 8, length 16,
+ *     flags 28), Processor Local x2APIC (type 2, 24 bytes: domain 4, x2APIC
+ *     id 8, flags 12); flags bit 0: enabled.
+ *   SLIT (§5.2.17): the number of localities N at 36, then N x N bytes.
  *   \_S5 (§7.4.2.5) in AML (§20.2): NameOp 08, NameSeg, PackageOp 12,
  *     PkgLength, NumElements, then BytePrefix 0A n / ZeroOp 00 / OneOp 01.
  */
@@ -28,6 +34,8 @@
 #define DSDT 0x105000
 #define HPET 0x106000
 #define DSDT2 0x107000
+#define SRAT 0x108000
+#define SLIT 0x109000
 #define BIG 0x110000 /* room for a table of many KiB */
 
 static struct boot_info bi;
@@ -870,6 +878,191 @@ static void fadt_reset_register(void)
     CHECK_EQ(ai.has_reset, 0);
 }
 
+/* An XSDT listing the MADT, the FADT and the tables given. */
+static void xsdt_with(const uint64_t *extra, int n)
+{
+    tb_begin(XSDT, "XSDT");
+    tb_u64(MADT);
+    tb_u64(FACP);
+    for (int i = 0; i < n; i++)
+        tb_u64(extra[i]);
+    tb_end();
+}
+
+static void srat_begin(void)
+{
+    tb_begin(SRAT, "SRAT");
+    tb_u32(1); /* reserved, 1 for compatibility */
+    tb_u64(0);
+}
+
+static void srat_cpu(uint32_t domain, uint8_t apic_id, uint32_t flags)
+{
+    tb_u8(0);
+    tb_u8(16);
+    tb_u8((uint8_t)domain);
+    tb_u8(apic_id);
+    tb_u32(flags);
+    tb_u8(0);
+    tb_u8((uint8_t)(domain >> 8));
+    tb_u16((uint16_t)(domain >> 16));
+    tb_u32(0);
+}
+
+static void srat_x2apic(uint32_t domain, uint32_t id, uint32_t flags)
+{
+    tb_u8(2);
+    tb_u8(24);
+    tb_u16(0);
+    tb_u32(domain);
+    tb_u32(id);
+    tb_u32(flags);
+    tb_u32(0);
+    tb_u32(0);
+}
+
+static void srat_memory(uint32_t domain, uint64_t base, uint64_t len, uint32_t flags)
+{
+    tb_u8(1);
+    tb_u8(40);
+    tb_u32(domain);
+    tb_u16(0);
+    tb_u64(base);
+    tb_u64(len);
+    tb_u32(0);
+    tb_u32(flags);
+    tb_u64(0);
+}
+
+/* Two nodes: domain 7 first (node 0), then domain 3 (node 1); one memory
+ * range is disabled, one core too. */
+static void build_srat(void)
+{
+    srat_begin();
+    srat_memory(7, 0, 0x80000000, 1);
+    srat_cpu(7, 0, 1);
+    srat_cpu(7, 1, 1);
+    srat_memory(3, 0x80000000, 0x80000000, 1);
+    srat_memory(3, 0x100000000, 0x40000000, 1);
+    srat_memory(3, 0x200000000, 0x40000000, 0); /* disabled */
+    srat_x2apic(3, 0x100, 1);
+    srat_cpu(3, 2, 0); /* disabled */
+    tb_end();
+}
+
+/* Localities 0-7; domains 3 and 7 at distance 31, the rest 20. */
+static void build_slit(uint64_t n, uint32_t len_cut)
+{
+    tb_begin(SLIT, "SLIT");
+    tb_u64(n);
+    for (uint64_t a = 0; a < n; a++)
+        for (uint64_t b = 0; b < n; b++)
+            tb_u8(a == b ? 10 : ((a == 3 && b == 7) || (a == 7 && b == 3)) ? 31 : 20);
+    tb_len -= len_cut;
+    tb_end();
+}
+
+/* SRAT and SLIT (§5.2.16, §5.2.17): nodes numbered in the order their
+ * domains appear, enabled entries only, distances by domain. */
+static void srat_and_slit(void)
+{
+    build_machine();
+    build_srat();
+    build_slit(8, 0);
+    const uint64_t extra[] = { SLIT, SRAT }; /* the SLIT first: read once the nodes are known */
+    xsdt_with(extra, 2);
+    rsdp_from_loader(2, RSDT, XSDT);
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.nbad, 0);
+    CHECK_EQ(ai.nnodes, 2);
+    CHECK_EQ(ai.node_domain[0], 7);
+    CHECK_EQ(ai.node_domain[1], 3);
+    CHECK_EQ(ai.nmem, 3);
+    CHECK_EQ(ai.mem[0].base, 0);
+    CHECK_EQ(ai.mem[0].len, 0x80000000);
+    CHECK_EQ(ai.mem[0].node, 0);
+    CHECK_EQ(ai.mem[2].base, 0x100000000);
+    CHECK_EQ(ai.mem[2].node, 1);
+    CHECK_EQ(ai.ncpu_aff, 3);
+    CHECK_EQ(acpi_node_of_apic(&ai, 0), 0);
+    CHECK_EQ(acpi_node_of_apic(&ai, 1), 0);
+    CHECK_EQ(acpi_node_of_apic(&ai, 0x100), 1);
+    CHECK_EQ(acpi_node_of_apic(&ai, 2), 0); /* disabled: not named, so node 0 */
+    CHECK_EQ(acpi_node_of_addr(&ai, 0x7FFFFFFF), 0);
+    CHECK_EQ(acpi_node_of_addr(&ai, 0x80000000), 1);
+    CHECK_EQ(acpi_node_of_addr(&ai, 0x13FFFFFFF), 1);
+    CHECK_EQ(acpi_node_of_addr(&ai, 0x140000000), -1);
+    CHECK_EQ(acpi_node_of_addr(&ai, 0x200000000), -1); /* disabled */
+    CHECK_EQ(ai.has_slit, 1);
+    CHECK_EQ(ai.distance[0][0], 10);
+    CHECK_EQ(ai.distance[0][1], 31);
+    CHECK_EQ(ai.distance[1][0], 31);
+    CHECK_EQ(ai.distance[1][1], 10);
+    CHECK_STR(console_log, "");
+
+    /* Domain 7 past a SLIT of 4 localities: unknown, 0xFF. */
+    build_slit(4, 0);
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.has_slit, 1);
+    CHECK_EQ(ai.distance[1][1], 10);
+    CHECK_EQ(ai.distance[0][1], 0xFF);
+    CHECK_EQ(ai.distance[0][0], 0xFF);
+
+    /* No SRAT: one node, 0, for every core and address. */
+    build_machine();
+    rsdp_from_loader(2, RSDT, XSDT);
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.nnodes, 0);
+    CHECK_EQ(acpi_node_of_apic(&ai, 0x100), 0);
+    CHECK_EQ(acpi_node_of_addr(&ai, 0x123456789), 0);
+}
+
+/* Bad SRAT and SLIT: a structure past the table's end, or a bad checksum,
+ * and the SRAT is ignored (one node); a SLIT whose matrix is longer than
+ * the table, ignored. Each said. */
+static void srat_and_slit_bad(void)
+{
+    const uint64_t extra[] = { SRAT, SLIT };
+    build_machine();
+    build_srat();
+    w32(at(SRAT) + 4, 48 + 40 + 16 + 8); /* cuts the second memory structure */
+    fix_checksum(at(SRAT), 48 + 40 + 16 + 8, 9);
+    build_slit(8, 0);
+    xsdt_with(extra, 2);
+    rsdp_from_loader(2, RSDT, XSDT);
+    console_log_clear();
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.nnodes, 0);
+    CHECK_EQ(ai.nmem, 0);
+    CHECK_EQ(ai.ncpu_aff, 0);
+    CHECK_EQ(ai.has_slit, 0); /* no nodes to give distances to */
+    CHECK_STR(console_log,
+              "acpi: SRAT structure runs past the table's end at offset 104; SRAT ignored: one "
+              "NUMA node\n");
+
+    build_srat();
+    corrupt(SRAT);
+    console_log_clear();
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.nbad, 1);
+    CHECK_EQ(ai.nnodes, 0);
+
+    build_srat();
+    build_slit(8, 1); /* one byte short */
+    console_log_clear();
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.nnodes, 2);
+    CHECK_EQ(ai.has_slit, 0);
+    CHECK_STR(console_log, "acpi: SLIT of 8 localities is longer than the table (107 bytes); "
+                           "ignored\n");
+    tb_begin(SLIT, "SLIT"); /* a count whose square overflows 64 bits */
+    tb_u64(0x100000001ull);
+    tb_end();
+    console_log_clear();
+    acpi_parse(&bi, &ai);
+    CHECK_EQ(ai.has_slit, 0);
+}
+
 int main(void)
 {
     RUN(xsdt_machine);
@@ -895,6 +1088,8 @@ int main(void)
     RUN(dsdt_bad_checksum);
     RUN(fadt_lengths_and_x_dsdt);
     RUN(fadt_reset_register);
+    RUN(srat_and_slit);
+    RUN(srat_and_slit_bad);
     RUN(root_with_wrong_signature);
     RUN(table_outside_memory);
     return test_finish();

@@ -115,6 +115,28 @@ static void limit(void)
     CHECK_EQ(palloc_alloc(&pa, PAGE_SIZE, PAGE_SIZE, 1 * MiB + 0x1000), 0x100000);
 }
 
+/* A range [lo, hi), as for one NUMA node's memory: the block lies inside
+ * it and inside free memory, top-down; nothing fits, 0. */
+static void range(void)
+{
+    palloc_init(&pa);
+    palloc_add(&pa, 1 * MiB, 2 * GiB - 1 * MiB);
+    palloc_add(&pa, 4 * GiB, 4 * GiB);
+    /* Node 0: [0, 1 GiB); node 1: [1 GiB, 2 GiB) and [4 GiB, 8 GiB). */
+    CHECK_EQ(palloc_alloc_range(&pa, PAGE_SIZE, PAGE_SIZE, 0, 1 * GiB), 0x3FFFF000);
+    CHECK_EQ(palloc_alloc_range(&pa, PAGE_SIZE, PAGE_SIZE, 1 * GiB, 2 * GiB), 0x7FFFF000);
+    CHECK_EQ(palloc_alloc_range(&pa, 2 * MiB, 2 * MiB, 4 * GiB, 8 * GiB), 0x1FFE00000);
+    /* The lower bound holds: a block that would start below lo is not given. */
+    CHECK_EQ(palloc_alloc_range(&pa, 2 * GiB, PAGE_SIZE, 6 * GiB, 8 * GiB), 0);
+    CHECK_EQ(palloc_alloc_range(&pa, 2 * GiB - 2 * MiB, PAGE_SIZE, 6 * GiB, 8 * GiB), 0x180000000);
+    CHECK_EQ(palloc_alloc_range(&pa, PAGE_SIZE, PAGE_SIZE, 3 * GiB, 4 * GiB), 0); /* a hole */
+    CHECK_EQ(palloc_alloc_range(&pa, PAGE_SIZE, PAGE_SIZE, 0, 1 * MiB), 0);       /* not free */
+    /* lo inside a page: the block starts at or above it. */
+    CHECK_EQ(palloc_alloc_range(&pa, PAGE_SIZE, PAGE_SIZE, 1 * MiB + 0x800, 1 * MiB + 0x2000),
+             0x101000);
+    CHECK_EQ(palloc_alloc_range(&pa, PAGE_SIZE, PAGE_SIZE, 1 * MiB + 0x800, 1 * MiB + 0x2000), 0);
+}
+
 /* Page 0 is never added: 0 is how palloc_alloc fails. */
 static void page_0_never_handed_out(void)
 {
@@ -499,6 +521,7 @@ int main(void)
     RUN(alignment);
     RUN(bad_requests_return_0);
     RUN(limit);
+    RUN(range);
     RUN(page_0_never_handed_out);
     RUN(add_rounds_inwards);
     RUN(reserve_splits_a_range);
