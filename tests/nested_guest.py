@@ -11,7 +11,8 @@ expected value is in one place.
 
 Steps and what each prints ("nested: " lines; anything else is the output of
 tools/passthrough and of the ixmetal it boots, passed on as it comes):
-  ["state", ADDR...]     state ADDR driver=D override=O group=G vfio=V ifaces=I
+  ["state", LABEL, ADDR...]
+                         state LABEL: ADDR driver=D override=O group=G vfio=V ifaces=I
                          (D none, O (null) when unset, V: /dev/vfio/G is there,
                          I: NAME:up|down,... or none)
   ["insmod", NAME...]    insmod NAME: ok | insmod NAME: failed (ERROR)
@@ -132,7 +133,7 @@ def step_link(addr, updown):
 def step_run(name, seconds, at, sig, args):
     addrs = [a if a.count(":") == 2 else "0000:" + a
              for a in (args[:args.index("--")] if "--" in args else args)
-             if re.fullmatch(r"[0-9a-f:.]+", a)]
+             if re.fullmatch(r"([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", a)]
     say(f"begin {name}: tools/passthrough {' '.join(args)}")
     t0 = time.monotonic()
     p = subprocess.Popen([TOOL] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -170,13 +171,17 @@ def step_run(name, seconds, at, sig, args):
 def main():
     with open(PLAN) as f:
         plan = json.load(f)
+    # Nothing of L1's own on the igbs' cables: no IPv6 (its router and
+    # neighbour solicitations would reach the harness).
+    for conf in ("all", "default"):
+        write(f"/proc/sys/net/ipv6/conf/{conf}/disable_ipv6", "1")
     say(f"plan: {len(plan)} steps; L1 up {read('/proc/uptime').split()[0]} s")
     for step in plan:
         kind, args = step[0], step[1:]
         try:
             if kind == "state":
-                for a in args:
-                    say(state(a))
+                for a in args[1:]:
+                    say(state(a).replace("state ", f"state {args[0]}: ", 1))
             elif kind == "insmod":
                 step_insmod(args)
             elif kind == "unbind":
