@@ -39,6 +39,7 @@ import threading
 import time
 
 TOOL = "/ixm/tools/passthrough"
+BUSYBOX = "/bin/busybox"  # L1's insmod and ip (busybox-static, tools/nested-image.sh)
 PLAN = "/ixm/plan.json"
 CARRIER_WAIT_S = 15.0  # igb's link: auto-negotiation under TCG, inside TCG
 KILL_WAIT_S = 10.0     # after a run's time is up: SIGKILL to its group, then this long
@@ -97,7 +98,8 @@ def write(path, text):
 
 def step_insmod(names):
     for name in names:
-        p = subprocess.run(["insmod", f"/lib/modules/{name}.ko"], capture_output=True, text=True)
+        p = subprocess.run([BUSYBOX, "insmod", f"/lib/modules/{name}.ko"], capture_output=True,
+                           text=True)
         say(f"insmod {name}: ok" if p.returncode == 0 else
             f"insmod {name}: failed ({(p.stderr or p.stdout).strip()})")
 
@@ -116,7 +118,7 @@ def step_link(addr, updown):
     if not names:
         say(f"link {addr}: no interface")
     for name in names:
-        subprocess.run(["ip", "link", "set", name, updown])
+        subprocess.run([BUSYBOX, "ip", "link", "set", name, updown])
         if updown == "down":
             say(f"link {name} down")
             continue

@@ -14,9 +14,9 @@
 # L2 boot reads, and python3 with the standard modules tools/passthrough and
 # tests/nested_guest.py import. Nothing else is downloaded.
 #
-# The image is rebuilt only when its inputs change: this script, the two
-# Python files (their imports), the packages' versions and every file taken
-# from this machine (a hash of each, in DIR/key). What a run needs of the
+# The image is rebuilt only when its inputs change: this script, the
+# packages' versions and every file taken from this machine, the standard
+# modules the two Python files import among them (a hash of it all, DIR/key). What a run needs of the
 # repository (build/ixmetal.elf, tools/passthrough, the test's plan) is not
 # in it: tests/nested.py adds a second, small initramfs archive per run.
 set -euo pipefail
@@ -112,7 +112,7 @@ for f in $files; do [ -f "$f" ] || die "$f is missing (tools/deps.sh installs QE
 # --- up to date? --------------------------------------------------------------------
 
 key=$( {
-    sha256sum "$0" tools/passthrough tests/nested_guest.py
+    sha256sum "$0"
     echo "$kpkg $kver busybox-static $bver"
     # shellcheck disable=SC2086 # one word per file
     sha256sum $files
@@ -142,7 +142,7 @@ loaded=" "
 for m in $VFIO_MODULES $IGB_MODULES; do
     ko=$(find "$work/deb/lib/modules/$kabi" -name "$m.ko" | head -1)
     [ -n "$ko" ] || die "$m.ko is not in $kpkg"
-    deps=$(strings "$ko" | sed -n 's/^depends=//p' | tr ',' ' ')
+    deps=$(grep -a -o 'depends=[A-Za-z0-9_,-]*' "$ko" | sed 's/^depends=//' | tr ',' ' ' || true)
     for d in $deps; do
         # the kernel treats - and _ in module names alike
         case "$loaded" in *" ${d//-/_} "*) ;; *) die "$m needs $d before it" ;; esac
