@@ -16,9 +16,11 @@
 #
 # The image is rebuilt only when its inputs change: this script, the
 # packages' versions and every file taken from this machine, the standard
-# modules the two Python files import among them (a hash of it all, DIR/key). What a run needs of the
-# repository (build/ixmetal.elf, tools/passthrough, the test's plan) is not
-# in it: tests/nested.py adds a second, small initramfs archive per run.
+# modules the two Python files import among them (a hash of it all, in
+# DIR/key). What a run needs of the repository (build/ixmetal.elf,
+# tools/passthrough, the test's plan) is not in it: tests/nested.py adds a
+# second, small initramfs archive per run, so a new kernel or tool needs no
+# new image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,8 +45,10 @@ die() { echo "nested-image: $*" >&2; exit 1; }
 # --- the two packages: names and versions from apt's candidates ------------------
 
 candidate() { apt-cache policy "$1" | sed -n 's/^  Candidate: //p'; }
-kpkg=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-6\.1\..*-amd64\)$/\1/p' | head -1)
-[ -n "$kpkg" ] || die "apt-cache names no linux-image-6.1.*-amd64 for linux-image-amd64 (apt-get update?)"
+kpkg=$(apt-cache depends linux-image-amd64 |
+    sed -n 's/^ *Depends: \(linux-image-6\.1\..*-amd64\)$/\1/p' | head -1)
+[ -n "$kpkg" ] ||
+    die "apt-cache names no linux-image-6.1.*-amd64 for linux-image-amd64 (apt-get update?)"
 kver=$(candidate "$kpkg")
 bver=$(candidate busybox-static)
 [ -n "$kver" ] && [ "$kver" != "(none)" ] && [ -n "$bver" ] && [ "$bver" != "(none)" ] ||
@@ -65,6 +69,9 @@ deb() {
 }
 kdeb=$(deb "$kpkg" "$kver")
 bdeb=$(deb busybox-static "$bver")
+for f in "$out/debs/"*.deb; do  # an older kernel's, after a security update
+    [ "$f" = "$kdeb" ] || [ "$f" = "$bdeb" ] || rm -f "$f"
+done
 
 # --- what is taken from this machine ----------------------------------------------
 
@@ -90,7 +97,7 @@ for n in sorted(names):
 files = set()
 for m in list(sys.modules.values()):
     f = getattr(m, "__file__", None)
-    if f and f.startswith(sys.prefix + "/lib/") and not f.startswith(sys.prefix + "/lib/python3/dist-packages"):
+    if f and f.startswith(sys.prefix + "/lib/python3.") and "-packages/" not in f:
         files.add(f)
         if f.endswith(".py"):
             c = importlib.util.cache_from_source(f)
@@ -107,7 +114,9 @@ host_files() {
     for f in $FIRMWARE; do readlink -f "$f"; done
 }
 files=$(host_files | sort -u)
-for f in $files; do [ -f "$f" ] || die "$f is missing (tools/deps.sh installs QEMU and python3)"; done
+for f in $files; do
+    [ -f "$f" ] || die "$f is missing (tools/deps.sh installs QEMU and python3)"
+done
 
 # --- up to date? --------------------------------------------------------------------
 
@@ -206,4 +215,5 @@ mv "$out/vmlinuz.new" "$out/vmlinuz"
 mv "$out/initrd.cpio.new" "$out/initrd.cpio"
 echo "$key" > "$out/key"
 rm -rf "$work"
-say "built $out in $SECONDS s: $kpkg $kver, initrd $(( $(stat -c %s "$out/initrd.cpio") >> 20 )) MiB"
+size=$(( $(stat -c %s "$out/initrd.cpio") >> 20 ))
+say "built $out in $SECONDS s: $kpkg $kver, initrd $size MiB"
