@@ -101,7 +101,7 @@ def boot_l1(plan, iommu, extra, timeout):
     q0, h0, q1, h1 = ports
     tmp = os.path.join(run.BUILD, "nested", "run")
     os.makedirs(tmp, exist_ok=True)
-    # intel-iommu first: QEMU wants it before the devices it translates for
+    # the IOMMU first, then the devices whose DMA it translates
     args = ["-M", "q35", "-m", "2G", "-smp", "2", "-cpu", "max", "-device", "intel-iommu"]
     args += run.dgram_nic(0, q0, h0, "", "igb") + run.dgram_nic(1, q1, h1, "", "igb") + extra
     args += ["-kernel", os.path.join(IMAGE, "vmlinuz"), "-initrd", initrd(tmp, plan),
@@ -363,8 +363,8 @@ def t_fwd(lines, st, h, seconds):
     run.check_fwd(c, h, FWD_COUNT, "io", "", "igb-lent", 1, False, 1)
     check_lent(c, st, "fwd", c.lines, [A, B], "after-info")
     rate = [l for l in h.stdout.splitlines() if l.startswith("rate:")]
-    print(f"     harness: {FWD_COUNT} frames each way in {seconds:.1f} s; "
-          + (rate[0] if rate else "no rate line"))
+    c.note = (f"harness: {FWD_COUNT} frames each way in {seconds:.1f} s; "
+              + (rate[0] if rate else "no rate line"))
     return c
 
 
@@ -463,6 +463,8 @@ def report_all(results, q, seconds, show_times):
             if qemu_out.strip():
                 problems.append("QEMU said: " + qemu_out.strip()[-500:])
         report(name, problems, seconds if own is None else own)
+        if getattr(c, "note", None):
+            print(f"     {c.note}")
     if show_times:
         for l in timings(lines):
             print(f"     L1: {l}")

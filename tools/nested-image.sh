@@ -190,10 +190,14 @@ poweroff -f
 END
 chmod 755 "$root/init"
 
-# The image checks itself where it can without booting: QEMU and Python run
-# from the tree alone, and Python imports everything the programs import.
-chroot "$root" /usr/bin/qemu-system-x86_64 --version > /dev/null ||
+# The image checks itself where it can without booting (as root: chroot):
+# QEMU and Python run from the tree alone, and Python imports everything the
+# programs import.
+if [ "$(id -u)" -ne 0 ]; then
+    say "not root: the tree is not checked in a chroot (L1's boot will tell)"
+elif ! chroot "$root" /usr/bin/qemu-system-x86_64 --version > /dev/null; then
     die "QEMU does not run from the tree (a library missing?)"
+fi
 mods=$(LC_ALL=C "$PYTHON_BIN" -I -c 'import ast, sys
 names = set()
 for p in sys.argv[1:]:
@@ -201,8 +205,9 @@ for p in sys.argv[1:]:
         if isinstance(n, ast.Import): names.update(a.name for a in n.names)
         elif isinstance(n, ast.ImportFrom) and n.module and not n.level: names.add(n.module)
 print(",".join(sorted(names)))' tools/passthrough tests/nested_guest.py)
-chroot "$root" /usr/bin/python3 -I -c "import $mods" ||
+if [ "$(id -u)" -eq 0 ] && ! chroot "$root" /usr/bin/python3 -I -c "import $mods"; then
     die "Python in the tree cannot import $mods"
+fi
 
 # --- the archive ----------------------------------------------------------------------
 
