@@ -451,15 +451,19 @@ def timings(lines):
     return out
 
 
-def report_all(results, q, seconds, show_times):
-    """results: (name, checks, seconds or None: the whole boot's)."""
+def report_all(results, q, seconds, log, show_times):
+    """results: (name, checks, seconds or None: the whole boot's). L1's
+    console is kept in log; a failure shows the end of its scenario's lines."""
     lines = q.lines()
     qemu_out = q.stop()
+    with open(log, "w") as f:
+        f.write("\n".join(lines) + "\n")
     for name, c, own in results:
         problems = c.problems
         if problems:
-            problems = problems + ["L1's console (last 40 lines):"] + [
-                "  | " + l for l in lines[-40:]]
+            problems = problems + [f"L1's console is in {os.path.relpath(log)}; the last "
+                                   "lines this scenario read:"] + [
+                "  | " + l for l in c.lines[-30:]]
             if qemu_out.strip():
                 problems.append("QEMU said: " + qemu_out.strip()[-500:])
         report(name, problems, seconds if own is None else own)
@@ -473,7 +477,6 @@ def report_all(results, q, seconds, show_times):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", help="report only the scenarios whose name contains this")
-    ap.add_argument("--keep-log", metavar="FILE", help="copy L1's console log to FILE")
     a = ap.parse_args()
     for f in (run.ELF, run.HARNESS, os.path.join(IMAGE, "vmlinuz"),
               os.path.join(IMAGE, "initrd.cpio")):
@@ -481,16 +484,15 @@ def main():
             print(f"FAIL nested: {f} is missing: run make test-nested (it builds it)")
             return 1
     results, q, seconds = t_main()
-    if a.keep_log:
-        with open(a.keep_log, "w") as f:
-            f.write("\n".join(q.lines()) + "\n")
-    report_all([r for r in results if not a.only or a.only in r[0]], q, seconds, True)
+    report_all([r for r in results if not a.only or a.only in r[0]], q, seconds,
+               os.path.join(IMAGE, "console-iommu-on.log"), True)
     for other in list(run.LIVE):
         other.stop()
     if not a.only or a.only in "nested/refuse-no-iommu":
         t0 = time.monotonic()
         c, q = t_no_iommu()
-        report_all([("nested/refuse-no-iommu", c, None)], q, time.monotonic() - t0, False)
+        report_all([("nested/refuse-no-iommu", c, None)], q, time.monotonic() - t0,
+                   os.path.join(IMAGE, "console-iommu-off.log"), False)
     print(f"{run.passed} passed, {run.failed} failed")
     return 1 if run.failed or not run.passed else 0
 
