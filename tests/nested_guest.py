@@ -17,6 +17,8 @@ tools/passthrough and of the ixmetal it boots, passed on as it comes):
                          I: NAME:up|down,... or none)
   ["insmod", NAME...]    insmod NAME: ok | insmod NAME: failed (ERROR)
   ["unbind", ADDR]       unbind ADDR from DRIVER: ok | ...: failed (ERROR)
+  ["hugepages", DIR]     hugepages DIR: N of 1 GiB free (hugetlbfs mounted there)
+  ["write", PATH, VALUE]  write VALUE > PATH: ok
   ["link", ADDR, "up"|"down"]
                          link NAME up: carrier after S s | link NAME up: no carrier
                          within S s | link NAME down | link ADDR: no interface
@@ -132,6 +134,16 @@ def step_link(addr, updown):
             say(f"link {name} up: carrier after {time.monotonic() - t0:.1f} s")
 
 
+def step_hugepages(path):
+    """hugetlbfs at path, for a QEMU's -mem-path: its 1 GiB pages."""
+    os.makedirs(path, exist_ok=True)
+    p = subprocess.run([BUSYBOX, "mount", "-t", "hugetlbfs", "-o", "pagesize=1G", "hugetlbfs",
+                        path], capture_output=True, text=True)
+    free = read("/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages")
+    say(f"hugepages {path}: {free} of 1 GiB free" if p.returncode == 0 else
+        f"hugepages {path}: failed ({(p.stderr or p.stdout).strip()})")
+
+
 def step_run(name, seconds, at, sig, args):
     addrs = [a if a.count(":") == 2 else "0000:" + a
              for a in (args[:args.index("--")] if "--" in args else args)
@@ -188,6 +200,11 @@ def main():
                 step_insmod(args)
             elif kind == "unbind":
                 step_unbind(args[0])
+            elif kind == "hugepages":
+                step_hugepages(args[0])
+            elif kind == "write":
+                write(args[0], args[1])
+                say(f"write {args[1]} > {args[0]}: ok")
             elif kind == "link":
                 step_link(args[0], args[1])
             elif kind == "run":
