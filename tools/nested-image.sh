@@ -29,7 +29,8 @@ mkdir -p "$out/debs"
 out=$(cd "$out" && pwd)
 
 # The modules loaded in L1, in the order insmod needs (each one's depends=
-# comes before it; checked below). tests/nested_guest.py loads them.
+# comes before it; checked below). tests/nested.py's plan loads them in this
+# order (its VFIO_MODULES and IGB_MODULES).
 VFIO_MODULES="irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci"
 IGB_MODULES="dca i2c-algo-bit igb"
 # What an L2 boot reads besides QEMU: SeaBIOS, the VGA BIOS of q35's
@@ -45,8 +46,16 @@ die() { echo "nested-image: $*" >&2; exit 1; }
 # --- the two packages: names and versions from apt's candidates ------------------
 
 candidate() { apt-cache policy "$1" | sed -n 's/^  Candidate: //p'; }
-kpkg=$(apt-cache depends linux-image-amd64 |
-    sed -n 's/^ *Depends: \(linux-image-6\.1\..*-amd64\)$/\1/p' | head -1)
+kernel_package() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-6\.1\..*-amd64\)$/\1/p' | head -1
+}
+kpkg=$(kernel_package)
+if [ -z "$kpkg" ] && [ "$(id -u)" -eq 0 ]; then  # a machine whose package lists were never fetched
+    say "apt-get update (apt knows no linux-image-amd64)"
+    apt-get update -qq || true
+    kpkg=$(kernel_package)
+fi
 [ -n "$kpkg" ] ||
     die "apt-cache names no linux-image-6.1.*-amd64 for linux-image-amd64 (apt-get update?)"
 kver=$(candidate "$kpkg")
