@@ -6,6 +6,8 @@
 #   make run        the main job: VM "gen" (pktgen) cabled to VM "dut" (fwd)
 #   make boot       build and boot one VM, APP="..." its command line
 #   make test       host unit tests, then QEMU boot tests
+#   make test-nested tools/passthrough for real: a Linux VM with an IOMMU lends
+#                   QEMU's igbs to ixmetal through vfio-pci (tests/nested.py)
 #   make deps       install what is missing (tools/deps.sh); run, boot, test,
 #                   bench, iso, netboot and qemu-gdb do it first
 #   make qemu-gdb   boot under QEMU, stopped, waiting for gdb on :1234
@@ -45,7 +47,7 @@ QEMU_OPTS ?= -accel $(ACCEL) -M q35 -m $(MEM) -smp $(SMP) -nographic -no-reboot 
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,addr=3,romfile=
 
-.PHONY: all iso netboot run boot qemu-gdb test unit bench soak format clean deps
+.PHONY: all iso netboot run boot qemu-gdb test test-nested unit bench soak format clean deps
 all: $(ELF) $(BUILD)/ixmetal.sym $(BUILD)/ixmetal.asm
 	@start=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_start$$/\1/p'); \
 	 end=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_end$$/\1/p'); \
@@ -190,6 +192,13 @@ SOAK_FRAMES ?= 10000000
 SOAK_RATE   ?= 20000
 soak: deps all $(BUILD)/netharness
 	$(PYTHON) tests/run.py --soak --frames $(SOAK_FRAMES) --rate $(SOAK_RATE)
+
+# tools/passthrough in a Linux VM (L1) with an emulated IOMMU, lending two
+# igbs to ixmetal in a QEMU inside it (README, "A real NIC passed into
+# QEMU"). L1's image is rebuilt only when its inputs change.
+test-nested: deps all $(BUILD)/netharness
+	tools/nested-image.sh $(BUILD)/nested
+	$(PYTHON) tests/nested.py
 
 bench: deps all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 	tools/bench-boot.sh 20 pc

@@ -527,6 +527,7 @@ HEADER = [
     f"{B} 8086:10fb class 0x020000, driver ixgbe, interface enp3s0f1 (down), IOMMU group 14; "
     "ixmetal drives it with ixgbe",
     f"IOMMU group 14: 0000:00:01.0 (PCI bridge, stays with the host), {A}, {B}",
+    "accel: kvm (kvm_intel is loaded)",
     f"in the guest: {A} is 0000:00:03.0, {B} is 0000:00:04.0",
 ]
 REFUSED_END = "passthrough: nothing was changed"
@@ -677,9 +678,105 @@ def t_refuse_several():
         "0000:00:02.0 (8086:3e92) is not a network controller (class 0x030000): "
         "tools/passthrough only takes NICs; check the address with lspci -D.",
         "there is no PCI device 0000:05:00.0 on this machine (lspci -D lists them).",
-        "T/dev/kvm is missing: passthrough runs under KVM. Enable VT-x (Intel) or AMD-V/SVM "
-        "(AMD) in the firmware setup and load kvm_intel or kvm_amd (sudo modprobe kvm_intel).",
+        "T/dev/kvm is missing: KVM needs it. Enable VT-x (Intel) or AMD-V/SVM (AMD) in the "
+        "firmware setup and load kvm_intel or kvm_amd (sudo modprobe kvm_intel); or emulate "
+        "with --accel tcg (slow).",
         "T/ixmetal.elf is missing: run make first (or --kernel PATH)."])
+
+
+def accel_run(t, args, root=True):
+    """A dry run: the accelerator line and QEMU's -accel and -cpu."""
+    status, out, err = t.run(["--dry-run"] + args + ["03:00.0", "03:00.1"], root=root)
+    said = [l for l in out if l.startswith("accel: ")]
+    cmd = next((l.split() for l in out if l.startswith("  T/qemu ")), [])
+    return status, said, cmd[1:5], err
+
+
+def t_accel_auto_kvm():
+    """The default (auto) with kvm_intel loaded: KVM, -cpu host, as before --accel."""
+    t = Tree().standard()
+    c = Check()
+    status, said, qemu, err = accel_run(t, [])
+    c.equal("exit status", status, 0)
+    c.equal("the accel line", said, ["accel: kvm (kvm_intel is loaded)"])
+    c.equal("QEMU's -accel and -cpu", qemu, ["-accel", "kvm", "-cpu", "host"])
+    return t, c
+
+
+def t_accel_auto_tcg():
+    """auto with neither KVM module, as in a VM: TCG, said in one line, and
+    no /dev/kvm needed (there is none here)."""
+    t = Tree().standard()
+    os.rmdir(f"{t.sys}/module/kvm_intel")
+    os.unlink(f"{t.dev}/kvm")
+    c = Check()
+    status, said, qemu, err = accel_run(t, [])
+    c.equal("exit status", status, 0)
+    c.equal("the accel line", said, [
+        "accel: tcg (neither kvm_intel nor kvm_amd is loaded: emulated, slow; --accel kvm "
+        "to use /dev/kvm anyway)"])
+    c.equal("QEMU's -accel and -cpu", qemu, ["-accel", "tcg", "-cpu", "max"])
+    c.equal("stderr", err, [])
+    return t, c
+
+
+def t_accel_auto_amd():
+    t = Tree().standard()
+    os.rename(f"{t.sys}/module/kvm_intel", f"{t.sys}/module/kvm_amd")
+    c = Check()
+    status, said, qemu, err = accel_run(t, [])
+    c.equal("the accel line", said, ["accel: kvm (kvm_amd is loaded)"])
+    c.equal("QEMU's -accel and -cpu", qemu, ["-accel", "kvm", "-cpu", "host"])
+    return t, c
+
+
+def t_accel_tcg():
+    """--accel tcg where KVM is there: TCG all the same; /dev/kvm not needed."""
+    t = Tree().standard()
+    os.unlink(f"{t.dev}/kvm")
+    c = Check()
+    status, said, qemu, err = accel_run(t, ["--accel", "tcg"])
+    c.equal("exit status", status, 0)
+    c.equal("the accel line", said, ["accel: tcg (--accel tcg: emulated, slow)"])
+    c.equal("QEMU's -accel and -cpu", qemu, ["-accel", "tcg", "-cpu", "max"])
+    return t, c
+
+
+def t_accel_kvm_without_modules():
+    """--accel kvm with a /dev/kvm but no kvm_intel or kvm_amd: KVM as asked,
+    with a note that it may not be hardware KVM."""
+    t = Tree().standard()
+    os.rmdir(f"{t.sys}/module/kvm_intel")
+    c = Check()
+    status, said, qemu, err = accel_run(t, ["--accel", "kvm"])
+    c.equal("exit status", status, 0)
+    c.equal("the accel line", said, [
+        "accel: kvm (--accel kvm; note: neither kvm_intel nor kvm_amd is loaded: this "
+        "/dev/kvm may not be hardware KVM, and the guest may run slowly)"])
+    c.equal("QEMU's -accel and -cpu", qemu, ["-accel", "kvm", "-cpu", "host"])
+    return t, c
+
+
+def t_refuse_accel_kvm_no_dev_kvm():
+    """--accel kvm and no /dev/kvm: refused, the way out named."""
+    t = Tree().standard()
+    os.unlink(f"{t.dev}/kvm")
+    return t, refusal(t, ["--accel", "kvm", "03:00.0", "03:00.1"], [
+        "T/dev/kvm is missing: KVM needs it. Enable VT-x (Intel) or AMD-V/SVM (AMD) in the "
+        "firmware setup and load kvm_intel or kvm_amd (sudo modprobe kvm_intel); or emulate "
+        "with --accel tcg (slow)."])
+
+
+def t_bad_accel():
+    t = Tree().standard()
+    c = Check()
+    status, out, err = t.run(["--accel", "hvf", "03:00.0"])
+    c.equal("exit status", status, 2)
+    c.equal("stderr's last line", err[-1:], [
+        "tools/passthrough: error: argument --accel: invalid choice: 'hvf' (choose from "
+        "'kvm', 'tcg', 'auto')"])
+    c.equal("the log (every write, QEMU)", t.log_lines(), [])
+    return t, c
 
 
 def t_bad_address():
@@ -913,6 +1010,7 @@ def t_no_driver_before():
         "IOMMU: on, 1 group in T/sys/kernel/iommu_groups",
         f"{d} 8086:10c9 class 0x020000, driver (none), IOMMU group 15; ixmetal drives it with igb",
         f"IOMMU group 15: {d}",
+        "accel: kvm (kvm_intel is loaded)",
         f"in the guest: {d} is 0000:00:03.0",
         BY_HAND, recipe(d, None),
         f"binding {d} to vfio-pci (from no driver)",
