@@ -5,7 +5,8 @@
 #   make netboot    build/netboot: a TFTP tree for iPXE (BIOS) and GRUB (UEFI)
 #   make run        the main job: VM "gen" (pktgen) cabled to VM "dut" (fwd)
 #   make boot       build and boot one VM, APP="..." its command line
-#   make test       host unit tests, then QEMU boot tests
+#   make test       host unit tests, fuzz targets briefly, then QEMU boot tests
+#   make fuzz       every libFuzzer target FUZZ_S seconds (tests/fuzz/)
 #   make deps       install what is missing (tools/deps.sh); run, boot, test,
 #                   bench, iso, netboot and qemu-gdb do it first
 #   make qemu-gdb   boot under QEMU, stopped, waiting for gdb on :1234
@@ -44,7 +45,7 @@ QEMU_OPTS ?= -accel $(ACCEL) -M q35 -m $(MEM) -smp $(SMP) -nographic -no-reboot 
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,addr=3,romfile=
 
-.PHONY: all iso netboot run boot qemu-gdb test unit bench format clean deps
+.PHONY: all iso netboot run boot qemu-gdb test unit fuzz fuzz-build bench format clean deps deps-fuzz
 all: $(ELF) $(BUILD)/ixmetal.sym $(BUILD)/ixmetal.asm
 	@start=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_start$$/\1/p'); \
 	 end=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_end$$/\1/p'); \
@@ -170,6 +171,35 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$
 
 unit: $(UNIT_BINS)
 
+# libFuzzer targets (README, "Fuzzing"): each
+# feeds its input to the real parser, behind the unit tests' host seam.
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=c11 -DIXM_HOST -I. -g -O1 -Wall -Wextra -Werror \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+# The sources each target runs (beyond its own file and tests/unit/host.c).
+FUZZ_cmdline := kernel/cmdline.c kernel/kprintf.c
+FUZZ_mb1     := kernel/bootinfo.c kernel/memmap.c
+FUZZ_mb2     := kernel/bootinfo.c kernel/memmap.c
+FUZZ_acpi    := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host.c $$(FUZZ_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h apps/*.h tests/fuzz/*.h tests/unit/*.h tests/model/*.h tests/model/*.def) | deps-fuzz
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< tests/unit/host.c $(FUZZ_$*)
+
+deps-fuzz:
+	@tools/deps.sh fuzz
+
+fuzz-build: $(FUZZ_BINS)
+
+# Every target FUZZ_S seconds, one after the other, on a copy of its seed
+# corpus (tests/fuzz/corpus/<target>, never grown by a run); what a target
+# finds is kept in build/fuzz/crashes/<target>/.
+FUZZ_S ?= 60
+fuzz: fuzz-build
+	tools/fuzz.sh $(FUZZ_S) $(FUZZ_TARGETS)
+
 # The host side of the traffic tests (tools/netharness.md).
 $(BUILD)/netharness: tools/netharness.c
 	@mkdir -p $(dir $@)
@@ -178,8 +208,9 @@ $(BUILD)/netharness: tools/netharness.c
 # MAKEFLAGS emptied: the tests' own `make netboot` runs are makes of their
 # own, not children of this one (under make -j they would warn, on stderr,
 # that the jobserver is unavailable).
-test: deps all iso unit $(BUILD)/netharness
-	MAKEFLAGS= $(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py
+test: deps all iso unit fuzz-build $(BUILD)/netharness
+	MAKEFLAGS= $(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py \
+	  --fuzz $(FUZZ_TARGETS)
 
 bench: deps all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 	tools/bench-boot.sh 20 pc

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""tests/fuzz/seeds.py - writes the seed corpora, tests/fuzz/corpus/<target>/seed-*.
+
+Each seed is a small valid input, laid out as the target reads it (the
+comment at the head of tests/fuzz/fuzz_<target>.c). Run again after changing
+a layout; regression inputs (crash-*, named by what they found) are written
+by hand, or copied from build/fuzz/crashes/, and left alone here.
+
+    tests/fuzz/seeds.py
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+def cmdline():
+    write("cmdline", "ok", b"\xc8/boot/ixmetal.elf app=fwd duration=30 ports=03:00.0,03:00.1")
+    write("cmdline", "help", b"\x08tftp://10.0.2.2/boot/ixmetal.elf?x=1 help count=5")
+    write("cmdline", "bad", b"\x10app=nope duration=99999")
+
+
+# --- Multiboot: the structure at 0x10000 (tests/fuzz/fuzz_bootinfo.h) ---------
+
+INFO = 0x10000
+
+
+def mb1():
+    cmd, name, mmap = 0x100, 0x180, 0x200
+    entries = b"".join(struct.pack("<IQQI", 20, b, l, t) for b, l, t in
+                       [(0, 0x9FC00, 1), (0x9FC00, 0x400, 2), (0x100000, 0x1FF00000, 1)])
+    info = bytearray(0x300)
+    struct.pack_into("<I", info, 0, 1 << 0 | 1 << 2 | 1 << 6 | 1 << 9)
+    struct.pack_into("<II", info, 4, 639, 523264)
+    struct.pack_into("<I", info, 16, INFO + cmd)
+    struct.pack_into("<II", info, 44, len(entries), INFO + mmap)
+    struct.pack_into("<I", info, 64, INFO + name)
+    info[cmd:cmd + 13] = b"app=fwd help\0"
+    info[name:name + 9] = b"GRUB 2.06"
+    info[mmap:mmap + len(entries)] = entries
+    write("mb1", "grub", bytes(info))
+    fb = bytearray(info)
+    struct.pack_into("<I", fb, 0, 1 << 0 | 1 << 12)
+    struct.pack_into("<QIIIBB6B", fb, 88, 0xFD000000, 4096, 1024, 768, 32, 1, 16, 8, 8, 8, 0, 8)
+    write("mb1", "framebuffer", bytes(fb))
+
+
+def tag(t, body):
+    raw = struct.pack("<II", t, 8 + len(body)) + body
+    return raw + b"\0" * (-len(raw) % 8)
+
+
+def rsdp(revision, rsdt, xsdt):
+    r = bytearray(b"RSD PTR " + b"\0" + b"IXMTST" + bytes([revision]) + struct.pack("<I", rsdt))
+    r += struct.pack("<IQ", 36, xsdt) + b"\0\0\0\0"
+    r[8] = -sum(r[:20]) & 0xFF
+    r[32] = -sum(r[:36]) & 0xFF
+    return bytes(r) if revision >= 2 else bytes(r[:20])
+
+
+def mb2():
+    mmap = struct.pack("<II", 24, 0) + b"".join(
+        struct.pack("<QQII", b, l, t, 0) for b, l, t in
+        [(0, 0x9FC00, 1), (0x100000, 0x1FF00000, 1), (0xFEC00000, 0x1000, 2)])
+    fb = struct.pack("<QIIIBBH6B", 0xFD000000, 4096, 1024, 768, 32, 1, 0, 16, 8, 8, 8, 0, 8)
+    tags = (tag(1, b"app=pktgen rate=1000\0") + tag(2, b"GRUB 2.06\0") + tag(6, mmap) +
+            tag(8, fb) + tag(14, rsdp(0, 0xE1000, 0)) + tag(15, rsdp(2, 0xE1000, 0xE1100)) +
+            tag(0, b""))
+    write("mb2", "bios", struct.pack("<II", 8 + len(tags), 0) + tags)
+    uefi = tag(1, b"app=fwd\0") + tag(12, struct.pack("<Q", 0x7F000000)) + tag(6, mmap) + tag(0, b"")
+    write("mb2", "uefi", struct.pack("<II", 8 + len(uefi), 0) + uefi)
+
+
+# --- ACPI: flags, EBDA segment, then the image at 0xE0000 (fuzz_acpi.c) --------
+
+IMAGE = 0xE0000
+
+
+def sdt(sig, body, revision=1):
+    t = bytearray(sig + struct.pack("<IBB", 36 + len(body), revision, 0) + b"IXMTST" +
+                  b"IXMTABLE" + struct.pack("<III", 1, 0x49584D20, 1) + body)
+    t[9] = -sum(t) & 0xFF
+    return bytes(t)
+
+
+def acpi_image():
+    """RSDP at 0xE0000; RSDT 0xE1000, XSDT 0xE1100; MADT, MCFG, FADT, DSDT, HPET after."""
+    at = {"APIC": 0xE1200, "MCFG": 0xE1400, "FACP": 0xE1600, "DSDT": 0xE1800, "HPET": 0xE1A00}
+    madt = struct.pack("<II", 0xFEE00000, 1) + b"".join(
+        struct.pack("<BBBBI", 0, 8, i, i, 1) for i in range(4)) + struct.pack(
+        "<BBHIII", 9, 16, 0, 300, 1, 300) + struct.pack("<BBBBI", 1, 12, 0, 0, 0xFEC00000) + b"\0" * 4
+    mcfg = b"\0" * 8 + struct.pack("<QHBBI", 0xB0000000, 0, 0, 255, 0)
+    fadt = bytearray(244 - 36)
+    struct.pack_into("<II", fadt, 0, 0, at["DSDT"])
+    struct.pack_into("<IBB", fadt, 48 - 36, 0xB2, 0xF1, 0xF0)
+    struct.pack_into("<IIII", fadt, 56 - 36, 0x600, 0, 0x604, 0)
+    struct.pack_into("<Q", fadt, 140 - 36, at["DSDT"])
+    # Scope(\) { Name(_S5_, Package(4) { 5, 5, 0, 0 }) } in AML, after some bytes of noise.
+    dsdt = b"\x10\x0c\\_SB_\x5b\x80" + b"\x08_S5_\x12\x08\x04\x0a\x05\x0a\x05\x00\x00"
+    hpet = struct.pack("<IBBBBQBHB", 0x8086A201, 0, 64, 0, 0, 0xFED00000, 0, 0x80, 0)
+    tables = {"APIC": sdt(b"APIC", madt), "MCFG": sdt(b"MCFG", mcfg),
+              "FACP": sdt(b"FACP", bytes(fadt), 6), "DSDT": sdt(b"DSDT", dsdt, 2),
+              "HPET": sdt(b"HPET", hpet)}
+    order = ["APIC", "MCFG", "FACP", "HPET"]
+    img = bytearray(0x1C00)
+    rs = rsdp(2, 0xE1000, 0xE1100)
+    img[0:36] = rs
+    rsdt = sdt(b"RSDT", b"".join(struct.pack("<I", at[s]) for s in order))
+    xsdt = sdt(b"XSDT", b"".join(struct.pack("<Q", at[s]) for s in order))
+    img[0x1000:0x1000 + len(rsdt)] = rsdt
+    img[0x1100:0x1100 + len(xsdt)] = xsdt
+    for s, t in tables.items():
+        o = at[s] - IMAGE
+        img[o:o + len(t)] = t
+    return bytes(img)
+
+
+def acpi():
+    img = acpi_image()
+    write("acpi", "bios-scan", b"\x00\x00\x00" + img)
+    write("acpi", "loader-v2", b"\x05\x00\x00" + img)
+    v1 = bytearray(img)
+    v1[0:20] = rsdp(0, 0xE1000, 0)
+    v1[20:36] = b"\0" * 16
+    write("acpi", "loader-v1", b"\x03\x00\x00" + bytes(v1))
+
+
+def main():
+    cmdline()
+    mb1()
+    mb2()
+    acpi()
+
+
+if __name__ == "__main__":
+    main()
