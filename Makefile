@@ -182,6 +182,7 @@ FUZZ_cmdline := kernel/cmdline.c kernel/kprintf.c
 FUZZ_mb1     := kernel/bootinfo.c kernel/memmap.c
 FUZZ_mb2     := kernel/bootinfo.c kernel/memmap.c
 FUZZ_acpi    := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
+FUZZ_pktgen_rx := apps/pktgen_rx.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host.c $$(FUZZ_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h apps/*.h tests/fuzz/*.h tests/unit/*.h tests/model/*.h tests/model/*.def) | deps-fuzz

@@ -132,8 +132,38 @@ def acpi():
     write("acpi", "loader-v1", b"\x03\x00\x00" + bytes(v1))
 
 
+def pktgen_frame(flow, seq, sent_at, size=60):
+    """A frame as apps/pktgen.c sends it (its head has the layout)."""
+    f = bytearray(size)
+    f[0:6] = b"\x02\0\0\0\0\x01"
+    f[6:12] = b"\x52\x54\0\x12\x34\x56"
+    f[12:14] = b"\x08\x00"
+    ip = bytearray(b"\x45\0" + struct.pack(">H", size - 14) + b"\0" * 4 + b"\x40\x11\0\0" +
+                   bytes([10, 0, 0, 1, 10, 0, 0, 2]))
+    c = sum(struct.unpack(">10H", ip))
+    while c >> 16:
+        c = (c & 0xFFFF) + (c >> 16)
+    ip[10:12] = struct.pack(">H", ~c & 0xFFFF)
+    f[14:34] = ip
+    f[34:42] = struct.pack(">HHHH", 1024 + flow, 9000, size - 34, 0)
+    f[42:58] = struct.pack("<QQ", seq, sent_at)
+    return bytes(f)
+
+
+def pktgen_rx():
+    def rec(port, frame):
+        return bytes([port]) + struct.pack("<H", len(frame)) + frame
+    inorder = b"".join(rec(0, pktgen_frame(k % 4, k // 4, 1000 * k)) for k in range(8))
+    write("pktgen_rx", "in-order", b"\x03\x00" + inorder)
+    mixed = (rec(0, pktgen_frame(0, 0, 5)) + rec(1, pktgen_frame(1, 3, 5)) +
+             rec(1, pktgen_frame(1, 1, 5)) + rec(0, pktgen_frame(0, 0, 5, 128)) +
+             rec(0, b"\xff" * 14))
+    write("pktgen_rx", "gaps-reorder", b"\x01\x01" + mixed)
+
+
 def main():
     cmdline()
+    pktgen_rx()
     mb1()
     mb2()
     acpi()
