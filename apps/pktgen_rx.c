@@ -8,14 +8,18 @@
 
 const uint8_t pktgen_ip_src[4] = { 10, 0, 0, 1 }, pktgen_ip_dst[4] = { 10, 0, 0, 2 };
 
-/* One of this run's frames: the addresses, ports and room pktgen writes. */
+/* One of this run's frames: the addresses, ports and room pktgen writes.
+ * The length first: a runt's bytes past its end are whatever the buffer
+ * held before (fuzz_pktgen_rx: the source port was read from there). */
 static bool ours(const uint8_t *f, uint32_t len, uint64_t flows)
 {
+    if (len < PKTGEN_MIN_LEN)
+        return false;
     uint16_t sport = (uint16_t)(f[34] << 8 | f[35]);
-    return len >= PKTGEN_MIN_LEN && f[12] == 0x08 && f[13] == 0 && f[23] == 17 &&
-           memcmp(f + 26, pktgen_ip_src, 4) == 0 && memcmp(f + 30, pktgen_ip_dst, 4) == 0 &&
-           f[36] == PKTGEN_UDP_DST >> 8 && f[37] == (PKTGEN_UDP_DST & 0xFF) &&
-           sport >= PKTGEN_UDP_SRC_BASE && (uint64_t)(sport - PKTGEN_UDP_SRC_BASE) < flows;
+    return f[12] == 0x08 && f[13] == 0 && f[23] == 17 && memcmp(f + 26, pktgen_ip_src, 4) == 0 &&
+           memcmp(f + 30, pktgen_ip_dst, 4) == 0 && f[36] == PKTGEN_UDP_DST >> 8 &&
+           f[37] == (PKTGEN_UDP_DST & 0xFF) && sport >= PKTGEN_UDP_SRC_BASE &&
+           (uint64_t)(sport - PKTGEN_UDP_SRC_BASE) < flows;
 }
 
 /* One of our frames came back on a port: its flow's sequence, its
