@@ -161,8 +161,61 @@ def pktgen_rx():
     write("pktgen_rx", "gaps-reorder", b"\x01\x01" + mixed)
 
 
+# --- intel_rx: ring, spare buffers, then 4-byte steps (fuzz_intel_rx.c) ----------
+
+def wb(length, eop=True):
+    """Op 0: the device writes back the next descriptor, DD set."""
+    return bytes([0, length & 0xFF, length >> 8, 0x02 if eop else 0x00])
+
+
+def rx(n):
+    return bytes([2, n - 1, 0, 0])
+
+
+def intel_rx():
+    good = b"".join(wb(60 + 97 * k) for k in range(8)) + rx(32)
+    write("intel_rx", "frames", b"\x00\x40" + good + good)
+    split = wb(2048, False) + wb(2048, False) + wb(100) + rx(8) + wb(64) + rx(8)
+    lies = (wb(3000) + wb(20) + wb(1600) + wb(100, False) + wb(64) + rx(8) +
+            bytes([1, 5, 0x10, 0x02]) + rx(8) + bytes([3, 0, 3, 0]) + wb(64) + rx(8))
+    write("intel_rx", "split-and-lies", b"\x01\x04" + split + lies)
+
+
+# --- pci_caps: configuration space, BARs, pairs, answers (fuzz_pci_caps.c) -------
+
+def vcap(at, nxt, cfg_type, bar, offset, length, extra=b""):
+    """virtio 1.2 §4.1.4: a vendor-specific capability at config offset at."""
+    body = struct.pack("<BBBBBBHII", 0x09, nxt, 16 + len(extra), cfg_type, bar, 0, 0, offset,
+                       length) + extra
+    return at, body
+
+
+def config_space(caps, status=0x10, first=0x40):
+    c = bytearray(256)
+    struct.pack_into("<HHHH", c, 0, 0x1AF4, 0x1041, 0x0006, status)
+    c[0x34] = first
+    for at, body in caps:
+        c[at:at + len(body)] = body
+    return bytes(c)
+
+
+def pci_caps():
+    caps = [vcap(0x40, 0x50, 1, 4, 0x0000, 0x38), vcap(0x50, 0x60, 3, 4, 0x1000, 0x4),
+            vcap(0x60, 0x74, 4, 4, 0x2000, 0x100),
+            vcap(0x74, 0x00, 2, 4, 0x3000, 0x1000, struct.pack("<I", 4))]
+    # Answers in turn: status 0 (reset done), features 0 and 1, FEATURES_OK kept, queue sizes.
+    answers = struct.pack("<9I", 0, 0x00010020, 1, 0x0B, 256, 256, 0, 0, 0)
+    write("pci_caps", "modern", config_space(caps) + b"\x04\x00" + answers)
+    loop = [vcap(0x40, 0x50, 1, 4, 0, 0x38), vcap(0x50, 0x40, 4, 4, 0x2000, 0x100)]
+    write("pci_caps", "loop", config_space(loop) + b"\x05\x00" + answers)
+    write("pci_caps", "legacy", config_space([], status=0, first=0) + b"\x01\x00" +
+          struct.pack("<6I", 0, 0x08010020, 256, 256, 0, 0))
+
+
 def main():
     cmdline()
+    pci_caps()
+    intel_rx()
     pktgen_rx()
     mb1()
     mb2()
