@@ -185,6 +185,7 @@ FUZZ_acpi    := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
 FUZZ_pktgen_rx := apps/pktgen_rx.c
 FUZZ_intel_rx := driver/intel.c driver/link.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
 FUZZ_pci_caps := driver/virtio_net.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
+FUZZ_virtio_used := driver/virtio_net.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host.c $$(FUZZ_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h apps/*.h tests/fuzz/*.h tests/unit/*.h) | deps-fuzz

@@ -212,8 +212,37 @@ def pci_caps():
           struct.pack("<6I", 0, 0x08010020, 256, 256, 0, 0))
 
 
+# --- virtio_used: device, then 8-byte steps (fuzz_virtio_used.c) ------------------
+
+def vstep(op, a=0, b=0, c=0):
+    return struct.pack("<BBHI", op, a, b, c)
+
+
+def virtio_used():
+    mac, mrg, status, ctrl, mq, any_layout = 1 << 5, 1 << 15, 1 << 16, 1 << 17, 1 << 22, 1 << 27
+    def head(features, exp=8, pairs=1, max_pairs=1, ctrl_id=0, ack=0):
+        return struct.pack("<IBHBHBBB", features, exp, 0, pairs - 1, max_pairs, 1, ctrl_id, ack)
+    # Truthful: frames of 60 to 1514 bytes (+ the 12-byte header), each in one buffer.
+    frames = b"".join(vstep(0, 0x11, 12 + n) for n in (60, 64, 128, 1514))
+    sends = vstep(3, 3, 0) + vstep(4, 1) + vstep(4, 1) + vstep(4, 1) + vstep(4, 1)
+    ok = frames + vstep(2, 31) + sends + vstep(5) + frames + vstep(7)
+    write("virtio_used", "truthful", head(mac | mrg | status | any_layout) + ok)
+    lies = (vstep(0, 0x10, 72, 5000) + vstep(0, 0x11, 65535) + vstep(0, 0x31, 72) +
+            vstep(0, 0x01, 72) + vstep(0, 0x15, 12 + 1600) + vstep(2, 31) + vstep(1, 0, 3000) +
+            vstep(2, 31) + vstep(1, 0, 65536 - 3000) + vstep(3, 1) + vstep(4, 0, 0, 7) +
+            vstep(4, 1) + vstep(4, 0, 0, 0) + vstep(6, 0, 900) + vstep(3, 1) + vstep(7))
+    write("virtio_used", "lies", head(mac | mrg | status | any_layout) + frames + lies)
+    write("virtio_used", "two-descriptors", head(mac | status, exp=6) +
+          b"".join(vstep(0, 0x11, 10 + n) for n in (60, 300)) + vstep(7) + sends)
+    write("virtio_used", "mq", head(mac | mrg | status | any_layout | ctrl | mq, pairs=2,
+                                    max_pairs=2) + ok)
+    write("virtio_used", "mq-refused", head(mac | mrg | any_layout | ctrl | mq, pairs=4,
+                                            max_pairs=3, ack=1) + ok)
+
+
 def main():
     cmdline()
+    virtio_used()
     pci_caps()
     intel_rx()
     pktgen_rx()
