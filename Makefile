@@ -171,20 +171,20 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$
 
 unit: $(UNIT_BINS)
 
-# libFuzzer targets (README, "Fuzzing"): each
-# feeds its input to the real parser, behind the unit tests' host seam.
+# libFuzzer targets (README, "Fuzzing"): each feeds its input to the real
+# parser, behind the unit tests' host seam (tests/unit/host.c).
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -DIXM_HOST -I. -g -O1 -Wall -Wextra -Werror \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 # The sources each target runs (beyond its own file and tests/unit/host.c).
-FUZZ_cmdline := kernel/cmdline.c kernel/kprintf.c
-FUZZ_mb1     := kernel/bootinfo.c kernel/memmap.c
-FUZZ_mb2     := kernel/bootinfo.c kernel/memmap.c
-FUZZ_acpi    := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
-FUZZ_pktgen_rx := apps/pktgen_rx.c
-FUZZ_intel_rx := driver/intel.c driver/link.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
-FUZZ_pci_caps := driver/virtio_net.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
+FUZZ_cmdline     := kernel/cmdline.c kernel/kprintf.c
+FUZZ_mb1         := kernel/bootinfo.c kernel/memmap.c
+FUZZ_mb2         := kernel/bootinfo.c kernel/memmap.c
+FUZZ_acpi        := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
+FUZZ_pktgen_rx   := apps/pktgen_rx.c
+FUZZ_intel_rx    := driver/intel.c driver/link.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
+FUZZ_pci_caps    := driver/virtio_net.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
 FUZZ_virtio_used := driver/virtio_net.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
@@ -197,9 +197,9 @@ deps-fuzz:
 
 fuzz-build: $(FUZZ_BINS)
 
-# Every target FUZZ_S seconds, one after the other, on a copy of its seed
-# corpus (tests/fuzz/corpus/<target>, never grown by a run); what a target
-# finds is kept in build/fuzz/crashes/<target>/.
+# Every target (or FUZZ_TARGETS="acpi mb2") FUZZ_S seconds, one after the
+# other, on a copy of its corpus (tests/fuzz/corpus/<target>, never grown
+# by a run); what a target finds is kept in build/fuzz/crashes/<target>/.
 FUZZ_S ?= 60
 fuzz: fuzz-build
 	tools/fuzz.sh $(FUZZ_S) $(FUZZ_TARGETS)
