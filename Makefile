@@ -5,9 +5,10 @@
 #   make netboot    build/netboot: a TFTP tree for iPXE (BIOS) and GRUB (UEFI)
 #   make run        the main job: VM "gen" (pktgen) cabled to VM "dut" (fwd)
 #   make boot       build and boot one VM, APP="..." its command line
-#   make test       host unit tests, then QEMU boot tests
+#   make test       host unit tests, fuzz targets briefly, then QEMU boot tests
 #   make test-nested tools/passthrough for real: a Linux VM with an IOMMU lends
 #                   QEMU's igbs to ixmetal through vfio-pci (tests/nested.py)
+#   make fuzz       every libFuzzer target FUZZ_S seconds (tests/fuzz/)
 #   make deps       install what is missing (tools/deps.sh); run, boot, test,
 #                   bench, iso, netboot and qemu-gdb do it first
 #   make qemu-gdb   boot under QEMU, stopped, waiting for gdb on :1234
@@ -47,7 +48,7 @@ QEMU_OPTS ?= -accel $(ACCEL) -M q35 -m $(MEM) -smp $(SMP) -nographic -no-reboot 
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,addr=3,romfile=
 
-.PHONY: all iso netboot run boot qemu-gdb test test-nested unit bench soak format clean deps
+.PHONY: all iso netboot run boot qemu-gdb test test-nested unit fuzz fuzz-build bench soak format clean deps deps-fuzz
 all: $(ELF) $(BUILD)/ixmetal.sym $(BUILD)/ixmetal.asm
 	@start=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_start$$/\1/p'); \
 	 end=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_end$$/\1/p'); \
@@ -173,6 +174,39 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$
 
 unit: $(UNIT_BINS)
 
+# libFuzzer targets (README, "Fuzzing"): each feeds its input to the real
+# parser, behind the unit tests' host seam (tests/unit/host.c).
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -std=c11 -DIXM_HOST -I. -g -O1 -Wall -Wextra -Werror \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+# The sources each target runs (beyond its own file and tests/unit/host.c).
+FUZZ_cmdline     := kernel/cmdline.c kernel/kprintf.c
+FUZZ_mb1         := kernel/bootinfo.c kernel/memmap.c
+FUZZ_mb2         := kernel/bootinfo.c kernel/memmap.c
+FUZZ_acpi        := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
+FUZZ_pktgen_rx   := apps/pktgen_rx.c
+FUZZ_intel_rx    := driver/intel.c driver/link.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
+FUZZ_pci_caps    := driver/virtio_net.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
+FUZZ_virtio_used := driver/virtio_net.c driver/mempool.c kernel/kprintf.c tests/fuzz/platform.c
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host.c $$(FUZZ_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h apps/*.h tests/fuzz/*.h tests/unit/*.h) | deps-fuzz
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< tests/unit/host.c $(FUZZ_$*)
+
+deps-fuzz:
+	@tools/deps.sh fuzz
+
+fuzz-build: $(FUZZ_BINS)
+
+# Every target (or FUZZ_TARGETS="acpi mb2") FUZZ_S seconds, one after the
+# other, on a copy of its corpus (tests/fuzz/corpus/<target>, never grown
+# by a run); what a target finds is kept in build/fuzz/crashes/<target>/.
+FUZZ_S ?= 60
+fuzz: fuzz-build
+	tools/fuzz.sh $(FUZZ_S) $(FUZZ_TARGETS)
+
 # The host side of the traffic tests (tools/netharness.md).
 $(BUILD)/netharness: tools/netharness.c
 	@mkdir -p $(dir $@)
@@ -181,8 +215,9 @@ $(BUILD)/netharness: tools/netharness.c
 # MAKEFLAGS emptied: the tests' own `make netboot` runs are makes of their
 # own, not children of this one (under make -j they would warn, on stderr,
 # that the jobserver is unavailable).
-test: deps all iso unit $(BUILD)/netharness
-	MAKEFLAGS= $(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py
+test: deps all iso unit fuzz-build $(BUILD)/netharness
+	MAKEFLAGS= $(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py \
+	  --fuzz $(FUZZ_TARGETS)
 
 # The soak (README, "Soak"): fwd on igb, then on virtio-net, each
 # SOAK_FRAMES frames (both directions together) of mixed sizes at SOAK_RATE

@@ -42,6 +42,7 @@
  * does (under TCG, worker vCPUs that spin starve QEMU's own threads).
  */
 #include "apps/apps.h"
+#include "apps/pktgen_rx.h"
 #include "apps/ports.h"
 #include "apps/workers.h"
 
@@ -53,15 +54,9 @@
 
 #define MAX_BATCH 256
 #define POOL_SIZE 4096
-#define UDP_SRC_BASE 1024
-#define UDP_DST 9000
-#define PAYLOAD 42
-#define LAT_BUCKETS 100000    /* 1 us each; later ones count in the last */
 #define DRAIN_NS 200000000ull /* after the last frame: 200 ms for stragglers to return */
 #define STATS_EVERY_NS 1000000000ull
 #define POLLS_PER_CLOCK_CHECK 256
-
-static const uint8_t ip_src[4] = { 10, 0, 0, 1 }, ip_dst[4] = { 10, 0, 0, 2 };
 
 /* One worker: a core, its TX queue on the first port, its RX queue on every
  * port, and the flows it sends. Written only by its core once it runs; the
@@ -80,11 +75,8 @@ struct worker {
     uint64_t limit;             /* its share of count= (UINT64_MAX: no limit) */
     uint64_t interval, next;    /* TSC ticks between frames (rate=; 0 = unpaced), next due */
     bool sending;               /* until its share is sent or duration= ends */
-    /* Receiving: what came back to its queue. */
-    uint64_t flows;     /* flows=: the length of a row of next_seq */
-    uint64_t *next_seq; /* [port * flows + flow]: the sequence number that flow brings next */
-    uint32_t *lat;      /* LAT_BUCKETS round-trip times, 1 us each */
-    uint64_t sent, received, gaps, reordered, lat_min, lat_max;
+    uint64_t sent;
+    struct pktgen_rx rx;        /* receiving: what came back to its queue (apps/pktgen_rx.h) */
 } __attribute__((aligned(64))); /* a cache line of its own: one core writes it */
 
 static uint16_t ip_checksum(const uint8_t *h, int len)
@@ -112,14 +104,14 @@ static void build_template(uint8_t *f, uint32_t size, const uint8_t *src_mac)
     ip[3] = (uint8_t)(size - 14);
     ip[8] = 64; /* TTL */
     ip[9] = 17; /* UDP */
-    memcpy(ip + 12, ip_src, 4);
-    memcpy(ip + 16, ip_dst, 4);
+    memcpy(ip + 12, pktgen_ip_src, 4);
+    memcpy(ip + 16, pktgen_ip_dst, 4);
     uint16_t c = ip_checksum(ip, 20);
     ip[10] = (uint8_t)(c >> 8);
     ip[11] = (uint8_t)c;
     uint8_t *udp = f + 34;
-    udp[2] = UDP_DST >> 8;
-    udp[3] = UDP_DST & 0xFF;
+    udp[2] = PKTGEN_UDP_DST >> 8;
+    udp[3] = PKTGEN_UDP_DST & 0xFF;
     udp[4] = (uint8_t)((size - 34) >> 8);
     udp[5] = (uint8_t)(size - 34);
 }
@@ -157,11 +149,11 @@ static uint32_t send_batch(struct worker *w, uint32_t n)
     uint64_t now = rdtsc(), flow = w->sent % w->nflows, seq = w->sent / w->nflows;
     for (uint32_t i = 0; i < n; i++) {
         uint8_t *f = pkt_data(bufs[i]);
-        uint16_t sport = (uint16_t)(UDP_SRC_BASE + w->flow_base + flow);
+        uint16_t sport = (uint16_t)(PKTGEN_UDP_SRC_BASE + w->flow_base + flow);
         f[34] = (uint8_t)(sport >> 8);
         f[35] = (uint8_t)sport;
-        memcpy(f + PAYLOAD, &seq, 8); /* little-endian on the wire, as x86 holds it */
-        memcpy(f + PAYLOAD + 8, &now, 8);
+        memcpy(f + PKTGEN_PAYLOAD, &seq, 8); /* little-endian on the wire, as x86 holds it */
+        memcpy(f + PKTGEN_PAYLOAD + 8, &now, 8);
         bufs[i]->len = w->size;
         if (++flow == w->nflows) { /* the next round over its flows */
             flow = 0;
@@ -192,40 +184,6 @@ static uint32_t send_due(struct worker *w)
     return took;
 }
 
-/* One of this run's frames: the addresses, ports and room pktgen writes. */
-static bool ours(const uint8_t *f, uint32_t len, uint64_t flows)
-{
-    uint16_t sport = (uint16_t)(f[34] << 8 | f[35]);
-    return len >= PAYLOAD + 16 && f[12] == 0x08 && f[13] == 0 && f[23] == 17 &&
-           memcmp(f + 26, ip_src, 4) == 0 && memcmp(f + 30, ip_dst, 4) == 0 &&
-           f[36] == UDP_DST >> 8 && f[37] == (UDP_DST & 0xFF) && sport >= UDP_SRC_BASE &&
-           (uint64_t)(sport - UDP_SRC_BASE) < flows;
-}
-
-/* One of our frames came back on a port: its flow's sequence, its
- * round-trip time. */
-static void account(struct worker *w, int port, const uint8_t *f, uint64_t now)
-{
-    uint64_t seq, sent_at, flow = (uint64_t)(f[34] << 8 | f[35]) - UDP_SRC_BASE;
-    memcpy(&seq, f + PAYLOAD, 8);
-    memcpy(&sent_at, f + PAYLOAD + 8, 8);
-    /* Sent by another core, it carries that core's TSC: never below 0. */
-    uint64_t ns = tsc_ticks_to_ns(now > sent_at ? now - sent_at : 0);
-    uint64_t *next = &w->next_seq[(uint64_t)port * w->flows + flow];
-    if (seq > *next)
-        w->gaps += seq - *next;
-    if (seq < *next) { /* late: it fills a gap its flow left (a duplicate would too) */
-        w->reordered++;
-        w->gaps -= w->gaps ? 1 : 0;
-    } else {
-        *next = seq + 1;
-    }
-    w->received++;
-    w->lat_min = w->received == 1 || ns < w->lat_min ? ns : w->lat_min;
-    w->lat_max = ns > w->lat_max ? ns : w->lat_max;
-    w->lat[ns / 1000 < LAT_BUCKETS ? ns / 1000 : LAT_BUCKETS - 1]++;
-}
-
 /* A batch from the worker's queue of every port; returns how many frames. */
 static uint32_t receive_all(struct worker *w)
 {
@@ -235,8 +193,7 @@ static uint32_t receive_all(struct worker *w)
         uint32_t n = nic_rx_batch(w->nics[p], w->queue, bufs, w->batch);
         uint64_t now = rdtsc();
         for (uint32_t i = 0; i < n; i++)
-            if (ours(pkt_data(bufs[i]), bufs[i]->len, w->flows))
-                account(w, p, pkt_data(bufs[i]), now);
+            pktgen_rx_frame(&w->rx, p, pkt_data(bufs[i]), bufs[i]->len, now);
         pkt_free_batch(bufs, n);
         got += n;
     }
@@ -289,13 +246,13 @@ static int worker_init(struct worker *w, int i, int senders, const struct worker
                           .batch = (uint32_t)app_config.batch,
                           .idle_us = ws->idle_us,
                           .deadline_ns = args->deadline_ns,
-                          .flows = flows };
+                          .rx = { .flows = flows, .nports = nports } };
     for (int p = 0; p < nports; p++)
         w->nics[p] = ports[p].nic;
     /* Sized by this run: a row of flows per port; one bucket per us. */
-    w->next_seq = dma_alloc((size_t)nports * flows * sizeof(*w->next_seq), 64);
-    w->lat = dma_alloc(LAT_BUCKETS * sizeof(*w->lat), 64);
-    if (!w->next_seq || !w->lat) {
+    w->rx.next_seq = dma_alloc((size_t)nports * flows * sizeof(*w->rx.next_seq), 64);
+    w->rx.lat = dma_alloc(PKTGEN_LAT_BUCKETS * sizeof(*w->rx.lat), 64);
+    if (!w->rx.next_seq || !w->rx.lat) {
         kprintf("pktgen: no memory for worker %d's tables\n", i);
         return -1;
     }
@@ -323,9 +280,9 @@ static uint64_t percentile(const struct worker *w, int n, uint64_t received, uin
                            uint32_t per_mille)
 {
     uint64_t want = (received * per_mille + 999) / 1000, seen = 0;
-    for (uint32_t b = 0; b < LAT_BUCKETS && want; b++) {
+    for (uint32_t b = 0; b < PKTGEN_LAT_BUCKETS && want; b++) {
         for (int i = 0; i < n; i++)
-            seen += w[i].lat[b];
+            seen += w[i].rx.lat[b];
         uint64_t edge = (uint64_t)(b + 1) * 1000;
         if (seen >= want)
             return edge < max ? edge : max;
@@ -340,7 +297,7 @@ static void print_workers(const struct worker *w, int n, bool final)
     for (int i = 0; i < n; i++)
         kprintf("%score %d queue %u%s sent=%lu received=%lu gaps=%lu reordered=%lu\n",
                 final ? "final " : "[", w[i].core, w[i].queue, final ? ":" : "]", w[i].sent,
-                w[i].received, w[i].gaps, w[i].reordered);
+                w[i].rx.received, w[i].rx.gaps, w[i].rx.reordered);
 }
 
 /* The two summary lines, over all workers. */
@@ -348,13 +305,14 @@ static void print_summary(const struct worker *w, int n)
 {
     uint64_t sent = 0, received = 0, gaps = 0, reordered = 0, lat_min = 0, lat_max = 0;
     for (int i = 0; i < n; i++) {
-        if (w[i].received && (!received || w[i].lat_min < lat_min))
-            lat_min = w[i].lat_min;
-        lat_max = w[i].lat_max > lat_max ? w[i].lat_max : lat_max;
+        const struct pktgen_rx *r = &w[i].rx;
+        if (r->received && (!received || r->lat_min < lat_min))
+            lat_min = r->lat_min;
+        lat_max = r->lat_max > lat_max ? r->lat_max : lat_max;
         sent += w[i].sent;
-        received += w[i].received;
-        gaps += w[i].gaps;
-        reordered += w[i].reordered;
+        received += r->received;
+        gaps += r->gaps;
+        reordered += r->reordered;
     }
     kprintf("pktgen sent=%lu received=%lu lost=%lu gaps=%lu reordered=%lu\n", sent, received,
             received < sent ? sent - received : 0, gaps, reordered);

@@ -167,8 +167,9 @@ struct vnet {
     bool mrg_rxbuf;          /* taken only to see, and count, oversized frames */
     uint16_t io;             /* legacy: the I/O BAR */
     uint64_t common, device; /* modern: structure addresses */
+    uint32_t device_len;     /* modern: the device configuration's length */
     uint64_t notify_base;
-    uint32_t notify_mult;
+    uint32_t notify_mult, notify_len;
     uint16_t hdr_len; /* 10 legacy, 12 with VERSION_1 (§5.1.6) */
     bool has_status;
     uint16_t max_pairs; /* the device's (1 without MQ) */
@@ -214,15 +215,21 @@ static void features_write(struct vnet *v, uint32_t word, uint32_t bits)
     mmio_write32(v->common + C_DRIVER_FEATURE, bits);
 }
 
+/* A field past the end of a modern device's configuration structure (its
+ * capability's length) reads 0: nothing is read outside what it mapped. */
 static uint8_t config_read8(struct vnet *v, uint32_t off)
 {
-    return v->modern ? mmio_read8(v->device + off) : inb(v->io + L_CONFIG + off);
+    if (!v->modern)
+        return inb(v->io + L_CONFIG + off);
+    return off + 1 <= v->device_len ? mmio_read8(v->device + off) : 0;
 }
 
 /* Little-endian (§4.1.3.1; a legacy device uses the guest's order: x86's). */
 static uint16_t config_read16(struct vnet *v, uint32_t off)
 {
-    return v->modern ? mmio_read16(v->device + off) : inw(v->io + L_CONFIG + off);
+    if (!v->modern)
+        return inw(v->io + L_CONFIG + off);
+    return off + 2 <= v->device_len ? mmio_read16(v->device + off) : 0;
 }
 
 /* The device's size for queue q (0: no such queue); selects it too. */
@@ -236,23 +243,34 @@ static uint16_t queue_max(struct vnet *v, uint16_t q)
     return mmio_read16(v->common + C_QUEUE_SIZE);
 }
 
-/* §4.1.5.1.3: tells the device where the selected queue's rings are. */
-static void queue_activate(struct vnet *v, struct vq *vq)
+/* §4.1.5.1.3: tells the device where the selected queue's rings are.
+ * Returns -1 if its notify address lies outside the notify structure
+ * (§4.1.4.4: the device must keep it inside; a write there would land in
+ * whatever the BAR holds next, or fault past its end). */
+static int queue_activate(struct vnet *v, struct vq *vq)
 {
     if (!v->modern) {
         outl(v->io + L_QUEUE_ADDRESS, (uint32_t)(virt_to_phys(vq->desc) / L_QUEUE_ALIGN));
         vq->notify = v->io + L_QUEUE_NOTIFY;
-        return;
+        return 0;
     }
     uint64_t c = v->common;
+    uint64_t notify_off = (uint64_t)mmio_read16(c + C_QUEUE_NOTIFY_OFF) * v->notify_mult;
+    if (notify_off + 2 > v->notify_len) {
+        kprintf("virtio-net %s: queue %u's notify address (offset 0x%lx) is outside the "
+                "device's %u-byte notify structure\n",
+                v->nic.name, vq->index, notify_off, v->notify_len);
+        return -1;
+    }
     mmio_write16(c + C_QUEUE_SIZE, vq->size);
     uint64_t addrs[3] = { virt_to_phys(vq->desc), virt_to_phys(vq->avail), virt_to_phys(vq->used) };
     for (int i = 0; i < 3; i++) { /* 64-bit fields as two 32-bit halves, §4.1.3.1 */
         mmio_write32(c + C_QUEUE_DESC + 8 * i, (uint32_t)addrs[i]);
         mmio_write32(c + C_QUEUE_DESC + 8 * i + 4, (uint32_t)(addrs[i] >> 32));
     }
-    vq->notify = v->notify_base + (uint64_t)mmio_read16(c + C_QUEUE_NOTIFY_OFF) * v->notify_mult;
+    vq->notify = v->notify_base + notify_off;
     mmio_write16(c + C_QUEUE_ENABLE, 1);
+    return 0;
 }
 
 static void queue_notify(struct vnet *v, struct vq *vq)
@@ -711,7 +729,10 @@ static const struct nic_ops vnet_ops = {
 /* --- bring-up ------------------------------------------------------------------- */
 
 /* §4.1.4: finds the common, notify and device structures through the
- * vendor-specific capabilities. Returns 0 if all three were found. */
+ * vendor-specific capabilities. Returns 0 if all three were found. A
+ * structure must lie inside its BAR (§4.1.4: offset and length), and the
+ * common one be whole (§4.1.4.3, 0x38 bytes): a capability that says
+ * otherwise is skipped, as one of a type the driver does not know. */
 static int find_modern(struct vnet *v, struct pci_dev *d)
 {
     if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))
@@ -724,16 +745,20 @@ static int find_modern(struct vnet *v, struct pci_dev *d)
         /* §4.1.4: the first capability of each type is the one to use */
         if ((head & 0xFF) == PCI_CAP_VENDOR && len >= 16 && bar < 6 &&
             d->bar[bar].type >= PCI_BAR_MEM32) {
-            uint64_t addr = d->bar[bar].addr + pci_read32(d, at + 8);
-            if (type == CAP_COMMON_CFG && !(found & 1)) {
+            uint32_t off = pci_read32(d, at + 8), slen = pci_read32(d, at + 12);
+            uint64_t addr = d->bar[bar].addr + off;
+            bool inside = (uint64_t)off + slen <= d->bar[bar].size;
+            if (type == CAP_COMMON_CFG && !(found & 1) && inside && slen >= C_QUEUE_DEVICE + 8) {
                 v->common = addr;
                 found |= 1;
-            } else if (type == CAP_NOTIFY_CFG && !(found & 2) && len >= 20) {
+            } else if (type == CAP_NOTIFY_CFG && !(found & 2) && len >= 20 && inside) {
                 v->notify_base = addr;
                 v->notify_mult = pci_read32(d, at + 16);
+                v->notify_len = slen;
                 found |= 2;
-            } else if (type == CAP_DEVICE_CFG && !(found & 4)) {
+            } else if (type == CAP_DEVICE_CFG && !(found & 4) && inside) {
                 v->device = addr;
+                v->device_len = slen;
                 found |= 4;
             }
         }
@@ -840,8 +865,7 @@ static int vq_setup(struct vnet *v, struct vq *vq, uint16_t index, uint16_t chai
                 max);
         return -1;
     }
-    queue_activate(v, vq);
-    return 0;
+    return queue_activate(v, vq);
 }
 
 /* §3.1.1 step 7: each pair's queues and pool, RX filled, and the control

@@ -177,9 +177,13 @@ static void parse_mb2_mmap(const uint8_t *tag, uint32_t size, struct boot_info *
     uint32_t esize = t->entry_size;
     if (esize < sizeof(struct mb2_mmap_entry) || esize > size)
         return; /* malformed; a huge esize would also wrap off below */
+    /* entry_size need only be at least 24 (§3.6.8): an entry may sit at
+     * any byte, so its fields are read as unaligned loads */
     for (uint32_t off = sizeof(*t); off + sizeof(struct mb2_mmap_entry) <= size; off += esize) {
-        const struct mb2_mmap_entry *e = (const struct mb2_mmap_entry *)(tag + off);
-        add_region(bi, e->base_addr, e->length, e->type);
+        const uint8_t *e = tag + off;
+        add_region(bi, get64(e + offsetof(struct mb2_mmap_entry, base_addr)),
+                   get64(e + offsetof(struct mb2_mmap_entry, length)),
+                   get32(e + offsetof(struct mb2_mmap_entry, type)));
     }
 }
 

@@ -5,7 +5,7 @@ Every boot test starts QEMU under TCG with a timeout, reads the serial log
 and checks exact lines and QEMU's exit status. The last line is
 "N passed, N failed"; the exit status is non-zero if anything failed.
 
-    tests/run.py --unit build/unit/test_*      # what `make test` runs
+    tests/run.py --unit build/unit/test_* --fuzz acpi mb1 ...   # what `make test` runs
     tests/run.py --only ovmf                   # boot tests whose name contains 'ovmf'
     tests/run.py --soak --frames 200000        # what `make soak` runs (not in make test)
 """
@@ -87,6 +87,42 @@ def run_unit(binaries):
         elif cases == 0:
             failed += 1
             print(f"FAIL unit/{name}: ran no test case")
+
+
+# --- fuzz targets --------------------------------------------------------------
+
+FUZZ_SECONDS = 3
+
+
+def run_fuzz(targets):
+    """Each libFuzzer target (build/fuzz/fuzz_T) FUZZ_SECONDS seconds on a copy
+    of tests/fuzz/corpus/T, which replays every seed and regression input
+    first; any crash, sanitizer report or broken check fails it."""
+    global passed, failed
+    for t in targets:
+        binary = os.path.join(BUILD, "fuzz", "fuzz_" + t)
+        corpus = os.path.join(ROOT, "tests", "fuzz", "corpus", t)
+        with tempfile.TemporaryDirectory(prefix="ixm-fuzz-") as tmp:
+            work = os.path.join(tmp, "corpus")
+            shutil.copytree(corpus, work)
+            try:
+                p = subprocess.run([binary, f"-max_total_time={FUZZ_SECONDS}", "-timeout=10",
+                                    "-print_final_stats=1", f"-artifact_prefix={tmp}/", work],
+                                   capture_output=True, text=True, timeout=FUZZ_SECONDS + 120)
+                out, code = p.stdout + p.stderr, p.returncode
+            except subprocess.TimeoutExpired:
+                out, code = "", "timeout"
+        execs = re.findall(r"^stat::number_of_executed_units: *(\d+)", out, re.M)
+        if code == 0 and execs:
+            passed += 1
+            print(f"PASS fuzz/{t}: {execs[-1]} executions in {FUZZ_SECONDS} s")
+        else:
+            failed += 1
+            why = [l for l in out.splitlines() if re.search(
+                r"==ERROR|^SUMMARY|runtime error|FUZZ_CHECK|panic at|deadly signal", l)]
+            print(f"FAIL fuzz/{t}: exited with {code}: {why[0] if why else '(no reason given)'}")
+            print("\n".join("     " + l for l in out.splitlines()[-20:]))
+        sys.stdout.flush()
 
 
 # --- QEMU plumbing -------------------------------------------------------------
@@ -2799,6 +2835,7 @@ def run_boot(only, tests=BOOT_TESTS):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--unit", nargs="*", default=[], help="unit test binaries to run")
+    ap.add_argument("--fuzz", nargs="*", default=[], help="fuzz targets to run briefly")
     ap.add_argument("--only", help="run only boot tests whose name contains this")
     ap.add_argument("--no-boot", action="store_true", help="skip the QEMU boot tests")
     ap.add_argument("--soak", action="store_true",
@@ -2810,6 +2847,7 @@ def main():
                     help="soak: frames per second, both directions together (default 20000)")
     a = ap.parse_args()
     run_unit(a.unit)
+    run_fuzz(a.fuzz)
     if a.soak:
         if a.frames < 2 or a.frames % 2 or a.rate < 1:
             ap.error("--frames must be even and at least 2, --rate at least 1")

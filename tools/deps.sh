@@ -2,7 +2,8 @@
 # tools/deps.sh - install what ixmetal needs to build, boot and test.
 #
 #   tools/deps.sh           what make run, test, bench, iso, netboot and the tools run
-#   tools/deps.sh TARGET    what the rows marked TARGET need (make format: format)
+#   tools/deps.sh TARGET    what the rows marked TARGET need (make format: format;
+#                           make fuzz and make test: fuzz)
 #   tools/deps.sh --list    the list below, one row a line (tests/test_deps.py reads it)
 #
 # Everything comes from Debian 12's own archive: QEMU 10 from bookworm-backports
@@ -43,6 +44,8 @@ sysctl              procps
 valgrind            valgrind
 callgrind_annotate  valgrind
 git                 git           format
+clang               clang         fuzz         # make fuzz: the targets, with libFuzzer and the sanitizers
+/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a  libclang-rt-14-dev  fuzz  # libFuzzer itself
 clang-format        clang-format  format
 '
 

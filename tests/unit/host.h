@@ -70,6 +70,15 @@ unsigned console_count(const char *s);
 #define FAKE_PHYS_SIZE (2u << 20) /* the first 2 MiB: BIOS areas included */
 extern uint8_t fake_phys[FAKE_PHYS_SIZE];
 void fake_phys_clear(void);
+/*
+ * Set by the fuzz targets (tests/fuzz/): a read outside fake memory returns
+ * zeros past fake_phys's end and fails nothing. In the kernel everything
+ * below 4 GiB is mapped, so a lie's pointer reads whatever is there; only
+ * what the parser does with it is under test. At most FAKE_PHYS_WILD_MAX
+ * bytes in one read (more than any cap the parsers put on a length).
+ */
+extern int fake_phys_wild;
+#define FAKE_PHYS_WILD_MAX (17u << 20)
 
 /* --- fake port and MMIO I/O (kernel/io.h) ---------------------------------- */
 
