@@ -244,7 +244,8 @@ static int link_setup(struct intel_dev *d)
     return phy_write(d, PHY_CTRL, ctrl | PHY_CTRL_AN_ENABLE | PHY_CTRL_RESTART_AN);
 }
 
-/* §4.5.9: one receive queue, no RSS, CRC stripped, broadcast accepted,
+/* §4.5.9: RSS over the queues when there are several, CRC stripped,
+ * broadcast accepted,
  * long packets off: the MAC drops frames over 1518 bytes (1522 tagged) and
  * counts them in ROC, so every frame fits one of intel.c's 2 KiB buffers.
  * (QEMU's igb drops them too, but counts them nowhere.) */
@@ -268,8 +269,8 @@ static void rx_on(struct intel_dev *d)
     intel_set(d, RCTL, RCTL_EN);
 }
 
-/* §4.5.10: one transmit queue, short frames padded, the FCS added per
- * descriptor (DCMD.IFCS, intel.c). */
+/* §4.5.10: transmit on, short frames padded, the FCS added per descriptor
+ * (DCMD.IFCS, intel.c); each queue's own set-up is intel.c's. */
 static int tx_init(struct intel_dev *d)
 {
     /* Queue 0 is enabled from reset (§8.12.13): off before its ring changes */

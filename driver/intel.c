@@ -564,8 +564,8 @@ uint64_t intel_queues_stop(struct intel_dev *d)
     return unsent;
 }
 
-/* Adds the NIC's clear-on-read counters to d's sums. */
-/* last: the final read, at stop or before the counters are cleared. */
+/* Adds the NIC's clear-on-read counters to d's sums; last: the final read,
+ * at stop or before the counters are cleared (octets_at_stop, intel.h). */
 static void accumulate_stats(struct intel_dev *d, bool last)
 {
     d->gprc += intel_read(d, INTEL_GPRC);

@@ -1,7 +1,8 @@
 /*
- * driver/ixgbe.c - Intel 82599 (X520), X540 and X550 10 GbE, one RX and one
- * TX queue, poll mode, no interrupts: the design of ixy's ixgbe driver,
- * written from the 82599 datasheet rev 3.3 (section numbers below are its).
+ * driver/ixgbe.c - Intel 82599 (X520), X540 and X550 10 GbE: up to
+ * NIC_MAX_QUEUES RX/TX queue pairs with RSS spreading flows over them, poll
+ * mode, no interrupts: the design of ixy's ixgbe driver, written from the
+ * 82599 datasheet rev 3.3 (section numbers below are its).
  *
  * Bring-up follows §4.6.3: disable interrupts, global reset, disable
  * interrupts again, wait for the EEPROM auto-read and the DMA init, set up

@@ -6,9 +6,9 @@
 
 #include "driver/nic.h"
 
-/* Brings the device up with one RX and one TX queue (more queues are not
- * supported yet: asked for more, it says so); NULL (said on the console,
- * with the reason) if it cannot. */
+/* Brings the device up with up to queues RX/TX queue pairs: more than one
+ * only where the device offers VIRTIO_NET_F_MQ and a control queue (else
+ * one, said); NULL (said on the console, with the reason) if it cannot. */
 struct nic *virtio_net_open(struct pci_dev *d, int queues);
 
 #endif

@@ -469,7 +469,7 @@ def t_paging_1g():
     boot_common(c, "multiboot1", "bios")
     high = c.high_bar_frames()
     if high == 0:
-        c.problems.append("no 64-bit BAR above RAM: the test no longer shows a BAR mapped up there")
+        c.problems.append("no 64-bit BAR above RAM: the test does not show a BAR mapped up there")
     c.has(f"paging: 5 x 1 GiB, {1022 + high} x 2 MiB, 1024 x 4 KiB pages")
     c.memcheck_ok()
     return c.problems, q
@@ -502,8 +502,8 @@ def t_tsc_sources():
     """The TSC's rate from the PIT, from the HPET when there is no PIT, and a
     warning with neither: the PIT and HPET figures agree within 2% (on a
     quiet machine they agree to the MHz; under TCG a busy host has stretched
-    one 250 us PIT window by 1.2%), and a missing PIT is noticed (its port
-    used to read as a fast, wrong PIT)."""
+    one 250 us PIT window by 1.2%), and a missing PIT is noticed, not read
+    as a fast, wrong PIT."""
     rates = {}
     problems = []
     q = None
@@ -1953,8 +1953,8 @@ def t_run_pair():
 
 
 def t_ports_twice():
-    """ports= naming one NIC twice is refused (it used to fault at the end,
-    stopping the same NIC twice)."""
+    """ports= naming one NIC twice is refused: at the end the same NIC would
+    be stopped twice."""
     q, status, c = boot_kernel(["-M", "pc", "-m", "128M"], "app=fwd ports=00:03.0,0000:00:03.0")
     c.exit_status(status, EXIT_APP_FAILED)
     c.has("ports: 0000:00:03.0 is named twice")
