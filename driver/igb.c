@@ -245,10 +245,10 @@ static int link_setup(struct intel_dev *d)
 }
 
 /* §4.5.9: RSS over the queues when there are several, CRC stripped,
- * broadcast accepted,
- * long packets off: the MAC drops frames over 1518 bytes (1522 tagged) and
- * counts them in ROC, so every frame fits one of intel.c's 2 KiB buffers.
- * (QEMU's igb drops them too, but counts them nowhere.) */
+ * broadcast accepted, long packets off: the MAC drops frames over 1518
+ * bytes (1522 tagged) and counts them in ROC, so every frame fits one of
+ * intel.c's 2 KiB buffers. (QEMU's igb drops them too, but counts them
+ * nowhere.) */
 static int rx_init(struct intel_dev *d)
 {
     intel_write(d, RCTL, 0); /* off while being set up; LPE, SBP, loopback all 0 */
