@@ -31,6 +31,9 @@ static inline int app_worker_core(const struct app_args *a, int w)
     return a->cores > 1 ? w + 1 : 0;
 }
 
+/* How long an app waits for another core to finish a short call (smp_wait). */
+#define CORE_ANSWER_NS 1000000000ull
+
 /* Apps poll this in their loops: ixmetal has no interrupts to stop them. */
 static inline int app_time_up(const struct app_args *a)
 {

@@ -34,11 +34,9 @@ int fault_main(const struct app_args *args)
     if (core == 0) {
         fault_write(NULL);
     } else {
-        smp_run(core, fault_write, NULL);
-        uint64_t end = now_ns() + 1000000000ull;
-        while (!smp_done(core) && now_ns() < end)
-            cpu_pause();
-        if (!smp_done(core)) {
+        if (!smp_run(core, fault_write, NULL))
+            return 1;
+        if (!smp_wait(core, CORE_ANSWER_NS)) {
             kprintf("fault: core %d did not come back (its report is above)\n", core);
             return 1;
         }

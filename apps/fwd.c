@@ -156,7 +156,8 @@ int fwd_main(const struct app_args *args)
                                       .ports = ports,
                                       .batch = (uint32_t)app_config.batch,
                                       .idle_us = ws.idle_us };
-    workers_start(&ws, worker_main, workers, sizeof(workers[0]));
+    if (!workers_start(&ws, worker_main, workers, sizeof(workers[0])))
+        return 1;
     uint64_t last = now_ns();
     for (uint32_t polls = 0;; polls++) {
         if (!ws.reporter && pass(&workers[0]) && polls % POLLS_PER_CLOCK_CHECK)

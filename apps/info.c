@@ -123,11 +123,9 @@ static void print_pat(void)
         if (core == 0) {
             read_pat((void *)(intptr_t)core);
         } else {
-            smp_run(core, read_pat, (void *)(intptr_t)core);
-            uint64_t end = now_ns() + 1000000000ull;
-            while (!smp_done(core) && now_ns() < end)
-                cpu_pause();
-            if (!smp_done(core)) {
+            if (!smp_run(core, read_pat, (void *)(intptr_t)core))
+                continue;
+            if (!smp_wait(core, CORE_ANSWER_NS)) {
                 kprintf("pat: core %d did not answer within 1 s\n", core);
                 continue;
             }

@@ -372,7 +372,8 @@ int pktgen_main(const struct app_args *args)
             "%d worker core%s\n",
             ports[0].nic->name, app_config.size, app_config.rate, app_config.count,
             app_config.flows, ws.idle_us, ws.n, ws.n == 1 ? "" : "s");
-    workers_start(&ws, worker_main, workers, sizeof(workers[0]));
+    if (!workers_start(&ws, worker_main, workers, sizeof(workers[0])))
+        return 1;
     /* The boot core reports once a second: between its passes as worker 0,
      * or alone between naps. */
     uint64_t last = now_ns(), done_at = 0;

@@ -76,12 +76,18 @@ bool workers_plan(struct workers *ws, const char *app, const struct app_args *ar
     return true;
 }
 
-void workers_start(const struct workers *ws, void (*fn)(void *), void *first, size_t size)
+bool workers_start(const struct workers *ws, void (*fn)(void *), void *first, size_t size)
 {
     __atomic_store_n(&stop, false, __ATOMIC_RELAXED); /* smp_run's store releases it */
     for (int w = 0; w < ws->n; w++)
-        if (ws->core[w])
-            smp_run(ws->core[w], fn, (char *)first + (size_t)w * size);
+        if (ws->core[w] && !smp_run(ws->core[w], fn, (char *)first + (size_t)w * size)) {
+            kprintf("%s: worker %d could not be started on core %d\n", ws->app, w, ws->core[w]);
+            struct workers started = *ws;
+            started.n = w;
+            workers_stop(&started); /* the ones already running */
+            return false;
+        }
+    return true;
 }
 
 bool workers_stopping(void)

@@ -38,8 +38,9 @@ bool workers_plan(struct workers *ws, const char *app, const struct app_args *ar
                   struct port *ports, int nports);
 
 /* Runs fn on every worker's core but the boot core, worker w's argument at
- * first + w * size (an array of the app's worker structs); returns at once. */
-void workers_start(const struct workers *ws, void (*fn)(void *), void *first, size_t size);
+ * first + w * size (an array of the app's worker structs); returns at once.
+ * False, said, if a core could not be woken: those started are stopped. */
+bool workers_start(const struct workers *ws, void (*fn)(void *), void *first, size_t size);
 
 /* For a worker, between passes: true once workers_stop has been called. */
 bool workers_stopping(void);

@@ -83,21 +83,38 @@ void ap_main(void)
         __asm__ volatile("cli");
         /* STI's one-instruction shadow: a wake IPI that comes between the
          * test and HLT still ends the HLT (SDM vol. 2B, STI) */
-        while (!(fn = __atomic_load_n(&c->fn, __ATOMIC_ACQUIRE)))
+        /* Taken, not just read: smp_run can then tell a call it may still
+         * withdraw from one this core has begun. */
+        while (!(fn = __atomic_exchange_n(&c->fn, NULL, __ATOMIC_ACQUIRE)))
             __asm__ volatile("sti; hlt; cli" ::: "memory");
         fn(c->arg);
-        c->fn = NULL;
         __atomic_store_n(&c->done, true, __ATOMIC_RELEASE);
     }
 }
 
-void smp_run(int core, void (*fn)(void *), void *arg)
+bool smp_run(int core, void (*fn)(void *), void *arg)
 {
     struct core *c = &cores[core];
     c->done = false;
     c->arg = arg;
     __atomic_store_n(&c->fn, fn, __ATOMIC_RELEASE);
-    lapic_ipi(c->apic_id, LAPIC_ICR_FIXED | LAPIC_WAKE_VECTOR);
+    if (lapic_ipi(c->apic_id, LAPIC_ICR_FIXED | LAPIC_WAKE_VECTOR))
+        return true;
+    /* The core sleeps on: withdraw the call, unless it woke anyway and took it. */
+    if (__atomic_exchange_n(&c->fn, NULL, __ATOMIC_ACQ_REL) != fn)
+        return true;
+    kprintf("smp: the wake-up IPI to core %d (apic id %u) did not leave the local APIC; "
+            "nothing was run there\n",
+            core, c->apic_id);
+    return false;
+}
+
+bool smp_wait(int core, uint64_t ns)
+{
+    uint64_t end = now_ns() + ns;
+    while (!smp_done(core) && now_ns() < end)
+        cpu_pause();
+    return smp_done(core);
 }
 
 bool smp_done(int core)

@@ -32,9 +32,12 @@ uint32_t smp_apic_id(int core);
 int smp_missing(void);
 
 /* Runs fn(arg) on core (1..smp_cores()-1), which must be idle; returns at
- * once. smp_done says whether it has returned. */
-void smp_run(int core, void (*fn)(void *), void *arg);
+ * once. False, said, if the IPI that wakes the core did not leave: then
+ * nothing runs there. smp_done says whether fn has returned; smp_wait
+ * waits for that at most ns nanoseconds. */
+bool smp_run(int core, void (*fn)(void *), void *arg);
 bool smp_done(int core);
+bool smp_wait(int core, uint64_t ns);
 
 /* After a fault (kernel/trap.c): sends every other running core an NMI,
  * which stops it for good (smp_stop_here), waits at most SMP_STOP_MS for
