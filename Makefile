@@ -245,7 +245,7 @@ bench: deps all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 # sanitizers, so cycles and instructions are the driver's (tools/bench-ixgbe.c).
 BENCH_IXGBE_SRCS := tools/bench-ixgbe.c driver/ixgbe.c driver/ixgbe_sfp.c driver/intel.c driver/mempool.c \
 	kernel/kprintf.c tests/model/ixgbe_model.c
-$(BUILD)/bench-ixgbe: $(BENCH_IXGBE_SRCS) $(wildcard driver/*.h kernel/*.h tests/model/*.h tests/model/*.def)
+$(BUILD)/bench-ixgbe: $(BENCH_IXGBE_SRCS) apps/fwd_rewrite.h $(wildcard driver/*.h kernel/*.h tests/model/*.h tests/model/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -DIXM_HOST -I. -O2 -g -Wall -Wextra -Werror -pthread -o $@ $(BENCH_IXGBE_SRCS)
 

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "apps/fwd_rewrite.h"
 #include "kernel/cmdline.h"
 #include "kernel/tsc.h"
 
@@ -50,7 +51,6 @@ extern const struct app apps[];
 extern const int napps;
 
 /* What the command line set for the apps; the keys are in app_options. */
-enum fwd_mode { FWD_IO, FWD_MACSWAP, FWD_MAC };
 struct app_config {
     char ports[64]; /* "A,B": PCI addresses; "" = the first two NICs found */
     uint64_t batch; /* frames per rx_batch/tx_batch call */

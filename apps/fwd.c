@@ -35,24 +35,6 @@
 #define STATS_EVERY_NS 1000000000ull
 #define POLLS_PER_CLOCK_CHECK 256
 
-static void rewrite(struct pkt_buf **bufs, uint32_t n, int mode, const struct nic *out,
-                    uint8_t out_index)
-{
-    for (uint32_t i = 0; i < n; i++) {
-        uint8_t *f = pkt_data(bufs[i]), tmp[6];
-        if (mode == FWD_MACSWAP) {
-            memcpy(tmp, f, 6);
-            memcpy(f, f + 6, 6);
-            memcpy(f + 6, tmp, 6);
-        } else if (mode == FWD_MAC) {
-            static const uint8_t dst[5] = { 0x02, 0, 0, 0, 0 };
-            memcpy(f, dst, 5);
-            f[5] = out_index;
-            memcpy(f + 6, out->mac, 6);
-        }
-    }
-}
-
 /* One worker: a core, and the queue pair it owns on both ports. Written
  * only by its core; the boot core reads the counters to report them. */
 struct worker {
@@ -73,7 +55,7 @@ static uint32_t forward(struct worker *w, int in, int out)
     if (!n)
         return 0;
     if (app_config.mode != FWD_IO)
-        rewrite(bufs, n, app_config.mode, out_nic, (uint8_t)out);
+        fwd_rewrite(bufs, n, app_config.mode, out_nic->mac, (uint8_t)out);
     uint32_t sent = nic_tx_batch(out_nic, w->queue, bufs, n);
     if (sent < n) { /* TX ring full: drop the rest, as a NIC would */
         pkt_free_batch(bufs + sent, n - sent);

@@ -12,11 +12,13 @@
  *                           mode) until N frames are forwarded, each
  *                           counting TSC cycles per frame over its passes
  *                           that moved frames.
- *   bench-ixgbe single N    one thread, one queue pair, in turns: the model
- *                           fills both receive rings, bench_fwd_pass()
+ *   bench-ixgbe single N [MODE]  one thread, one queue pair, in turns: the
+ *                           model fills both receive rings, bench_fwd_pass()
  *                           forwards, the model sends. Deterministic, for
  *                           callgrind with --toggle-collect=bench_fwd_pass
- *                           (tools/bench-ixgbe.sh).
+ *                           (tools/bench-ixgbe.sh). MODE: fwd's mode= (io,
+ *                           macswap or mac; io by default), rewriting each
+ *                           frame with apps/fwd_rewrite.h as fwd does.
  *
  * The driver is the kernel's source, built for the host (IXM_HOST): its
  * register door leads to the models through mmio_read32/mmio_write32 below.
@@ -29,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apps/fwd_rewrite.h"
 #include "driver/ixgbe.h"
 #include "driver/platform.h"
 #include "tests/model/ixgbe_model.h"
@@ -155,6 +158,7 @@ struct worker {
 } __attribute__((aligned(64)));
 
 static struct worker workers[MAX_WORKERS];
+static int mode = FWD_IO;        /* fwd's mode=, for single */
 static uint64_t total;           /* frames to forward, all workers together */
 static atomic_bool workers_stop; /* set by worker 0 once they have */
 
@@ -164,6 +168,8 @@ static uint32_t forward(struct worker *w, struct nic *in, struct nic *out)
     uint32_t n = nic_rx_batch(in, w->queue, bufs, BATCH);
     if (!n)
         return 0;
+    if (mode != FWD_IO)
+        fwd_rewrite(bufs, n, mode, out->mac, out == ports[1]);
     uint32_t sent = nic_tx_batch(out, w->queue, bufs, n);
     if (sent < n) {
         pkt_free_batch(bufs + sent, n - sent);
@@ -261,14 +267,20 @@ static void *worker_main(void *arg)
 
 int main(int argc, char **argv)
 {
-    bool single = argc == 3 && !strcmp(argv[1], "single");
+    bool single = (argc == 3 || argc == 4) && !strcmp(argv[1], "single");
     bool threads = argc == 4 && !strcmp(argv[1], "threads");
     int nw = threads ? atoi(argv[2]) : 1;
-    if ((!single && !threads) || nw < 1 || nw > MAX_WORKERS) {
-        fprintf(stderr, "usage: bench-ixgbe threads WORKERS FRAMES | single FRAMES\n");
+    if (single && argc == 4)
+        mode = !strcmp(argv[3], "macswap") ? FWD_MACSWAP
+               : !strcmp(argv[3], "mac")   ? FWD_MAC
+               : !strcmp(argv[3], "io")    ? FWD_IO
+                                           : -1;
+    if ((!single && !threads) || nw < 1 || nw > MAX_WORKERS || mode < 0) {
+        fprintf(stderr,
+                "usage: bench-ixgbe threads WORKERS FRAMES | single FRAMES [io|macswap|mac]\n");
         return 2;
     }
-    total = strtoull(argv[argc - 1], NULL, 10);
+    total = strtoull(argv[single ? 2 : 3], NULL, 10);
     open_ports(nw);
     for (int i = 0; i < nw; i++)
         workers[i].queue = (uint16_t)i;

@@ -39,12 +39,16 @@ if ! command -v valgrind >/dev/null; then
     echo "  valgrind is not installed (tools/deps.sh installs it): no instruction count"
     exit 0
 fi
-valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect=bench_fwd_pass \
-    "$bin" single 200000 >/dev/null 2>&1
-callgrind_annotate --inclusive=yes "$out" | awk '
-    /bench_fwd_pass \[/ { gsub(",", "", $1); pass = $1 }
-    /ixgbe_model_write \[/ { gsub(",", "", $1); model = $1 }
-    END {
-        printf "  callgrind: %d instructions in bench_fwd_pass, %d of them the model'"'"'s\n", pass, model
-        printf "  %.1f instructions per forwarded frame (goal: 90 or fewer; ixy: 127)\n", (pass - model) / 200000
-    }'
+# Instructions per forwarded frame in io mode, then in macswap mode (each
+# frame's two MAC fields exchanged, apps/fwd_rewrite.h).
+for mode in io macswap; do
+    valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect=bench_fwd_pass \
+        "$bin" single 200000 "$mode" >/dev/null 2>&1
+    callgrind_annotate --inclusive=yes "$out" | awk -v mode="$mode" '
+        /bench_fwd_pass \[/ { gsub(",", "", $1); pass = $1 }
+        /ixgbe_model_write \[/ { gsub(",", "", $1); model = $1 }
+        END {
+            printf "  callgrind, mode %s: %d instructions in bench_fwd_pass, %d of them the model'"'"'s\n", mode, pass, model
+            printf "  %.1f instructions per forwarded frame, mode %s (goal: 90 or fewer; ixy: 127)\n", (pass - model) / 200000, mode
+        }'
+done
