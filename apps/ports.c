@@ -93,8 +93,8 @@ static int port_node(const struct pci_dev *d, int k)
 {
     if (!app_config.ports[0])
         return numa_entry(k);
-    char name[32], full[16];
-    ksnprintf(full, sizeof(full), "%04x:%02x:%02x.%x", d->segment, d->bus, d->dev, d->fn);
+    char name[32], full[PCI_ADDR_LEN];
+    pci_addr(full, d);
     int i = 0;
     for (const char *s = app_config.ports; *s; i++) {
         s = next_name(s, name, sizeof(name));

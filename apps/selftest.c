@@ -80,8 +80,8 @@ static const char *loopback(struct nic *nic, uint32_t frames, char *why, int len
 
 int selftest_port(struct pci_dev *d, uint32_t frames)
 {
-    char name[16], why[160];
-    ksnprintf(name, sizeof(name), "%04x:%02x:%02x.%x", d->segment, d->bus, d->dev, d->fn);
+    char name[PCI_ADDR_LEN], why[160];
+    pci_addr(name, d);
     struct ixgbe_options opt = { .loopback = true };
     struct nic *nic = ixgbe_open_opts(d, &opt);
     if (!nic) {

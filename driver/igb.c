@@ -311,8 +311,8 @@ static struct nic *open_at(struct pci_dev *pci, uint64_t bar, int queues)
 struct nic *igb_open(struct pci_dev *pci, int queues)
 {
     if (pci->bar[0].type != PCI_BAR_MEM32 && pci->bar[0].type != PCI_BAR_MEM64) {
-        kprintf("igb %04x:%02x:%02x.%x: BAR0 is not memory\n", pci->segment, pci->bus, pci->dev,
-                pci->fn);
+        char addr[PCI_ADDR_LEN];
+        kprintf("igb %s: BAR0 is not memory\n", pci_addr(addr, pci));
         return NULL;
     }
     pci_enable(pci, PCI_CMD_MEMORY | PCI_CMD_BUS_MASTER);

@@ -647,8 +647,7 @@ void intel_dev_init(struct intel_dev *d, const struct intel_hw *hw, struct pci_d
     d->nic.ops = ops;
     d->nq = queues < 1 ? 1 : queues > NIC_MAX_QUEUES ? NIC_MAX_QUEUES : queues;
     d->nic.rx_queues = d->nic.tx_queues = (uint16_t)d->nq;
-    ksnprintf(d->nic.name, sizeof(d->nic.name), "%04x:%02x:%02x.%x", pci->segment, pci->bus,
-              pci->dev, pci->fn);
+    pci_addr(d->nic.name, pci);
 }
 
 void intel_read_mac(struct intel_dev *d)

@@ -401,8 +401,8 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
 struct nic *ixgbe_open_opts(struct pci_dev *pci, const struct ixgbe_options *opt)
 {
     if (pci->bar[0].type != PCI_BAR_MEM32 && pci->bar[0].type != PCI_BAR_MEM64) {
-        kprintf("ixgbe %04x:%02x:%02x.%x: BAR0 is not memory\n", pci->segment, pci->bus, pci->dev,
-                pci->fn);
+        char addr[PCI_ADDR_LEN];
+        kprintf("ixgbe %s: BAR0 is not memory\n", pci_addr(addr, pci));
         return NULL;
     }
     pci_enable(pci, PCI_CMD_MEMORY | PCI_CMD_BUS_MASTER);

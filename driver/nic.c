@@ -67,8 +67,9 @@ int nic_probe_all(struct nic **out, int max, int queues,
                             nic->name, node, lo, hi);
             }
             if (!nic) {
-                kprintf("nic %04x:%02x:%02x.%x: %04x:%04x not started (see above)\n", d->segment,
-                        d->bus, d->dev, d->fn, d->vendor, d->device);
+                char addr[PCI_ADDR_LEN];
+                kprintf("nic %s: %04x:%04x not started (see above)\n", pci_addr(addr, d), d->vendor,
+                        d->device);
                 break;
             }
             out[n++] = nic;

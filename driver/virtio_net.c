@@ -922,8 +922,7 @@ struct nic *virtio_net_open(struct pci_dev *d, int queues)
     v->nic.driver = "virtio-net";
     v->nic.pci = d;
     v->nic.ops = &vnet_ops;
-    ksnprintf(v->nic.name, sizeof(v->nic.name), "%04x:%02x:%02x.%x", d->segment, d->bus, d->dev,
-              d->fn);
+    pci_addr(v->nic.name, d);
     if (queues > NIC_MAX_QUEUES)
         queues = NIC_MAX_QUEUES;
     v->modern = find_modern(v, d) == 0;

@@ -186,19 +186,21 @@ static void map_bars(const struct pci_dev *d)
 {
     for (int i = 0; i < 6; i++) {
         const struct pci_bar *b = &d->bar[i];
+        char addr[PCI_ADDR_LEN];
         if ((b->type == PCI_BAR_MEM32 || b->type == PCI_BAR_MEM64) && b->addr &&
             paging_map(b->addr, b->size, CACHE_UC) != 0)
-            kprintf("pci %04x:%02x:%02x.%x: bar%d at 0x%lx is beyond this CPU's physical "
-                    "address width; not mapped\n",
-                    d->segment, d->bus, d->dev, d->fn, i, b->addr);
+            kprintf("pci %s: bar%d at 0x%lx is beyond this CPU's physical address width; not "
+                    "mapped\n",
+                    pci_addr(addr, d), i, b->addr);
     }
 }
 
 static void add_function(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn, uint32_t id)
 {
     if (ndevs == PCI_MAX_DEVS) {
-        kprintf("pci: more than %d functions; %04x:%02x:%02x.%x ignored\n", PCI_MAX_DEVS, seg, bus,
-                dev, fn);
+        char addr[PCI_ADDR_LEN];
+        kprintf("pci: more than %d functions; %s ignored\n", PCI_MAX_DEVS,
+                pci_addr_of(addr, seg, bus, dev, fn));
         return;
     }
     struct pci_dev *d = &devs[ndevs++];
@@ -321,8 +323,9 @@ void pci_print_all(void)
 {
     for (int i = 0; i < ndevs; i++) {
         const struct pci_dev *d = &devs[i];
-        kprintf("pci %04x:%02x:%02x.%x %04x:%04x class %04x %s\n", d->segment, d->bus, d->dev,
-                d->fn, d->vendor, d->device, d->class_code >> 8, pci_name(d));
+        char addr[PCI_ADDR_LEN];
+        kprintf("pci %s %04x:%04x class %04x %s\n", pci_addr(addr, d), d->vendor, d->device,
+                d->class_code >> 8, pci_name(d));
         for (int b = 0; b < 6; b++) {
             const struct pci_bar *bar = &d->bar[b];
             if (bar->type == PCI_BAR_NONE)

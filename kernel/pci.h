@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "kernel/acpi.h"
+#include "kernel/kprintf.h"
 
 enum pci_bar_type { PCI_BAR_NONE, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
 
@@ -29,6 +30,21 @@ struct pci_dev {
 };
 
 #define PCI_MAX_DEVS 256
+
+/* A function's address as ixmetal writes it everywhere, "0000:00:03.0"
+ * (segment:bus:device.function), into buf; returns buf. */
+#define PCI_ADDR_LEN 13 /* "ssss:bb:dd.f" and its NUL */
+static inline char *pci_addr_of(char buf[PCI_ADDR_LEN], uint16_t seg, uint8_t bus, uint8_t dev,
+                                uint8_t fn)
+{
+    ksnprintf(buf, PCI_ADDR_LEN, "%04x:%02x:%02x.%x", seg, bus, dev, fn);
+    return buf;
+}
+
+static inline char *pci_addr(char buf[PCI_ADDR_LEN], const struct pci_dev *d)
+{
+    return pci_addr_of(buf, d->segment, d->bus, d->dev, d->fn);
+}
 
 /* PCI 3.0 §6.2.2: Command register bits. */
 #define PCI_CMD_IO 0x1
