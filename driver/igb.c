@@ -164,7 +164,7 @@ static int reset(struct intel_dev *d)
     intel_write(d, EIMC, 0xFFFFFFFF);
     intel_set(d, CTRL, CTRL_RST);
     delay_us(1000); /* §4.5.2: at least 1 ms before looking at the device again */
-    if (intel_wait(d, CTRL, CTRL_RST, 0, 1000000, "global reset (CTRL.RST)",
+    if (intel_wait(d, CTRL, CTRL_RST, 0, INTEL_RESET_US, "global reset (CTRL.RST)",
                    "the device did not come out of reset; check that it is powered (D0) and "
                    "that its BAR is mapped"))
         return -1;
@@ -202,7 +202,7 @@ static int wait_nvm(struct intel_dev *d)
 static int phy_write(struct intel_dev *d, uint32_t reg, uint16_t value)
 {
     intel_write(d, MDIC, MDIC_OP_WRITE | MDIC_PHY_INTERNAL | reg << MDIC_REG_SHIFT | value);
-    if (intel_wait(d, MDIC, MDIC_READY, MDIC_READY, 10000, "PHY register write (MDIC.R)",
+    if (intel_wait(d, MDIC, MDIC_READY, MDIC_READY, INTEL_MDIC_US, "PHY register write (MDIC.R)",
                    "the internal PHY does not answer; reset the device"))
         return -1;
     if (intel_read(d, MDIC) & MDIC_ERROR) {
@@ -216,7 +216,7 @@ static int phy_write(struct intel_dev *d, uint32_t reg, uint16_t value)
 static int phy_read(struct intel_dev *d, uint32_t reg, uint16_t *value)
 {
     intel_write(d, MDIC, MDIC_OP_READ | MDIC_PHY_INTERNAL | reg << MDIC_REG_SHIFT);
-    if (intel_wait(d, MDIC, MDIC_READY, MDIC_READY, 10000, "PHY register read (MDIC.R)",
+    if (intel_wait(d, MDIC, MDIC_READY, MDIC_READY, INTEL_MDIC_US, "PHY register read (MDIC.R)",
                    "the internal PHY does not answer; reset the device"))
         return -1;
     uint32_t v = intel_read(d, MDIC);
@@ -254,8 +254,8 @@ static int rx_init(struct intel_dev *d)
     intel_write(d, RCTL, 0); /* off while being set up; LPE, SBP, loopback all 0 */
     /* Queue 0 is enabled from reset (§8.10.10): off before its ring changes */
     intel_clear(d, RXDCTL(0), INTEL_DCTL_ENABLE);
-    if (intel_wait(d, RXDCTL(0), INTEL_DCTL_ENABLE, 0, 1000000, "disabling receive queue 0",
-                   "the queue did not stop; reset the device"))
+    if (intel_wait(d, RXDCTL(0), INTEL_DCTL_ENABLE, 0, INTEL_QUEUE_ON_OFF_US,
+                   "disabling receive queue 0", "the queue did not stop; reset the device"))
         return -1;
     intel_write(d, RCTL, RCTL_BAM | RCTL_SECRC);
     if (d->nq > 1)
@@ -275,8 +275,8 @@ static int tx_init(struct intel_dev *d)
 {
     /* Queue 0 is enabled from reset (§8.12.13): off before its ring changes */
     intel_clear(d, TXDCTL(0), INTEL_DCTL_ENABLE);
-    if (intel_wait(d, TXDCTL(0), INTEL_DCTL_ENABLE, 0, 1000000, "disabling transmit queue 0",
-                   "the queue did not stop; reset the device"))
+    if (intel_wait(d, TXDCTL(0), INTEL_DCTL_ENABLE, 0, INTEL_QUEUE_ON_OFF_US,
+                   "disabling transmit queue 0", "the queue did not stop; reset the device"))
         return -1;
     intel_set(d, TCTL, TCTL_EN | TCTL_PSP); /* collision fields kept from the reset */
     return 0;

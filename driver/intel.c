@@ -193,8 +193,8 @@ int intel_rx_start(struct intel_dev *d, int q)
     char step[32];
     ksnprintf(step, sizeof(step), "enabling receive queue %d", q);
     intel_set(d, rxq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
-    if (intel_wait(d, rxq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000,
-                   step, "the queue's base, length and SRRCTL may be wrong"))
+    if (intel_wait(d, rxq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE,
+                   INTEL_QUEUE_ON_OFF_US, step, "the queue's base, length and SRRCTL may be wrong"))
         return -1;
     /* Only now may RDT move (82599 §4.6.7): all descriptors but one. */
     intel_write(d, rxq_reg(d, q, INTEL_Q_TAIL), (uint32_t)d->rxq[q].size - 1);
@@ -221,8 +221,9 @@ int intel_tx_start(struct intel_dev *d, int q)
     char step[32];
     ksnprintf(step, sizeof(step), "enabling transmit queue %d", q);
     intel_set(d, txq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
-    return intel_wait(d, txq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000,
-                      step, "the queue's base and length, or the transmit enable, may be wrong");
+    return intel_wait(d, txq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE,
+                      INTEL_QUEUE_ON_OFF_US, step,
+                      "the queue's base and length, or the transmit enable, may be wrong");
 }
 
 int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
@@ -426,7 +427,7 @@ static void tx_reset(struct intel_dev *d, int qi)
     __atomic_store_n(&q->reset_wanted, false, __ATOMIC_RELAXED);
     ksnprintf(step, sizeof(step), "resetting stalled transmit queue %d", qi);
     intel_clear(d, dctl, INTEL_DCTL_ENABLE);
-    if (intel_wait(d, dctl, INTEL_DCTL_ENABLE, 0, 10000, step,
+    if (intel_wait(d, dctl, INTEL_DCTL_ENABLE, 0, INTEL_QUEUE_STOP_US, step,
                    "its frames and buffers stay queued; reset the device"))
         return;
     uint32_t head = intel_read(d, txq_reg(d, qi, INTEL_Q_HEAD));
@@ -446,7 +447,7 @@ static void tx_reset(struct intel_dev *d, int qi)
     q->clean = q->next;
     q->resets++;
     intel_set(d, dctl, INTEL_DCTL_ENABLE);
-    intel_wait(d, dctl, INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, 1000000, step,
+    intel_wait(d, dctl, INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, INTEL_QUEUE_ON_OFF_US, step,
                "the queue stays off; reset the device");
 }
 
@@ -525,7 +526,7 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
 static int queue_disable(struct intel_dev *d, uint32_t dctl, const char *step)
 {
     intel_clear(d, dctl, INTEL_DCTL_ENABLE);
-    return intel_wait(d, dctl, INTEL_DCTL_ENABLE, 0, 10000, step,
+    return intel_wait(d, dctl, INTEL_DCTL_ENABLE, 0, INTEL_QUEUE_STOP_US, step,
                       "its buffers stay out of the pool, as the device may still use them");
 }
 
@@ -538,7 +539,7 @@ uint64_t intel_queues_stop(struct intel_dev *d)
         struct intel_rxq *rq = &d->rxq[qi];
         if (tq->ring) {
             /* Sent is what the device's head has passed (82599 §7.2.3.5.1). */
-            intel_wait(d, txq_reg(d, qi, INTEL_Q_HEAD), 0xFFFF, tq->next, 100000,
+            intel_wait(d, txq_reg(d, qi, INTEL_Q_HEAD), 0xFFFF, tq->next, INTEL_TX_DRAIN_US,
                        "draining the transmit ring",
                        "frames still queued are counted as tx_dropped");
             uint32_t head = intel_read(d, txq_reg(d, qi, INTEL_Q_HEAD));

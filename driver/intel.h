@@ -219,6 +219,15 @@ static inline void intel_clear(const struct intel_dev *d, uint32_t off, uint32_t
     intel_write(d, off, intel_read(d, off) & ~bits);
 }
 
+/* How long intel_wait waits, in microseconds, for what both chips do: far
+ * more than the device takes (the datasheets give no bound for most),
+ * short enough that a dead device is said within a second. */
+#define INTEL_RESET_US 1000000        /* CTRL.RST to clear; the EEPROM and DMA init */
+#define INTEL_QUEUE_ON_OFF_US 1000000 /* a queue's [RT]XDCTL.ENABLE to read back, at bring-up */
+#define INTEL_QUEUE_STOP_US 10000     /* the same on a running queue: a forwarding core waits */
+#define INTEL_TX_DRAIN_US 100000      /* at stop, the transmit head to reach the tail */
+#define INTEL_MDIC_US 10000           /* a PHY register read or write (82576 MDIC.R) */
+
 /* Polls register off until (value & mask) == want, for at most timeout_us.
  * On time-out says "<driver> <pci>: <step>: <register> did not ... ; <hint>"
  * and returns -1. */

@@ -105,6 +105,9 @@
 #define RX_RING 512
 #define TX_RING 512
 #define LINK_WAIT_US 10000000ull
+#define RESET_SETTLE_US 10000    /* §4.6.3.2: 10 ms after a reset before the next step */
+#define MASTER_DISABLE_US 100000 /* pending PCIe requests to end (§5.2.5.3.2) */
+#define SECRX_RDY_US 100000      /* the receive security path to halt (SECRXSTAT.SECRX_RDY) */
 
 static const struct intel_reg_name names[] = {
     { CTRL, 4, 1, "CTRL" },
@@ -193,7 +196,7 @@ static void rx_enable(struct intel_dev *d)
     intel_set(d, SECRXCTRL, SECRXCTRL_RX_DIS);
     /* Not ready in time: said, and receive goes on regardless, so the port
      * is not left deaf */
-    intel_wait(d, SECRXSTAT, SECRXSTAT_SECRX_RDY, SECRXSTAT_SECRX_RDY, 100000,
+    intel_wait(d, SECRXSTAT, SECRXSTAT_SECRX_RDY, SECRXSTAT_SECRX_RDY, SECRX_RDY_US,
                "halting the receive security path (SECRXSTAT.SECRX_RDY)",
                "receive is turned on regardless; if no frames arrive, reset the device");
     intel_set(d, RXCTRL, RXCTRL_RXEN);
@@ -243,7 +246,7 @@ static const struct nic_ops ixgbe_ops = {
 static bool master_disable(struct intel_dev *d)
 {
     intel_set(d, CTRL, CTRL_PCIE_MASTER_DISABLE);
-    return intel_wait(d, STATUS, STATUS_PCIE_MASTER_ENABLE, 0, 100000,
+    return intel_wait(d, STATUS, STATUS_PCIE_MASTER_ENABLE, 0, MASTER_DISABLE_US,
                       "PCIe master disable (STATUS.PCIE_MASTER_ENABLE)",
                       "the reset is issued twice, as the 82599 specification update asks") == 0;
 }
@@ -261,12 +264,12 @@ static int reset(struct intel_dev *d)
     for (int i = 0; i < resets; i++) {
         intel_write(d, CTRL, intel_read(d, CTRL) | CTRL_RST | CTRL_LRST);
         delay_us(1000); /* §4.6.3.2: at least 1 ms before looking at CTRL again */
-        if (intel_wait(d, CTRL, CTRL_RST | CTRL_LRST, 0, 1000000, "global reset (CTRL.RST)",
+        if (intel_wait(d, CTRL, CTRL_RST | CTRL_LRST, 0, INTEL_RESET_US, "global reset (CTRL.RST)",
                        "the device did not come out of reset; check that it is powered (D0) "
                        "and that its BAR is mapped"))
             return -1;
     }
-    delay_us(10000); /* §4.6.3.2: at least 10 ms after the reset before going on */
+    delay_us(RESET_SETTLE_US); /* §4.6.3.2: at least 10 ms after the reset before going on */
     intel_write(d, EIMC, EIMC_ALL);
     return 0;
 }
@@ -368,10 +371,10 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
 
     if (reset(d))
         return NULL;
-    if (intel_wait(d, EEC, EEC_ARD, EEC_ARD, 1000000, "EEPROM auto-read (EEC.ARD)",
+    if (intel_wait(d, EEC, EEC_ARD, EEC_ARD, INTEL_RESET_US, "EEPROM auto-read (EEC.ARD)",
                    "the NVM may be blank or damaged; check the card's EEPROM with the vendor's "
                    "tool") ||
-        intel_wait(d, RDRXCTL, RDRXCTL_DMAIDONE, RDRXCTL_DMAIDONE, 1000000,
+        intel_wait(d, RDRXCTL, RDRXCTL_DMAIDONE, RDRXCTL_DMAIDONE, INTEL_RESET_US,
                    "DMA initialization (RDRXCTL.DMAIDONE)",
                    "the device did not finish its DMA init after reset; check its PCIe link"))
         return NULL;

@@ -63,6 +63,8 @@
 /* I2C standard mode: SCL at least 4.7 us low and 4 us high; 5 us each. */
 #define I2C_HALF_US 5
 
+#define LASER_SETTLE_US 100000 /* after TX_DISABLE goes low, before the link is looked at */
+
 static void i2c_drive(struct intel_dev *d, bool scl, bool sda)
 {
     intel_write(d, I2CCTL, (scl ? I2CCTL_CLK_OUT : 0) | (sda ? I2CCTL_DATA_OUT : 0));
@@ -353,6 +355,6 @@ int ixgbe_sfp_setup(struct intel_dev *d)
         esdp |= ESDP_SDP5_IODIR | ESDP_SDP5;
     intel_write(d, ESDP, esdp);
     if (m.laser)
-        delay_us(100000);
+        delay_us(LASER_SETTLE_US);
     return 0;
 }

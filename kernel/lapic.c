@@ -35,6 +35,7 @@
 #define LAPIC_TIMER_CUR 0x390
 #define LAPIC_TIMER_DIV 0x3E0 /* §12.5.4: 1011b divides by 1 */
 #define LAPIC_DIV_1 0xB
+#define IPI_SEND_NS 1000000 /* an xAPIC IPI leaves in microseconds; 1 ms is plenty */
 
 static uint64_t base; /* 0 while there is no usable local APIC; 1 in x2APIC mode */
 static bool x2;       /* x2APIC mode, on every core */
@@ -169,7 +170,7 @@ bool lapic_ipi(uint32_t apic_id, uint32_t icr)
     mmio_write32(base + LAPIC_ICR_HI, apic_id << 24);
     mmio_write32(base + LAPIC_ICR_LO, icr);
     /* §12.6.1: delivery status goes back to idle once the IPI has left */
-    uint64_t end = now_ns() + 1000000;
+    uint64_t end = now_ns() + IPI_SEND_NS;
     while (mmio_read32(base + LAPIC_ICR_LO) & LAPIC_ICR_PENDING)
         if (now_ns() > end)
             return false;

@@ -102,7 +102,8 @@ const char *power_fault_choice(int i)
 #define RCR_RST_CPU (1u << 2)    /* 0 -> 1 starts the reset */
 #define KBC_COMMAND_PORT 0x64
 #define KBC_STATUS_INPUT_FULL (1u << 1)
-#define KBC_PULSE_RESET 0xFE /* pulse output line 0 (the CPU's reset) low */
+#define KBC_READY_POLLS 100000 /* reads of its status, about 100 ms of port I/O */
+#define KBC_PULSE_RESET 0xFE   /* pulse output line 0 (the CPU's reset) low */
 
 static void reset_wait(const char *how)
 {
@@ -130,7 +131,7 @@ void power_reset(const struct acpi_info *ai)
     reset_wait("port 0xcf9");
     kprintf("power: reset through the keyboard controller\n");
     console_flush();
-    for (int i = 0; i < 100000 && (inb(KBC_COMMAND_PORT) & KBC_STATUS_INPUT_FULL); i++)
+    for (int i = 0; i < KBC_READY_POLLS && (inb(KBC_COMMAND_PORT) & KBC_STATUS_INPUT_FULL); i++)
         cpu_pause();
     outb(KBC_COMMAND_PORT, KBC_PULSE_RESET);
     reset_wait("the keyboard controller");

@@ -21,6 +21,7 @@
 
 #define AP_STACK_SIZE 16384
 #define AP_ANSWER_MS 200
+#define INIT_WAIT_US 10000     /* §9.4.4.1: 10 ms after the INIT IPI */
 #define TRAMP_LOWEST 0x1000ull /* page 0 holds the real-mode interrupt table */
 #define TRAMP_END 0x9F000ull   /* below the EBDA; a Start-Up IPI names a page < 1 MiB */
 
@@ -216,7 +217,7 @@ static bool start_core(int index, uint32_t apic_id, uint64_t page)
                         "started\n");
                 stuck = true;
             }
-            delay_us(10000);
+            delay_us(INIT_WAIT_US);
             c->up = false; /* the slot is free again: the core is held in INIT */
             return false;
         }
@@ -261,7 +262,7 @@ int smp_init(const struct boot_info *bi, const struct acpi_info *ai, int want)
             !lapic_ipi(ai->apic_id[i], LAPIC_ICR_INIT))
             kprintf("smp: the INIT IPI to apic id %u did not leave the local APIC\n",
                     ai->apic_id[i]);
-    delay_us(10000);
+    delay_us(INIT_WAIT_US);
     for (int i = 0; i < listed && (want == 0 || ncores < want) && !stuck; i++) {
         if (ai->apic_id[i] == self)
             continue;
