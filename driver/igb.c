@@ -16,7 +16,7 @@
 #include "driver/igb.h"
 
 #include "driver/intel.h"
-#include "kernel/string.h"
+#include "driver/platform.h"
 
 /* Registers, with their datasheet sections (chapter 8). */
 #define CTRL 0x00000 /* §8.2.1 Device Control */

@@ -16,8 +16,7 @@
  * device's, since TDT == TDH means an empty ring.
  */
 #include "driver/intel.h"
-
-#include "kernel/string.h"
+#include "driver/platform.h"
 
 _Static_assert(PKT_DATA_ROOM == INTEL_SRRCTL_BSIZEPKT_2K * 1024, "a buffer holds what SRRCTL says");
 

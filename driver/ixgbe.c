@@ -17,8 +17,8 @@
 #include "driver/ixgbe.h"
 
 #include "driver/intel.h"
+#include "driver/platform.h"
 #include "driver/ixgbe_sfp.h"
-#include "kernel/string.h"
 
 /* Registers, with their datasheet sections (§8.2.3). */
 #define CTRL 0x00000 /* §8.2.3.1.1 Device Control */

@@ -23,8 +23,6 @@
  */
 #include "driver/ixgbe_sfp.h"
 
-#include "kernel/string.h"
-
 #define STATUS 0x00008 /* §8.2.3.1.2 Device Status */
 #define STATUS_LAN_ID(v) (((v) >> 2) & 1)
 #define ESDP 0x00020        /* §8.2.3.1.4 Extended SDP Control */

@@ -3,7 +3,7 @@
  */
 #include "driver/link.h"
 
-#include "kernel/kprintf.h"
+#include "driver/platform.h"
 
 void nic_link_init(struct nic *nic, uint64_t now)
 {

@@ -9,8 +9,6 @@
 #include "driver/link.h"
 #include "driver/platform.h"
 #include "driver/virtio_net.h"
-#include "kernel/acpi.h"
-#include "kernel/string.h"
 
 static bool virtio_net_supports(uint16_t vendor, uint16_t device)
 {
@@ -62,7 +60,7 @@ int nic_probe_all(struct nic **out, int max, int queues,
             mem_node_end(&lo, &hi);
             if (nic) {
                 nic->node = node;
-                if (acpi.nnodes > 1)
+                if (mem_node_count() > 1)
                     kprintf("nic %s: node %d, memory 0x%lx-0x%lx (rings, buffers, pools)\n",
                             nic->name, node, lo, hi);
             }

@@ -14,6 +14,7 @@
 
 #include "kernel/io.h"
 #include "kernel/kprintf.h"
+#include "kernel/string.h"
 
 #ifdef IXM_HOST
 void *dma_alloc(size_t size, size_t align);

@@ -26,7 +26,6 @@
 #include "driver/virtio_net.h"
 
 #include "driver/platform.h"
-#include "kernel/string.h"
 
 /* §2.1: device status bits. */
 #define STATUS_ACKNOWLEDGE 1

@@ -74,6 +74,11 @@ static uint64_t node_alloc(uint64_t size, uint64_t align)
     }
 }
 
+int mem_node_count(void)
+{
+    return acpi.nnodes ? acpi.nnodes : 1;
+}
+
 uint64_t mem_node_free_bytes(int n)
 {
     if (!acpi.nnodes)

@@ -31,6 +31,9 @@ void *dma_alloc(size_t size, size_t align);
 void mem_node_begin(int node);
 void mem_node_end(uint64_t *lo, uint64_t *hi);
 
+/* The NUMA nodes: 1 without an SRAT. */
+int mem_node_count(void);
+
 /* Free bytes in node's ranges. */
 uint64_t mem_node_free_bytes(int node);
 
