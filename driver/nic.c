@@ -10,6 +10,7 @@
 #include "driver/platform.h"
 #include "driver/virtio_net.h"
 #include "kernel/acpi.h"
+#include "kernel/iommu.h"
 #include "kernel/string.h"
 
 static bool virtio_net_supports(uint16_t vendor, uint16_t device)
@@ -58,7 +59,9 @@ int nic_probe_all(struct nic **out, int max, int queues,
             int node = node_of(d, found++);
             uint64_t lo, hi;
             mem_node_begin(node);
+            iommu_attach(d); /* from here its DMA memory is mapped for it alone */
             struct nic *nic = drivers[k].open(d, queues);
+            iommu_detach();
             mem_node_end(&lo, &hi);
             if (nic) {
                 nic->node = node;
@@ -82,6 +85,9 @@ int nic_probe_all(struct nic **out, int max, int queues,
         kprintf("nic %s: %s %s, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s\n", out[i]->name,
                 out[i]->driver, out[i]->model, m[0], m[1], m[2], m[3], m[4], m[5],
                 out[i]->ops->link(out[i]).up ? "up" : "down");
+        char dma[160];
+        iommu_describe(out[i]->pci, dma, sizeof(dma));
+        kprintf("nic %s: %s\n", out[i]->name, dma);
     }
     return n;
 }

@@ -46,6 +46,7 @@
 #define F_ANY_LAYOUT 27
 #define F_EVENT_IDX 29
 #define F_VERSION_1 32
+#define F_ACCESS_PLATFORM 33 /* §6: the device's DMA goes through the platform's IOMMU */
 
 /* §5.1.4: device configuration. */
 #define CFG_MAC 0
@@ -787,6 +788,12 @@ static int negotiate(struct vnet *v, int queues)
     uint64_t offered = features_read(v, 0) | (uint64_t)features_read(v, 1) << 32;
     uint64_t want = 1ull << F_MAC | 1ull << F_STATUS | 1ull << F_EVENT_IDX | 1ull << F_MRG_RXBUF |
                     (v->modern ? 1ull << F_VERSION_1 : 1ull << F_ANY_LAYOUT);
+    /* §6.1: a device offering ACCESS_PLATFORM may refuse a driver that does
+     * not take it. Taking it lets the device's DMA go through the IOMMU
+     * (kernel/iommu.c), where IOVA == physical address: the addresses the
+     * driver gives are right with the IOMMU and without it. */
+    if (v->modern)
+        want |= 1ull << F_ACCESS_PLATFORM;
     if (want_mq(v, offered, queues))
         want |= 1ull << F_MQ | 1ull << F_CTRL_VQ;
     uint64_t take = offered & want;

@@ -5,6 +5,7 @@
 #include "kernel/mem.h"
 
 #include "kernel/acpi.h"
+#include "kernel/iommu.h"
 #include "kernel/kprintf.h"
 #include "kernel/paging.h"
 #include "kernel/palloc.h"
@@ -95,6 +96,10 @@ uint64_t mem_node_free_bytes(int n)
 
 void *dma_alloc(size_t size, size_t align)
 {
+    if (iommu_mapping()) { /* whole pages: a NIC shares none with anything else */
+        size = (size + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
+        align = align > PAGE_SIZE ? align : PAGE_SIZE;
+    }
     uint64_t pa = node < 0 ? palloc_alloc(&phys, size, align, UINT64_MAX) : node_alloc(size, align);
     if (!pa)
         return NULL;
@@ -104,6 +109,7 @@ void *dma_alloc(size_t size, size_t align)
     }
     void *p = (void *)(uintptr_t)pa;
     memset(p, 0, size);
+    iommu_map(pa, size); /* before the driver can hand it to the device */
     return p;
 }
 

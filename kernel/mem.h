@@ -17,7 +17,9 @@
 void mem_init(struct boot_info *bi);
 
 /* Page-aligned (or align-aligned), physically contiguous, zeroed. NULL when
- * there is not enough contiguous memory left. */
+ * there is not enough contiguous memory left. While a NIC is being opened
+ * with the IOMMU on (kernel/iommu.h), whole pages, each block mapped for
+ * that NIC alone before it is returned. */
 void *dma_alloc(size_t size, size_t align);
 
 /*
