@@ -97,6 +97,11 @@ void nic_trace_registers(bool on)
     intel_trace_regs = on;
 }
 
+void nic_test_rx_outside(uint64_t pa)
+{
+    intel_test_rx_pa = pa;
+}
+
 struct nic *nic_by_name(struct nic **nics, int n, const char *name)
 {
     for (int i = 0; i < n; i++) {

@@ -118,6 +118,12 @@ int nic_probe_all(struct nic **out, int max, int queues,
  * Intel drivers, whose registers have names). */
 void nic_trace_registers(bool on);
 
+/* dma_test=rx (apps/ports.c), before the NICs are opened: the first Intel
+ * port opened points receive descriptor 0 of queue 0 at pa, a page outside
+ * its memory, and drops (rx_dropped) the frame the descriptor completes:
+ * with the IOMMU the write is blocked, and faults. */
+void nic_test_rx_outside(uint64_t pa);
+
 /* The NIC whose PCI address is name ("0000:00:03.0", or "00:03.0" for
  * segment 0); NULL if none. */
 struct nic *nic_by_name(struct nic **nics, int n, const char *name);

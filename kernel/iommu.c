@@ -109,6 +109,7 @@ struct domain {
     uint64_t *top; /* the second-level tables' top */
     int nranges;
     uint64_t range[MAX_RANGES][2]; /* [lo, hi) mapped, merged where they touch */
+    bool range_w[MAX_RANGES];      /* writable too, or read only (iommu_lend) */
     uint64_t bytes, faults;
     bool failed; /* a block it could not map: said */
     bool rmrr;   /* a reserved region's device, not a NIC */
@@ -400,21 +401,23 @@ static uint64_t *next_table(struct unit *u, uint64_t *t, unsigned i)
     return (uint64_t *)(uintptr_t)(t[i] & SL_ADDR);
 }
 
-/* Maps the 4 KiB page at pa, at IOVA pa, readable and writable. */
-static void map_page(struct domain *dom, uint64_t pa)
+/* Maps the 4 KiB page at pa, at IOVA pa, readable, and writable if w. */
+static void map_page(struct domain *dom, uint64_t pa, bool w)
 {
     uint64_t *t = dom->top;
     for (int level = dom->unit->levels; level > 1; level--)
         t = next_table(dom->unit, t, (unsigned)(pa >> (12 + 9 * (level - 1))) & 511);
     uint64_t *e = &t[(pa >> 12) & 511];
-    *e = pa | SL_R | SL_W;
+    *e = pa | SL_R | (w || (*e & SL_W) ? SL_W : 0); /* never less than it had */
     flush_entry(dom->unit, e);
 }
 
-static void add_range(struct domain *dom, uint64_t lo, uint64_t hi)
+static void add_range(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
 {
     dom->bytes += hi - lo;
     for (int i = 0; i < dom->nranges; i++) {
+        if (dom->range_w[i] != w)
+            continue;
         if (dom->range[i][0] == hi) { /* top-down allocation: usually just below */
             dom->range[i][0] = lo;
             return;
@@ -425,12 +428,13 @@ static void add_range(struct domain *dom, uint64_t lo, uint64_t hi)
         }
     }
     if (dom->nranges < MAX_RANGES) {
+        dom->range_w[dom->nranges] = w;
         dom->range[dom->nranges][0] = lo;
         dom->range[dom->nranges++][1] = hi;
     }
 }
 
-static void domain_map(struct domain *dom, uint64_t lo, uint64_t hi)
+static void domain_map(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
 {
     lo &= ~0xFFFull;
     hi = (hi + 0xFFF) & ~0xFFFull;
@@ -443,8 +447,8 @@ static void domain_map(struct domain *dom, uint64_t lo, uint64_t hi)
         return;
     }
     for (uint64_t pa = lo; pa < hi; pa += 4096)
-        map_page(dom, pa);
-    add_range(dom, lo, hi);
+        map_page(dom, pa, w);
+    add_range(dom, lo, hi, w);
 }
 
 /* A domain for (seg, bus, devfn) under unit u, with its context entry
@@ -516,7 +520,17 @@ bool iommu_mapping(void)
 void iommu_map(uint64_t pa, uint64_t len)
 {
     if (open_domain)
-        domain_map(open_domain, pa, pa + len);
+        domain_map(open_domain, pa, pa + len, true);
+}
+
+void iommu_lend(const struct pci_dev *d, uint64_t pa, uint64_t len)
+{
+    struct domain *dom = domain_of(d->segment, d->bus, (uint8_t)(d->dev << 3 | d->fn));
+    if (!dom || !dom->unit->up)
+        return;
+    domain_map(dom, pa, pa + len, false);
+    if (invalidate(dom->unit))
+        dom->unit->up = false;
 }
 
 /* The reserved regions (§8.4): each device they name gets them mapped,
@@ -538,7 +552,7 @@ static void map_rmrrs(void)
             if (!dom && (dom = domain_new(u, r->segment, bus, devfn)))
                 dom->rmrr = true;
             if (dom)
-                domain_map(dom, r->base, r->limit + 1);
+                domain_map(dom, r->base, r->limit + 1, true);
             if (dom && invalidate(u))
                 u->up = false;
         }
@@ -698,7 +712,8 @@ void iommu_print(void)
                 dom->devfn >> 3, dom->devfn & 7, dom->did, dom->rmrr ? ", a reserved region's" : "",
                 dom->bytes >> 10);
         for (int k = 0; k < dom->nranges; k++)
-            kprintf(" 0x%lx-0x%lx", dom->range[k][0], dom->range[k][1]);
+            kprintf(" 0x%lx-0x%lx %s", dom->range[k][0], dom->range[k][1],
+                    dom->range_w[k] ? "rw" : "r");
         kprintf("%s\n", dom->nranges ? "" : " nothing");
     }
 }

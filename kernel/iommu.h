@@ -45,6 +45,11 @@ void iommu_detach(void);
 bool iommu_mapping(void);
 void iommu_map(uint64_t pa, uint64_t len);
 
+/* Lets d read (not write) [pa, pa+len) too, whole pages: the buffers of
+ * another NIC's pool that d transmits from (fwd), or an app's own pool
+ * (pktgen). Nothing if d is not confined. */
+void iommu_lend(const struct pci_dev *d, uint64_t pa, uint64_t len);
+
 /* Is d's DMA confined, and a line saying what it may reach (the banner's
  * per-NIC line): "DMA confined by the IOMMU at 0x..: N ranges, M KiB". */
 bool iommu_confined(const struct pci_dev *d);
