@@ -582,7 +582,10 @@ static int dmar_scopes(const uint8_t *t, uint32_t off, uint32_t end, struct acpi
         int hops = (len - DMAR_SCOPE_HEADER) / 2;
         if (hops > ACPI_DMAR_PATH_MAX || hops == 0)
             kprintf("acpi: DMAR device scope with a path of %d hops left out\n", hops);
-        else if (n < ACPI_MAX_DMAR_SCOPES) {
+        else if (n == ACPI_MAX_DMAR_SCOPES)
+            kprintf("acpi: DMAR structure with more than %d device scopes; the rest left out\n",
+                    ACPI_MAX_DMAR_SCOPES);
+        else {
             struct acpi_dmar_scope *s = &out[n++];
             s->type = t[off];
             s->enum_id = t[off + 4];

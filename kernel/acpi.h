@@ -27,7 +27,7 @@ struct acpi_mem_range {
 };
 
 #define ACPI_MAX_DMAR_UNITS 8
-#define ACPI_MAX_DMAR_SCOPES 16 /* of each unit, and of each RMRR */
+#define ACPI_MAX_DMAR_SCOPES 64 /* of each unit, and of each RMRR; more are said, left out */
 #define ACPI_MAX_RMRRS 8
 #define ACPI_DMAR_PATH_MAX 4 /* bridges deep; a longer path is left out, said */
 

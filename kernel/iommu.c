@@ -110,6 +110,7 @@ struct domain {
     int nranges;
     uint64_t range[MAX_RANGES][2]; /* [lo, hi) mapped, merged where they touch */
     bool range_w[MAX_RANGES];      /* writable too, or read only (iommu_lend) */
+    int nmore;                     /* ranges beyond MAX_RANGES: mapped, not listed */
     uint64_t bytes, faults;
     bool failed; /* a block it could not map: said */
     bool rmrr;   /* a reserved region's device, not a NIC */
@@ -312,6 +313,8 @@ void iommu_print_banner(void)
     else if (!dmar->has_dmar || !nunits)
         kprintf("iommu: %s: NIC DMA is not confined\n",
                 mode == IOMMU_ON ? "none (no DMAR), though iommu=on" : "none (no DMAR)");
+    else if (!nup)
+        kprintf("iommu: no unit translating (above): NIC DMA is not confined\n");
     else
         kprintf("iommu: VT-d, %d of %d unit%s translating (iommu=%s); every other device's DMA "
                 "is blocked\n",
@@ -427,11 +430,13 @@ static void add_range(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
             return;
         }
     }
-    if (dom->nranges < MAX_RANGES) {
-        dom->range_w[dom->nranges] = w;
-        dom->range[dom->nranges][0] = lo;
-        dom->range[dom->nranges++][1] = hi;
+    if (dom->nranges == MAX_RANGES) {
+        dom->nmore++;
+        return;
     }
+    dom->range_w[dom->nranges] = w;
+    dom->range[dom->nranges][0] = lo;
+    dom->range[dom->nranges++][1] = hi;
 }
 
 static void domain_map(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
@@ -577,8 +582,8 @@ void iommu_describe(const struct pci_dev *d, char *buf, int len)
         ksnprintf(buf, len,
                   "DMA confined by the IOMMU at 0x%lx (domain %u): %d range%s, %lu KiB, nothing "
                   "else",
-                  dom->unit->regs, dom->did, dom->nranges, dom->nranges == 1 ? "" : "s",
-                  dom->bytes >> 10);
+                  dom->unit->regs, dom->did, dom->nranges + dom->nmore,
+                  dom->nranges + dom->nmore == 1 ? "" : "s", dom->bytes >> 10);
     else if (mode == IOMMU_OFF)
         ksnprintf(buf, len, "DMA not confined (iommu=off)");
     else if (!nup)
@@ -714,6 +719,8 @@ void iommu_print(void)
         for (int k = 0; k < dom->nranges; k++)
             kprintf(" 0x%lx-0x%lx %s", dom->range[k][0], dom->range[k][1],
                     dom->range_w[k] ? "rw" : "r");
+        if (dom->nmore)
+            kprintf(" and %d more", dom->nmore);
         kprintf("%s\n", dom->nranges ? "" : " nothing");
     }
 }

@@ -2415,14 +2415,15 @@ def find_table(g, sig):
     return None
 
 
-def edited_at_kmain(edit, smp=1, cpu="qemu64"):
+def edited_at_kmain(edit, smp=1, cpu="qemu64", machine=("-M", "pc", "-m", "128M"),
+                    nics=VIRTIO_NET):
     """Boots app=info, stopped at kmain through QEMU's gdb stub; edit(g,
     magic, info, c) changes what the kernel is about to read (magic, info:
     kmain's arguments); then the kernel runs on. Returns the run and the
     checks on its log."""
     port = free_port()
-    q = Qemu(["-M", "pc", "-cpu", cpu, "-m", "128M", "-smp", str(smp), "-S", "-gdb",
-              f"tcp:127.0.0.1:{port}"] + DEBUG_EXIT + VIRTIO_NET + kernel("app=info"), 60)
+    q = Qemu(list(machine) + ["-cpu", cpu, "-smp", str(smp), "-S", "-gdb",
+              f"tcp:127.0.0.1:{port}"] + DEBUG_EXIT + list(nics) + kernel("app=info"), 60)
     c = Checks([])
     try:
         g, magic, info = stop_at_kmain(q, port, c)
@@ -2468,6 +2469,94 @@ def t_corrupt_madt():
     c.has("cpus: 1 (no MADT; only the boot core is known)")
     c.has("acpi: 1 table(s) skipped for a bad checksum or length")
     c.has("power: off, status 0")  # FADT, still good, gave S5 and the rest
+    return c.problems, q
+
+
+IGB_ALONE = ["-netdev", "user,id=n0", "-device", "igb,netdev=n0,addr=3,romfile="]
+
+
+def t_iommu_info():
+    """app=info behind QEMU's IOMMU: the unit, its scopes and capabilities,
+    and what each NIC may reach (its own memory, read-write), no fault."""
+    q = Qemu(list(IOMMU_MACHINE) + DEBUG_EXIT + IGB_ALONE + [
+        "-netdev", "user,id=n1", "-device",
+        "virtio-net-pci,netdev=n1,addr=5,romfile=,disable-legacy=on,iommu_platform=on"]
+        + kernel("app=info"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_OK)
+    c.has(IOMMU_UNIT)
+    c.match(r"iommu: DMAR host address width \d+, flags 0x[0-9a-f]+")
+    c.match(r"iommu: unit 0 at 0xfed90000, segment 0, translating, .*")
+    c.match(r"iommu: unit 0: version 1\.0, 4-level tables, 1 fault record, cap 0x[0-9a-f]+ "
+            r"ecap 0x[0-9a-f]+, 0 faults")
+    for port, domain in (("0000:00:03.0", 1), ("0000:00:05.0", 2)):
+        c.match(rf"nic {port}: DMA confined by the IOMMU at 0xfed90000 \(domain {domain}\): "
+                r"\d+ ranges?, \d+ KiB, nothing else")
+        c.match(rf"iommu: {port} \(domain {domain}\) may reach \d+ KiB:( 0x[0-9a-f]+-0x[0-9a-f]+ "
+                r"rw)+")
+    c.lacks(r"^iommu: DMA fault")
+    return c.problems, q
+
+
+def t_iommu_off():
+    """iommu=off on a machine with an IOMMU: nothing confined, said per NIC,
+    and fwd forwards every frame."""
+    return fwd_test("", 2000, "io", duration=5, device="igb", machine=IOMMU_MACHINE,
+                    extra="iommu=off",
+                    says=["iommu: off (iommu=off): NIC DMA is not confined",
+                          "nic 0000:00:03.0: DMA not confined (iommu=off)",
+                          "nic 0000:00:05.0: DMA not confined (iommu=off)"])()
+
+
+def with_dmar_edited(edit):
+    """edited_at_kmain on q35 with QEMU's IOMMU and an igb: edit(g, dmar,
+    c) changes the live DMAR (dmar: its address)."""
+    def edit_dmar(g, magic, info, c):
+        dmar = find_table(g, b"DMAR")
+        if dmar is None:
+            c.problems.append("the test could not find the DMAR")
+        else:
+            edit(g, dmar, c)
+    return edited_at_kmain(edit_dmar, machine=IOMMU_MACHINE, nics=IGB_ALONE)
+
+
+def t_iommu_dmar_bad_checksum():
+    """A DMAR whose checksum is wrong is said and skipped: no unit is used,
+    the banner and the NIC say their DMA is not confined, and the igb still
+    comes up (DMA untranslated, as the firmware left it)."""
+    found = []
+
+    def edit(g, dmar, c):
+        found.append(dmar)
+        g.write(dmar + 37, bytes([g.read(dmar + 37, 1)[0] ^ 0x80]))  # flags
+    q, c = with_dmar_edited(edit)
+    if found:
+        c.match(rf"acpi: table DMAR at 0x{found[0]:x} has a bad checksum \(bytes sum to "
+                r"0x[0-9a-f]{2}, not 0\); skipped")
+    c.has("iommu: the DMAR table is corrupt (above): NIC DMA is not confined")
+    c.has("nic 0000:00:03.0: DMA not confined (no IOMMU translating)")
+    c.has("nic 0000:00:03.0: igb 82576, mac 52:54:00:12:34:56, link up")
+    return c.problems, q
+
+
+def t_iommu_unit_not_answering():
+    """A DRHD whose register base holds no unit (the checksum fixed, so the
+    table is good): the bounded wait names the unit and the step, and the
+    kernel goes on without confinement, saying so."""
+    def edit(g, dmar, c):
+        # The first remapping structure is QEMU's DRHD: its base at +8.
+        base = dmar + 48 + 8
+        g.write(base, (0xfed98000).to_bytes(8, "little"))
+        t = bytearray(g.read(dmar, int.from_bytes(g.read(dmar + 4, 4), "little")))
+        t[9] = (t[9] - sum(t)) % 256
+        g.write(dmar + 9, bytes([t[9]]))
+    q, c = with_dmar_edited(edit)
+    c.match(r"iommu: unit at 0xfed98000: .* did not finish within 100 ms \(register 0x[0-9a-f]+ "
+            r"reads 0x[0-9a-f]+\); .*\. Its devices' DMA is not confined")
+    c.has("iommu: no unit translating (above): NIC DMA is not confined")
+    c.has("nic 0000:00:03.0: DMA not confined (no IOMMU translating)")
+    c.has("nic 0000:00:03.0: igb 82576, mac 52:54:00:12:34:56, link up")
     return c.problems, q
 
 
@@ -2712,6 +2801,10 @@ BOOT_TESTS = [
                                             machine=IOMMU_MACHINE,
                                             check=iommu_confined("0000:00:03.0"))),
     ("net/iommu-dma-fault", t_iommu_dma_fault),
+    ("net/iommu-off", t_iommu_off),
+    ("boot/iommu-info", t_iommu_info),
+    ("boot/iommu-dmar-bad-checksum", t_iommu_dmar_bad_checksum),
+    ("boot/iommu-unit-not-answering", t_iommu_unit_not_answering),
     ("net/ports-missing", t_ports_missing),
     ("net/ports-twice", t_ports_twice),
     ("net/selftest-no-intel-nic", t_selftest_no_intel_nic),
