@@ -1151,6 +1151,14 @@ static void dmar_units_and_rmrr(void)
     CHECK_EQ(ai.rmrr[0].scope[0].path[0][0], 0x1d);
 }
 
+/* The DMAR, edited, made to sum to 0 again, and parsed. */
+static void dmar_reparse(void)
+{
+    fix_checksum(at(DMAR), (uint32_t)(at(DMAR)[4] | at(DMAR)[5] << 8), 9);
+    console_log_clear();
+    acpi_parse(&bi, &ai);
+}
+
 /* A DMAR with a bad checksum is said and skipped, and marked bad (the
  * IOMMU then says it cannot confine); a structure or a scope running past
  * its end ignores the whole table. */
@@ -1172,9 +1180,7 @@ static void dmar_bad(void)
 
     build_dmar();
     w16(at(DMAR) + 48 + 2, 200); /* the first DRHD's length: past the table */
-    fix_checksum(at(DMAR), (uint32_t)(at(DMAR)[4] | at(DMAR)[5] << 8), 9);
-    console_log_clear();
-    acpi_parse(&bi, &ai);
+    dmar_reparse();
     CHECK_STR(console_log, "acpi: DMAR structure runs past the table's end at offset 48; DMAR "
                            "ignored: no DMA remapping\n");
     CHECK_EQ(ai.has_dmar, 0);
@@ -1183,9 +1189,7 @@ static void dmar_bad(void)
 
     build_dmar();
     at(DMAR)[48 + 16 + 1] = 9; /* the first scope's length: odd, past its DRHD's next */
-    fix_checksum(at(DMAR), (uint32_t)(at(DMAR)[4] | at(DMAR)[5] << 8), 9);
-    console_log_clear();
-    acpi_parse(&bi, &ai);
+    dmar_reparse();
     CHECK_STR(console_log, "acpi: DMAR device scope runs past its structure at offset 48; DMAR "
                            "ignored: no DMA remapping\n");
     CHECK_EQ(ai.ndmar_units, 0);
