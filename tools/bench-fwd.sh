@@ -113,6 +113,7 @@ dut() {
     rmem_restore
     grep -q '^fwd:' "$log" || { echo "bench-fwd: the dut VM did not start fwd:"; cat "$log"; exit 1; }
     measure "$child" "$qa" "$ha" "$qb" "$hb"
+    [ -n "${dut_ends:-}" ] && return # guest_cost waits for it
     kill "$child"; wait "$child" 2>/dev/null || true; child=
 }
 
@@ -132,13 +133,25 @@ echo "  (goal: 90% or more)"
 echo "  QEMU's main thread spends $main_ns ns per frame with the virtio-net model, $hub_ns as a hub:"
 echo "  any guest here is capped near $((hub_ns * 100 / main_ns))% of the ceiling by QEMU's own device model"
 
-# The IOMMU's cost: the same fwd, q35, without and with it.
+# The IOMMU's cost: the same fwd, q35, without and with it, under
+# -icount shift=0, where the guest's TSC counts its instructions: fwd's
+# last line then gives the guest's instructions per frame (in the passes
+# that moved frames). fwd runs for $icount_s s of guest time, then prints it.
+icount_s=20
 viommu=virtio-net-pci,romfile=,disable-legacy=on,iommu_platform=on
-dut "idle=$idle" "-M q35" "$viommu"
-plain_vcpu=$vcpu_ns plain_main=$main_ns
-echo "  dut VM, q35, app=fwd idle=$idle, no IOMMU:    $rate frames/s   [$cost]"
-dut "idle=$idle" "-M q35 -device intel-iommu" "$viommu"
+guest_cost() { # waits for the dut to end; sets $per_frame from fwd's last line
+    wait "$child" 2>/dev/null || true; child=
+    per_frame=$(sed -n 's/^fwd: \([0-9]*\) TSC ticks per frame.*/\1/p' "$log")
+    [ -n "$per_frame" ] || { echo "bench-fwd: fwd gave no cost line:"; tail -5 "$log"; exit 1; }
+}
+dut_ends=1
+dut "idle=$idle duration=$icount_s" "-M q35 -icount shift=0" "$viommu"
+guest_cost
+plain=$per_frame plain_main=$main_ns
+echo "  dut VM, q35, -icount shift=0, fwd idle=$idle, no IOMMU:    $rate frames/s, guest $per_frame instructions/frame   [$cost]"
+dut "idle=$idle duration=$icount_s" "-M q35 -icount shift=0 -device intel-iommu" "$viommu"
+guest_cost
 grep -q 'DMA confined by the IOMMU' "$log" || { echo "bench-fwd: the NICs were not confined:"; grep '^nic\|^iommu' "$log"; exit 1; }
-echo "  dut VM, q35, app=fwd idle=$idle, behind VT-d: $rate frames/s   [$cost]"
-echo "  the guest's CPU per frame behind the IOMMU: $vcpu_ns ns against $plain_vcpu ns without;"
-echo "  QEMU's main thread (the device model and its translation): $main_ns ns against $plain_main ns"
+echo "  dut VM, q35, -icount shift=0, fwd idle=$idle, behind VT-d: $rate frames/s, guest $per_frame instructions/frame   [$cost]"
+echo "  the guest's instructions per frame behind the IOMMU: $per_frame against $plain without;"
+echo "  QEMU's main thread (the device model and its translation): $main_ns ns/frame against $plain_main"
