@@ -160,7 +160,7 @@ int intel_rx_setup(struct intel_dev *d, int qi, uint16_t size, struct mempool *p
 {
     struct intel_rxq *q = &d->rxq[qi];
     q->ring = ring_alloc(d, size, "receive");
-    q->bufs = dma_alloc(size * sizeof(q->bufs[0]), 64);
+    q->bufs = cpu_alloc(size * sizeof(q->bufs[0]), 64);
     if (!q->ring || !q->bufs)
         return -1;
     q->size = size;
@@ -214,7 +214,7 @@ int intel_tx_setup(struct intel_dev *d, int qi, uint16_t size, uint32_t txdctl_t
 {
     struct intel_txq *q = &d->txq[qi];
     q->ring = ring_alloc(d, size, "transmit");
-    q->bufs = dma_alloc(size * sizeof(q->bufs[0]), 64);
+    q->bufs = cpu_alloc(size * sizeof(q->bufs[0]), 64);
     if (!q->ring || !q->bufs)
         return -1;
     q->size = size;

@@ -19,6 +19,11 @@
 void *dma_alloc(size_t size, size_t align);
 uint64_t now_ns(void);
 void delay_us(uint64_t us);
+/* Memory no device is given (kernel/mem.h): on the host, any memory. */
+static inline void *cpu_alloc(size_t size, size_t align)
+{
+    return dma_alloc(size, align);
+}
 #else
 #include "kernel/mem.h"
 #include "kernel/tsc.h"

@@ -284,8 +284,8 @@ static int vq_alloc(struct vq *vq, uint16_t index, uint16_t size, uint16_t chain
     size_t avail_bytes = 6 + 2u * size, used_bytes = 6 + 8u * size;
     size_t used_off = (16u * size + avail_bytes + L_QUEUE_ALIGN - 1) & ~(size_t)(L_QUEUE_ALIGN - 1);
     uint8_t *mem = dma_alloc(used_off + used_bytes, L_QUEUE_ALIGN);
-    vq->bufs = dma_alloc(sizeof(*vq->bufs) * size, 64);
-    vq->free_slots = dma_alloc(sizeof(uint16_t) * size, 64);
+    vq->bufs = cpu_alloc(sizeof(*vq->bufs) * size, 64);
+    vq->free_slots = cpu_alloc(sizeof(uint16_t) * size, 64);
     if (!mem || !vq->bufs || !vq->free_slots)
         return -1;
     vq->index = index;
@@ -899,7 +899,7 @@ static int setup_queues(struct vnet *v, uint16_t chain)
 
 struct nic *virtio_net_open(struct pci_dev *d, int queues)
 {
-    struct vnet *v = dma_alloc(sizeof(*v), 64);
+    struct vnet *v = cpu_alloc(sizeof(*v), 64);
     if (!v)
         return NULL;
     v->nic.driver = "virtio-net";

@@ -22,6 +22,10 @@ void mem_init(struct boot_info *bi);
  * that NIC alone before it is returned. */
 void *dma_alloc(size_t size, size_t align);
 
+/* The same for memory only the CPU touches (a driver's own state, its
+ * arrays of buffer pointers): never mapped for a device. */
+void *cpu_alloc(size_t size, size_t align);
+
 /*
  * NUMA. Between mem_node_begin(node) and mem_node_end(), dma_alloc takes
  * memory only from that node's ranges in the SRAT (kernel/acpi.h), and

@@ -60,7 +60,7 @@ cpu_ns() {
     for t in /proc/"$1"/task/*; do
         read -r ns _ <"$t/schedstat"
         if [ "${t##*/}" = "$1" ]; then main=$ns; else case "$(cat "$t/comm")" in
-            CPU*) vcpu=$((vcpu + ns)) ;; esac; fi
+            CPU*|ALL*) vcpu=$((vcpu + ns)) ;; esac; fi
     done
     echo "$main $vcpu"
 }
