@@ -38,6 +38,9 @@
 #define VTD_FSTS 0x34   /* Fault Status, RW1C */
 #define VTD_FECTL 0x38  /* Fault Event Control, RW */
 #define VTD_PMEN 0x64   /* Protected Memory Enable, RW */
+#define VTD_IQH 0x80    /* Invalidation Queue Head, RO, 64-bit */
+#define VTD_IQT 0x88    /* Invalidation Queue Tail, RW, 64-bit */
+#define VTD_IQA 0x90    /* Invalidation Queue Address, RW, 64-bit */
 
 #define CAP_ND(c) ((c)&7)                       /* domains: 2^(4 + 2*ND) */
 #define CAP_RWBF (1ull << 4)                    /* write buffers must be flushed */
@@ -70,6 +73,15 @@
 #define FECTL_IM (1u << 31) /* fault interrupt masked: polled instead */
 #define PMEN_EPM (1u << 31) /* Enable Protected Memory */
 #define PMEN_PRS (1u << 0)  /* Protected Region Status */
+#define IQA_DW (1ull << 11) /* 256-bit descriptors */
+#define IQA_QS(a) ((a)&7)   /* 2^QS pages of descriptors */
+#define IQ_TAIL 0x7FFF0ull  /* IQT/IQH bits 18:4: the offset of a descriptor */
+/* §6.5.2.8: an Invalidation Wait descriptor; with SW, the unit writes
+ * status data to an address once every descriptor before it is done. */
+#define INV_WAIT 0x5ull
+#define INV_WAIT_SW (1ull << 5)
+#define INV_WAIT_FN (1ull << 6)
+#define INV_WAIT_DONE 0x1D0E
 
 /* §11.4.14: a fault record is 16 bytes; in its upper dword F (bit 127,
  * RW1C) and T (bit 126: 1 = read), the reason (bits 103:96) below them. */
@@ -85,6 +97,7 @@
 #define CTX_AW_39 1 /* 3-level tables */
 #define CTX_AW_48 2 /* 4-level tables */
 
+#define VTD_REGS_LEN 0x4000        /* CAP.FRO and ECAP.IRO reach at most 16 KiB in */
 #define IOMMU_WAIT_NS 100000000ull /* 100 ms: a unit finishes in microseconds */
 #define MAX_DOMAINS 32
 #define MAX_RANGES 32  /* kept per domain for app=info; more are counted only */
@@ -129,6 +142,12 @@ const char *iommu_choice(int i)
 {
     static const char *const names[] = { "auto", "on", "off" };
     return i >= 0 && i < 3 ? names[i] : 0;
+}
+
+const char *iommu_test_choice(int i)
+{
+    static const char *const names[] = { "off", "preboot" };
+    return i >= 0 && i < 2 ? names[i] : 0;
 }
 
 static uint32_t rd32(const struct unit *u, uint32_t off)
@@ -207,6 +226,36 @@ static void clear_faults(struct unit *u)
     wr32(u, VTD_FSTS, FSTS_PFO);
 }
 
+/* A firmware's queued invalidation, left on: the unit takes no register-
+ * based invalidation while it is. §6.5.2: before it is turned off, every
+ * descriptor must be done, the last one an Invalidation Wait; one is
+ * queued (its status written to memory of ours) and awaited. */
+static volatile uint32_t qi_status;
+
+static int queued_invalidation_off(struct unit *u)
+{
+    uint64_t iqa = mmio_read64(u->regs + VTD_IQA), base = iqa & ~0xFFFull;
+    uint64_t len = 4096ull << IQA_QS(iqa), width = iqa & IQA_DW ? 32 : 16;
+    uint64_t tail = mmio_read64(u->regs + VTD_IQT) & IQ_TAIL;
+    volatile uint64_t *d = (volatile uint64_t *)(uintptr_t)(base + tail);
+    qi_status = 0;
+    d[0] = INV_WAIT | INV_WAIT_SW | INV_WAIT_FN | (uint64_t)INV_WAIT_DONE << 32;
+    d[1] = (uint64_t)(uintptr_t)&qi_status;
+    if (width == 32)
+        d[2] = d[3] = 0;
+    flush_entry(u, (const void *)d);
+    tail = (tail + width) % len;
+    mmio_write64(u->regs + VTD_IQT, tail);
+    uint64_t start = now_ns();
+    while (qi_status != INV_WAIT_DONE && now_ns() - start < IOMMU_WAIT_NS)
+        delay_us(1);
+    if (qi_status != INV_WAIT_DONE ||
+        wait_reg(u, VTD_IQH, true, IQ_TAIL, tail, "draining the firmware's invalidation queue",
+                 "the unit may be hung"))
+        return -1;
+    return gcmd(u, GCMD_QIE, false, "queued invalidation off (GCMD.QIE)", "the unit may be hung");
+}
+
 /* §10.4.8 (PMEN): pre-boot DMA protection may use the protected memory
  * regions; with translation on they are not needed, and would block the
  * NICs' memory below them. */
@@ -246,8 +295,7 @@ static int unit_up(struct unit *u)
     u->coherent = u->ecap & ECAP_C;
     uint32_t gsts = rd32(u, VTD_GSTS);
     u->was_on = gsts & GCMD_TE;
-    if ((gsts & GCMD_QIE) && gcmd(u, GCMD_QIE, false, "queued invalidation off (GCMD.QIE)",
-                                  "the firmware's invalidation queue may not be empty"))
+    if ((gsts & GCMD_QIE) && queued_invalidation_off(u))
         return -1;
     u->root = (uint64_t *)(uintptr_t)mem_alloc_low_page();
     for (int i = 0; i < 4096; i += 64)
@@ -257,40 +305,84 @@ static int unit_up(struct unit *u)
              "the register base in the DMAR may be wrong") ||
         invalidate(u))
         return -1;
+    int sagaw = (int)CAP_SAGAW(u->cap);
+    u->levels = sagaw & 4 ? 4 : sagaw & 2 ? 3 : 0;
+    if (!u->levels) {
+        kprintf("iommu: unit at 0x%lx offers neither 3- nor 4-level tables (CAP 0x%lx); not "
+                "used\n",
+                u->regs, u->cap);
+        return -1;
+    }
     wr32(u, VTD_FECTL, FECTL_IM);
     clear_faults(u);
     if (!(rd32(u, VTD_GSTS) & GCMD_TE) &&
         gcmd(u, GCMD_TE, true, "enabling translation (GCMD.TE)", "the unit may be hung"))
         return -1;
-    if (protected_memory_off(u))
+    return protected_memory_off(u);
+}
+
+/* iommu_test=preboot: the unit as a firmware with pre-boot DMA protection
+ * hands it over, so that the take-over can be seen under QEMU (which
+ * resets its IOMMU at every boot): a root table of its own with no entry
+ * (every DMA blocked), queued invalidation on, translation on. */
+static int play_firmware(struct unit *u)
+{
+    kprintf("iommu: iommu_test=preboot: unit at 0x%lx: translation and queued invalidation "
+            "turned on, as a firmware would leave them\n",
+            u->regs);
+    mmio_write64(u->regs + VTD_RTADDR, mem_alloc_low_page());
+    if (gcmd(u, GCMD_SRTP, true, "the test's root table (GCMD.SRTP)", "the unit may be hung"))
         return -1;
-    int sagaw = (int)CAP_SAGAW(u->cap);
-    u->levels = sagaw & 4 ? 4 : sagaw & 2 ? 3 : 0;
-    if (!u->levels) {
-        kprintf("iommu: unit at 0x%lx offers neither 3- nor 4-level tables (CAP 0x%lx); its "
-                "devices stay blocked\n",
-                u->regs, u->cap);
+    mmio_write64(u->regs + VTD_IQA, mem_alloc_low_page()); /* 256 entries, empty */
+    if (gcmd(u, GCMD_QIE, true, "the test's queued invalidation (GCMD.QIE)",
+             "ECAP.QI may be clear"))
         return -1;
+    return gcmd(u, GCMD_TE, true, "the test's translation (GCMD.TE)", "the unit may be hung");
+}
+
+/* iommu=off: DMA untranslated, as with no IOMMU; where the firmware left
+ * translation or its protected memory regions on, they are turned off. */
+static void leave_off(const struct acpi_info *ai, int test)
+{
+    for (int i = 0; i < ai->ndmar_units; i++) {
+        struct unit u = { .acpi = &ai->dmar_unit[i], .regs = ai->dmar_unit[i].base };
+        if (paging_map(u.regs, VTD_REGS_LEN, CACHE_UC) != 0 || rd32(&u, VTD_VER) == 0xFFFFFFFFu)
+            continue;
+        u.cap = mmio_read64(u.regs + VTD_CAP);
+        if (test == IOMMU_TEST_PREBOOT)
+            play_firmware(&u);
+        if (!(rd32(&u, VTD_GSTS) & GCMD_TE))
+            continue;
+        kprintf("iommu: iommu=off: unit at 0x%lx: the firmware left translation on; turned off\n",
+                u.regs);
+        if (gcmd(&u, GCMD_TE, false, "turning translation off (GCMD.TE)", "the unit may be hung") ==
+            0)
+            protected_memory_off(&u);
     }
-    return 0;
 }
 
 static void map_rmrrs(void);
 
-void iommu_init(const struct acpi_info *ai, int m)
+void iommu_init(const struct acpi_info *ai, const struct iommu_options *o)
 {
-    mode = m;
+    mode = o->mode;
     dmar = ai;
-    if (mode == IOMMU_OFF || !ai->has_dmar)
+    if (!ai->has_dmar)
         return;
+    if (mode == IOMMU_OFF) {
+        leave_off(ai, o->test);
+        return;
+    }
     for (int i = 0; i < ai->ndmar_units; i++) {
         struct unit *u = &units[nunits++];
         u->acpi = &ai->dmar_unit[i];
         u->regs = u->acpi->base;
-        if (paging_map(u->regs, 4096, CACHE_UC) != 0) {
+        if (paging_map(u->regs, VTD_REGS_LEN, CACHE_UC) != 0) {
             kprintf("iommu: unit at 0x%lx is beyond what this CPU addresses; not used\n", u->regs);
             continue;
         }
+        if (o->test == IOMMU_TEST_PREBOOT && play_firmware(u))
+            continue;
         if (unit_up(u) == 0) {
             u->up = true;
             nup++;
@@ -298,6 +390,11 @@ void iommu_init(const struct acpi_info *ai, int m)
                 kprintf("iommu: unit at 0x%lx: the firmware left translation on (pre-boot DMA "
                         "protection); now on ixmetal's tables\n",
                         u->regs);
+        } else if (u->was_on) {
+            kprintf("iommu: unit at 0x%lx: the firmware left translation on and it could not "
+                    "be taken over: its devices' DMA may be blocked; try iommu=off, or turn "
+                    "pre-boot DMA protection off in the firmware\n",
+                    u->regs);
         }
     }
     if (nup)

@@ -19,12 +19,22 @@
 enum iommu_mode { IOMMU_AUTO, IOMMU_ON, IOMMU_OFF };
 const char *iommu_choice(int i);
 
+/* iommu_test=: an index of iommu_test_choice(). preboot: before taking a
+ * unit over, turn its translation on as a firmware with pre-boot DMA
+ * protection leaves it (a test hook: QEMU's IOMMU starts off). */
+enum iommu_test { IOMMU_TEST_OFF, IOMMU_TEST_PREBOOT };
+const char *iommu_test_choice(int i);
+
 /* Brings up every unit the DMAR lists (auto, on): a root table of its own,
  * every context entry absent (all DMA blocked, whatever the firmware left),
  * fault interrupts masked (the faults are polled), translation on. A unit
  * that fails a step is said, with the step and what to check, and left
  * alone: the NICs under it are not confined, and say so. */
-void iommu_init(const struct acpi_info *ai, int mode);
+struct iommu_options {
+    int mode; /* enum iommu_mode */
+    int test; /* enum iommu_test */
+};
+void iommu_init(const struct acpi_info *ai, const struct iommu_options *o);
 
 /* One line for the banner: the units, or why there is no confinement. */
 void iommu_print_banner(void);

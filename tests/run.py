@@ -2802,6 +2802,21 @@ BOOT_TESTS = [
                                             check=iommu_confined("0000:00:03.0"))),
     ("net/iommu-dma-fault", t_iommu_dma_fault),
     ("net/iommu-off", t_iommu_off),
+    # iommu=off after a hand-over with translation on: turned off, said.
+    ("net/iommu-off-preboot", fwd_test(
+        "", 2000, "io", duration=5, device="igb", machine=IOMMU_MACHINE,
+        extra="iommu=off iommu_test=preboot",
+        says=["iommu: iommu=off: unit at 0xfed90000: the firmware left translation on; turned "
+              "off", "nic 0000:00:03.0: DMA not confined (iommu=off)"])),
+    # The hand-over with translation on (pre-boot DMA protection), played
+    # by the kernel itself before it takes the unit over.
+    ("net/iommu-preboot", fwd_test(
+        "", 2000, "io", duration=5, device="igb", machine=IOMMU_MACHINE,
+        extra="iommu_test=preboot", check=iommu_confined("0000:00:03.0", "0000:00:05.0"),
+        says=["iommu: iommu_test=preboot: unit at 0xfed90000: translation and queued "
+              "invalidation turned on, as a firmware would leave them",
+              "iommu: unit at 0xfed90000: the firmware left translation on (pre-boot DMA "
+              "protection); now on ixmetal's tables"])),
     ("boot/iommu-info", t_iommu_info),
     ("boot/iommu-dmar-bad-checksum", t_iommu_dmar_bad_checksum),
     ("boot/iommu-unit-not-answering", t_iommu_unit_not_answering),
