@@ -27,7 +27,8 @@
 #include "kernel/string.h"
 #include "kernel/tsc.h"
 
-/* §11.4: the remapping unit's registers, offsets from its base (DRHD). */
+/* The remapping unit's registers (the spec's Register Descriptions chapter,
+ * names as there), offsets from its base (DRHD). */
 #define VTD_VER 0x00    /* Version, RO */
 #define VTD_CAP 0x08    /* Capability, RO, 64-bit */
 #define VTD_ECAP 0x10   /* Extended Capability, RO, 64-bit */
@@ -58,7 +59,7 @@
 #define GCMD_SRTP (1u << 30) /* Set Root Table Pointer; GSTS.RTPS */
 #define GCMD_WBF (1u << 27)  /* Write Buffer Flush; GSTS.WBFS */
 #define GCMD_QIE (1u << 26)  /* Queued Invalidation Enable; GSTS.QIES */
-/* §11.4.4: GCMD is written whole; the persistent enables are carried over
+/* GCMD_REG is written whole; the persistent enables are carried over
  * from GSTS and the one-shot commands masked out of what is read. */
 #define GSTS_KEEP 0x96FFFFFFu
 
@@ -83,7 +84,7 @@
 #define INV_WAIT_FN (1ull << 6)
 #define INV_WAIT_DONE 0x1D0E
 
-/* §11.4.14: a fault record is 16 bytes; in its upper dword F (bit 127,
+/* FRCD_REG: a fault record is 16 bytes; in its upper dword F (bit 127,
  * RW1C) and T (bit 126: 1 = read), the reason (bits 103:96) below them. */
 #define FRCD_F (1u << 31)
 #define FRCD_READ (1u << 30)
@@ -161,8 +162,8 @@ static void wr32(const struct unit *u, uint32_t off, uint32_t v)
 }
 
 /* Where page walks do not snoop (ECAP.C clear), a table entry written must
- * leave the CPU's cache before the unit reads it (§6.6, "Software must
- * flush ... when coherency is not supported"). */
+ * leave the CPU's cache before the unit reads it (ECAP_REG.C: software
+ * must flush what it writes to the tables). */
 static void flush_entry(const struct unit *u, const void *p)
 {
     if (!u->coherent)
@@ -189,7 +190,7 @@ static int wait_reg(struct unit *u, uint32_t reg, bool wide, uint64_t mask, uint
     return -1;
 }
 
-/* §11.4.4: one command bit set or cleared in GCMD, then its status awaited. */
+/* One command bit set or cleared in GCMD_REG, then GSTS_REG awaited. */
 static int gcmd(struct unit *u, uint32_t bit, bool on, const char *step, const char *check)
 {
     uint32_t v = rd32(u, VTD_GSTS) & GSTS_KEEP;
@@ -256,7 +257,7 @@ static int queued_invalidation_off(struct unit *u)
     return gcmd(u, GCMD_QIE, false, "queued invalidation off (GCMD.QIE)", "the unit may be hung");
 }
 
-/* §10.4.8 (PMEN): pre-boot DMA protection may use the protected memory
+/* PMEN_REG: pre-boot DMA protection may use the protected memory
  * regions; with translation on they are not needed, and would block the
  * NICs' memory below them. */
 static int protected_memory_off(struct unit *u)
@@ -271,7 +272,8 @@ static int protected_memory_off(struct unit *u)
 }
 
 /*
- * One unit, in the order the spec gives (§10.4, §6.5): queued invalidation
+ * One unit, in the order the spec gives (§6.5 and the registers' own
+ * descriptions): queued invalidation
  * off (register-based invalidation is used), the root table pointer set and
  * awaited, the caches invalidated, fault interrupts masked and old faults
  * cleared, translation on. With translation already on (the firmware's
@@ -691,7 +693,7 @@ void iommu_describe(const struct pci_dev *d, char *buf, int len)
 
 static const char *fault_reason(uint32_t r)
 {
-    switch (r) { /* §7.1.3, Table 25: non-recoverable fault reasons */
+    switch (r) { /* chapter 7: the fault reasons of legacy-mode translation */
     case 1:
         return "no root entry for its bus";
     case 2:
@@ -730,7 +732,7 @@ static void record_fault(struct unit *u, uint64_t addr, uint16_t sid, bool read,
             fault_reason(reason), reason);
 }
 
-/* §7.1, §11.4.14: the records from FSTS.FRI on, round the ring; each
+/* §7.1, FRCD_REG: the records from FSTS.FRI on, round the ring; each
  * with F set read, then F written back (RW1C) to free it. */
 void iommu_poll_faults(void)
 {
