@@ -87,7 +87,13 @@ int nic_probe_all(struct nic **out, int max, int queues,
                 out[i]->ops->link(out[i]).up ? "up" : "down");
         char dma[160];
         iommu_describe(out[i]->pci, dma, sizeof(dma));
-        kprintf("nic %s: %s\n", out[i]->name, dma);
+        if (out[i]->bypasses_iommu && iommu_confined(out[i]->pci))
+            kprintf("nic %s: DMA not confined: a virtio device without ACCESS_PLATFORM uses "
+                    "physical addresses around the IOMMU (QEMU: disable-legacy=on,"
+                    "iommu_platform=on)\n",
+                    out[i]->name);
+        else
+            kprintf("nic %s: %s\n", out[i]->name, dma);
     }
     return n;
 }

@@ -76,6 +76,9 @@ struct nic {
     struct mempool *pool[NIC_MAX_QUEUES]; /* pool[q]: where queue q's receive buffers come from */
     const struct nic_ops *ops;
     int node; /* the NUMA node its rings, buffers and pools were taken from */
+    /* Its DMA goes around the IOMMU (virtio-net without ACCESS_PLATFORM):
+     * not confined, whatever the IOMMU's tables say. */
+    bool bypasses_iommu;
     /* Set by the reporting core (driver/link.c) when it sees the link down,
      * cleared when it sees it up; read by tx_batch once a batch, which then
      * drops what it is given and counts it in tx_dropped. */

@@ -51,7 +51,7 @@ static inline uint64_t pkt_phys(const struct pkt_buf *b)
 
 struct mempool {
     char name[MEMPOOL_NAME_LEN]; /* a copy: "0000:00:03.0/1" */
-    struct pkt_buf *bufs; /* count buffers, contiguous */
+    struct pkt_buf *bufs;        /* count buffers, contiguous */
     uint32_t count;
     uint32_t nfree;
     struct pkt_buf **free; /* a stack of the free buffers: O(1) alloc and free */

@@ -814,6 +814,9 @@ static int negotiate(struct vnet *v, int queues)
     v->has_status = take & 1ull << F_STATUS;
     v->mrg_rxbuf = take & 1ull << F_MRG_RXBUF;
     v->has_ctrl = take & 1ull << F_CTRL_VQ;
+    /* §6.1: without ACCESS_PLATFORM the device uses physical addresses,
+     * around any IOMMU: its DMA is not confined, whatever the tables say. */
+    v->nic.bypasses_iommu = !(take & 1ull << F_ACCESS_PLATFORM);
     v->npairs = (uint16_t)(queues < v->max_pairs ? queues : v->max_pairs);
     if (v->npairs < 1)
         v->npairs = 1;
