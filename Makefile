@@ -159,6 +159,7 @@ UNIT_palloc   := kernel/palloc.c
 UNIT_bootinfo := kernel/bootinfo.c kernel/memmap.c
 UNIT_screen   := kernel/screen.c kernel/font.c kernel/memmap.c kernel/kprintf.c
 UNIT_acpi     := kernel/acpi.c kernel/kprintf.c kernel/memmap.c
+UNIT_iommu    := kernel/kprintf.c # and kernel/iommu.c, which the test includes
 UNIT_pci      := kernel/pci.c kernel/kprintf.c
 UNIT_mempool  := driver/mempool.c kernel/kprintf.c
 UNIT_ixgbe_model := tests/model/ixgbe_model.c
@@ -171,6 +172,8 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h tests/model/*.h tests/model/*.def tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $< tests/unit/host.c $(UNIT_$*)
+
+$(BUILD)/unit/test_iommu: kernel/iommu.c
 
 unit: $(UNIT_BINS)
 

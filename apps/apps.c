@@ -17,7 +17,8 @@ const struct app apps[] = {
 };
 const int napps = sizeof(apps) / sizeof(apps[0]);
 
-struct app_config app_config = { "", 32, FWD_IO, 60, 0, 0, 1, 0, TRACE_OFF, FAULT_PAGE, "" };
+struct app_config app_config = { "", 32, FWD_IO,    60,         0,  0,
+                                 1,  0,  TRACE_OFF, FAULT_PAGE, "", DMA_TEST_OFF };
 
 static const char *fwd_mode_name(int i)
 {
@@ -34,6 +35,12 @@ static const char *trace_name(int i)
 static const char *fault_kind_name(int i)
 {
     static const char *const names[] = { "page", "panic" };
+    return i >= 0 && i < 2 ? names[i] : 0;
+}
+
+static const char *dma_test_name(int i)
+{
+    static const char *const names[] = { "off", "rx" };
     return i >= 0 && i < 2 ? names[i] : 0;
 }
 
@@ -61,6 +68,10 @@ const struct opt app_options[] = {
       "0 for every port", OPT_TEXT, 0, sizeof(app_config.numa), 0, app_config.numa },
     { "fault", "KIND", "app=fault: a write to an unmapped page, or a failed check (panic)", "page",
       OPT_NAME, 0, 0, fault_kind_name, &app_config.fault },
+    { "dma_test", "WHAT",
+      "test hook: rx points one receive descriptor of the first Intel port at a page outside "
+      "its memory (the IOMMU blocks it)",
+      "off", OPT_NAME, 0, 0, dma_test_name, &app_config.dma_test },
 };
 const int napp_options = sizeof(app_options) / sizeof(app_options[0]);
 

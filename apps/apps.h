@@ -63,7 +63,9 @@ struct app_config {
     int trace;      /* enum trace */
     int fault;      /* enum fault_kind: what app=fault breaks */
     char numa[64];  /* "N,M,...": each port's NUMA node, in ports= order; "" = all 0 */
+    int dma_test;   /* enum dma_test: a test hook for the IOMMU (apps/ports.c) */
 };
+enum dma_test { DMA_TEST_OFF, DMA_TEST_RX };
 enum trace { TRACE_OFF, TRACE_REGS };
 enum fault_kind { FAULT_PAGE, FAULT_PANIC };
 extern struct app_config app_config;

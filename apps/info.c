@@ -11,6 +11,7 @@
 #include "kernel/acpi.h"
 #include "kernel/bootinfo.h"
 #include "kernel/cpu.h"
+#include "kernel/iommu.h"
 #include "kernel/kprintf.h"
 #include "kernel/mem.h"
 #include "kernel/paging.h"
@@ -149,5 +150,6 @@ int info_main(const struct app_args *args)
     int nics = ports_probe(1);
     if (nics >= 0)
         kprintf("nics: %d started\n", nics);
+    iommu_print(); /* the units, and what each NIC may reach */
     return ok && nics >= 0 ? 0 : 1;
 }

@@ -129,6 +129,7 @@ static int fill_pool(struct worker *w)
     mem_node_end(&lo, &hi);
     if (!w->pool)
         return -1;
+    ports_lend_pool(w->nics[0], w->pool); /* its DMA reads them */
     build_template(tmpl, w->size, w->nics[0]->mac);
     uint32_t n = pkt_alloc_batch(w->pool, all, POOL_SIZE);
     for (uint32_t i = 0; i < n; i++) {

@@ -8,6 +8,7 @@
 #include "driver/link.h"
 
 #include "kernel/acpi.h"
+#include "kernel/iommu.h"
 #include "kernel/kprintf.h"
 #include "kernel/mem.h"
 #include "kernel/string.h"
@@ -104,15 +105,60 @@ static int port_node(const struct pci_dev *d, int k)
     return 0;
 }
 
+/* dma_test=rx: a page of no NIC's, filled with DMA_TEST_BYTE, that one
+ * receive descriptor is pointed at; the IOMMU must keep it as it is. */
+#define DMA_TEST_BYTE 0xA5
+#define DMA_TEST_LEN 4096
+static uint8_t *dma_test_page;
+
+static void dma_test_arm(void)
+{
+    dma_test_page = (uint8_t *)(uintptr_t)mem_alloc_low_page();
+    memset(dma_test_page, DMA_TEST_BYTE, DMA_TEST_LEN);
+    nic_test_rx_outside((uint64_t)(uintptr_t)dma_test_page);
+    kprintf("dma_test: page 0x%lx, outside every NIC's memory, filled with 0x%02x\n",
+            (uint64_t)(uintptr_t)dma_test_page, DMA_TEST_BYTE);
+}
+
+static void dma_test_check(void)
+{
+    for (uint64_t i = 0; dma_test_page && i < DMA_TEST_LEN; i++)
+        if (dma_test_page[i] != DMA_TEST_BYTE) {
+            kprintf("dma_test: page 0x%lx changed at byte %lu: a NIC wrote outside its memory\n",
+                    (uint64_t)(uintptr_t)dma_test_page, i);
+            return;
+        }
+    if (dma_test_page)
+        kprintf("dma_test: page 0x%lx unchanged\n", (uint64_t)(uintptr_t)dma_test_page);
+}
+
 int ports_probe(int queues)
 {
     if (nnics < 0) {
         if (!numa_valid())
             return -1;
+        if (app_config.dma_test == DMA_TEST_RX)
+            dma_test_arm();
         nic_trace_registers(app_config.trace == TRACE_REGS);
         nnics = nic_probe_all(nics, MAX_NICS, queues, port_node);
     }
     return nnics;
+}
+
+void ports_lend_pool(struct nic *nic, const struct mempool *mp)
+{
+    iommu_lend(nic->pci, (uint64_t)(uintptr_t)mp->bufs, (uint64_t)mp->count * sizeof(*mp->bufs));
+}
+
+/* Each port may read (to send) the buffers of every other port's pools:
+ * fwd sends out of one port what the other received. Writes stay each
+ * port's own. */
+static void lend_pools(struct port *ports, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            for (int q = 0; i != j && q < ports[j].nic->rx_queues; q++)
+                ports_lend_pool(ports[i].nic, ports[j].nic->pool[q]);
 }
 
 int ports_open(const char *spec, int min, int max, int queues, struct port *ports)
@@ -151,6 +197,7 @@ int ports_open(const char *spec, int min, int max, int queues, struct port *port
         list_nics();
         return -1;
     }
+    lend_pools(ports, n);
     return n;
 }
 
@@ -190,6 +237,7 @@ void ports_print_rates(struct port *ports, int n, uint64_t dt_ns)
 
 void ports_check_links(struct port *ports, int n)
 {
+    iommu_poll_faults();
     for (int i = 0; i < n; i++) {
         struct nic *nic = ports[i].nic;
         nic_link_check(nic, now_ns());
@@ -201,18 +249,21 @@ void ports_check_links(struct port *ports, int n)
 void ports_finish(struct port *ports, int n)
 {
     uint64_t end = now_ns();
+    for (int i = 0; i < n; i++)
+        ports[i].nic->ops->stop(ports[i].nic);
+    iommu_poll_faults(); /* the last ones, before they are counted */
+    dma_test_check();
     for (int i = 0; i < n; i++) {
         struct nic_stats s;
-        ports[i].nic->ops->stop(ports[i].nic);
         ports[i].nic->ops->read_stats(ports[i].nic, &s);
         uint64_t tx_dropped = s.tx_dropped + ports[i].drops;
         kprintf("final %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu drops=%lu "
                 "rx_dropped=%lu tx_dropped=%lu rx_missed=%lu link_downs=%u down_ms=%lu "
-                "tx_resets=%lu dev_errors=%lu\n",
+                "tx_resets=%lu dev_errors=%lu dma_faults=%lu\n",
                 ports[i].nic->name, s.rx_packets, s.rx_bytes, s.tx_packets, s.tx_bytes,
                 s.rx_dropped + tx_dropped + s.rx_missed, s.rx_dropped, tx_dropped, s.rx_missed,
                 ports[i].nic->link_downs, nic_link_down_ms(ports[i].nic, end), s.tx_resets,
-                s.dev_errors);
+                s.dev_errors, iommu_faults_of(ports[i].nic->pci));
         if (s.hw) /* the NIC's own count; its bytes include the FCS */
             kprintf("nic-counters %s rx_packets=%lu rx_bytes=%lu tx_packets=%lu tx_bytes=%lu\n",
                     ports[i].nic->name, s.hw_rx_packets, s.hw_rx_bytes, s.hw_tx_packets,

@@ -26,6 +26,10 @@ int ports_probe(int queues);
  * -1 after saying what is wrong and which NICs there are. */
 int ports_open(const char *spec, int min, int max, int queues, struct port *ports);
 
+/* With the IOMMU: nic may read mp's buffers (an app's pool it sends from).
+ * ports_open already lends each port the other ports' pools. */
+void ports_lend_pool(struct nic *nic, const struct mempool *mp);
+
 /* Every port promiscuous; one that cannot be is said, as app says. */
 void ports_promisc(struct port *ports, int n, const char *app);
 

@@ -289,7 +289,7 @@ bool igb_supports(uint16_t vendor, uint16_t device)
 
 static struct nic *open_at(struct pci_dev *pci, uint64_t bar, int queues)
 {
-    struct intel_dev *d = dma_alloc(sizeof(*d), 64);
+    struct intel_dev *d = cpu_alloc(sizeof(*d), 64);
     if (!d)
         return NULL;
     intel_dev_init(d, &hw_82576, pci, bar, &igb_ops, NULL,

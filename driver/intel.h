@@ -83,6 +83,9 @@ struct intel_dev;
 
 /* Set by trace=regs: every register access below is printed by name. */
 extern bool intel_trace_regs;
+/* nic_test_rx_outside: where the next receive queue 0 opened points its
+ * descriptor 0 (0: nowhere); taken by that queue. */
+extern uint64_t intel_test_rx_pa;
 void intel_trace(const struct intel_dev *d, char rw, uint32_t off, uint32_t v);
 
 /* --- advanced descriptors ------------------------------------------------- */
@@ -156,8 +159,10 @@ struct intel_rxq {
     uint16_t size, next; /* next: the first descriptor not yet seen done */
     bool split;          /* inside a frame spread over buffers: dropping to its end */
     uint64_t packets, bytes, dropped;
-    uint64_t bad_wb;            /* write-backs no device should make (intel.c, rx_bad_wb) */
-    uint64_t said_ns[2];        /* when each kind of bad write-back was last said */
+    uint64_t bad_wb;     /* write-backs no device should make (intel.c, rx_bad_wb) */
+    uint64_t said_ns[2]; /* when each kind of bad write-back was last said */
+    bool test_armed;     /* descriptor test_slot points outside (intel_test_rx_pa) */
+    uint16_t test_slot;
 } __attribute__((aligned(64))); /* a cache line of its own: one core writes it */
 
 struct intel_txq {

@@ -355,7 +355,7 @@ bool ixgbe_supports(uint16_t vendor, uint16_t device)
 
 struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_options *opt)
 {
-    struct ixgbe *x = dma_alloc(sizeof(*x), 64);
+    struct ixgbe *x = cpu_alloc(sizeof(*x), 64);
     if (!x)
         return NULL;
     x->copper = x->sfp = false;

@@ -13,7 +13,7 @@
 struct mempool *mempool_create(const char *name, uint32_t count)
 {
     size_t bytes = (size_t)count * sizeof(struct pkt_buf);
-    struct mempool *mp = dma_alloc(sizeof(*mp) + count * sizeof(struct pkt_buf *), 64);
+    struct mempool *mp = cpu_alloc(sizeof(*mp) + count * sizeof(struct pkt_buf *), 64);
     struct pkt_buf *bufs = mp ? dma_alloc(bytes, 4096) : NULL;
     if (!bufs) {
         kprintf("mempool %s: no memory for %u buffers (%zu KiB)\n", name, count, bytes >> 10);

@@ -9,6 +9,7 @@
 #include "driver/link.h"
 #include "driver/platform.h"
 #include "driver/virtio_net.h"
+#include "kernel/iommu.h" /* nic.c alone: it opens each NIC inside its IOMMU domain */
 
 static bool virtio_net_supports(uint16_t vendor, uint16_t device)
 {
@@ -56,7 +57,9 @@ int nic_probe_all(struct nic **out, int max, int queues,
             int node = node_of(d, found++);
             uint64_t lo, hi;
             mem_node_begin(node);
+            iommu_attach(d); /* from here its DMA memory is mapped for it alone */
             struct nic *nic = drivers[k].open(d, queues);
+            iommu_detach();
             mem_node_end(&lo, &hi);
             if (nic) {
                 nic->node = node;
@@ -81,6 +84,15 @@ int nic_probe_all(struct nic **out, int max, int queues,
         kprintf("nic %s: %s %s, mac %02x:%02x:%02x:%02x:%02x:%02x, link %s\n", out[i]->name,
                 out[i]->driver, out[i]->model, m[0], m[1], m[2], m[3], m[4], m[5],
                 out[i]->ops->link(out[i]).up ? "up" : "down");
+        char dma[160];
+        iommu_describe(out[i]->pci, dma, sizeof(dma));
+        if (out[i]->bypasses_iommu && iommu_confined(out[i]->pci))
+            kprintf("nic %s: DMA not confined: a virtio device without ACCESS_PLATFORM uses "
+                    "physical addresses around the IOMMU (QEMU: disable-legacy=on,"
+                    "iommu_platform=on)\n",
+                    out[i]->name);
+        else
+            kprintf("nic %s: %s\n", out[i]->name, dma);
     }
     return n;
 }
@@ -88,6 +100,11 @@ int nic_probe_all(struct nic **out, int max, int queues,
 void nic_trace_registers(bool on)
 {
     intel_trace_regs = on;
+}
+
+void nic_test_rx_outside(uint64_t pa)
+{
+    intel_test_rx_pa = pa;
 }
 
 struct nic *nic_by_name(struct nic **nics, int n, const char *name)

@@ -76,6 +76,9 @@ struct nic {
     struct mempool *pool[NIC_MAX_QUEUES]; /* pool[q]: where queue q's receive buffers come from */
     const struct nic_ops *ops;
     int node; /* the NUMA node its rings, buffers and pools were taken from */
+    /* Its DMA goes around the IOMMU (virtio-net without ACCESS_PLATFORM):
+     * not confined, whatever the IOMMU's tables say. */
+    bool bypasses_iommu;
     /* Set by the reporting core (driver/link.c) when it sees the link down,
      * cleared when it sees it up; read by tx_batch once a batch, which then
      * drops what it is given and counts it in tx_dropped. */
@@ -117,6 +120,12 @@ int nic_probe_all(struct nic **out, int max, int queues,
 /* trace=regs: the drivers print every register access by name (only the
  * Intel drivers, whose registers have names). */
 void nic_trace_registers(bool on);
+
+/* dma_test=rx (apps/ports.c), before the NICs are opened: the first Intel
+ * port opened points receive descriptor 0 of queue 0 at pa, a page outside
+ * its memory, and drops (rx_dropped) the frame the descriptor completes:
+ * with the IOMMU the write is blocked, and faults. */
+void nic_test_rx_outside(uint64_t pa);
 
 /* The NIC whose PCI address is name ("0000:00:03.0", or "00:03.0" for
  * segment 0); NULL if none. */

@@ -4,7 +4,9 @@
  *
  * Drivers include this and nothing else of the kernel, so the same driver
  * source builds for the host (IXM_HOST), where these come from a test
- * harness and the register door leads to a device model.
+ * harness and the register door leads to a device model. (driver/nic.c, the
+ * table that opens them and only built for the kernel, also reaches the
+ * IOMMU: kernel/iommu.h.)
  */
 #ifndef DRIVER_PLATFORM_H
 #define DRIVER_PLATFORM_H
@@ -20,6 +22,11 @@
 void *dma_alloc(size_t size, size_t align);
 uint64_t now_ns(void);
 void delay_us(uint64_t us);
+/* Memory no device is given (kernel/mem.h): on the host, any memory. */
+static inline void *cpu_alloc(size_t size, size_t align)
+{
+    return dma_alloc(size, align);
+}
 #else
 #include "kernel/mem.h"
 #include "kernel/tsc.h"

@@ -45,6 +45,7 @@
 #define F_ANY_LAYOUT 27
 #define F_EVENT_IDX 29
 #define F_VERSION_1 32
+#define F_ACCESS_PLATFORM 33 /* §6: the device's DMA goes through the platform's IOMMU */
 
 /* §5.1.4: device configuration. */
 #define CFG_MAC 0
@@ -300,8 +301,8 @@ static int vq_alloc(struct vq *vq, uint16_t index, uint16_t size, uint16_t chain
     size_t avail_bytes = 6 + 2u * size, used_bytes = 6 + 8u * size;
     size_t used_off = (16u * size + avail_bytes + L_QUEUE_ALIGN - 1) & ~(size_t)(L_QUEUE_ALIGN - 1);
     uint8_t *mem = dma_alloc(used_off + used_bytes, L_QUEUE_ALIGN);
-    vq->bufs = dma_alloc(sizeof(*vq->bufs) * size, 64);
-    vq->free_slots = dma_alloc(sizeof(uint16_t) * size, 64);
+    vq->bufs = cpu_alloc(sizeof(*vq->bufs) * size, 64);
+    vq->free_slots = cpu_alloc(sizeof(uint16_t) * size, 64);
     if (!mem || !vq->bufs || !vq->free_slots)
         return -1;
     vq->index = index;
@@ -811,6 +812,12 @@ static int negotiate(struct vnet *v, int queues)
     uint64_t offered = features_read(v, 0) | (uint64_t)features_read(v, 1) << 32;
     uint64_t want = 1ull << F_MAC | 1ull << F_STATUS | 1ull << F_EVENT_IDX | 1ull << F_MRG_RXBUF |
                     (v->modern ? 1ull << F_VERSION_1 : 1ull << F_ANY_LAYOUT);
+    /* §6.1: a device offering ACCESS_PLATFORM may refuse a driver that does
+     * not take it. Taking it lets the device's DMA go through the IOMMU
+     * (kernel/iommu.c), where IOVA == physical address: the addresses the
+     * driver gives are right with the IOMMU and without it. */
+    if (v->modern)
+        want |= 1ull << F_ACCESS_PLATFORM;
     if (want_mq(v, offered, queues))
         want |= 1ull << F_MQ | 1ull << F_CTRL_VQ;
     uint64_t take = offered & want;
@@ -831,6 +838,9 @@ static int negotiate(struct vnet *v, int queues)
     v->has_status = take & 1ull << F_STATUS;
     v->mrg_rxbuf = take & 1ull << F_MRG_RXBUF;
     v->has_ctrl = take & 1ull << F_CTRL_VQ;
+    /* §6.1: without ACCESS_PLATFORM the device uses physical addresses,
+     * around any IOMMU: its DMA is not confined, whatever the tables say. */
+    v->nic.bypasses_iommu = !(take & 1ull << F_ACCESS_PLATFORM);
     v->npairs = (uint16_t)(queues < v->max_pairs ? queues : v->max_pairs);
     if (v->npairs < 1)
         v->npairs = 1;
@@ -915,7 +925,7 @@ static int setup_queues(struct vnet *v, uint16_t chain)
 
 struct nic *virtio_net_open(struct pci_dev *d, int queues)
 {
-    struct vnet *v = dma_alloc(sizeof(*v), 64);
+    struct vnet *v = cpu_alloc(sizeof(*v), 64);
     if (!v)
         return NULL;
     v->nic.driver = "virtio-net";

@@ -187,6 +187,16 @@ struct hpet_table {
 _Static_assert(offsetof(struct hpet_table, base_address) == 44, "HPET 1.0a Table 3");
 _Static_assert(sizeof(struct hpet_table) == 56, "HPET 1.0a Table 3");
 
+/* Intel VT-d spec rev 4.1 §8.1, Table 4: the DMAR, its remapping structures
+ * (each { u16 type, u16 length, ... }) after a 48-byte header. */
+#define DMAR_HEADER_LEN 48
+#define DMAR_DRHD 0              /* §8.3, Table 6 */
+#define DMAR_RMRR 1              /* §8.4, Table 10 */
+#define DMAR_INCLUDE_PCI_ALL 0x1 /* DRHD Flags bit 0 */
+#define DMAR_DRHD_SCOPES 16      /* where a DRHD's device scopes start */
+#define DMAR_RMRR_SCOPES 24      /* an RMRR's */
+#define DMAR_SCOPE_HEADER 6      /* §8.3.1, Table 9: type, length, 2 reserved, enum id, bus */
+
 static uint8_t sum(const uint8_t *p, uint32_t n)
 {
     uint8_t s = 0;
@@ -560,11 +570,112 @@ static void parse_hpet(const struct sdt_header *h, struct acpi_info *ai)
         ai->hpet_pa = t->base_address;
 }
 
+/* §8.3.1: the device scopes in [off, end) of structure t, into out (at
+ * most ACPI_MAX_DMAR_SCOPES). Returns how many, or -1 if one runs past end. */
+static int dmar_scopes(const uint8_t *t, uint32_t off, uint32_t end, struct acpi_dmar_scope *out)
+{
+    int n = 0;
+    while (off < end) {
+        uint8_t len = off + 2 <= end ? t[off + 1] : 0;
+        if (len < DMAR_SCOPE_HEADER || off + len > end || (len - DMAR_SCOPE_HEADER) % 2)
+            return -1;
+        int hops = (len - DMAR_SCOPE_HEADER) / 2;
+        if (hops > ACPI_DMAR_PATH_MAX || hops == 0)
+            kprintf("acpi: DMAR device scope with a path of %d hops left out\n", hops);
+        else if (n == ACPI_MAX_DMAR_SCOPES)
+            kprintf("acpi: DMAR structure with more than %d device scopes; the rest left out\n",
+                    ACPI_MAX_DMAR_SCOPES);
+        else {
+            struct acpi_dmar_scope *s = &out[n++];
+            s->type = t[off];
+            s->enum_id = t[off + 4];
+            s->bus = t[off + 5];
+            s->npath = (uint8_t)hops;
+            for (int i = 0; i < hops; i++) {
+                s->path[i][0] = t[off + DMAR_SCOPE_HEADER + 2 * i];
+                s->path[i][1] = t[off + DMAR_SCOPE_HEADER + 2 * i + 1];
+            }
+        }
+        off += len;
+    }
+    return n;
+}
+
+static void dmar_ignored(struct acpi_info *ai, const char *why, uint32_t off)
+{
+    kprintf("acpi: DMAR %s at offset %u; DMAR ignored: no DMA remapping\n", why, off);
+    ai->has_dmar = 0;
+    ai->dmar_bad = 1;
+    ai->ndmar_units = ai->nrmrr = 0;
+}
+
+/* VT-d §8: the remapping units (DRHD) with the devices each names, and the
+ * reserved regions (RMRR). Other structures (ATSR, RHSA, ANDD, SATC) are
+ * skipped. A structure running past the table ignores the whole table: a
+ * unit half read would leave devices untranslated that we think confined. */
+static void parse_dmar(const struct sdt_header *h, struct acpi_info *ai)
+{
+    const uint8_t *t = (const uint8_t *)h;
+    if (h->length < DMAR_HEADER_LEN) {
+        dmar_ignored(ai, "shorter than its header", h->length);
+        return;
+    }
+    ai->has_dmar = 1;
+    ai->dmar_haw = (uint8_t)(t[36] + 1);
+    ai->dmar_flags = t[37];
+    for (uint32_t off = DMAR_HEADER_LEN; off < h->length;) {
+        uint16_t type = off + 4 <= h->length ? get16(t + off) : 0;
+        uint16_t len = off + 4 <= h->length ? get16(t + off + 2) : 0;
+        if (len < 4 || off + len > h->length) {
+            dmar_ignored(ai, "structure runs past the table's end", off);
+            return;
+        }
+        int n = 0;
+        if (type == DMAR_DRHD && len >= DMAR_DRHD_SCOPES) {
+            if (ai->ndmar_units == ACPI_MAX_DMAR_UNITS) {
+                dmar_ignored(ai, "has more remapping units than kept", off);
+                return;
+            }
+            struct acpi_dmar_unit *u = &ai->dmar_unit[ai->ndmar_units++];
+            u->include_pci_all = t[off + 4] & DMAR_INCLUDE_PCI_ALL;
+            u->segment = get16(t + off + 6);
+            u->base = get64(t + off + 8);
+            n = u->nscopes = dmar_scopes(t, off + DMAR_DRHD_SCOPES, off + len, u->scope);
+        } else if (type == DMAR_RMRR && len >= DMAR_RMRR_SCOPES) {
+            if (ai->nrmrr < ACPI_MAX_RMRRS) {
+                struct acpi_dmar_rmrr *r = &ai->rmrr[ai->nrmrr++];
+                r->segment = get16(t + off + 6);
+                r->base = get64(t + off + 8);
+                r->limit = get64(t + off + 16);
+                n = r->nscopes = dmar_scopes(t, off + DMAR_RMRR_SCOPES, off + len, r->scope);
+            } else {
+                kprintf("acpi: DMAR reserved region beyond the first %d left out\n",
+                        ACPI_MAX_RMRRS);
+            }
+        }
+        if (n < 0) {
+            dmar_ignored(ai, "device scope runs past its structure", off);
+            return;
+        }
+        off += len;
+    }
+}
+
+/* Was the table at pa, which failed its checks, a DMAR? (Then the IOMMU
+ * says it cannot confine anything, rather than that there is no IOMMU.) */
+static int is_dmar(uint64_t pa)
+{
+    return reachable(pa, sizeof(struct sdt_header)) &&
+           memcmp(((const struct sdt_header *)phys_ptr(pa, 4))->signature, "DMAR", 4) == 0;
+}
+
 static void parse_table(uint64_t pa, struct acpi_info *ai)
 {
     const struct sdt_header *h = table_at(pa);
     if (!h) {
         ai->nbad++;
+        if (is_dmar(pa))
+            ai->dmar_bad = 1;
         return;
     }
     if (ai->ntables < ACPI_MAX_TABLES) {
@@ -583,6 +694,8 @@ static void parse_table(uint64_t pa, struct acpi_info *ai)
         parse_srat(h, ai);
     else if (memcmp(h->signature, "SLIT", 4) == 0)
         parse_slit(h, ai);
+    else if (memcmp(h->signature, "DMAR", 4) == 0)
+        parse_dmar(h, ai);
 }
 
 /* The root table (§5.2.7 RSDT, §5.2.8 XSDT): its signature checked, not

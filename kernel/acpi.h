@@ -2,7 +2,9 @@
  * kernel/acpi.h - what ixmetal reads from the ACPI tables (ACPI 6.5):
  * the cores (MADT), PCI Express configuration space (MCFG), how to power
  * off or reset (FADT and the \_S5 object of the DSDT), and which memory and
- * cores make up each NUMA node (SRAT, SLIT).
+ * cores make up each NUMA node (SRAT, SLIT), and where the DMA remapping
+ * units (IOMMUs) are and which devices each translates (DMAR, Intel VT-d
+ * spec rev 4.1 §8).
  */
 #ifndef KERNEL_ACPI_H
 #define KERNEL_ACPI_H
@@ -22,6 +24,42 @@
 struct acpi_mem_range {
     uint64_t base, len;
     int node;
+};
+
+#define ACPI_MAX_DMAR_UNITS 8
+#define ACPI_MAX_DMAR_SCOPES 64 /* of each unit, and of each RMRR; more are said, left out */
+#define ACPI_MAX_RMRRS 8
+#define ACPI_DMAR_PATH_MAX 4 /* bridges deep; a longer path is left out, said */
+
+/* VT-d §8.3.1, Table 9: a Device Scope's type. */
+#define DMAR_SCOPE_ENDPOINT 1
+#define DMAR_SCOPE_BRIDGE 2 /* a PCI sub-hierarchy: the bridge and all below it */
+#define DMAR_SCOPE_IOAPIC 3
+#define DMAR_SCOPE_HPET 4
+
+/* A device a remapping structure names: a start bus, then (device,
+ * function) hops through bridges, the last one the device itself. */
+struct acpi_dmar_scope {
+    uint8_t type, enum_id, bus, npath;
+    uint8_t path[ACPI_DMAR_PATH_MAX][2]; /* device, function */
+};
+
+/* §8.3: a DMA-remapping hardware unit (DRHD). */
+struct acpi_dmar_unit {
+    uint64_t base; /* its register page */
+    uint16_t segment;
+    uint8_t include_pci_all; /* every device of the segment no other unit names */
+    int nscopes;
+    struct acpi_dmar_scope scope[ACPI_MAX_DMAR_SCOPES];
+};
+
+/* §8.4: a reserved memory region (RMRR): memory the firmware says devices
+ * may reach for their own purposes (USB keyboard emulation, for one). */
+struct acpi_dmar_rmrr {
+    uint64_t base, limit; /* inclusive limit */
+    uint16_t segment;
+    int nscopes;
+    struct acpi_dmar_scope scope[ACPI_MAX_DMAR_SCOPES];
 };
 
 /* Address space ids of a Generic Address Structure (§5.2.3.2, Table 5.1). */
@@ -78,6 +116,16 @@ struct acpi_info {
     uint8_t cpu_aff_node[ACPI_MAX_CPUS];  /* an APIC id and its node */
     int has_slit;
     uint8_t distance[ACPI_MAX_NODES][ACPI_MAX_NODES]; /* SLIT: 10 = local, 0xFF unknown */
+
+    /* VT-d, from the DMAR. has_dmar 0 without one; dmar_bad 1 when one was
+     * there but failed its checksum or length (said, and skipped). */
+    int has_dmar, dmar_bad;
+    uint8_t dmar_haw;   /* host address width in bits (§8.1: the field + 1) */
+    uint8_t dmar_flags; /* bit 0 INTR_REMAP, bit 1 X2APIC_OPT_OUT, bit 2 DMA_CTRL_PLATFORM_OPT_IN */
+    int ndmar_units;
+    struct acpi_dmar_unit dmar_unit[ACPI_MAX_DMAR_UNITS];
+    int nrmrr;
+    struct acpi_dmar_rmrr rmrr[ACPI_MAX_RMRRS];
 };
 
 /* The machine's, filled once by kmain(). */

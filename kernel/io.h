@@ -29,6 +29,8 @@ void outw(uint16_t port, uint16_t v);
 void outl(uint16_t port, uint32_t v);
 uint32_t mmio_read32(uint64_t addr);
 void mmio_write32(uint64_t addr, uint32_t v);
+uint64_t mmio_read64(uint64_t addr);
+void mmio_write64(uint64_t addr, uint64_t v);
 uint16_t mmio_read16(uint64_t addr);
 void mmio_write16(uint64_t addr, uint16_t v);
 uint8_t mmio_read8(uint64_t addr);
@@ -83,6 +85,20 @@ static inline uint32_t mmio_read32(uint64_t addr)
 static inline void mmio_write32(uint64_t addr, uint32_t v)
 {
     __asm__ volatile("movl %1, %0" : "=m"(*(volatile uint32_t *)addr) : "r"(v) : "memory");
+}
+
+/* A 64-bit register in one access (VT-d's command registers start their
+ * command with the write of the upper half, so no split writes there). */
+static inline uint64_t mmio_read64(uint64_t addr)
+{
+    uint64_t v;
+    __asm__ volatile("movq %1, %0" : "=r"(v) : "m"(*(volatile uint64_t *)addr) : "memory");
+    return v;
+}
+
+static inline void mmio_write64(uint64_t addr, uint64_t v)
+{
+    __asm__ volatile("movq %1, %0" : "=m"(*(volatile uint64_t *)addr) : "r"(v) : "memory");
 }
 
 static inline uint16_t mmio_read16(uint64_t addr)

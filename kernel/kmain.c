@@ -10,6 +10,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/iommu.h"
 #include "kernel/kprintf.h"
 #include "kernel/mem.h"
 #include "kernel/paging.h"
@@ -32,6 +33,7 @@ static int app_index, console = CONSOLE_BOTH - 1; /* an index of console_choice(
 static int end_how = POWER_END_OFF;               /* an index of power_end_choice() */
 static int fault_how = -1; /* an index of power_fault_choice(); -1: as end= says */
 static uint64_t duration_s, cores_wanted;
+static struct iommu_options iommu_opt = { IOMMU_AUTO, IOMMU_TEST_OFF };
 
 static const struct opt kernel_options[] = {
     { "app", "NAME", "what to run", "info", OPT_NAME, 0, 0, app_name, &app_index },
@@ -47,6 +49,14 @@ static const struct opt kernel_options[] = {
       "after an exception or panic, once reported and the other cores stopped: power off "
       "(failed status), halt, or reboot",
       "as end= says", OPT_NAME, 0, 0, power_fault_choice, &fault_how },
+    { "iommu", "MODE",
+      "confine each NIC's DMA to its own rings and buffers with the IOMMU (VT-d); auto: where "
+      "the ACPI DMAR lists a unit",
+      "auto", OPT_NAME, 0, 0, iommu_choice, &iommu_opt.mode },
+    { "iommu_test", "WHAT",
+      "test hook: preboot turns the IOMMU's translation on first, as a firmware with pre-boot "
+      "DMA protection leaves it",
+      "off", OPT_NAME, 0, 0, iommu_test_choice, &iommu_opt.test },
 };
 #define NKERNEL_OPTIONS ((int)(sizeof(kernel_options) / sizeof(kernel_options[0])))
 #define MAX_OPTIONS 32
@@ -119,6 +129,7 @@ static void print_banner(uint64_t init_us)
         kprintf("acpi: revision %u, %s, %d tables, oem '%s'\n", acpi.revision,
                 acpi.use_xsdt ? "xsdt" : "rsdt", acpi.ntables, acpi.oem);
     kprintf("pci: %d functions via %s\n", pci_count(), pci_method());
+    iommu_print_banner();
     kprintf("init: %lu us\n", init_us);
 }
 
@@ -210,6 +221,7 @@ void kmain(uint32_t magic, uint32_t info_pa)
     lapic_init(&acpi);              // local APIC, in x2APIC mode if ids need it; its timer
     smp_init(&boot, &acpi, 0);      // every other core: INIT-SIPI-SIPI, then halted until used
     pci_init(&acpi);                // every function, BARs sized and mapped uncached
+    iommu_init(&acpi, &iommu_opt);  // VT-d units on, all DMA blocked until its NIC opens
     print_banner(now_ns() / 1000);  // what was found, and how long it took
     pci_print_all();                // one line per PCI function, then its BARs
     power_end(&acpi, end_how, run_from_cmdline()); // the app, then off or halted (end=)

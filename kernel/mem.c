@@ -5,6 +5,7 @@
 #include "kernel/mem.h"
 
 #include "kernel/acpi.h"
+#include "kernel/iommu.h"
 #include "kernel/kprintf.h"
 #include "kernel/paging.h"
 #include "kernel/palloc.h"
@@ -98,7 +99,9 @@ uint64_t mem_node_free_bytes(int n)
     return sum;
 }
 
-void *dma_alloc(size_t size, size_t align)
+/* From node's memory while mem_node_begin is on (its span widened), else
+ * from anywhere; zeroed. */
+static void *alloc(size_t size, size_t align)
 {
     uint64_t pa = node < 0 ? palloc_alloc(&phys, size, align, UINT64_MAX) : node_alloc(size, align);
     if (!pa)
@@ -110,6 +113,23 @@ void *dma_alloc(size_t size, size_t align)
     void *p = (void *)(uintptr_t)pa;
     memset(p, 0, size);
     return p;
+}
+
+void *dma_alloc(size_t size, size_t align)
+{
+    if (iommu_mapping()) { /* whole pages: a NIC shares none with anything else */
+        size = (size + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
+        align = align > PAGE_SIZE ? align : PAGE_SIZE;
+    }
+    void *p = alloc(size, align);
+    if (p)
+        iommu_map((uint64_t)(uintptr_t)p, size); /* before the driver can hand it over */
+    return p;
+}
+
+void *cpu_alloc(size_t size, size_t align)
+{
+    return alloc(size, align);
 }
 
 uint64_t mem_alloc_low_page(void)

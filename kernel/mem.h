@@ -17,8 +17,14 @@
 void mem_init(struct boot_info *bi);
 
 /* Page-aligned (or align-aligned), physically contiguous, zeroed. NULL when
- * there is not enough contiguous memory left. */
+ * there is not enough contiguous memory left. While a NIC is being opened
+ * with the IOMMU on (kernel/iommu.h), whole pages, each block mapped for
+ * that NIC alone before it is returned. */
 void *dma_alloc(size_t size, size_t align);
+
+/* The same for memory only the CPU touches (a driver's own state, its
+ * arrays of buffer pointers): never mapped for a device. */
+void *cpu_alloc(size_t size, size_t align);
 
 /*
  * NUMA. Between mem_node_begin(node) and mem_node_end(), dma_alloc takes

@@ -1600,6 +1600,7 @@ def check_fwd(c, h, count, mode, extra, device, workers, bad, smp, says=(), core
             ("port 0 rx_missed", f0["rx_missed"], 0), ("port 1 rx_missed", f1["rx_missed"], 0),
             ("port 0 dev_errors", f0["dev_errors"], 0), ("port 1 dev_errors", f1["dev_errors"], 0),
             ("port 0 tx_resets", f0["tx_resets"], 0), ("port 1 tx_resets", f1["tx_resets"], 0),
+            ("port 0 dma_faults", f0["dma_faults"], 0), ("port 1 dma_faults", f1["dma_faults"], 0),
             ("port 0 rx vs port 1 tx", f0["rx_packets"], f1["tx_packets"]),
             ("port 1 rx vs port 0 tx", f1["rx_packets"], f0["tx_packets"])):
         c.equal(name, got, exp)
@@ -1716,7 +1717,7 @@ def check_pktgen_workers(c, smp, workers, shares, received):
 
 
 def pktgen_test(props, count, size, flows, device="virtio-net-pci", smp=1, extra="", says=(),
-                queues=0):
+                queues=0, machine=("-M", "pc", "-m", "256M"), check=None):
     """app=pktgen count=N: the harness catches every frame on the wire and
     checks its size, IPv4 checksum, UDP lengths and that each flow's
     sequence numbers run from 0 with none twice, none missing and none out
@@ -1744,7 +1745,7 @@ def pktgen_test(props, count, size, flows, device="virtio-net-pci", smp=1, extra
             else:
                 cap = subprocess.Popen([HARNESS] + capture + ["--port", f"0={h0}:{q0}"],
                                        stdout=subprocess.PIPE, text=True)
-                q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
+                q = Qemu(list(machine) + ["-smp", str(smp)] + DEBUG_EXIT
                          + dgram_nic(0, q0, h0, props, device) + cmdline, 60)
             status = q.wait_exit()
             out, _ = cap.communicate(timeout=30)
@@ -1778,7 +1779,7 @@ def pktgen_test(props, count, size, flows, device="virtio-net-pci", smp=1, extra
         check_pktgen_workers(c, smp, workers, shares, 0)
         c.has(f"final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={count} "
               f"tx_bytes={count * size} drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0 "
-              "link_downs=0 down_ms=0 tx_resets=0 dev_errors=0")
+              "link_downs=0 down_ms=0 tx_resets=0 dev_errors=0 dma_faults=0")
         if NIC_DEVICES[device]["hw"]:  # the NIC sent them all, each with its FCS
             c.has(f"nic-counters 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={count} "
                   f"tx_bytes={count * (size + 4)}")
@@ -1788,8 +1789,88 @@ def pktgen_test(props, count, size, flows, device="virtio-net-pci", smp=1, extra
             c.has(f"mempool 0000:00:03.0/{w} free={pool} size={pool}")
         for w in range(len(shares)):  # and each sender a pool to send from
             c.has(f"mempool pktgen{f'/{w}' if w else ''} free=4096 size=4096")
+        if check:
+            check(c)
         return c.problems, q
     return test
+
+
+# q35 with QEMU's Intel IOMMU (VT-d): its DMAR lists one unit at 0xfed90000.
+IOMMU_MACHINE = ("-M", "q35", "-m", "256M", "-device", "intel-iommu")
+IOMMU_UNIT = "iommu: VT-d, 1 of 1 unit translating (iommu=auto); every other device's DMA is blocked"
+
+
+def iommu_confined(*ports):
+    """check= for fwd_test and pktgen_test: the IOMMU up, each of ports
+    confined to its own memory, and no DMA fault."""
+    def check(c):
+        c.has(IOMMU_UNIT)
+        for port in ports:
+            c.match(rf"nic {port}: DMA confined by the IOMMU at 0xfed90000 \(domain \d+\): "
+                    r"\d+ ranges?, \d+ KiB, nothing else")
+        c.lacks(r"^iommu: DMA fault")
+    return check
+
+
+def t_iommu_dma_fault():
+    """dma_test=rx: receive descriptor 0 of the first igb points at a page
+    outside its memory. The IOMMU blocks the write: the fault is printed
+    once (device, address, write, reason), counted in dma_faults=1, the
+    frame dropped (rx_dropped=1, the harness misses exactly that one), the
+    page unchanged as QEMU's monitor reads it, and every other frame
+    forwarded."""
+    count = 2000
+    ports = [free_port() for _ in range(4)]
+    q0, h0, q1, h1 = ports
+    p0, p1 = nic_pci(0, "igb"), nic_pci(1, "igb")
+    q = Qemu(list(IOMMU_MACHINE) + DEBUG_EXIT + dgram_nic(0, q0, h0, "", "igb")
+             + dgram_nic(1, q1, h1, "", "igb") + kernel("app=fwd duration=6 dma_test=rx"), 40,
+             paused=True)
+    q.start()
+    c = Checks([])
+    line = q.wait_line(r"^dma_test: page 0x[0-9a-f]+, outside every NIC's memory, filled with 0xa5")
+    if line is None or q.wait_line(r"^fwd: ") is None:
+        c.lines = q.lines()
+        c.problems.append("fwd never started")
+        return c.problems, q
+    page = int(re.search(r"page (0x[0-9a-f]+)", line).group(1), 16)
+    h = subprocess.run([HARNESS, "fwd", "--port", f"0={h0}:{q0}", "--port", f"1={h1}:{q1}",
+                        "--count", str(count), "--mode", "io", "--mac0", MAC0, "--mac1", MAC1,
+                        "--timeout", "2"], capture_output=True, text=True, timeout=30)
+    seen = q.qmp.hmp(f"xp /8gx {page}")  # the guest still runs: what the NIC may have written
+    status = q.wait_exit()
+    c.lines = q.lines()
+    c.exit_status(status, EXIT_OK)
+    words = re.findall(r"0x([0-9a-f]{16})", seen)
+    if words != ["a5" * 8] * 8:
+        c.problems.append(f"page 0x{page:x} as the monitor reads it: {seen.strip()!r}")
+    out = h.stdout.strip().splitlines()
+    r = parse_counters(out[-1] if out else "", "netharness fwd: ")
+    if r is None:
+        c.problems.append("harness: " + " | ".join(out[-8:]))
+    else:
+        for k, v in dict(sent0=count, recv1=count - 1, sent1=count, recv0=count, lost=1, dup=0,
+                         corrupt=0, unexpected=0).items():
+            c.equal(f"harness {k}", r[k], v)
+    c.has(f"igb {p0}: dma_test: receive descriptor 0 points at 0x{page:x}, outside its memory")
+    c.has(f"iommu: DMA fault: {p0} write at 0x{page:x} blocked: not mapped writable for it "
+          "(reason 5)")
+    faults = [l for l in c.lines if l.startswith("iommu: DMA fault")]
+    c.equal("DMA fault lines", len(faults), 1)
+    c.has(f"igb {p0}: dma_test: receive descriptor 0 done; its frame dropped")
+    c.has(f"dma_test: page 0x{page:x} unchanged")
+    f0, f1, _, _ = final_counters(c.lines, p0, p1)
+    if f0 and f1:
+        for name, got, want in (("port 0 rx_packets", f0["rx_packets"], count - 1),
+                                ("port 0 rx_dropped", f0["rx_dropped"], 1),
+                                ("port 0 dma_faults", f0["dma_faults"], 1),
+                                ("port 1 tx_packets", f1["tx_packets"], count - 1),
+                                ("port 1 rx_packets", f1["rx_packets"], count),
+                                ("port 1 dma_faults", f1["dma_faults"], 0)):
+            c.equal(name, got, want)
+    else:
+        c.problems.append("no final lines")
+    return c.problems, q
 
 
 def pktgen_round_trip(props="disable-legacy=on", device="virtio-net-pci", smp=1, flows=1,
@@ -1825,7 +1906,7 @@ def pktgen_round_trip(props="disable-legacy=on", device="virtio-net-pci", smp=1,
             c.equal("frames the workers received", got, 4000)
         c.has("final 0000:00:03.0 rx_packets=4000 rx_bytes=512000 tx_packets=4000 "
               "tx_bytes=512000 drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0 link_downs=0 "
-              "down_ms=0 tx_resets=0 dev_errors=0")
+              "down_ms=0 tx_resets=0 dev_errors=0 dma_faults=0")
         # ~2 s at 2000/s: the rate holds (the line before the last says ~2000 pps)
         rates = [l for l in c.lines if l.startswith("[0000:00:03.0]")]
         if not rates or " TX: 0.002 Mpps" not in rates[0]:
@@ -1932,7 +2013,7 @@ def t_run_pair():
         back = at_dut - host[b_gen]
         c.equal("received", int(m.group(2)), back)
         z = ("drops=0 rx_dropped=0 tx_dropped=0 rx_missed=0 link_downs=0 down_ms=0 tx_resets=0 "
-             "dev_errors=0")
+             "dev_errors=0 dma_faults=0")
         for line in (
                 f"gen | final 0000:00:03.0 rx_packets=0 rx_bytes=0 tx_packets={sent} tx_bytes={sent * 100} {z}",
                 f"dut | final 0000:00:03.0 rx_packets={at_dut} rx_bytes={at_dut * 100} tx_packets=0 tx_bytes=0 {z}",
@@ -2370,14 +2451,15 @@ def find_table(g, sig):
     return None
 
 
-def edited_at_kmain(edit, smp=1, cpu="qemu64"):
+def edited_at_kmain(edit, smp=1, cpu="qemu64", machine=("-M", "pc", "-m", "128M"),
+                    nics=VIRTIO_NET):
     """Boots app=info, stopped at kmain through QEMU's gdb stub; edit(g,
     magic, info, c) changes what the kernel is about to read (magic, info:
     kmain's arguments); then the kernel runs on. Returns the run and the
     checks on its log."""
     port = free_port()
-    q = Qemu(["-M", "pc", "-cpu", cpu, "-m", "128M", "-smp", str(smp), "-S", "-gdb",
-              f"tcp:127.0.0.1:{port}"] + DEBUG_EXIT + VIRTIO_NET + kernel("app=info"), 60)
+    q = Qemu(list(machine) + ["-cpu", cpu, "-smp", str(smp), "-S", "-gdb",
+              f"tcp:127.0.0.1:{port}"] + DEBUG_EXIT + list(nics) + kernel("app=info"), 60)
     c = Checks([])
     try:
         g, magic, info = stop_at_kmain(q, port, c)
@@ -2423,6 +2505,100 @@ def t_corrupt_madt():
     c.has("cpus: 1 (no MADT; only the boot core is known)")
     c.has("acpi: 1 table(s) skipped for a bad checksum or length")
     c.has("power: off, status 0")  # FADT, still good, gave S5 and the rest
+    return c.problems, q
+
+
+IGB_ALONE = ["-netdev", "user,id=n0", "-device", "igb,netdev=n0,addr=3,romfile="]
+
+
+def t_iommu_info():
+    """app=info behind QEMU's IOMMU: the unit, its scopes and capabilities,
+    and what each NIC may reach (its own memory, read-write), no fault; a
+    virtio-net without iommu_platform said not confined (it bypasses the
+    IOMMU)."""
+    q = Qemu(list(IOMMU_MACHINE) + DEBUG_EXIT + IGB_ALONE + [
+        "-netdev", "user,id=n1", "-device",
+        "virtio-net-pci,netdev=n1,addr=5,romfile=,disable-legacy=on,iommu_platform=on",
+        "-netdev", "user,id=n2", "-device", "virtio-net-pci,netdev=n2,addr=6,romfile="]
+        + kernel("app=info"), 30)
+    status = q.wait_exit()
+    c = Checks(q.lines())
+    c.exit_status(status, EXIT_OK)
+    c.has(IOMMU_UNIT)
+    c.match(r"iommu: DMAR host address width \d+, flags 0x[0-9a-f]+")
+    c.match(r"iommu: unit 0 at 0xfed90000, segment 0, translating, .*")
+    c.match(r"iommu: unit 0: version 1\.0, 4-level tables, 1 fault record, cap 0x[0-9a-f]+ "
+            r"ecap 0x[0-9a-f]+, 0 faults")
+    for port, domain in (("0000:00:03.0", 1), ("0000:00:05.0", 2)):
+        c.match(rf"nic {port}: DMA confined by the IOMMU at 0xfed90000 \(domain {domain}\): "
+                r"\d+ ranges?, \d+ KiB, nothing else")
+        c.match(rf"iommu: {port} \(domain {domain}\) may reach \d+ KiB:( 0x[0-9a-f]+-0x[0-9a-f]+ "
+                r"rw)+")
+    # Without ACCESS_PLATFORM the device goes around the IOMMU: said.
+    c.has("nic 0000:00:06.0: DMA not confined: a virtio device without ACCESS_PLATFORM uses "
+          "physical addresses around the IOMMU (QEMU: disable-legacy=on,iommu_platform=on)")
+    c.lacks(r"^iommu: DMA fault")
+    return c.problems, q
+
+
+def t_iommu_off():
+    """iommu=off on a machine with an IOMMU: nothing confined, said per NIC,
+    and fwd forwards every frame."""
+    return fwd_test("", 2000, "io", duration=5, device="igb", machine=IOMMU_MACHINE,
+                    extra="iommu=off",
+                    says=["iommu: off (iommu=off): NIC DMA is not confined",
+                          "nic 0000:00:03.0: DMA not confined (iommu=off)",
+                          "nic 0000:00:05.0: DMA not confined (iommu=off)"])()
+
+
+def with_dmar_edited(edit):
+    """edited_at_kmain on q35 with QEMU's IOMMU and an igb: edit(g, dmar,
+    c) changes the live DMAR (dmar: its address)."""
+    def edit_dmar(g, magic, info, c):
+        dmar = find_table(g, b"DMAR")
+        if dmar is None:
+            c.problems.append("the test could not find the DMAR")
+        else:
+            edit(g, dmar, c)
+    return edited_at_kmain(edit_dmar, machine=IOMMU_MACHINE, nics=IGB_ALONE)
+
+
+def t_iommu_dmar_bad_checksum():
+    """A DMAR whose checksum is wrong is said and skipped: no unit is used,
+    the banner and the NIC say their DMA is not confined, and the igb still
+    comes up (DMA untranslated, as the firmware left it)."""
+    found = []
+
+    def edit(g, dmar, c):
+        found.append(dmar)
+        g.write(dmar + 37, bytes([g.read(dmar + 37, 1)[0] ^ 0x80]))  # flags
+    q, c = with_dmar_edited(edit)
+    if found:
+        c.match(rf"acpi: table DMAR at 0x{found[0]:x} has a bad checksum \(bytes sum to "
+                r"0x[0-9a-f]{2}, not 0\); skipped")
+    c.has("iommu: the DMAR table is corrupt (above): NIC DMA is not confined")
+    c.has("nic 0000:00:03.0: DMA not confined (no IOMMU translating)")
+    c.has("nic 0000:00:03.0: igb 82576, mac 52:54:00:12:34:56, link up")
+    return c.problems, q
+
+
+def t_iommu_unit_not_answering():
+    """A DRHD whose register base holds no unit (the checksum fixed, so the
+    table is good): the bounded wait names the unit and the step, and the
+    kernel goes on without confinement, saying so."""
+    def edit(g, dmar, c):
+        # The first remapping structure is QEMU's DRHD: its base at +8.
+        base = dmar + 48 + 8
+        g.write(base, (0xfed98000).to_bytes(8, "little"))
+        t = bytearray(g.read(dmar, int.from_bytes(g.read(dmar + 4, 4), "little")))
+        t[9] = (t[9] - sum(t)) % 256
+        g.write(dmar + 9, bytes([t[9]]))
+    q, c = with_dmar_edited(edit)
+    c.match(r"iommu: unit at 0xfed98000: .* did not finish within 100 ms \(register 0x[0-9a-f]+ "
+            r"reads 0x[0-9a-f]+\); .*\. Its devices' DMA is not confined")
+    c.has("iommu: no unit translating (above): NIC DMA is not confined")
+    c.has("nic 0000:00:03.0: DMA not confined (no IOMMU translating)")
+    c.has("nic 0000:00:03.0: igb 82576, mac 52:54:00:12:34:56, link up")
     return c.problems, q
 
 
@@ -2654,6 +2830,38 @@ BOOT_TESTS = [
     # they left: per-flow sequence numbers and latency merged over workers.
     ("net/pktgen-igb-round-trip-2-workers",
      pktgen_round_trip("", "igb", smp=3, flows=64, extra="idle=200")),
+    # Behind QEMU's IOMMU: every frame and counter as without it.
+    ("net/fwd-igb-iommu", fwd_test("", 20000, "io", duration=8, device="igb",
+                                   machine=IOMMU_MACHINE,
+                                   check=iommu_confined("0000:00:03.0", "0000:00:05.0"))),
+    ("net/fwd-virtio-iommu", fwd_test("disable-legacy=on,iommu_platform=on", 20000, "macswap",
+                                      duration=8, machine=IOMMU_MACHINE,
+                                      check=iommu_confined("0000:00:03.0", "0000:00:04.0"))),
+    ("net/pktgen-igb-iommu", pktgen_test("", 5000, 128, 16, device="igb", machine=IOMMU_MACHINE,
+                                         check=iommu_confined("0000:00:03.0"))),
+    ("net/pktgen-virtio-iommu", pktgen_test("disable-legacy=on,iommu_platform=on", 5000, 128, 1,
+                                            machine=IOMMU_MACHINE,
+                                            check=iommu_confined("0000:00:03.0"))),
+    ("net/iommu-dma-fault", t_iommu_dma_fault),
+    ("net/iommu-off", t_iommu_off),
+    # iommu=off after a hand-over with translation on: turned off, said.
+    ("net/iommu-off-preboot", fwd_test(
+        "", 2000, "io", duration=5, device="igb", machine=IOMMU_MACHINE,
+        extra="iommu=off iommu_test=preboot",
+        says=["iommu: iommu=off: unit at 0xfed90000: the firmware left translation on; turned "
+              "off", "nic 0000:00:03.0: DMA not confined (iommu=off)"])),
+    # The hand-over with translation on (pre-boot DMA protection), played
+    # by the kernel itself before it takes the unit over.
+    ("net/iommu-preboot", fwd_test(
+        "", 2000, "io", duration=5, device="igb", machine=IOMMU_MACHINE,
+        extra="iommu_test=preboot", check=iommu_confined("0000:00:03.0", "0000:00:05.0"),
+        says=["iommu: iommu_test=preboot: unit at 0xfed90000: translation and queued "
+              "invalidation turned on, as a firmware would leave them",
+              "iommu: unit at 0xfed90000: the firmware left translation on (pre-boot DMA "
+              "protection); now on ixmetal's tables"])),
+    ("boot/iommu-info", t_iommu_info),
+    ("boot/iommu-dmar-bad-checksum", t_iommu_dmar_bad_checksum),
+    ("boot/iommu-unit-not-answering", t_iommu_unit_not_answering),
     ("net/ports-missing", t_ports_missing),
     ("net/ports-twice", t_ports_twice),
     ("net/selftest-no-intel-nic", t_selftest_no_intel_nic),
@@ -2778,7 +2986,7 @@ def soak_test(name, device, props, mode, frames, rate):
     pool = NIC_DEVICES[device]["pool"]
     for port in (p0, p1):
         c.has(f"mempool {port} free={pool} size={pool}")
-        c.match(rf"final {port} .* link_downs=0 down_ms=0 tx_resets=0 dev_errors=0")
+        c.match(rf"final {port} .* link_downs=0 down_ms=0 tx_resets=0 dev_errors=0 dma_faults=0")
     for port in ports:
         c.equal(f"drops at the host's UDP socket 127.0.0.1:{port} (/proc/net/udp)",
                 seen.get(port), 0)

@@ -225,6 +225,18 @@ void mmio_write32(uint64_t a, uint32_t v)
 {
     mmio_out(a, v, 4);
 }
+/* A 64-bit access reaches the handlers as its two halves, the low one
+ * first (a device model acts on the high half's write, where VT-d's
+ * command bits are). */
+uint64_t mmio_read64(uint64_t a)
+{
+    return mmio_in(a, 4) | (uint64_t)mmio_in(a + 4, 4) << 32;
+}
+void mmio_write64(uint64_t a, uint64_t v)
+{
+    mmio_out(a, (uint32_t)v, 4);
+    mmio_out(a + 4, (uint32_t)(v >> 32), 4);
+}
 void mmio_write16(uint64_t a, uint16_t v)
 {
     mmio_out(a, v, 2);

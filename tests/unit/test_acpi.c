@@ -19,6 +19,12 @@
  *     flags 28), Processor Local x2APIC (type 2, 24 bytes: domain 4, x2APIC
  *     id 8, flags 12); flags bit 0: enabled.
  *   SLIT (§5.2.17): the number of localities N at 36, then N x N bytes.
+ *   DMAR (Intel VT-d spec rev 4.1 §8): host address width - 1 at 36, flags
+ *     37, remapping structures from 48, each type u16, length u16: DRHD
+ *     (type 0: flags 4 (bit 0 INCLUDE_PCI_ALL), segment 6, register base 8,
+ *     device scopes from 16), RMRR (type 1: segment 6, base 8, limit 16,
+ *     scopes from 24); a device scope (§8.3.1): type, length, 2 reserved,
+ *     enumeration id, start bus, then (device, function) pairs.
  *   \_S5 (§7.4.2.5) in AML (§20.2): NameOp 08, NameSeg, PackageOp 12,
  *     PkgLength, NumElements, then BytePrefix 0A n / ZeroOp 00 / OneOp 01.
  */
@@ -36,6 +42,7 @@
 #define DSDT2 0x107000
 #define SRAT 0x108000
 #define SLIT 0x109000
+#define DMAR 0x10A000
 #define BIG 0x110000 /* room for a table of many KiB */
 
 static struct boot_info bi;
@@ -1063,6 +1070,132 @@ static void srat_and_slit_bad(void)
     CHECK_EQ(ai.has_slit, 0);
 }
 
+/* A DMAR like QEMU's q35 with intel-iommu, plus what QEMU never makes:
+ * a second unit with INCLUDE_PCI_ALL, a scope through a bridge and an
+ * RMRR. */
+static void dmar_scope(uint8_t type, uint8_t bus, int hops, const uint8_t *path)
+{
+    tb_u8(type);
+    tb_u8((uint8_t)(6 + 2 * hops));
+    tb_u16(0);
+    tb_u8(0); /* enumeration id */
+    tb_u8(bus);
+    tb_bytes(path, (uint32_t)(2 * hops));
+}
+
+static void build_dmar(void)
+{
+    static const uint8_t nic[] = { 3, 0 }, bridge_then_nic[] = { 0x1c, 0, 0, 1 },
+                         usb[] = { 0x1d, 0 };
+    tb_begin(DMAR, "DMAR");
+    tb_u8(47); /* 48-bit */
+    tb_u8(1);  /* INTR_REMAP */
+    tb_bytes("\0\0\0\0\0\0\0\0\0\0", 10);
+    tb_u16(0); /* DRHD: two endpoints, one behind a bridge */
+    tb_u16(16 + 8 + 10);
+    tb_u8(0);
+    tb_u8(0);
+    tb_u16(0);
+    tb_u64(0xfed90000);
+    dmar_scope(DMAR_SCOPE_ENDPOINT, 0, 1, nic);
+    dmar_scope(DMAR_SCOPE_ENDPOINT, 0, 2, bridge_then_nic);
+    tb_u16(1); /* RMRR for 00:1d.0 */
+    tb_u16(24 + 8);
+    tb_u16(0);
+    tb_u16(0);
+    tb_u64(0x3e000000);
+    tb_u64(0x3e0fffff);
+    dmar_scope(DMAR_SCOPE_ENDPOINT, 0, 1, usb);
+    tb_u16(0); /* DRHD: the rest of segment 0 */
+    tb_u16(16);
+    tb_u8(1);
+    tb_u8(0);
+    tb_u16(0);
+    tb_u64(0xfed91000);
+    tb_end();
+}
+
+/* The units with their scopes, the reserved region, the width and flags. */
+static void dmar_units_and_rmrr(void)
+{
+    const uint64_t extra[] = { DMAR };
+    build_machine();
+    build_dmar();
+    xsdt_with(extra, 1);
+    rsdp_from_loader(2, RSDT, XSDT);
+    console_log_clear();
+    acpi_parse(&bi, &ai);
+    CHECK_STR(console_log, "");
+    CHECK_EQ(ai.has_dmar, 1);
+    CHECK_EQ(ai.dmar_bad, 0);
+    CHECK_EQ(ai.dmar_haw, 48);
+    CHECK_EQ(ai.dmar_flags, 1);
+    CHECK_EQ(ai.ndmar_units, 2);
+    const struct acpi_dmar_unit *u = &ai.dmar_unit[0];
+    CHECK_EQ(u->base, 0xfed90000);
+    CHECK_EQ(u->include_pci_all, 0);
+    CHECK_EQ(u->nscopes, 2);
+    CHECK_EQ(u->scope[0].type, DMAR_SCOPE_ENDPOINT);
+    CHECK_EQ(u->scope[0].npath, 1);
+    CHECK_EQ(u->scope[0].path[0][0], 3);
+    CHECK_EQ(u->scope[1].npath, 2);
+    CHECK_EQ(u->scope[1].path[0][0], 0x1c);
+    CHECK_EQ(u->scope[1].path[1][1], 1);
+    CHECK_EQ(ai.dmar_unit[1].base, 0xfed91000);
+    CHECK_EQ(ai.dmar_unit[1].include_pci_all, 1);
+    CHECK_EQ(ai.dmar_unit[1].nscopes, 0);
+    CHECK_EQ(ai.nrmrr, 1);
+    CHECK_EQ(ai.rmrr[0].base, 0x3e000000);
+    CHECK_EQ(ai.rmrr[0].limit, 0x3e0fffff);
+    CHECK_EQ(ai.rmrr[0].nscopes, 1);
+    CHECK_EQ(ai.rmrr[0].scope[0].path[0][0], 0x1d);
+}
+
+/* The DMAR, edited, made to sum to 0 again, and parsed. */
+static void dmar_reparse(void)
+{
+    fix_checksum(at(DMAR), (uint32_t)(at(DMAR)[4] | at(DMAR)[5] << 8), 9);
+    console_log_clear();
+    acpi_parse(&bi, &ai);
+}
+
+/* A DMAR with a bad checksum is said and skipped, and marked bad (the
+ * IOMMU then says it cannot confine); a structure or a scope running past
+ * its end ignores the whole table. */
+static void dmar_bad(void)
+{
+    const uint64_t extra[] = { DMAR };
+    build_machine();
+    build_dmar();
+    corrupt(DMAR);
+    xsdt_with(extra, 1);
+    rsdp_from_loader(2, RSDT, XSDT);
+    console_log_clear();
+    acpi_parse(&bi, &ai);
+    CHECK_STR(console_log, "acpi: table DMAR at 0x10a000 has a bad checksum (bytes sum to 0x01, "
+                           "not 0); skipped\n");
+    CHECK_EQ(ai.has_dmar, 0);
+    CHECK_EQ(ai.dmar_bad, 1);
+    CHECK_EQ(ai.ndmar_units, 0);
+
+    build_dmar();
+    w16(at(DMAR) + 48 + 2, 200); /* the first DRHD's length: past the table */
+    dmar_reparse();
+    CHECK_STR(console_log, "acpi: DMAR structure runs past the table's end at offset 48; DMAR "
+                           "ignored: no DMA remapping\n");
+    CHECK_EQ(ai.has_dmar, 0);
+    CHECK_EQ(ai.dmar_bad, 1);
+    CHECK_EQ(ai.ndmar_units, 0);
+
+    build_dmar();
+    at(DMAR)[48 + 16 + 1] = 9; /* the first scope's length: odd, past its DRHD's next */
+    dmar_reparse();
+    CHECK_STR(console_log, "acpi: DMAR device scope runs past its structure at offset 48; DMAR "
+                           "ignored: no DMA remapping\n");
+    CHECK_EQ(ai.ndmar_units, 0);
+    CHECK_EQ(ai.nrmrr, 0);
+}
+
 int main(void)
 {
     RUN(xsdt_machine);
@@ -1092,5 +1225,7 @@ int main(void)
     RUN(srat_and_slit_bad);
     RUN(root_with_wrong_signature);
     RUN(table_outside_memory);
+    RUN(dmar_units_and_rmrr);
+    RUN(dmar_bad);
     return test_finish();
 }
