@@ -109,6 +109,10 @@ static const struct intel_hw hw_82576 = {
     .rx_base = RDBAL(0),
     .tx_base = TDBAL(0),
     .q_stride = 0x40,
+    .mrqc = MRQC,
+    .mrqc_rss = MRQC_RSS,
+    .reta0 = RETA(0),
+    .rssrk0 = RSSRK(0),
     .srrctl_base = SRRCTL(0),
     .srrctl_drop_en = SRRCTL_DROP_EN,
     .rx_on = RCTL,
@@ -139,19 +143,12 @@ static struct nic_link igb_link(struct nic *nic)
     return (struct nic_link){ (v & STATUS_LU) != 0, mbps[(v >> STATUS_SPEED_SHIFT) & 3] };
 }
 
-static void igb_use_queues(struct nic *nic, uint16_t n)
-{
-    struct intel_dev *d = (struct intel_dev *)nic;
-    if (d->nq > 1 && n >= 1)
-        intel_rss_spread(d, RETA(0), n);
-}
-
 static const struct nic_ops igb_ops = {
     .rx_batch = intel_rx_batch,
     .tx_batch = intel_tx_batch,
     .read_stats = intel_read_stats,
     .set_promisc = igb_set_promisc,
-    .use_queues = igb_use_queues,
+    .use_queues = intel_use_queues,
     .link = igb_link,
     .tx_watch = intel_tx_watch,
     .stop = intel_stop,
@@ -259,7 +256,7 @@ static int rx_init(struct intel_dev *d)
         return -1;
     intel_write(d, RCTL, RCTL_BAM | RCTL_SECRC);
     if (d->nq > 1)
-        intel_rss_init(d, MRQC, MRQC_RSS, RETA(0), RSSRK(0));
+        intel_rss_init(d);
     return 0; /* receive goes on after the queues: rx_on */
 }
 

@@ -699,26 +699,32 @@ static const uint8_t rss_key[40] = {
     0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 };
 
-void intel_rss_init(struct intel_dev *d, uint32_t mrqc, uint32_t mode, uint32_t reta0,
-                    uint32_t rssrk0)
-{
-    intel_set(d, INTEL_RXCSUM, INTEL_RXCSUM_PCSD);
-    for (int i = 0; i < 10; i++) /* the key's first byte in RSSRK(0)'s low byte */
-        intel_write(d, rssrk0 + 4 * (uint32_t)i,
-                    (uint32_t)rss_key[4 * i] | (uint32_t)rss_key[4 * i + 1] << 8 |
-                        (uint32_t)rss_key[4 * i + 2] << 16 | (uint32_t)rss_key[4 * i + 3] << 24);
-    intel_rss_spread(d, reta0, d->nq);
-    intel_write(d, mrqc,
-                mode | INTEL_MRQC_TCPIPV4 | INTEL_MRQC_IPV4 | INTEL_MRQC_IPV6 | INTEL_MRQC_TCPIPV6 |
-                    INTEL_MRQC_UDPIPV4 | INTEL_MRQC_UDPIPV6);
-}
-
-void intel_rss_spread(struct intel_dev *d, uint32_t reta0, int n)
+static void rss_spread(struct intel_dev *d, int n)
 {
     for (int i = 0; i < 32; i++) {
         uint32_t v = 0;
         for (int k = 0; k < 4; k++)
             v |= (uint32_t)((4 * i + k) % n) << (8 * k);
-        intel_write(d, reta0 + 4 * (uint32_t)i, v);
+        intel_write(d, d->hw->reta0 + 4 * (uint32_t)i, v);
     }
+}
+
+void intel_rss_init(struct intel_dev *d)
+{
+    intel_set(d, INTEL_RXCSUM, INTEL_RXCSUM_PCSD);
+    for (int i = 0; i < 10; i++) /* the key's first byte in RSSRK(0)'s low byte */
+        intel_write(d, d->hw->rssrk0 + 4 * (uint32_t)i,
+                    (uint32_t)rss_key[4 * i] | (uint32_t)rss_key[4 * i + 1] << 8 |
+                        (uint32_t)rss_key[4 * i + 2] << 16 | (uint32_t)rss_key[4 * i + 3] << 24);
+    rss_spread(d, d->nq);
+    intel_write(d, d->hw->mrqc,
+                d->hw->mrqc_rss | INTEL_MRQC_TCPIPV4 | INTEL_MRQC_IPV4 | INTEL_MRQC_IPV6 |
+                    INTEL_MRQC_TCPIPV6 | INTEL_MRQC_UDPIPV4 | INTEL_MRQC_UDPIPV6);
+}
+
+void intel_use_queues(struct nic *nic, uint16_t n)
+{
+    struct intel_dev *d = (struct intel_dev *)nic;
+    if (d->nq > 1 && n >= 1)
+        rss_spread(d, n);
 }

@@ -50,6 +50,9 @@ struct intel_hw {
      * (the 82576's high half is a full 32 bits, as Linux's igb and QEMU read
      * it). The 82599's are 36 bits, 55 s at 10 Gb/s: read once a second. */
     bool octets_at_stop;
+    /* RSS: MRQC and the value of its RSS-only mode, the redirection
+     * table's first register (RETA(0)) and the key's (RSSRK(0)). */
+    uint32_t mrqc, mrqc_rss, reta0, rssrk0;
     const struct intel_reg_name *names; /* ends with a NULL name */
 };
 
@@ -278,11 +281,12 @@ void intel_tx_watch(struct nic *nic, uint64_t now);
 
 /* RSS (82599 §7.1.2.8, 82576 §7.1.2.8): the hash over IPv4/IPv6 addresses
  * and TCP/UDP ports picks one of 128 redirection-table entries (RETA, four
- * one-byte entries a register from reta0), which names the queue; entry j
- * names queue j mod nq. Sets RXCSUM.PCSD (the hash goes into the write-back
- * instead of a checksum), the key in the 10 registers from rssrk0, the
- * table, then MRQC (at mrqc): mode (82599 MRQE 0001b, 82576 010b) and the
- * hashed fields, at the same bits on both chips. */
+ * one-byte entries a register from intel_hw.reta0), which names the queue;
+ * entry j names queue j mod nq. Sets RXCSUM.PCSD (the hash goes into the
+ * write-back instead of a checksum), the key in the 10 registers from
+ * intel_hw.rssrk0, the table, then MRQC (intel_hw.mrqc): its RSS mode
+ * (mrqc_rss: 82599 MRQE 0001b, 82576 010b) and the hashed fields, at the
+ * same bits on both chips. */
 #define INTEL_RXCSUM 0x05000 /* 82599 §8.2.3.7.5, 82576 §8.10: Receive Checksum Control */
 #define INTEL_RXCSUM_PCSD (1u << 13)
 #define INTEL_MRQC_TCPIPV4 (1u << 16)
@@ -291,12 +295,11 @@ void intel_tx_watch(struct nic *nic, uint64_t now);
 #define INTEL_MRQC_TCPIPV6 (1u << 21)
 #define INTEL_MRQC_UDPIPV4 (1u << 22)
 #define INTEL_MRQC_UDPIPV6 (1u << 23)
-void intel_rss_init(struct intel_dev *d, uint32_t mrqc, uint32_t mode, uint32_t reta0,
-                    uint32_t rssrk0);
+void intel_rss_init(struct intel_dev *d);
 
-/* Rewrites the redirection table (from reta0) so that it names only
- * queues 0..n-1: for when fewer cores poll than the NIC has queues. */
-void intel_rss_spread(struct intel_dev *d, uint32_t reta0, int n);
+/* nic_ops.use_queues: rewrites the redirection table so that it names only
+ * queues 0..n-1, for when fewer cores poll than the NIC has queues. */
+void intel_use_queues(struct nic *nic, uint16_t n);
 
 /* nic_ops read_stats and stop for both chips. stop turns receive off, stops
  * the queues (intel_queues_stop), turns transmit off and reads the

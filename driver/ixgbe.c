@@ -149,6 +149,10 @@ static const struct intel_hw hw_82599 = {
     .rx_base = RDBAL(0),
     .tx_base = TDBAL(0),
     .q_stride = 0x40,
+    .mrqc = MRQC,
+    .mrqc_rss = MRQC_RSS,
+    .reta0 = RETA(0),
+    .rssrk0 = RSSRK(0),
     .srrctl_base = SRRCTL(0),
     .srrctl_drop_en = SRRCTL_DROP_EN,
     .rx_on = RXCTRL,
@@ -223,19 +227,12 @@ static struct nic_link ixgbe_link(struct nic *nic)
     return (struct nic_link){ (v & LINKS_UP) != 0, mbps[(v >> LINKS_SPEED_SHIFT) & 3] };
 }
 
-static void ixgbe_use_queues(struct nic *nic, uint16_t n)
-{
-    struct intel_dev *d = (struct intel_dev *)nic;
-    if (d->nq > 1 && n >= 1)
-        intel_rss_spread(d, RETA(0), n);
-}
-
 static const struct nic_ops ixgbe_ops = {
     .rx_batch = intel_rx_batch,
     .tx_batch = intel_tx_batch,
     .read_stats = intel_read_stats,
     .set_promisc = ixgbe_set_promisc,
-    .use_queues = ixgbe_use_queues,
+    .use_queues = intel_use_queues,
     .link = ixgbe_link,
     .tx_watch = intel_tx_watch,
     .stop = intel_stop,
@@ -302,7 +299,7 @@ static void rx_init(struct intel_dev *d)
     intel_write(d, RDRXCTL, rdrxctl | RDRXCTL_CRCSTRIP | RDRXCTL_RSCACKC | RDRXCTL_FCOE_WRFIX);
     intel_set(d, FCTRL, FCTRL_BAM);
     if (d->nq > 1)
-        intel_rss_init(d, MRQC, MRQC_RSS, RETA(0), RSSRK(0));
+        intel_rss_init(d);
     /* §4.6.7, last step: clear DCA_RXCTRL bit 12 for every queue used, and
      * set CTRL_EXT.NS_DIS (no snoop off) */
     for (int q = 0; q < d->nq; q++)
