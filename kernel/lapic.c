@@ -164,6 +164,10 @@ bool lapic_ipi(uint32_t apic_id, uint32_t icr)
     if (!base || apic_id > lapic_max_id())
         return false;
     if (x2) { /* §12.12.9: one write sends it; no delivery status to wait on */
+        /* A WRMSR to an x2APIC register does not serialize (SDM 3A §12.12.3):
+         * the IPI could overtake the stores it announces (smp_run's call,
+         * smp_stop_others' flag) without these fences. */
+        __asm__ volatile("mfence; lfence" ::: "memory");
         wrmsr(X2APIC_MSR_BASE + (LAPIC_ICR_LO >> 4), (uint64_t)apic_id << 32 | icr);
         return true;
     }

@@ -32,7 +32,8 @@ static int acpi_enable(const struct acpi_info *ai)
         return -1;
     outb((uint16_t)ai->smi_cmd, ai->acpi_enable);
     uint64_t end = now_ns() + ACPI_ENABLE_TIMEOUT_US * 1000ull;
-    while (now_ns() < end)
+    /* Bounded by reads too: a fault before tsc_init has no clock (now_ns 0) */
+    for (uint32_t polls = 0; polls < ACPI_ENABLE_TIMEOUT_US && now_ns() <= end; polls++)
         if (inw((uint16_t)ai->pm1a_cnt) & PM1_SCI_EN)
             return 0;
     return -1;
@@ -107,7 +108,11 @@ const char *power_fault_choice(int i)
 
 static void reset_wait(const char *how)
 {
-    delay_us(RESET_WAIT_US);
+    if (tsc_hz())
+        delay_us(RESET_WAIT_US);
+    else /* a fault before tsc_init: no clock yet; a port read takes about 1 us */
+        for (uint32_t i = 0; i < RESET_WAIT_US; i++)
+            inb(0x80); /* the POST code port, read by nothing */
     kprintf("power: %s did not reset the machine within %u ms\n", how, RESET_WAIT_US / 1000);
 }
 

@@ -235,7 +235,8 @@ int smp_init(const struct boot_info *bi, const struct acpi_info *ai, int want)
         kprintf("smp: no usable local APIC (%s): only the boot core runs\n", lapic_describe());
         return ncores;
     }
-    struct core *all = dma_alloc((size_t)listed * sizeof(*all), 64);
+    /* One more than listed: the boot core, should the MADT not list it. */
+    struct core *all = dma_alloc((size_t)(listed + 1) * sizeof(*all), 64);
     if (!all) {
         kprintf("smp: no memory for %d cores' state: only the boot core runs\n", listed);
         return ncores;
@@ -263,7 +264,7 @@ int smp_init(const struct boot_info *bi, const struct acpi_info *ai, int want)
             kprintf("smp: the INIT IPI to apic id %u did not leave the local APIC\n",
                     ai->apic_id[i]);
     delay_us(INIT_WAIT_US);
-    for (int i = 0; i < listed && (want == 0 || ncores < want) && !stuck; i++) {
+    for (int i = 0; i < listed && (want == 0 || ncores < want) && ncores <= listed && !stuck; i++) {
         if (ai->apic_id[i] == self)
             continue;
         if (ai->apic_id[i] > lapic_max_id()) { /* cannot happen: lapic_init saw the ids */

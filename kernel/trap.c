@@ -70,6 +70,8 @@ static __attribute__((noreturn)) void fault_end(void)
     uint32_t me = cpu_apic_id() + 1, none = 0;
     if (!__atomic_compare_exchange_n(&fault_owner, &none, me, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {
+        if (none == me && fault_how == POWER_END_REBOOT)
+            cpu_triple_fault(); /* faulted while resetting: the last way there is */
         kprintf("halted: cpu %u faulted while cpu %u's fault was ending the box\n", me - 1,
                 none - 1);
         cpu_halt_forever();
