@@ -56,7 +56,7 @@ static int numa_entry(int k)
 {
     const char *s = app_config.numa;
     for (int i = 0; *s; i++) {
-        char buf[12];
+        char buf[32];
         s = next_name(s, buf, sizeof(buf));
         if (i == k)
             return node_number(buf);
@@ -70,7 +70,7 @@ static bool numa_valid(void)
 {
     int nodes = acpi.nnodes ? acpi.nnodes : 1;
     for (const char *s = app_config.numa; *s;) {
-        char buf[12];
+        char buf[32];
         s = next_name(s, buf, sizeof(buf));
         int node = node_number(buf);
         if (node < 0 || node >= nodes) {
