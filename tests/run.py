@@ -1261,6 +1261,23 @@ def check_nic_counters(c, finals, nics):
                     f[f"{k}_bytes"] + 4 * f[f"{k}_packets"])
 
 
+def fwd_vm(machine, smp, props, device, duration, mode, extra, timeout):
+    """app=fwd between two NICs (device, props) cabled to free UDP ports on
+    this machine, started and waited for until it says `fwd:`. Returns the
+    run, its ports (q0, h0, q1, h1: QEMU's and the harness's for NIC 0, then
+    NIC 1) and checks holding a problem if fwd never started."""
+    ports = [free_port() for _ in range(4)]
+    q0, h0, q1, h1 = ports
+    q = Qemu(list(machine) + ["-smp", str(smp)] + DEBUG_EXIT
+             + dgram_nic(0, q0, h0, props, device) + dgram_nic(1, q1, h1, props, device)
+             + kernel(f"app=fwd duration={duration} mode={mode} {extra}"), timeout)
+    c = Checks([])
+    if q.wait_line(r"^fwd: ") is None:
+        c.lines = q.lines()
+        c.problems.append("fwd never started")
+    return q, ports, c
+
+
 def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virtio-net-pci",
              smp=1, flows=1, workers=None, says=(), machine=("-M", "pc", "-m", "256M"),
              cores=None, check=None):
@@ -1276,16 +1293,9 @@ def fwd_test(props, count, mode, bad=False, duration=15, extra="", device="virti
     cores: the worker cores, if not 1.. in order; check(c): more checks."""
     workers = workers or (smp - 1 if smp > 1 else 1)
     def test():
-        ports = [free_port() for _ in range(4)]
-        q0, h0, q1, h1 = ports
-        p0, p1 = nic_pci(0, device), nic_pci(1, device)
-        q = Qemu(list(machine) + ["-smp", str(smp)] + DEBUG_EXIT
-                 + dgram_nic(0, q0, h0, props, device) + dgram_nic(1, q1, h1, props, device)
-                 + kernel(f"app=fwd duration={duration} mode={mode} {extra}"), duration + 30)
-        c = Checks([])
-        if q.wait_line(r"^fwd: ") is None:
-            c.lines = q.lines()
-            c.problems.append("fwd never started")
+        q, (q0, h0, q1, h1), c = fwd_vm(machine, smp, props, device, duration, mode, extra,
+                                        duration + 30)
+        if c.problems:
             return c.problems, q
         cmd = [HARNESS, "fwd", "--port", f"0={h0}:{q0}", "--port", f"1={h1}:{q1}",
                "--count", str(count), "--mode", mode, "--mac0", MAC0, "--mac1", MAC1,
@@ -2946,17 +2956,13 @@ def soak_test(name, device, props, mode, frames, rate):
     frame (/proc/net/udp). Prints one summary line."""
     count = frames // 2
     duration = int(frames / rate * SOAK_SLACK[0]) + SOAK_SLACK[1]
-    q0, h0, q1, h1 = ports = [free_port() for _ in range(4)]
-    p0, p1 = nic_pci(0, device), nic_pci(1, device)
     extra = "idle=200"
-    q = Qemu(["-M", "pc", "-m", "256M", "-smp", "1"] + DEBUG_EXIT
-             + dgram_nic(0, q0, h0, props, device) + dgram_nic(1, q1, h1, props, device)
-             + kernel(f"app=fwd duration={duration} mode={mode} {extra}"), duration + 60)
-    c = Checks([])
-    if q.wait_line(r"^fwd: ") is None:
-        c.lines = q.lines()
-        c.problems.append("fwd never started")
+    q, ports, c = fwd_vm(("-M", "pc", "-m", "256M"), 1, props, device, duration, mode, extra,
+                         duration + 60)
+    if c.problems:
         return c.problems, q
+    q0, h0, q1, h1 = ports
+    p0, p1 = nic_pci(0, device), nic_pci(1, device)
     print(f"  {name}: {2 * count} frames ({count} each way) at {rate:g}/s, "
           f"~{2 * count / rate:.0f} s; fwd stops after {duration} s")
     sys.stdout.flush()
