@@ -28,8 +28,8 @@ static const char *fwd_mode_name(int i)
 
 static const char *trace_name(int i)
 {
-    static const char *const names[] = { "off", "regs" };
-    return i >= 0 && i < 2 ? names[i] : 0;
+    static const char *const names[] = { "off", "regs", "rings" };
+    return i >= 0 && i < 3 ? names[i] : 0;
 }
 
 static const char *fault_kind_name(int i)
@@ -62,7 +62,9 @@ const struct opt app_options[] = {
       &app_config.flows },
     { "idle", "US", "fwd, pktgen: after a pass that moves no frames, halt up to US microseconds",
       "0 (poll without pause)", OPT_UINT, 0, 100000, 0, &app_config.idle },
-    { "trace", "WHAT", "regs: print every register access of the Intel NIC drivers", "off",
+    { "trace", "WHAT", "regs: print every register access of the Intel NIC drivers; rings: each queue's "
+      "rings beside the rates",
+      "off",
       OPT_NAME, 0, 0, trace_name, &app_config.trace },
     { "numa", "N,M", "each port's NUMA node (its rings, pools and worker cores), in ports= order",
       "0 for every port", OPT_TEXT, 0, sizeof(app_config.numa), 0, app_config.numa },

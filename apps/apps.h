@@ -66,7 +66,7 @@ struct app_config {
     int dma_test;   /* enum dma_test: a test hook for the IOMMU (apps/ports.c) */
 };
 enum dma_test { DMA_TEST_OFF, DMA_TEST_RX };
-enum trace { TRACE_OFF, TRACE_REGS };
+enum trace { TRACE_OFF, TRACE_REGS, TRACE_RINGS };
 enum fault_kind { FAULT_PAGE, FAULT_PANIC };
 extern struct app_config app_config;
 extern const struct opt app_options[];

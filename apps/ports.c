@@ -216,6 +216,23 @@ static void mega(char *buf, int len, uint64_t count, uint64_t dt_ms)
     ksnprintf(buf, len, "%lu.%03lu", per_s / 1000000, per_s / 1000 % 1000);
 }
 
+/* trace=rings: a line per queue of the port, its receive and transmit
+ * rings as the driver sees them (nic_ops.ring_state). */
+static void print_rings(struct nic *nic)
+{
+    for (uint16_t q = 0; q < nic->rx_queues && nic->ops->ring_state; q++) {
+        struct nic_ring r[2];
+        if (!nic->ops->ring_state(nic, q, &r[0], &r[1]))
+            continue;
+        char line[2][96];
+        for (int k = 0; k < 2; k++)
+            ksnprintf(line[k], sizeof(line[k]),
+                      "head=%u tail=%u done=%u pending=%u bufs=%u/%u", r[k].head, r[k].tail,
+                      r[k].done, r[k].pending, r[k].bufs, r[k].size);
+        kprintf("[%s] ring %u RX: %s  TX: %s\n", nic->name, q, line[0], line[1]);
+    }
+}
+
 void ports_print_rates(struct port *ports, int n, uint64_t dt_ns)
 {
     uint64_t dt_ms = dt_ns / 1000000;
@@ -232,6 +249,8 @@ void ports_print_rates(struct port *ports, int n, uint64_t dt_ns)
                 ports[i].nic->name, rxp, rxb, txp, txb,
                 s.rx_dropped + s.tx_dropped + s.rx_missed + ports[i].drops);
         ports[i].last = s;
+        if (app_config.trace == TRACE_RINGS)
+            print_rings(ports[i].nic);
     }
 }
 

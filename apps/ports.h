@@ -33,7 +33,8 @@ void ports_lend_pool(struct nic *nic, const struct mempool *mp);
 /* Every port promiscuous; one that cannot be is said, as app says. */
 void ports_promisc(struct port *ports, int n, const char *app);
 
-/* One line per port with the rates since the last call (dt_ns ago). */
+/* One line per port with the rates since the last call (dt_ns ago); with
+ * trace=rings, after each a line per queue with its rings (nic_ring). */
 void ports_print_rates(struct port *ports, int n, uint64_t dt_ns);
 
 /* The reporting core's look at each port's link, once a second: a line

@@ -151,6 +151,7 @@ static const struct nic_ops igb_ops = {
     .use_queues = intel_use_queues,
     .link = igb_link,
     .tx_watch = intel_tx_watch,
+    .ring_state = intel_ring_state,
     .stop = intel_stop,
 };
 

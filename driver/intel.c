@@ -443,6 +443,43 @@ void intel_tx_watch(struct nic *nic, uint64_t now)
     }
 }
 
+/* nic_ops.ring_state, on the reporting core: the queue's own core writes
+ * next and clean, read here once each. The rings as the head of this file
+ * describes them (82599 §7.1.9, §7.2.3.5.1; the 82576 the same). Receive:
+ * the device fills descriptors from RDH up to the one before RDT, the
+ * driver takes them from next, and RDT stays one behind next, so done +
+ * pending = size - 1 and every descriptor holds a buffer. Transmit: the
+ * device sends from TDH up to TDT (= next); the driver frees from clean,
+ * TX_CLEAN at a time, so done + pending = bufs. */
+bool intel_ring_state(struct nic *nic, uint16_t queue, struct nic_ring *rx, struct nic_ring *tx)
+{
+    struct intel_dev *d = (struct intel_dev *)nic;
+    if (queue >= d->nq || d->stopped || !d->rxq[queue].ring || !d->txq[queue].ring)
+        return false;
+    const struct intel_rxq *rq = &d->rxq[queue];
+    uint32_t mask = rq->size - 1u, next = __atomic_load_n(&rq->next, __ATOMIC_RELAXED);
+    uint32_t head = intel_read(d, rxq_reg(d, queue, INTEL_Q_HEAD)) & mask;
+    uint32_t tail = (next - 1u) & mask;
+    *rx = (struct nic_ring){ .size = rq->size,
+                             .head = head,
+                             .tail = tail,
+                             .done = (head - next) & mask,
+                             .pending = (tail - head) & mask,
+                             .bufs = rq->size };
+    const struct intel_txq *tq = &d->txq[queue];
+    mask = tq->size - 1u;
+    next = __atomic_load_n(&tq->next, __ATOMIC_RELAXED);
+    uint32_t clean = __atomic_load_n(&tq->clean, __ATOMIC_RELAXED);
+    head = intel_read(d, txq_reg(d, queue, INTEL_Q_HEAD)) & mask;
+    *tx = (struct nic_ring){ .size = tq->size,
+                             .head = head,
+                             .tail = next,
+                             .done = (head - clean) & mask,
+                             .pending = (next - head) & mask,
+                             .bufs = (next - clean) & mask };
+    return true;
+}
+
 /* Queue qi stalled (intel_tx_watch): on its own core, disable it (82599
  * §8.2.3.9.10, 82576 §8.12.13: ENABLE reads 0 once the queue has stopped),
  * free the buffers of the frames its head passed, drop and count the rest,

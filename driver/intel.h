@@ -279,6 +279,10 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
  * (tx_dropped) what was not, and enables it again with the ring empty. */
 void intel_tx_watch(struct nic *nic, uint64_t now);
 
+/* nic_ops.ring_state for both chips (trace=rings): RDH/TDH read, the rest
+ * from the driver's state. */
+bool intel_ring_state(struct nic *nic, uint16_t queue, struct nic_ring *rx, struct nic_ring *tx);
+
 /* RSS (82599 §7.1.2.8, 82576 §7.1.2.8): the hash over IPv4/IPv6 addresses
  * and TCP/UDP ports picks one of 128 redirection-table entries (RETA, four
  * one-byte entries a register from intel_hw.reta0), which names the queue;

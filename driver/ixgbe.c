@@ -235,6 +235,7 @@ static const struct nic_ops ixgbe_ops = {
     .use_queues = intel_use_queues,
     .link = ixgbe_link,
     .tx_watch = intel_tx_watch,
+    .ring_state = intel_ring_state,
     .stop = intel_stop,
 };
 

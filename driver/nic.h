@@ -42,6 +42,18 @@ struct nic_stats {
     uint64_t hw_rx_packets, hw_rx_bytes, hw_tx_packets, hw_tx_bytes;
 };
 
+/* trace=rings: one ring of a queue as the driver sees it, for watching it
+ * fill and drain. Indices are the ring's own: descriptor numbers on the
+ * Intel NICs, the 16-bit free-running ring indices on virtio-net. */
+struct nic_ring {
+    uint32_t size;    /* entries: descriptors (Intel), one frame's slots (virtio-net) */
+    uint32_t head;    /* the device's: RDH/TDH, or virtio's used.idx */
+    uint32_t tail;    /* the driver's: RDT/TDT as last written, or virtio's avail.idx */
+    uint32_t done;    /* completed by the device, not yet taken (RX) or freed (TX) */
+    uint32_t pending; /* handed to the device, not yet completed by it */
+    uint32_t bufs;    /* packet buffers the ring holds (out of the pool) */
+};
+
 struct nic_link {
     bool up;
     uint32_t mbps; /* 0 if the device does not say */
@@ -61,6 +73,12 @@ struct nic_ops {
      * once and reset by the core that owns it, at its next tx_batch. NULL
      * where the device has no head to watch. */
     void (*tx_watch)(struct nic *nic, uint64_t now);
+    /* trace=rings, on the reporting core: queue's receive and transmit
+     * rings from the driver's own state and the device's head (a register
+     * read, or virtio's used index in memory); the data path is untouched.
+     * A snapshot of a running queue: its fields may be a batch apart.
+     * False if the queue is not set up. */
+    bool (*ring_state)(struct nic *nic, uint16_t queue, struct nic_ring *rx, struct nic_ring *tx);
     /* Waits (bounded) for sent frames to leave, stops the device, and gives
      * every buffer it held back to its pool. */
     void (*stop)(struct nic *nic);
@@ -118,7 +136,8 @@ int nic_probe_all(struct nic **out, int max, int queues,
                   int (*node_of)(const struct pci_dev *d, int k));
 
 /* trace=regs: the drivers print every register access by name (only the
- * Intel drivers, whose registers have names). */
+ * Intel drivers, whose registers have names). trace=rings is the apps'
+ * (apps/ports.c, nic_ops.ring_state). */
 void nic_trace_registers(bool on);
 
 /* dma_test=rx (apps/ports.c), before the NICs are opened: the first Intel

@@ -724,6 +724,37 @@ static void vnet_use_queues(struct nic *nic, uint16_t n)
         set_pairs(v, n); /* if refused, the device goes on spreading over all; said */
 }
 
+/* One virtqueue for trace=rings (virtio 1.2 §2.7): the device's used index
+ * is its head, the driver's available index its tail; used entries past
+ * last_used are done, available ones past the used index pending. A slot
+ * (one frame, chain descriptors) holds a buffer unless it is free. */
+static void vq_ring_state(const struct vq *vq, struct nic_ring *r)
+{
+    uint16_t used = __atomic_load_n(&vq->used->idx, __ATOMIC_RELAXED);
+    uint16_t avail = __atomic_load_n(&vq->avail_idx, __ATOMIC_RELAXED);
+    uint16_t last = __atomic_load_n(&vq->last_used, __ATOMIC_RELAXED);
+    uint32_t slots = vq->size >> vq->chain_shift;
+    *r = (struct nic_ring){ .size = slots,
+                            .head = used,
+                            .tail = avail,
+                            .done = (uint16_t)(used - last),
+                            .pending = (uint16_t)(avail - used),
+                            .bufs = slots - __atomic_load_n(&vq->nfree, __ATOMIC_RELAXED) };
+}
+
+/* nic_ops.ring_state, on the reporting core: the queue's own core moves
+ * avail_idx, last_used and nfree; the device, used.idx. */
+static bool vnet_ring_state(struct nic *nic, uint16_t queue, struct nic_ring *rx,
+                            struct nic_ring *tx)
+{
+    struct vnet *v = (struct vnet *)nic;
+    if (queue >= v->npairs || v->stopped || !v->qp[queue].rx.used || !v->qp[queue].tx.used)
+        return false;
+    vq_ring_state(&v->qp[queue].rx, rx);
+    vq_ring_state(&v->qp[queue].tx, tx);
+    return true;
+}
+
 static const struct nic_ops vnet_ops = {
     .rx_batch = vnet_rx_batch,
     .tx_batch = vnet_tx_batch,
@@ -731,6 +762,7 @@ static const struct nic_ops vnet_ops = {
     .set_promisc = vnet_set_promisc,
     .use_queues = vnet_use_queues,
     .link = vnet_link,
+    .ring_state = vnet_ring_state,
     .stop = vnet_stop,
 };
 

@@ -851,8 +851,8 @@ def t_help():
     c.has("  count=N              pktgen: frames to send, 0 = no limit (default 0)")
     c.has("  flows=N              pktgen: distinct UDP source ports (from 1024) (default 1)")
     c.has("  duration=SECONDS     stop the app after this long; 0 = when it is done (default 0)")
-    c.has("  trace=WHAT           regs: print every register access of the Intel NIC drivers: "
-          "off, regs (default off)")
+    c.has("  trace=WHAT           regs: print every register access of the Intel NIC drivers; "
+          "rings: each queue's rings beside the rates: off, regs, rings (default off)")
     c.has("  console=WHERE        where kernel output goes: serial, screen, both (default both)")
     c.has("  end=HOW              power off when the app is done, or halt and leave its output "
           "on the screen: off, halt (default off)")
@@ -2095,6 +2095,71 @@ def t_trace_regs_igb():
     return c.problems, q
 
 
+RING_LINE = (r"^\[(\S+)\] ring (\d+) RX: head=(\d+) tail=(\d+) done=(\d+) pending=(\d+) "
+             r"bufs=(\d+)/(\d+)  TX: head=(\d+) tail=(\d+) done=(\d+) pending=(\d+) "
+             r"bufs=(\d+)/(\d+)$")
+
+
+def check_rings(device, rx_size, tx_size):
+    """trace=rings in a fwd run (fwd_test's check): each port's rate line
+    followed by one ring line for its one queue, in that format, with
+    values that agree with each other (intel: the device's head between
+    what the driver handed over and what it took back, RDT one behind;
+    virtio-net: free-running 16-bit indices), and, once the harness has
+    stopped, rings at rest whose indices count every frame of the final
+    counters: RX nothing done, every buffer in the ring; TX nothing
+    pending, every frame sent and its buffer not yet freed (done = bufs)."""
+    intel = device == "igb"
+    wrap = (rx_size, tx_size) if intel else (65536, 65536)
+    def check(c):
+        p0, p1 = nic_pci(0, device), nic_pci(1, device)
+        f0, f1, _, _ = final_counters(c.lines, p0, p1)
+        last = {}
+        for i, l in enumerate(c.lines):
+            if " ring " not in l or not l.startswith("["):
+                continue
+            m = re.match(RING_LINE, l)
+            if not m:
+                c.problems.append(f"ring line not in the format: {l!r}")
+                continue
+            pci, q = m.group(1), int(m.group(2))
+            rh, rt, rd, rp, rb, rs, th, tt, td, tp, tb, ts = map(int, m.groups()[2:])
+            if q != 0 or pci not in (p0, p1):
+                c.problems.append(f"a ring line for a queue or port fwd does not have: {l!r}")
+            if i == 0 or not c.lines[i - 1].startswith(f"[{pci}] RX: "):
+                c.problems.append(f"ring line not right after its port's rates: {l!r}")
+            bad = []
+            if (rs, ts) != (rx_size, tx_size):
+                bad.append(f"sizes {rs}/{ts}, want {rx_size}/{tx_size}")
+            if rb != rs:
+                bad.append("RX bufs != size: every receive slot holds a buffer")
+            if rd + rp != (rs - 1 if intel else rs):
+                bad.append("RX done + pending != " + ("size - 1 (RDT one behind)" if intel
+                                                     else "size"))
+            if rt != (rh + rp) % wrap[0]:
+                bad.append("RX tail != head + pending")
+            if td + tp != tb or tt != (th + tp) % wrap[1]:
+                bad.append("TX done + pending != bufs, or tail != head + pending")
+            if bad:
+                c.problems.append(f"{l!r}: " + "; ".join(bad))
+            last[pci] = (rh, rt, rd, rp, rb, th, tt, td, tp, tb)
+        for pci, f in ((p0, f0), (p1, f1)):
+            if pci not in last or not f:
+                c.problems.append(f"no ring line or final line for {pci}")
+                continue
+            rh, rt, rd, rp, rb, th, tt, td, tp, tb = last[pci]
+            c.equal(f"{pci} last RX head", rh, f["rx_packets"] % wrap[0])
+            c.equal(f"{pci} last RX done", rd, 0)
+            c.equal(f"{pci} last TX tail", tt, f["tx_packets"] % wrap[1])
+            c.equal(f"{pci} last TX pending", tp, 0)
+            c.equal(f"{pci} last TX done", td, tb)
+            if not intel:  # every slot filled at start, refilled once a frame
+                c.equal(f"{pci} last RX tail", rt, (rx_size + f["rx_packets"]) % 65536)
+            if sum(1 for l in c.lines if l.startswith(f"[{pci}] ring 0 ")) < 3:
+                c.problems.append(f"fewer than 3 ring lines for {pci} in a 6 s run")
+    return check
+
+
 def t_selftest_no_intel_nic():
     """app=selftest on a machine without an Intel 10 GbE port: says so and
     fails, rather than passing with nothing tested. (The PASS and FAIL
@@ -2804,6 +2869,13 @@ BOOT_TESTS = [
     # -smp 2: the boot core reports, core 1 forwards.
     ("net/fwd-igb-macswap", fwd_test("", 20000, "macswap", duration=6, device="igb", smp=2)),
     ("net/fwd-bad-frames-igb", fwd_test("", 1000, "io", bad=True, duration=6, device="igb")),
+    # trace=rings (docs/tour.md): ring lines beside the rates, their values
+    # checked against each other and against the final counters.
+    ("net/trace-rings-igb", fwd_test("", 2000, "io", duration=6, device="igb",
+                                     extra="trace=rings", check=check_rings("igb", 512, 512))),
+    ("net/trace-rings-virtio", fwd_test("disable-legacy=on", 2000, "io", duration=6,
+                                        extra="trace=rings",
+                                        check=check_rings("virtio-net-pci", 256, 256))),
     ("net/link-down-virtio", link_test("disable-legacy=on")),
     ("net/link-down-igb", link_test("", device="igb")),
     ("net/pktgen-legacy", pktgen_test("disable-modern=on", 20000, 128, 16)),
