@@ -15,6 +15,7 @@
 #   make bench      boot time and forwarding rate under QEMU (numbers to read, not tests)
 #   make soak       fwd on igb, then virtio-net: SOAK_FRAMES frames each (not in make test)
 #   make format     clang-format every C file
+#   make docs       the pictures in docs/ (SVG) from their .dot and .gp sources
 
 CC      ?= gcc
 LD      ?= ld
@@ -48,7 +49,7 @@ QEMU_OPTS ?= -accel $(ACCEL) -M q35 -m $(MEM) -smp $(SMP) -nographic -no-reboot 
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,addr=3,romfile=
 
-.PHONY: all iso netboot run boot qemu-gdb test test-nested unit fuzz fuzz-build bench soak format clean deps deps-fuzz
+.PHONY: all iso netboot run boot qemu-gdb test test-nested unit fuzz fuzz-build bench soak format docs clean deps deps-fuzz deps-docs
 all: $(ELF) $(BUILD)/ixmetal.sym $(BUILD)/ixmetal.asm
 	@start=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_start$$/\1/p'); \
 	 end=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_end$$/\1/p'); \
@@ -251,6 +252,17 @@ BENCH_IXGBE_SRCS := tools/bench-ixgbe.c driver/ixgbe.c driver/ixgbe_sfp.c driver
 $(BUILD)/bench-ixgbe: $(BENCH_IXGBE_SRCS) apps/fwd_rewrite.h $(wildcard driver/*.h kernel/*.h tests/model/*.h tests/model/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -DIXM_HOST -I. -O2 -g -Wall -Wextra -Werror -pthread -o $@ $(BENCH_IXGBE_SRCS)
+
+# The pictures of docs/ (graphviz and gnuplot, tools/deps.sh docs), kept in
+# the repository beside their sources so that a reader needs neither.
+DOCS_SVGS := $(patsubst %.dot,%.svg,$(wildcard docs/*.dot)) $(patsubst %.gp,%.svg,$(wildcard docs/*.gp))
+docs: $(DOCS_SVGS)
+docs/%.svg: docs/%.dot | deps-docs
+	dot -Tsvg $< -o $@
+docs/%.svg: docs/%.gp | deps-docs
+	gnuplot $< > $@.new && mv $@.new $@
+deps-docs:
+	@tools/deps.sh docs
 
 format:
 	@tools/deps.sh format
