@@ -39,7 +39,7 @@ ELF := $(BUILD)/ixmetal.elf
 ISO := $(BUILD)/ixmetal.iso
 
 # Accelerator: KVM only where the real KVM modules are loaded. A bare
-# /dev/kvm can be an instruction-by-instruction emulator (see README).
+# /dev/kvm can be an instruction-by-instruction emulator (docs/running.md).
 ACCEL ?= $(if $(wildcard /sys/module/kvm_intel /sys/module/kvm_amd),kvm,tcg)
 MEM   ?= 512M
 SMP   ?= 2
@@ -108,7 +108,7 @@ $(ISO): $(ELF) $(BUILD)/iso/boot/grub/grub.cfg | deps
 	mv $@.new $@
 	@echo "ixmetal.iso: $$(stat -c %s $@) bytes"
 
-# A TFTP tree for network boot (README, "Network boot"): boot.ipxe, the
+# A TFTP tree for network boot (docs/real-machine.md): boot.ipxe, the
 # kernel at boot/ixmetal.elf and GRUB's EFI netboot image with its modules
 # under boot/grub, the same layout as the ISO. The menus are made first and
 # put in place last: a bad BOOT_* leaves a tree being served as it was.
@@ -178,7 +178,7 @@ $(BUILD)/unit/test_iommu: kernel/iommu.c
 
 unit: $(UNIT_BINS)
 
-# libFuzzer targets (README, "Fuzzing"): each feeds its input to the real
+# libFuzzer targets (docs/tests.md, "Fuzzing"): each feeds its input to the real
 # parser, behind the unit tests' host seam (tests/unit/host.c).
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -std=c11 -DIXM_HOST -I. -g -O1 -Wall -Wextra -Werror \
@@ -223,7 +223,7 @@ test: deps all iso unit fuzz-build $(BUILD)/netharness
 	MAKEFLAGS= $(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py \
 	  --fuzz $(FUZZ_TARGETS)
 
-# The soak (README, "Soak"): fwd on igb, then on virtio-net, each
+# The soak (docs/tests.md, "Soak"): fwd on igb, then on virtio-net, each
 # SOAK_FRAMES frames (both directions together) of mixed sizes at SOAK_RATE
 # frames/s; every frame and counter checked. ~10 min per NIC at the default.
 # A quick one: make soak SOAK_FRAMES=200000
@@ -233,8 +233,8 @@ soak: deps all $(BUILD)/netharness
 	$(PYTHON) tests/run.py --soak --frames $(SOAK_FRAMES) --rate $(SOAK_RATE)
 
 # tools/passthrough in a Linux VM (L1) with an emulated IOMMU, lending two
-# igbs to ixmetal in a QEMU inside it (README, "A real NIC passed into
-# QEMU"). L1's image is rebuilt only when its inputs change.
+# igbs to ixmetal in a QEMU inside it (docs/passthrough.md). L1's image
+# is rebuilt only when its inputs change.
 test-nested: deps all $(BUILD)/netharness
 	tools/nested-image.sh $(BUILD)/nested
 	$(PYTHON) tests/nested.py

@@ -14,7 +14,7 @@
  * virtio-net and igb discard what they are given while down; a real NIC
  * would hold it in the ring and send it, late, when the link returns.)
  * Frames handed over between the link going down and the next check are
- * the device's: see README.md, "Known limits".
+ * the device's: see docs/limits.md.
  */
 #ifndef DRIVER_LINK_H
 #define DRIVER_LINK_H

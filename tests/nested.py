@@ -463,7 +463,7 @@ def run_seconds(lines, name):
 
 
 def timings(lines):
-    """The plan's own times, for the README: L1's boot and each run."""
+    """The plan's own times, for docs/passthrough.md: L1's boot and each run."""
     out = []
     for l in said(lines):
         if l.startswith("plan: ") or l.startswith("plan done") or l.startswith("exit "):

@@ -1385,7 +1385,7 @@ def link_test(props, device="virtio-net-pci"):
     QEMU discards what a NIC sends while its link is down, and the guest
     only learns of the link at its next check: so frames into port 0 pause
     for 0.5 s before set_link off and resume once the guest has said
-    "down" (README, Known limits)."""
+    "down" (docs/limits.md)."""
     def test():
         q0, h0, q1, h1 = (free_port() for _ in range(4))
         p0, p1 = nic_pci(0, device), nic_pci(1, device)

@@ -5,7 +5,7 @@
 #
 # tests/nested.py boots it under QEMU with an emulated Intel IOMMU and two
 # igbs; inside, tools/passthrough lends the igbs through vfio-pci to a QEMU
-# (L2) that runs ixmetal (README, "A real NIC passed into QEMU").
+# (L2) that runs ixmetal (docs/passthrough.md).
 #
 # Everything in it is Debian's: the kernel (linux-image-amd64's 6.1 package,
 # `apt-get download`) and a few of its modules (vfio, vfio-pci, igb),
