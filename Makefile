@@ -220,7 +220,7 @@ $(BUILD)/netharness: tools/netharness.c
 # own, not children of this one (under make -j they would warn, on stderr,
 # that the jobserver is unavailable).
 test: deps all iso unit fuzz-build $(BUILD)/netharness
-	MAKEFLAGS= $(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py \
+	MAKEFLAGS= $(PYTHON) tests/run.py --unit $(UNIT_BINS) tests/test_passthrough.py tests/test_deps.py tests/test_docs.py \
 	  --fuzz $(FUZZ_TARGETS)
 
 # The soak (docs/tests.md, "Soak"): fwd on igb, then on virtio-net, each
