@@ -51,6 +51,13 @@ def md_files():
     return [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
 
 
+def md_texts():
+    """(path, text) of each page checked."""
+    for md in md_files():
+        with open(md) as f:
+            yield md, f.read()
+
+
 def prose(text):
     """The lines outside fenced code blocks, with their line numbers."""
     out, fenced = [], False
@@ -212,9 +219,7 @@ def rel(path):
 
 def check_links():
     problems = []
-    for md in md_files():
-        with open(md) as f:
-            text = f.read()
+    for md, text in md_texts():
         for n, line in prose(text):
             for target in LINK_RE.findall(re.sub(r"`[^`]*`", "", line)):
                 if re.match(r"^[a-z]+:", target):
@@ -239,9 +244,7 @@ def test_names():
 def check_paths():
     problems = []
     tests = test_names()
-    for md in md_files():
-        with open(md) as f:
-            text = f.read()
+    for md, text in md_texts():
         for n, line in prose(text):
             for tok in code_spans(line):
                 for word in tok.split():
@@ -257,9 +260,7 @@ NAMED_IN_RE = re.compile(r"`([A-Za-z_]\w*)\([^()`]*\)`\s*(?:in|of|\(|,)\s*`([^`]
 
 def check_functions():
     problems = []
-    for md in md_files():
-        with open(md) as f:
-            text = f.read()
+    for md, text in md_texts():
         for n, block in paragraphs(text):
             named = {}
             for name, f in NAMED_IN_RE.findall(block):
