@@ -20,7 +20,7 @@
 #include "kernel/smp.h"
 
 #define WORKERS_STOP_NS 1000000000ul /* how long workers_stop waits for a core */
-#define POLLS_PER_CLOCK_CHECK 256     /* passes between looks at the clock or the stop flag */
+#define POLLS_PER_CLOCK_CHECK 256    /* passes between looks at the clock or the stop flag */
 
 /* The app's worker (apps/fwd.c and apps/pktgen.c each define their own):
  * what one core owns, its counters and its queue on each port. */

@@ -176,13 +176,14 @@ static uint64_t parse_u64(const char *opt, const char *s, uint64_t min, uint64_t
     return v;
 }
 
-static double parse_seconds(const char *opt, const char *s)
+/* A number in min..max (what, e.g. "seconds", for the message). */
+static double parse_double(const char *opt, const char *s, double min, double max, const char *what)
 {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= 0 && v <= 86400))
-        die_usage("%s: '%s' is not a number of seconds in 0..86400", opt, s);
+    if (errno || end == s || *end || !(v >= min && v <= max))
+        die_usage("%s: '%s' is not a number of %s in %.10g..%.10g", opt, s, what, min, max);
     return v;
 }
 
@@ -239,16 +240,6 @@ static void parse_sizes(const char *opt, const char *s)
     }
     if (!nsizes)
         die_usage("%s: '%s' names no size", opt, s);
-}
-
-static double parse_rate(const char *opt, const char *s)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= 1 && v <= 1e9))
-        die_usage("%s: '%s' is not a number of frames per second in 1..1e9", opt, s);
-    return v;
 }
 
 static void parse_rewrite(struct opts *o, const char *s)
@@ -339,10 +330,10 @@ static void parse_option(struct opts *o, enum opt_id id, const char *opt, const 
         o->have_count = true;
         break;
     case O_TIMEOUT:
-        o->timeout = parse_seconds(opt, v);
+        o->timeout = parse_double(opt, v, 0, 86400, "seconds");
         break;
     case O_DRAIN:
-        o->drain = parse_seconds(opt, v);
+        o->drain = parse_double(opt, v, 0, 86400, "seconds");
         o->have_drain = true;
         break;
     case O_SIZE:
@@ -376,7 +367,7 @@ static void parse_option(struct opts *o, enum opt_id id, const char *opt, const 
         parse_sizes(opt, v);
         break;
     case O_RATE:
-        o->rate = parse_rate(opt, v);
+        o->rate = parse_double(opt, v, 1, 1e9, "frames per second");
         break;
     }
 }
