@@ -166,6 +166,14 @@ static void die_sys(const char *what)
     exit(2);
 }
 
+/* p, what malloc, calloc or realloc returned; exits (status 2) if NULL. */
+static void *must_alloc(void *p)
+{
+    if (!p)
+        die_sys("out of memory");
+    return p;
+}
+
 static uint64_t parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max)
 {
     char *end;
@@ -496,9 +504,7 @@ static void seqset_reserve(struct seqset *s, uint64_t nbits)
     uint64_t cap = s->cap ? s->cap : 4096;
     while (cap < nbits)
         cap *= 2;
-    uint8_t *b = realloc(s->bits, cap / 8);
-    if (!b)
-        die_sys("out of memory");
+    uint8_t *b = must_alloc(realloc(s->bits, cap / 8));
     memset(b + s->cap / 8, 0, (cap - s->cap) / 8);
     s->bits = b;
     s->cap = cap;
@@ -702,9 +708,7 @@ struct rx_burst {
 
 static void rx_burst_init(struct rx_burst *b)
 {
-    b->buf = malloc((size_t)BATCH * RX_BUF_SIZE);
-    if (!b->buf)
-        die_sys("out of memory");
+    b->buf = must_alloc(malloc((size_t)BATCH * RX_BUF_SIZE));
 }
 
 /*
@@ -1122,9 +1126,7 @@ static bool fwd_send(struct fwd *fw, int dir)
 static void fwd_send_bad(struct fwd *fw)
 {
     static const size_t sizes[] = { 42, 1515, 9000 };
-    uint8_t *f = malloc(9000);
-    if (!f)
-        die_sys("out of memory");
+    uint8_t *f = must_alloc(malloc(9000));
     for (int port = 0; port < 2; port++)
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             uint64_t rng = mix64(fw->o->seed ^ sizes[i] ^ (uint64_t)port << 32) | 1;
@@ -1237,10 +1239,8 @@ static bool fwd_traffic(struct fwd *fw, struct rx_burst *b)
 
 static int run_fwd(struct opts *o)
 {
-    struct fwd *fw = calloc(1, sizeof *fw);
+    struct fwd *fw = must_alloc(calloc(1, sizeof *fw));
     struct rx_burst b;
-    if (!fw)
-        die_sys("out of memory");
     fw->o = o;
     /* A run id that differs per process, so frames from an earlier run are foreign. */
     fw->run = (uint32_t)mix64((uint64_t)getpid() << 32 ^ (uint64_t)(now_s() * 1e9));
@@ -1437,15 +1437,11 @@ static void capture_receive(struct capture *c, struct rx_burst *b, uint64_t limi
 
 static int run_capture(struct opts *o)
 {
-    struct capture *c = calloc(1, sizeof *c);
+    struct capture *c = must_alloc(calloc(1, sizeof *c));
     struct rx_burst b;
-    if (!c)
-        die_sys("out of memory");
     c->o = o;
     c->nflows = o->have_flows ? o->flows : 1;
-    c->track = calloc(MAX_PORTS * c->nflows, sizeof *c->track);
-    if (!c->track)
-        die_sys("out of memory");
+    c->track = must_alloc(calloc(MAX_PORTS * c->nflows, sizeof *c->track));
     rx_burst_init(&b);
     ports_open(o);
 
