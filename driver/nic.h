@@ -136,8 +136,8 @@ void nic_test_rx_outside(uint64_t pa);
 bool nic_loops_back(const struct pci_dev *d);
 
 /* app=selftest: opens d with one queue pair in MAC loopback, its link
- * forced up and nothing sent out of the port, so no cable is needed; NULL,
- * the failing step said, if it cannot. */
+ * forced up and the frames it sends received again, so no cable is
+ * needed; NULL, the failing step said, if it cannot. */
 struct nic *nic_open_loopback(struct pci_dev *d);
 
 /* The NIC whose PCI address is name ("0000:00:03.0", or "00:03.0" for
