@@ -31,15 +31,9 @@ int fault_main(const struct app_args *args)
     else
         kprintf("fault: writing to 0x%lx, which is not mapped, on core %d (apic id %u)\n",
                 UNMAPPED_ADDRESS, core, smp_apic_id(core));
-    if (core == 0) {
-        fault_write(NULL);
-    } else {
-        if (!smp_run(core, fault_write, NULL))
-            return 1;
-        if (!smp_wait(core, CORE_ANSWER_NS)) {
-            kprintf("fault: core %d did not come back (its report is above)\n", core);
-            return 1;
-        }
+    if (!smp_call(core, fault_write, NULL, CORE_ANSWER_NS)) {
+        kprintf("fault: core %d did not come back (its report is above)\n", core);
+        return 1;
     }
     kprintf("fault: the %s did not fault\n",
             app_config.fault == FAULT_PANIC ? "failed check" : "write");

@@ -34,7 +34,6 @@
 
 #define MAX_BATCH 256
 #define STATS_EVERY_NS 1000000000ull
-#define POLLS_PER_CLOCK_CHECK 256
 
 /* One worker: a core, and the queue pair it owns on both ports. Written
  * only by its core; the boot core reads the counters to report them. */
@@ -87,10 +86,7 @@ static bool pass(struct worker *w)
 /* An application core's loop, until the boot core says stop. */
 static void worker_main(void *arg)
 {
-    struct worker *w = arg;
-    for (uint32_t polls = 0;; polls++)
-        if ((!pass(w) || polls % POLLS_PER_CLOCK_CHECK == 0) && workers_stopping())
-            return;
+    workers_loop(arg, pass);
 }
 
 /* Each port's drops: what its TX queues could not take, all workers'. */

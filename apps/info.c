@@ -121,15 +121,9 @@ static void print_pat(void)
         return;
     }
     for (int core = 0; core < smp_cores(); core++) {
-        if (core == 0) {
-            read_pat((void *)(intptr_t)core);
-        } else {
-            if (!smp_run(core, read_pat, (void *)(intptr_t)core))
-                continue;
-            if (!smp_wait(core, CORE_ANSWER_NS)) {
-                kprintf("pat: core %d did not answer within 1 s\n", core);
-                continue;
-            }
+        if (!smp_call(core, read_pat, (void *)(intptr_t)core, CORE_ANSWER_NS)) {
+            kprintf("pat: core %d did not answer within 1 s\n", core);
+            continue;
         }
         kprintf("pat: core %d 0x%016lx%s\n", core, pat_of[core],
                 pat_of[core] == cpu_pat ? "" : " (not what the kernel set)");

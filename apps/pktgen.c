@@ -56,7 +56,6 @@
 #define POOL_SIZE 4096
 #define DRAIN_NS 200000000ull /* after the last frame: 200 ms for stragglers to return */
 #define STATS_EVERY_NS 1000000000ull
-#define POLLS_PER_CLOCK_CHECK 256
 
 /* One worker: a core, its TX queue on the first port, its RX queue on every
  * port, and the flows it sends. Written only by its core once it runs; the
@@ -220,10 +219,7 @@ static bool pass(struct worker *w)
  * after sending ends, for the frames still on their way back. */
 static void worker_main(void *arg)
 {
-    struct worker *w = arg;
-    for (uint32_t polls = 0;; polls++)
-        if ((!pass(w) || polls % POLLS_PER_CLOCK_CHECK == 0) && workers_stopping())
-            return;
+    workers_loop(arg, pass);
 }
 
 /* Sender s's share of total (flows, count=, rate=) split between senders

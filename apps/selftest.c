@@ -1,11 +1,11 @@
 /*
  * apps/selftest.c - `app=selftest`: the first boot of a box with Intel 10 GbE
- * ports, before any cable is plugged in. For each port the ixgbe driver
- * takes, in turn:
- *   1. bring-up as usual, but in MAC loopback (HLREG0.LPBK) instead of
- *      waiting for a link;
+ * ports, before any cable is plugged in. For each port a driver can bring
+ * up in MAC loopback (nic_loops_back: the ixgbe driver's), in turn:
+ *   1. bring-up as usual, but in MAC loopback (nic_open_loopback; the
+ *      82599's HLREG0.LPBK) instead of waiting for a link;
  *   2. registers: patterns written to registers the port does not use, and
- *      read back (ixgbe_register_test);
+ *      read back (the driver's nic_ops.register_test);
  *   3. loopback: SELFTEST_FRAMES frames of sizes 60 to 1514 sent and
  *      received again, every byte compared, in order;
  *   4. stop, and every buffer back in the port's pool.
@@ -15,7 +15,7 @@
 #include "apps/apps.h"
 #include "apps/selftest.h"
 
-#include "driver/ixgbe.h"
+#include "driver/nic.h"
 #include "kernel/kprintf.h"
 #include "kernel/pci.h"
 
@@ -66,8 +66,6 @@ static const char *loopback(struct nic *nic, uint32_t frames, char *why, int len
             corrupt += !same;
         }
         pkt_free_batch(bufs, n);
-        if (selftest_idle)
-            selftest_idle(); /* the host tests' model moves the frames */
     }
     if (got == frames && !corrupt)
         return NULL;
@@ -78,20 +76,15 @@ static const char *loopback(struct nic *nic, uint32_t frames, char *why, int len
     return why;
 }
 
-int selftest_port(struct pci_dev *d, uint32_t frames)
+int selftest_port(struct nic *nic, uint32_t frames)
 {
-    char name[PCI_ADDR_LEN], why[160];
-    pci_addr(name, d);
-    struct ixgbe_options opt = { .loopback = true };
-    struct nic *nic = ixgbe_open_opts(d, &opt);
-    if (!nic) {
-        kprintf("selftest %s: FAIL bring-up: the driver said why above\n", name);
-        return -1;
-    }
+    char why[160], regs[80] = "none (the driver has no register test)";
     const char *step = "registers";
-    int bad = ixgbe_register_test(nic, why, sizeof(why));
-    char regs[80];
-    ksnprintf(regs, sizeof(regs), "%s", why);
+    int bad = 0;
+    if (nic->ops->register_test) {
+        bad = nic->ops->register_test(nic, why, sizeof(why));
+        ksnprintf(regs, sizeof(regs), "%s", why);
+    }
     if (!bad) {
         step = "loopback";
         if (nic->ops->set_promisc(nic, true) != 0)
@@ -107,16 +100,14 @@ int selftest_port(struct pci_dev *d, uint32_t frames)
         bad = 1;
     }
     if (bad) {
-        kprintf("selftest %s: FAIL %s: %s\n", name, step, why);
+        kprintf("selftest %s: FAIL %s: %s\n", nic->name, step, why);
         return -1;
     }
     kprintf("selftest %s: PASS %s %s; registers: %s; loopback: %u frames of 60-1514 bytes "
             "back intact; pool full after stop\n",
-            name, nic->driver, nic->model, regs, frames);
+            nic->name, nic->driver, nic->model, regs, frames);
     return 0;
 }
-
-void (*selftest_idle)(void);
 
 int selftest_main(const struct app_args *args)
 {
@@ -124,10 +115,16 @@ int selftest_main(const struct app_args *args)
     int ports = 0, passed = 0;
     for (int i = 0; i < pci_count(); i++) {
         struct pci_dev *d = pci_get(i);
-        if (!ixgbe_supports(d->vendor, d->device))
+        if (!nic_loops_back(d))
             continue;
         ports++;
-        passed += selftest_port(d, SELFTEST_FRAMES) == 0;
+        struct nic *nic = nic_open_loopback(d);
+        if (!nic) {
+            char name[PCI_ADDR_LEN];
+            kprintf("selftest %s: FAIL bring-up: the driver said why above\n", pci_addr(name, d));
+            continue;
+        }
+        passed += selftest_port(nic, SELFTEST_FRAMES) == 0;
     }
     if (!ports) {
         kprintf("selftest: FAIL: no port the ixgbe driver takes (82599, X520, X540, X550) was "

@@ -6,17 +6,13 @@
 
 #include <stdint.h>
 
-#include "kernel/pci.h"
+#include "driver/nic.h"
 
 #define SELFTEST_FRAMES 1000
 
-/* Tests one port: bring-up in MAC loopback, registers, frames sent and
- * received; prints "selftest <pci>: PASS ..." or "... FAIL <step>: <why>".
- * Returns 0 if it passed. */
-int selftest_port(struct pci_dev *d, uint32_t frames);
-
-/* If set, called once per pass of the loopback loop: the host tests run
- * the device model there. NULL in the kernel. */
-extern void (*selftest_idle)(void);
+/* Tests one port, opened in MAC loopback (nic_open_loopback): registers,
+ * frames sent and received, then stops it; prints "selftest <pci>: PASS
+ * ..." or "... FAIL <step>: <why>". Returns 0 if it passed. */
+int selftest_port(struct nic *nic, uint32_t frames);
 
 #endif

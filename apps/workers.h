@@ -13,12 +13,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "apps/apps.h"
 #include "apps/ports.h"
 #include "kernel/smp.h"
 
 #define WORKERS_STOP_NS 1000000000ul /* how long workers_stop waits for a core */
+#define POLLS_PER_CLOCK_CHECK 256    /* passes between looks at the clock or the stop flag */
+
+/* The app's worker (apps/fwd.c and apps/pktgen.c each define their own):
+ * what one core owns, its counters and its queue on each port. */
+struct worker;
 
 struct workers {
     const char *app;  /* who speaks: "fwd: core 2 did not stop ..." */
@@ -48,6 +54,18 @@ bool workers_stopping(void);
 /* The boot core, when it only reports, between its looks at the clock:
  * halts it 10 ms (under TCG its vCPU shares host CPUs with the workers'). */
 void workers_nap(const struct workers *ws);
+
+/* A worker core's loop, until workers_stop: pass(w) again and again,
+ * looking at the stop flag after a pass that moved nothing and every
+ * POLLS_PER_CLOCK_CHECK passes. Static inline, and given the app's pass as
+ * a constant, it compiles into the app's worker_main with a direct call
+ * (or pass itself inlined): no indirect call in the loop. */
+static inline void workers_loop(struct worker *w, bool (*pass)(struct worker *w))
+{
+    for (uint32_t polls = 0;; polls++)
+        if ((!pass(w) || polls % POLLS_PER_CLOCK_CHECK == 0) && workers_stopping())
+            return;
+}
 
 /* Tells the workers to return and waits for each, WORKERS_STOP_NS at most.
  * False if a core did not stop (said, with "the ports are left running":

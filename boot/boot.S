@@ -9,16 +9,11 @@
  * kernel, the boot information and the legacy devices; kernel/paging.c later
  * replaces it with a map of all RAM and every device BAR.
  */
+#include "long_mode.h"
 #include "multiboot.h"
 
 #define MB1_FLAGS (MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMINFO | MB1_FLAG_AOUT_KLUDGE)
 
-#define CR0_PE (1 << 0)
-#define CR0_WP (1 << 16)
-#define CR0_PG (1 << 31)
-#define CR4_PAE (1 << 5)
-#define MSR_EFER 0xC0000080
-#define EFER_LME (1 << 8)
 #define PTE_P 0x1
 #define PTE_RW 0x2
 #define PTE_PS 0x80 /* in a page directory: this entry maps a 2 MiB page */
@@ -114,19 +109,7 @@ _start32:
     cmp $2048, %ecx
     jb 2b
 
-    /* SDM vol. 3A §10.8.5: PAE on, CR3, EFER.LME, then paging on. */
-    mov $boot_pml4, %eax
-    mov %eax, %cr3
-    mov %cr4, %eax
-    or $CR4_PAE, %eax
-    mov %eax, %cr4
-    mov $MSR_EFER, %ecx
-    rdmsr
-    or $EFER_LME, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $(CR0_PG | CR0_WP | CR0_PE), %eax
-    mov %eax, %cr0
+    ENTER_LONG_MODE boot_pml4   /* the loader left protected mode (CR0.PE) on */
     lgdt boot_gdt_ptr
     ljmp $0x08, $long_mode
 

@@ -237,6 +237,7 @@ static const struct nic_ops ixgbe_ops = {
     .tx_watch = intel_tx_watch,
     .ring_state = intel_ring_state,
     .stop = intel_stop,
+    .register_test = ixgbe_register_test,
 };
 
 /* §5.2.5.3.2: no new PCIe requests, then wait for those pending to end.

@@ -107,6 +107,19 @@ void nic_test_rx_outside(uint64_t pa)
     intel_test_rx_pa = pa;
 }
 
+bool nic_loops_back(const struct pci_dev *d)
+{
+    return ixgbe_supports(d->vendor, d->device);
+}
+
+struct nic *nic_open_loopback(struct pci_dev *d)
+{
+    if (!nic_loops_back(d))
+        return NULL;
+    struct ixgbe_options opt = { .loopback = true };
+    return ixgbe_open_opts(d, &opt);
+}
+
 struct nic *nic_by_name(struct nic **nics, int n, const char *name)
 {
     for (int i = 0; i < n; i++) {

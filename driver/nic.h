@@ -82,6 +82,10 @@ struct nic_ops {
     /* Waits (bounded) for sent frames to leave, stops the device, and gives
      * every buffer it held back to its pool. */
     void (*stop)(struct nic *nic);
+    /* app=selftest: writes patterns to registers the running port does not
+     * use and reads them back: 0, or -1; why (len bytes) says what was
+     * tested, or what read back wrong. NULL where the driver has no such test. */
+    int (*register_test)(struct nic *nic, char *why, int len);
 };
 
 struct nic {
@@ -145,6 +149,15 @@ void nic_trace_registers(bool on);
  * its memory, and drops (rx_dropped) the frame the descriptor completes:
  * with the IOMMU the write is blocked, and faults. */
 void nic_test_rx_outside(uint64_t pa);
+
+/* app=selftest: true if a driver in the table takes d and can bring it up
+ * in MAC loopback (ixgbe: 82599, X520, X540, X550). */
+bool nic_loops_back(const struct pci_dev *d);
+
+/* app=selftest: opens d with one queue pair in MAC loopback, its link
+ * forced up and the frames it sends received again, so no cable is
+ * needed; NULL, the failing step said, if it cannot. */
+struct nic *nic_open_loopback(struct pci_dev *d);
 
 /* The NIC whose PCI address is name ("0000:00:03.0", or "00:03.0" for
  * segment 0); NULL if none. */

@@ -263,32 +263,28 @@ int paging_map(uint64_t pa, uint64_t len, enum cache c)
     return 0;
 }
 
+/* Adds the pages mapped below table t, of the given level (4: PML4, 3:
+ * PDPT, 2: PD, 1: PT), to pages[0] (4 KiB), [1] (2 MiB) and [2] (1 GiB).
+ * SDM vol. 3A §5.5.4: an entry with PS set in a PDPT maps a 1 GiB page, in
+ * a PD a 2 MiB page (PS is reserved in a PML4 entry); every PT entry maps
+ * 4 KiB. */
+static void count_pages(const uint64_t *t, int level, uint64_t pages[3])
+{
+    for (int i = 0; i < 512; i++) {
+        if (!(t[i] & PTE_P))
+            continue;
+        if (level == 1 || (level <= 3 && (t[i] & PTE_PS)))
+            pages[level - 1]++;
+        else
+            count_pages(table_at(t[i]), level - 1, pages);
+    }
+}
+
 void paging_count(uint64_t *pages_1g, uint64_t *pages_2m, uint64_t *pages_4k)
 {
-    *pages_1g = *pages_2m = *pages_4k = 0;
-    for (int i = 0; i < 512; i++) {
-        if (!(pml4[i] & PTE_P))
-            continue;
-        const uint64_t *pdpt = table_at(pml4[i]);
-        for (int j = 0; j < 512; j++) {
-            if (!(pdpt[j] & PTE_P))
-                continue;
-            if (pdpt[j] & PTE_PS) {
-                (*pages_1g)++;
-                continue;
-            }
-            const uint64_t *pd = table_at(pdpt[j]);
-            for (int k = 0; k < 512; k++) {
-                if (!(pd[k] & PTE_P))
-                    continue;
-                if (pd[k] & PTE_PS) {
-                    (*pages_2m)++;
-                    continue;
-                }
-                const uint64_t *pt = table_at(pd[k]);
-                for (int l = 0; l < 512; l++)
-                    *pages_4k += (pt[l] & PTE_P) != 0;
-            }
-        }
-    }
+    uint64_t pages[3] = { 0, 0, 0 };
+    count_pages(pml4, 4, pages);
+    *pages_4k = pages[0];
+    *pages_2m = pages[1];
+    *pages_1g = pages[2];
 }

@@ -110,8 +110,14 @@ bool smp_run(int core, void (*fn)(void *), void *arg)
     return false;
 }
 
-bool smp_wait(int core, uint64_t ns)
+bool smp_call(int core, void (*fn)(void *), void *arg, uint64_t ns)
 {
+    if (core == 0) {
+        fn(arg);
+        return true;
+    }
+    if (!smp_run(core, fn, arg))
+        return false;
     uint64_t end = now_ns() + ns;
     while (!smp_done(core) && now_ns() < end)
         cpu_pause();

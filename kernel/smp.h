@@ -33,11 +33,15 @@ int smp_missing(void);
 
 /* Runs fn(arg) on core (1..smp_cores()-1), which must be idle; returns at
  * once. False, said, if the IPI that wakes the core did not leave: then
- * nothing runs there. smp_done says whether fn has returned; smp_wait
- * waits for that at most ns nanoseconds. */
+ * nothing runs there. smp_done says whether fn has returned. */
 bool smp_run(int core, void (*fn)(void *), void *arg);
 bool smp_done(int core);
-bool smp_wait(int core, uint64_t ns);
+
+/* From the boot core: runs fn(arg) on core and waits at most ns for it to
+ * return; on core 0 (the boot core itself) a plain call. True once fn has
+ * returned; false if the core could not be woken (smp_run said so) or fn
+ * had not returned within ns (the caller says so). */
+bool smp_call(int core, void (*fn)(void *), void *arg, uint64_t ns);
 
 /* After a fault (kernel/trap.c): sends every other running core an NMI,
  * which stops it for good (smp_stop_here), waits at most SMP_STOP_MS for

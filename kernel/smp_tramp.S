@@ -11,14 +11,11 @@
  * identity map of the first 4 GiB (CR3 is 32 bits wide until then); the
  * kernel's own map is loaded once in 64-bit mode.
  */
+#include "boot/long_mode.h"
+
 #define CR0_PE (1 << 0)
 #define CR0_ET (1 << 4)
 #define CR0_NE (1 << 5)
-#define CR0_WP (1 << 16)
-#define CR0_PG (1 << 31)
-#define CR4_PAE (1 << 5)
-#define MSR_EFER 0xC0000080
-#define EFER_LME (1 << 8)
 #define MSR_IA32_PAT 0x277 /* as kernel/cpu.h */
 
 #define TRAMP_CODE32 0x08
@@ -48,19 +45,7 @@ smp_tramp_code32:
     mov %ax, %ds
     mov %ax, %es
     mov %ax, %ss
-    /* SDM vol. 3A §10.8.5: PAE on, CR3, EFER.LME, then paging on. */
-    mov %cr4, %eax
-    or $CR4_PAE, %eax
-    mov %eax, %cr4
-    mov $boot_pml4, %eax
-    mov %eax, %cr3
-    mov $MSR_EFER, %ecx
-    rdmsr
-    or $EFER_LME, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $(CR0_PG | CR0_WP), %eax
-    mov %eax, %cr0
+    ENTER_LONG_MODE boot_pml4
     ljmp $TRAMP_CODE64, $ap_entry64
 
     .balign 8

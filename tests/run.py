@@ -234,6 +234,8 @@ class Qemu:
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         LIVE.append(self)
+        self.qmp_path = qmp_path
+        self.qmp = None
         self.qmp = Qmp(qmp_path, self.deadline) if paused else None
 
     def start(self):
@@ -267,6 +269,39 @@ class Qemu:
                 return None
             time.sleep(0.05)
         return None
+
+    def monitor(self):
+        """The QMP connection; made now if QEMU was not started paused (the
+        events before it are not seen then)."""
+        if self.qmp is None:
+            self.qmp = Qmp(self.qmp_path, self.deadline)
+        return self.qmp
+
+    def vcpus(self):
+        """Each vCPU's (RFLAGS, in HLT) as HMP's 'info registers -a' shows them."""
+        regs = self.monitor().hmp("info registers -a")
+        return [(int(f, 16), h == "1") for f, h in re.findall(r"RFL=([0-9a-f]+) .* HLT=(\d)", regs)]
+
+    def wait_vcpus_halted(self, seconds):
+        """Waits until every vCPU is in HLT, the boot core's (the first) with
+        interrupts off (RFLAGS.IF, bit 9, clear), which only an NMI, SMI or
+        INIT ends: from then on the kernel runs no instruction. None once so;
+        else what went wrong, a sentence, after at most seconds."""
+        end = min(self.deadline, time.monotonic() + seconds)
+        seen = []
+        while True:
+            if self.proc.poll() is not None:
+                return f"QEMU exited with status {self.proc.returncode} instead of halting"
+            try:
+                seen = self.vcpus()
+            except (OSError, ConnectionError) as e:
+                return f"QMP did not answer: {e}"
+            if seen and all(h for _, h in seen) and not seen[0][0] & 0x200:
+                return None
+            if time.monotonic() > end:
+                return (f"the vCPUs were not all halted, the boot core with interrupts off, "
+                        f"within {seconds} s: (RFLAGS, HLT) {[(f'{f:x}', h) for f, h in seen]}")
+            time.sleep(0.05)
 
     def stop(self):
         """Ends QEMU if it still runs, removes its files; returns what it printed."""
@@ -588,19 +623,23 @@ def halt_line(status):
     return f"power: halted (end=halt), status {status}; switch off or reset when done"
 
 
-def wait_halted(q, status, settle=1.0):
-    """end=halt: waits for the halt line with status, then settle seconds
-    more, in which QEMU must keep running (no power-off, isa-debug-exit
-    there or not) and the kernel print nothing. Checks on the log."""
+HALT_WAIT_S = 10  # from the halt line to every vCPU seen in HLT
+
+
+def wait_halted(q, status):
+    """end=halt: waits for the halt line with status, then (QMP) for every
+    vCPU to be in HLT, the boot core's with interrupts off: from then on the
+    kernel can neither print nor power off (isa-debug-exit there or not).
+    QEMU must still run, and the kernel have printed nothing after the
+    line. Checks on the log."""
     line = halt_line(status)
     seen = q.wait_line("^" + re.escape(line) + "$")
-    if seen is not None:
-        time.sleep(settle)
+    not_halted = q.wait_vcpus_halted(HALT_WAIT_S) if seen is not None else None
     c = Checks(q.lines())
     if seen is None:
         c.problems.append(f"missing line: {line!r}")
-    elif q.proc.poll() is not None:
-        c.problems.append(f"QEMU exited with status {q.proc.returncode} after {line!r}")
+    elif not_halted:
+        c.problems.append(f"after {line!r}: {not_halted}")
     else:
         after = [l for l in c.lines[c.lines.index(line) + 1:] if l.strip()]
         if after:
@@ -617,11 +656,10 @@ def cores_halted(q, c, ncpus):
     has exited (wait_halted said so)."""
     if q.proc.poll() is not None:
         return
-    regs = q.qmp.hmp("info registers -a")
-    flags = re.findall(r"RFL=([0-9a-f]+) .* HLT=(\d)", regs)
-    c.equal("vCPUs halted", [h for _, h in flags], ["1"] * ncpus)
-    if flags and int(flags[0][0], 16) & 0x200:
-        c.problems.append(f"the boot core halted with interrupts on (RFLAGS {flags[0][0]})")
+    flags = q.vcpus()
+    c.equal("vCPUs halted", [h for _, h in flags], [True] * ncpus)
+    if flags and flags[0][0] & 0x200:
+        c.problems.append(f"the boot core halted with interrupts on (RFLAGS {flags[0][0]:x})")
     events = [e["event"] for e in q.qmp.events if e["event"] in ("SHUTDOWN", "RESET")]
     c.equal("QEMU events", events, [])
 
@@ -868,8 +906,8 @@ def t_help():
 
 def end_halt(cmdline, status, says):
     """end=halt under -kernel, isa-debug-exit there: the kernel halts all
-    the same. Its line comes last with the app's status and QEMU still runs a
-    second later, both cores halted, the boot core with interrupts off; then
+    the same. Its line comes last with the app's status, both cores halt,
+    the boot core with interrupts off, and QEMU runs on; then
     QMP's quit ends QEMU with status 0. says: lines the log must have."""
     def test():
         q = Qemu(["-M", "q35", "-m", "128M", "-smp", "2"] + DEBUG_EXIT + VIRTIO_NET
@@ -2227,13 +2265,12 @@ def t_exception_halt():
     q = Qemu(["-M", "pc", "-m", "128M"] + DEBUG_EXIT + VIRTIO_NET
              + kernel("app=fault on_fault=halt"), 30)
     halted = q.wait_line(r"^halted: ")
-    time.sleep(0.2)
-    running = q.proc.poll() is None
+    not_halted = q.wait_vcpus_halted(HALT_WAIT_S) if halted else None
     c = Checks(q.lines())
     if not halted:
         c.problems.append("no 'halted:' line")
-    if not running:
-        c.problems.append("QEMU exited: the core should halt, not reset or power off")
+    if not_halted:
+        c.problems.append(f"after the 'halted:' line: {not_halted}")
     check_fault_report(c, 0)
     c.has("halted: look up rip in build/ixmetal.asm")
     c.lacks(r"^power: ")

@@ -166,6 +166,14 @@ static void die_sys(const char *what)
     exit(2);
 }
 
+/* p, what malloc, calloc or realloc returned; exits (status 2) if NULL. */
+static void *must_alloc(void *p)
+{
+    if (!p)
+        die_sys("out of memory");
+    return p;
+}
+
 static uint64_t parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max)
 {
     char *end;
@@ -176,13 +184,14 @@ static uint64_t parse_u64(const char *opt, const char *s, uint64_t min, uint64_t
     return v;
 }
 
-static double parse_seconds(const char *opt, const char *s)
+/* A number in min..max (what, e.g. "seconds", for the message). */
+static double parse_double(const char *opt, const char *s, double min, double max, const char *what)
 {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= 0 && v <= 86400))
-        die_usage("%s: '%s' is not a number of seconds in 0..86400", opt, s);
+    if (errno || end == s || *end || !(v >= min && v <= max))
+        die_usage("%s: '%s' is not a number of %s in %.10g..%.10g", opt, s, what, min, max);
     return v;
 }
 
@@ -239,16 +248,6 @@ static void parse_sizes(const char *opt, const char *s)
     }
     if (!nsizes)
         die_usage("%s: '%s' names no size", opt, s);
-}
-
-static double parse_rate(const char *opt, const char *s)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= 1 && v <= 1e9))
-        die_usage("%s: '%s' is not a number of frames per second in 1..1e9", opt, s);
-    return v;
 }
 
 static void parse_rewrite(struct opts *o, const char *s)
@@ -339,10 +338,10 @@ static void parse_option(struct opts *o, enum opt_id id, const char *opt, const 
         o->have_count = true;
         break;
     case O_TIMEOUT:
-        o->timeout = parse_seconds(opt, v);
+        o->timeout = parse_double(opt, v, 0, 86400, "seconds");
         break;
     case O_DRAIN:
-        o->drain = parse_seconds(opt, v);
+        o->drain = parse_double(opt, v, 0, 86400, "seconds");
         o->have_drain = true;
         break;
     case O_SIZE:
@@ -376,7 +375,7 @@ static void parse_option(struct opts *o, enum opt_id id, const char *opt, const 
         parse_sizes(opt, v);
         break;
     case O_RATE:
-        o->rate = parse_rate(opt, v);
+        o->rate = parse_double(opt, v, 1, 1e9, "frames per second");
         break;
     }
 }
@@ -505,9 +504,7 @@ static void seqset_reserve(struct seqset *s, uint64_t nbits)
     uint64_t cap = s->cap ? s->cap : 4096;
     while (cap < nbits)
         cap *= 2;
-    uint8_t *b = realloc(s->bits, cap / 8);
-    if (!b)
-        die_sys("out of memory");
+    uint8_t *b = must_alloc(realloc(s->bits, cap / 8));
     memset(b + s->cap / 8, 0, (cap - s->cap) / 8);
     s->bits = b;
     s->cap = cap;
@@ -711,9 +708,7 @@ struct rx_burst {
 
 static void rx_burst_init(struct rx_burst *b)
 {
-    b->buf = malloc((size_t)BATCH * RX_BUF_SIZE);
-    if (!b->buf)
-        die_sys("out of memory");
+    b->buf = must_alloc(malloc((size_t)BATCH * RX_BUF_SIZE));
 }
 
 /*
@@ -1131,9 +1126,7 @@ static bool fwd_send(struct fwd *fw, int dir)
 static void fwd_send_bad(struct fwd *fw)
 {
     static const size_t sizes[] = { 42, 1515, 9000 };
-    uint8_t *f = malloc(9000);
-    if (!f)
-        die_sys("out of memory");
+    uint8_t *f = must_alloc(malloc(9000));
     for (int port = 0; port < 2; port++)
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             uint64_t rng = mix64(fw->o->seed ^ sizes[i] ^ (uint64_t)port << 32) | 1;
@@ -1246,10 +1239,8 @@ static bool fwd_traffic(struct fwd *fw, struct rx_burst *b)
 
 static int run_fwd(struct opts *o)
 {
-    struct fwd *fw = calloc(1, sizeof *fw);
+    struct fwd *fw = must_alloc(calloc(1, sizeof *fw));
     struct rx_burst b;
-    if (!fw)
-        die_sys("out of memory");
     fw->o = o;
     /* A run id that differs per process, so frames from an earlier run are foreign. */
     fw->run = (uint32_t)mix64((uint64_t)getpid() << 32 ^ (uint64_t)(now_s() * 1e9));
@@ -1446,15 +1437,11 @@ static void capture_receive(struct capture *c, struct rx_burst *b, uint64_t limi
 
 static int run_capture(struct opts *o)
 {
-    struct capture *c = calloc(1, sizeof *c);
+    struct capture *c = must_alloc(calloc(1, sizeof *c));
     struct rx_burst b;
-    if (!c)
-        die_sys("out of memory");
     c->o = o;
     c->nflows = o->have_flows ? o->flows : 1;
-    c->track = calloc(MAX_PORTS * c->nflows, sizeof *c->track);
-    if (!c->track)
-        die_sys("out of memory");
+    c->track = must_alloc(calloc(MAX_PORTS * c->nflows, sizeof *c->track));
     rx_burst_init(&b);
     ports_open(o);
 
