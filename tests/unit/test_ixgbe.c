@@ -150,6 +150,11 @@ static uint32_t bar_read(uint64_t addr, int size)
 }
 
 static uint64_t rdt_writes;
+/* Off while the model runs in another thread than the driver: the model
+ * writes a frame's descriptors back before it moves RDH past them, so a
+ * worker can refill them and write RDT in between, and RDT then meets an
+ * RDH about to move on; the check holds only with the two in one thread. */
+static bool rdt_meets_rdh_check;
 
 static void bar_write(uint64_t addr, uint32_t v, int size)
 {
@@ -163,7 +168,7 @@ static void bar_write(uint64_t addr, uint32_t v, int size)
     if (off == 0x01018) { /* RDT(0): never moved onto RDH(0), which would mean an empty ring */
         __atomic_fetch_add(&rdt_writes, 1, __ATOMIC_RELAXED); /* workers may be threads */
         uint32_t rdh = ixgbe_model_read(m, 0x01010);
-        if (v == rdh)
+        if (rdt_meets_rdh_check && v == rdh)
             test_fail(__FILE__, __LINE__, "RDT(0) written with RDH(0)'s value %u", v);
     }
     ixgbe_model_write(m, off, v);
@@ -236,6 +241,7 @@ static void setup(void)
     intel_trace_regs = false;
     stuck_bits = 0;
     rdt_writes = 0;
+    rdt_meets_rdh_check = true;
 }
 
 static void teardown(void)
@@ -1154,6 +1160,7 @@ static void four_worker_threads(void)
     struct flow_check fc = { 0 };
     ixgbe_model_set_sink(mb, flow_sink, &fc);
     atomic_bool stop = false;
+    rdt_meets_rdh_check = false; /* the model steps here, the driver in four threads */
     struct tworker w[4];
     for (uint16_t q = 0; q < 4; q++) {
         w[q] = (struct tworker){ .a = a, .b = b, .q = q, .stop = &stop };
