@@ -21,7 +21,6 @@
 _Static_assert(PKT_DATA_ROOM == INTEL_SRRCTL_BSIZEPKT_2K * 1024, "a buffer holds what SRRCTL says");
 
 #define TX_CLEAN 32 /* buffers freed together once the device is done with them */
-#define RX_BATCH_MAX 256
 
 bool intel_trace_regs;
 uint64_t intel_test_rx_pa;
@@ -175,7 +174,7 @@ int intel_rx_setup(struct intel_dev *d, int qi, uint16_t size, struct mempool *p
             return -1;
         }
         q->bufs[i] = b;
-        q->ring[i].read.pkt_addr = pkt_phys(b);
+        q->ring[i].read.pkt_addr = pkt_phys_fresh(b);
         q->ring[i].read.hdr_addr = 0;
     }
     if (qi == 0 && intel_test_rx_pa) { /* the test hook: its own buffer stays in bufs[0] */
@@ -255,10 +254,11 @@ int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
     return 0;
 }
 
-/* Hands descriptor i, with the buffer it has, back to the device. */
+/* Hands descriptor i, with the buffer it has, back to the device: the
+ * device writes a frame at data[PKT_HEADROOM] (pkt_received says so). */
 static inline void rx_recycle(volatile union intel_rx_desc *desc, struct pkt_buf *b)
 {
-    desc->read.pkt_addr = pkt_phys(b);
+    desc->read.pkt_addr = pkt_phys_fresh(b);
     desc->read.hdr_addr = 0; /* also clears DD: the write-back's status word */
 }
 
@@ -362,16 +362,20 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
 {
     struct intel_dev *d = (struct intel_dev *)nic;
     struct intel_rxq *q = &d->rxq[queue];
-    if (n > RX_BATCH_MAX)
-        n = RX_BATCH_MAX;
     /* The queue's fields in locals: the barrier below makes the compiler
      * reload anything in memory, and so would every store through a
      * descriptor or a buffer that might alias them. */
     volatile union intel_rx_desc *ring = q->ring;
     struct pkt_buf **held = q->bufs;
-    struct pkt_buf *fresh[RX_BATCH_MAX];
-    uint32_t nfresh = 0, got = 0, mask = q->size - 1u, i = q->next;
+    struct mempool *pool = q->pool;
+    uint32_t nfree, got = 0, mask = q->size - 1u, i = q->next;
+    /* Each frame taken leaves its descriptor a buffer off the pool's stack,
+     * read in place: no more frames than the pool has buffers (an empty
+     * pool leaves frames for the next poll). */
+    struct pkt_buf *const *stack = pkt_stack(pool, &nfree);
     uint64_t bytes = 0;
+    if (n > nfree)
+        n = nfree;
     if (__builtin_expect(q->split, 0)) { /* inside a frame spread over buffers */
         i = rx_skip_split(q, i);
         if (q->split)
@@ -382,33 +386,27 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     while (got < n) {
         volatile union intel_rx_desc *desc = &ring[i];
         uint64_t wb = intel_rx_wb_status(desc); /* DD, then the rest */
-        uint32_t status = (uint32_t)wb;
-        if (!(status & INTEL_RXD_DD))
+        if (!(wb & INTEL_RXD_DD))
             break;
-        if (!nfresh) { /* replacements, a batch at a time */
-            nfresh = pkt_alloc_batch(q->pool, fresh, n - got);
-            if (!nfresh)
-                break; /* the pool is empty: leave the frame for the next poll */
-        }
-        struct pkt_buf *b = held[i];
         uint32_t len = INTEL_RXD_LEN(wb);
-        if (__builtin_expect(
-                !(status & INTEL_RXD_EOP) || len < PKT_MIN_FRAME || len > PKT_MAX_FRAME, 0)) {
+        if (__builtin_expect(!(wb & INTEL_RXD_EOP) || len - PKT_MIN_FRAME > PKT_MAX_FRAME - PKT_MIN_FRAME,
+                             0)) {
             i = rx_drop(q, i, wb);
             if (q->split)
                 break; /* the frame's end is still to come: the next poll */
             continue;
         }
-        b->len = (uint16_t)len;
+        struct pkt_buf *b = held[i];
+        pkt_received(b, len);
         bytes += len;
         bufs[got++] = b;
-        b = fresh[--nfresh];
+        b = stack[--nfree];
         held[i] = b;
-        rx_recycle(desc, b);
+        desc->read.pkt_addr = pkt_phys_fresh(b);
+        desc->read.hdr_addr = 0; /* also clears DD: the write-back's status word */
         i = (i + 1) & mask;
     }
-    if (nfresh)
-        pkt_free_batch(fresh, nfresh);
+    pkt_stack_done(pool, nfree);
     q->bytes += bytes;
     if (i != q->next) {
         q->next = (uint16_t)i;

@@ -58,13 +58,24 @@ struct pkt_buf *pkt_alloc(struct mempool *mp)
     return pkt_alloc_batch(mp, &b, 1) ? b : NULL;
 }
 
+/* Each run of buffers of one pool goes onto its stack in one go: the pool's
+ * count and room are read once a run, and a buffer costs a look at its
+ * pool and a store. */
 void pkt_free_batch(struct pkt_buf **bufs, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        struct mempool *mp = bufs[i]->pool;
-        if (mp->nfree == mp->count)
+    struct pkt_buf **p = bufs, **end = bufs + n;
+    while (p < end) {
+        struct mempool *mp = (*p)->pool;
+        uint32_t nfree = mp->nfree;
+        struct pkt_buf **top = mp->free + nfree;
+        /* at most the pool's room: a run longer than that frees a buffer twice */
+        struct pkt_buf **stop = (uint32_t)(end - p) > mp->count - nfree ? p + (mp->count - nfree) : end;
+        struct pkt_buf **first = p;
+        while (p < stop && (*p)->pool == mp)
+            *top++ = *p++;
+        mp->nfree = nfree + (uint32_t)(p - first);
+        if (p < end && p == stop && (*p)->pool == mp)
             panic("mempool %s: buffer %u freed into a full pool (freed twice?)", mp->name,
-                  bufs[i]->index);
-        mp->free[mp->nfree++] = bufs[i];
+                  (*p)->index);
     }
 }

@@ -65,8 +65,46 @@ struct mempool *mempool_create(const char *name, uint32_t count);
 uint32_t pkt_alloc_batch(struct mempool *mp, struct pkt_buf **bufs, uint32_t n);
 struct pkt_buf *pkt_alloc(struct mempool *mp);
 
-/* Back to their own pools (buffers of several pools may be mixed). */
+/* Back to their own pools (buffers of several pools may be mixed: each run
+ * of buffers of one pool is pushed in one go). A buffer that would overfill
+ * its pool was freed twice, or is not the pool's: panic. */
 void pkt_free_batch(struct pkt_buf **bufs, uint32_t n);
+
+/*
+ * A receive ring's refill (driver/intel.c) takes buffers straight off the
+ * top of the free stack, one at a time, without a copy into a batch:
+ *   struct pkt_buf *const *stack = pkt_stack(mp, &nfree);
+ *   ... b = stack[--nfree] for at most nfree buffers ...
+ *   pkt_stack_done(mp, nfree);
+ * A buffer taken so keeps the headroom and len it was freed with: its
+ * descriptor points at data[PKT_HEADROOM] (pkt_phys_fresh), and the ring
+ * sets both when a frame arrives in it (pkt_received).
+ */
+static inline struct pkt_buf *const *pkt_stack(const struct mempool *mp, uint32_t *nfree)
+{
+    *nfree = mp->nfree;
+    return mp->free;
+}
+
+static inline void pkt_stack_done(struct mempool *mp, uint32_t nfree)
+{
+    mp->nfree = nfree;
+}
+
+static inline uint64_t pkt_phys_fresh(const struct pkt_buf *b)
+{
+    return b->phys + PKT_HEADROOM;
+}
+
+/* A frame of len bytes arrived at data[PKT_HEADROOM]: len and headroom in
+ * one store (they are neighbours, len first, on a little-endian CPU). */
+static inline void pkt_received(struct pkt_buf *b, uint32_t len)
+{
+    uint32_t both = len | (uint32_t)PKT_HEADROOM << 16;
+    __builtin_memcpy(&b->len, &both, 4);
+}
+_Static_assert(offsetof(struct pkt_buf, headroom) == offsetof(struct pkt_buf, len) + 2,
+               "headroom follows len");
 
 static inline void pkt_free(struct pkt_buf *b)
 {
