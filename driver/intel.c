@@ -362,36 +362,43 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
 {
     struct intel_dev *d = (struct intel_dev *)nic;
     struct intel_rxq *q = &d->rxq[queue];
-    /* The queue's fields in locals: the barrier below makes the compiler
-     * reload anything in memory, and so would every store through a
-     * descriptor or a buffer that might alias them. */
+    /* The queue's fields in locals, indices and counts as wide as
+     * pointers: the barrier below makes the compiler reload anything in
+     * memory, and so would every store through a descriptor or a buffer
+     * that might alias them. */
     volatile union intel_rx_desc *ring = q->ring;
     struct pkt_buf **held = q->bufs;
     struct mempool *pool = q->pool;
-    uint32_t nfree, got = 0, mask = q->size - 1u, i = q->next;
-    /* Each frame taken leaves its descriptor a buffer off the pool's stack,
-     * read in place: no more frames than the pool has buffers (an empty
-     * pool leaves frames for the next poll). */
-    struct pkt_buf *const *stack = pkt_stack(pool, &nfree);
+    size_t mask = q->size - 1u, i = q->next;
+    uint32_t nfree;
+    /* Each frame taken leaves its descriptor a buffer off the top of the
+     * pool's stack, read in place: no more frames than the pool has
+     * buffers (an empty pool leaves frames for the next poll). */
+    struct pkt_buf *const *top = pkt_stack(pool, &nfree);
+    struct pkt_buf **out = bufs, **end;
     uint64_t bytes = 0;
+    top += nfree;
     if (n > nfree)
         n = nfree;
     if (__builtin_expect(q->split, 0)) { /* inside a frame spread over buffers */
-        i = rx_skip_split(q, i);
+        i = rx_skip_split(q, (uint32_t)i);
         if (q->split)
             n = 0; /* its end has not arrived: nothing more to take yet */
     }
-    if (__builtin_expect(q->test_armed, 0))
-        n = rx_test_slot(q, &i, n);
-    while (got < n) {
+    if (__builtin_expect(q->test_armed, 0)) {
+        uint32_t at = (uint32_t)i; /* a copy: i itself stays in a register */
+        n = rx_test_slot(q, &at, n);
+        i = at;
+    }
+    for (end = bufs + n; out < end;) {
         volatile union intel_rx_desc *desc = &ring[i];
         uint64_t wb = intel_rx_wb_status(desc); /* DD, then the rest */
         if (!(wb & INTEL_RXD_DD))
             break;
-        uint32_t len = INTEL_RXD_LEN(wb);
+        uint32_t len = desc->wb.length; /* the same qword, loaded again: one move */
         if (__builtin_expect(!(wb & INTEL_RXD_EOP) || len - PKT_MIN_FRAME > PKT_MAX_FRAME - PKT_MIN_FRAME,
                              0)) {
-            i = rx_drop(q, i, wb);
+            i = rx_drop(q, (uint32_t)i, wb);
             if (q->split)
                 break; /* the frame's end is still to come: the next poll */
             continue;
@@ -399,22 +406,23 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
         struct pkt_buf *b = held[i];
         pkt_received(b, len);
         bytes += len;
-        bufs[got++] = b;
-        b = stack[--nfree];
+        *out++ = b;
+        b = *--top;
         held[i] = b;
         desc->read.pkt_addr = pkt_phys_fresh(b);
         desc->read.hdr_addr = 0; /* also clears DD: the write-back's status word */
         i = (i + 1) & mask;
     }
-    pkt_stack_done(pool, nfree);
+    uint32_t got = (uint32_t)(out - bufs);
+    pkt_stack_done(pool, nfree - got);
     q->bytes += bytes;
     if (i != q->next) {
         q->next = (uint16_t)i;
         q->packets += got;
         dma_wmb(); /* the descriptors before the tail that hands them over */
-        mmio_write32(q->tail, (i - 1) & mask);
+        mmio_write32(q->tail, (uint32_t)((i - 1) & mask));
         if (__builtin_expect(intel_trace_regs, 0))
-            intel_trace(d, 'W', rxq_reg(d, queue, INTEL_Q_TAIL), (i - 1) & mask);
+            intel_trace(d, 'W', rxq_reg(d, queue, INTEL_Q_TAIL), (uint32_t)((i - 1) & mask));
     }
     return got;
 }
@@ -508,6 +516,25 @@ static void tx_clean(struct intel_dev *d, int qi)
     }
 }
 
+/* Descriptors from desc on, and the ring's record of their buffers from
+ * held on, for n frames with no wrap in between; returns their bytes. */
+static inline __attribute__((always_inline)) uint64_t
+tx_fill(volatile union intel_tx_desc *desc, struct pkt_buf **held, struct pkt_buf **bufs, size_t n)
+{
+    uint64_t bytes = 0;
+    for (size_t k = 0; k < n; k++) {
+        struct pkt_buf *b = bufs[k];
+        uint32_t len = b->len;
+        held[k] = b;
+        bytes += len;
+        desc[k].read.buf_addr = pkt_phys(b);
+        desc[k].read.cmd_type_len = INTEL_TXD_DTYP_DATA | INTEL_TXD_DEXT | INTEL_TXD_EOP |
+                                    INTEL_TXD_IFCS | INTEL_TXD_RS | len;
+        desc[k].read.olinfo_status = len << INTEL_TXD_PAYLEN_SHIFT;
+    }
+    return bytes;
+}
+
 uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
 {
     struct intel_dev *d = (struct intel_dev *)nic;
@@ -518,34 +545,25 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
         q->dropped += n;
         return n;
     }
-    uint32_t mask = q->size - 1u, i = q->next;
-    uint32_t room = q->size - 1u - ((i - q->clean) & mask);
+    uint32_t size = q->size, mask = size - 1u, i = q->next;
+    uint32_t room = mask - ((i - q->clean) & mask);
     if (n > room)
         n = room;
-    volatile union intel_tx_desc *ring = q->ring; /* locals: see intel_rx_batch */
-    struct pkt_buf **held = q->bufs;
-    uint64_t bytes = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        struct pkt_buf *b = bufs[k];
-        volatile union intel_tx_desc *desc = &ring[i];
-        uint32_t len = b->len;
-        held[i] = b;
-        bytes += len;
-        desc->read.buf_addr = pkt_phys(b);
-        desc->read.cmd_type_len = INTEL_TXD_DTYP_DATA | INTEL_TXD_DEXT | INTEL_TXD_EOP |
-                                  INTEL_TXD_IFCS | INTEL_TXD_RS | len;
-        desc->read.olinfo_status = len << INTEL_TXD_PAYLEN_SHIFT;
-        i = (i + 1) & mask;
-    }
-    if (n) {
-        q->next = (uint16_t)i;
-        q->packets += n;
-        q->bytes += bytes;
-        dma_wmb(); /* the descriptors before the tail that hands them over */
-        mmio_write32(q->tail, i);
-        if (__builtin_expect(intel_trace_regs, 0))
-            intel_trace(d, 'W', txq_reg(d, queue, INTEL_Q_TAIL), i);
-    }
+    if (!n)
+        return 0;
+    /* up to the ring's end, then from its start: no index wraps inside a loop */
+    uint32_t first = n < size - i ? n : size - i;
+    uint64_t bytes = tx_fill(q->ring + i, q->bufs + i, bufs, first);
+    if (n > first)
+        bytes += tx_fill(q->ring, q->bufs, bufs + first, n - first);
+    i = (i + n) & mask;
+    q->next = (uint16_t)i;
+    q->packets += n;
+    q->bytes += bytes;
+    dma_wmb(); /* the descriptors before the tail that hands them over */
+    mmio_write32(q->tail, i);
+    if (__builtin_expect(intel_trace_regs, 0))
+        intel_trace(d, 'W', txq_reg(d, queue, INTEL_Q_TAIL), i);
     return n;
 }
 

@@ -58,24 +58,30 @@ struct pkt_buf *pkt_alloc(struct mempool *mp)
     return pkt_alloc_batch(mp, &b, 1) ? b : NULL;
 }
 
-/* Each run of buffers of one pool goes onto its stack in one go: the pool's
- * count and room are read once a run, and a buffer costs a look at its
- * pool and a store. */
+/* Each run of buffers of one pool goes onto its stack in one go: the
+ * pool's count and room are read once a run, and a buffer costs a look at
+ * its pool and a store. A run stops where its pool is full: a buffer for a
+ * full pool was freed twice. */
 void pkt_free_batch(struct pkt_buf **bufs, uint32_t n)
 {
-    struct pkt_buf **p = bufs, **end = bufs + n;
-    while (p < end) {
-        struct mempool *mp = (*p)->pool;
-        uint32_t nfree = mp->nfree;
-        struct pkt_buf **top = mp->free + nfree;
-        /* at most the pool's room: a run longer than that frees a buffer twice */
-        struct pkt_buf **stop = (uint32_t)(end - p) > mp->count - nfree ? p + (mp->count - nfree) : end;
-        struct pkt_buf **first = p;
-        while (p < stop && (*p)->pool == mp)
-            *top++ = *p++;
-        mp->nfree = nfree + (uint32_t)(p - first);
-        if (p < end && p == stop && (*p)->pool == mp)
+    for (size_t i = 0; i < n;) {
+        struct pkt_buf *b = bufs[i], **run = bufs + i;
+        struct mempool *mp = b->pool;
+        uint32_t nfree = mp->nfree, room = mp->count - nfree;
+        if (!room)
             panic("mempool %s: buffer %u freed into a full pool (freed twice?)", mp->name,
-                  (*p)->index);
+                  b->index);
+        struct pkt_buf **top = mp->free + nfree;
+        size_t k = 1, max = n - i < room ? n - i : room;
+        top[0] = b;
+#pragma GCC unroll 4
+        for (; k < max; k++) {
+            b = run[k];
+            if (b->pool != mp)
+                break;
+            top[k] = b;
+        }
+        mp->nfree = nfree + (uint32_t)k;
+        i += k;
     }
 }
