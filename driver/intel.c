@@ -369,17 +369,15 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
     volatile union intel_rx_desc *ring = q->ring;
     struct pkt_buf **held = q->bufs;
     struct mempool *pool = q->pool;
-    size_t mask = q->size - 1u, i = q->next;
-    uint32_t nfree;
+    size_t size = q->size, mask = size - 1u, i = q->next;
     /* Each frame taken leaves its descriptor a buffer off the top of the
      * pool's stack, read in place: no more frames than the pool has
      * buffers (an empty pool leaves frames for the next poll). */
-    struct pkt_buf *const *top = pkt_stack(pool, &nfree);
+    struct pkt_buf *const *top = pkt_stack_top(pool);
     struct pkt_buf **out = bufs, **end;
     uint64_t bytes = 0;
-    top += nfree;
-    if (n > nfree)
-        n = nfree;
+    if (n > pool->nfree)
+        n = pool->nfree;
     if (__builtin_expect(q->split, 0)) { /* inside a frame spread over buffers */
         i = rx_skip_split(q, (uint32_t)i);
         if (q->split)
@@ -391,30 +389,41 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
         i = at;
     }
     for (end = bufs + n; out < end;) {
-        volatile union intel_rx_desc *desc = &ring[i];
-        uint64_t wb = intel_rx_wb_status(desc); /* DD, then the rest */
-        if (!(wb & INTEL_RXD_DD))
-            break;
-        uint32_t len = desc->wb.length; /* the same qword, loaded again: one move */
-        if (__builtin_expect(!(wb & INTEL_RXD_EOP) || len - PKT_MIN_FRAME > PKT_MAX_FRAME - PKT_MIN_FRAME,
-                             0)) {
-            i = rx_drop(q, (uint32_t)i, wb);
-            if (q->split)
-                break; /* the frame's end is still to come: the next poll */
-            continue;
+        /* A run of descriptors up to the batch's or the ring's end, so
+         * that no index wraps inside the loop over it. */
+        size_t k, run = (size_t)(end - out) < size - i ? (size_t)(end - out) : size - i;
+        volatile union intel_rx_desc *desc = ring + i;
+        struct pkt_buf **h = held + i;
+        uint64_t wb = 0;
+        for (k = 0; k < run; k++) {
+            wb = intel_rx_wb_status(&desc[k]); /* DD, then the rest */
+            uint32_t len = desc[k].wb.length; /* the same qword, loaded again: one move */
+            /* not done yet, or not a frame to take: after the loop */
+            if ((~wb & (INTEL_RXD_DD | INTEL_RXD_EOP)) ||
+                len - PKT_MIN_FRAME > PKT_MAX_FRAME - PKT_MIN_FRAME)
+                break;
+            struct pkt_buf *b = h[k];
+            pkt_received(b, len);
+            bytes += len;
+            out[k] = b;
+            b = top[-1 - (ptrdiff_t)k];
+            h[k] = b;
+            desc[k].read.pkt_addr = pkt_phys_fresh(b);
+            desc[k].read.hdr_addr = 0; /* also clears DD: the write-back's status word */
         }
-        struct pkt_buf *b = held[i];
-        pkt_received(b, len);
-        bytes += len;
-        *out++ = b;
-        b = *--top;
-        held[i] = b;
-        desc->read.pkt_addr = pkt_phys_fresh(b);
-        desc->read.hdr_addr = 0; /* also clears DD: the write-back's status word */
-        i = (i + 1) & mask;
+        out += k;
+        top -= k;
+        i = (i + k) & mask;
+        if (k == run)
+            continue; /* the ring's end: on from its start */
+        if (!(wb & INTEL_RXD_DD))
+            break; /* nothing more from the device */
+        i = rx_drop(q, (uint32_t)i, wb);
+        if (q->split)
+            break; /* the frame's end is still to come: the next poll */
     }
     uint32_t got = (uint32_t)(out - bufs);
-    pkt_stack_done(pool, nfree - got);
+    pkt_stack_taken(pool, got);
     q->bytes += bytes;
     if (i != q->next) {
         q->next = (uint16_t)i;

@@ -72,23 +72,21 @@ void pkt_free_batch(struct pkt_buf **bufs, uint32_t n);
 
 /*
  * A receive ring's refill (driver/intel.c) takes buffers straight off the
- * top of the free stack, one at a time, without a copy into a batch:
- *   struct pkt_buf *const *stack = pkt_stack(mp, &nfree);
- *   ... b = stack[--nfree] for at most nfree buffers ...
- *   pkt_stack_done(mp, nfree);
- * A buffer taken so keeps the headroom and len it was freed with: its
- * descriptor points at data[PKT_HEADROOM] (pkt_phys_fresh), and the ring
- * sets both when a frame arrives in it (pkt_received).
+ * top of the free stack, one at a time, without copying them into a batch
+ * first: the free ones are top[-1], top[-2], ... top[-mp->nfree], and
+ * pkt_stack_taken says how many were taken. A buffer taken so keeps the
+ * headroom and len it was freed with: its descriptor points at
+ * data[PKT_HEADROOM] (pkt_phys_fresh), and the ring sets both when a frame
+ * arrives in it (pkt_received).
  */
-static inline struct pkt_buf *const *pkt_stack(const struct mempool *mp, uint32_t *nfree)
+static inline struct pkt_buf *const *pkt_stack_top(const struct mempool *mp)
 {
-    *nfree = mp->nfree;
-    return mp->free;
+    return mp->free + mp->nfree;
 }
 
-static inline void pkt_stack_done(struct mempool *mp, uint32_t nfree)
+static inline void pkt_stack_taken(struct mempool *mp, uint32_t k)
 {
-    mp->nfree = nfree;
+    mp->nfree -= k;
 }
 
 static inline uint64_t pkt_phys_fresh(const struct pkt_buf *b)
