@@ -48,7 +48,7 @@ QEMU_OPTS ?= -accel $(ACCEL) -M q35 -m $(MEM) -smp $(SMP) -nographic -no-reboot 
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev user,id=n0 -device virtio-net-pci,netdev=n0,addr=3,romfile=
 
-.PHONY: all iso netboot run boot qemu-gdb test test-nested unit fuzz fuzz-build bench soak format clean deps deps-fuzz
+.PHONY: all iso netboot run boot qemu-gdb test test-nested unit fuzz fuzz-build bench soak format clean deps deps-fuzz deps-bench
 all: $(ELF) $(BUILD)/ixmetal.sym $(BUILD)/ixmetal.asm
 	@start=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_start$$/\1/p'); \
 	 end=$$($(NM) $(ELF) | sed -n 's/^\([0-9a-f]*\) . __image_end$$/\1/p'); \
@@ -201,6 +201,9 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/unit/host.c $$(FUZZ_$$*) $$(wild
 deps-fuzz:
 	@tools/deps.sh fuzz
 
+deps-bench:
+	@tools/deps.sh bench
+
 fuzz-build: $(FUZZ_BINS)
 
 # Every target (or FUZZ_TARGETS="acpi mb2") FUZZ_S seconds, one after the
@@ -238,7 +241,7 @@ test-nested: deps all $(BUILD)/netharness
 	tools/nested-image.sh $(BUILD)/nested
 	$(PYTHON) tests/nested.py
 
-bench: deps all $(BUILD)/netharness $(BUILD)/bench-ixgbe
+bench: deps deps-bench all $(BUILD)/netharness $(BUILD)/bench-ixgbe
 	tools/bench-boot.sh 20 pc
 	tools/bench-boot.sh 20 q35
 	tools/bench-fwd.sh
