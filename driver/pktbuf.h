@@ -29,7 +29,8 @@ struct pkt_buf {
     uint32_t index;       /* in the pool */
     uint16_t len;         /* of the frame, in bytes */
     uint16_t headroom;    /* the frame starts at data[headroom] */
-    uint8_t reserved[40];
+    uint8_t on_stack;     /* MEMPOOL_CHECKS: 1 while the buffer is free */
+    uint8_t reserved[39];
     uint8_t data[PKT_BUF_SIZE - 64];
 };
 _Static_assert(offsetof(struct pkt_buf, data) == 64, "the header is 64 bytes");
@@ -46,6 +47,21 @@ static inline uint64_t pkt_phys(const struct pkt_buf *b)
 {
     return b->phys + b->headroom;
 }
+
+/*
+ * MEMPOOL_CHECKS (defined for the host unit tests and fuzz targets by the
+ * Makefile, not for the image or the bench): every buffer freed must lie in
+ * the pool its header names, at its index, and must not be free already
+ * (on_stack); either panics. Buffers taken off a stack are marked taken.
+ * Without it the data path keeps one check, in every build: a buffer freed
+ * into a full pool panics (freed twice). The unit tests that use pools run
+ * in both builds (test_X and test_X_nochecks).
+ */
+#ifdef MEMPOOL_CHECKS
+#define MEMPOOL_CHECKED 1
+#else
+#define MEMPOOL_CHECKED 0
+#endif
 
 #define MEMPOOL_NAME_LEN 24
 
@@ -87,6 +103,8 @@ static inline struct pkt_buf *const *pkt_stack_top(const struct mempool *mp)
 static inline void pkt_stack_taken(struct mempool *mp, uint32_t k)
 {
     mp->nfree -= k;
+    for (uint32_t i = 0; MEMPOOL_CHECKED && i < k; i++)
+        mp->free[mp->nfree + i]->on_stack = 0;
 }
 
 static inline uint64_t pkt_phys_fresh(const struct pkt_buf *b)

@@ -143,11 +143,63 @@ static void double_free_panics(void)
     CHECK_EQ(mp->nfree, 4);
 }
 
+#ifdef MEMPOOL_CHECKS
+static void free_into_wrong_pool(void)
+{
+    struct mempool *a = mempool_create("a", 4), *c = mempool_create("c", 4);
+    struct pkt_buf *b = pkt_alloc(a);
+    pkt_alloc(c);
+    b->pool = c; /* a header that names a pool not its own */
+    pkt_free(b);
+}
+
+static void free_twice_not_full(void)
+{
+    struct mempool *mp = mempool_create("half", 4);
+    struct pkt_buf *b[2];
+    pkt_alloc_batch(mp, b, 2);
+    pkt_free(b[1]);
+    pkt_free(b[1]); /* the pool has room: only the buffer's own flag tells */
+}
+
+/* A receive ring's way of taking buffers (pkt_stack_top, pkt_stack_taken)
+ * marks them taken too: freeing one is no double free. */
+static void free_after_stack_take(void)
+{
+    struct mempool *mp = mempool_create("stack", 4);
+    struct pkt_buf *b = pkt_stack_top(mp)[-1];
+    pkt_stack_taken(mp, 2);
+    pkt_free(b);
+    pkt_free(b); /* the pool has room for one more */
+}
+
+/* MEMPOOL_CHECKS: a buffer freed into a pool not its own, or freed while
+ * free though its pool has room, panics; so does a buffer a ring took off
+ * the stack and freed twice. Without the checks the image's data path pays
+ * for neither (test_mempool_nochecks does not run this case). */
+static void checks_catch(void)
+{
+    char out[4096];
+    int st = in_child(free_into_wrong_pool, out, sizeof(out));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(strstr(out, "mempool c: buffer ") && strstr(out, "is not its own (wrong pool)"));
+    st = in_child(free_twice_not_full, out, sizeof(out));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(strstr(out, "mempool half: buffer 1 freed while free (freed twice)") != NULL);
+    st = in_child(free_after_stack_take, out, sizeof(out));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(strstr(out, "mempool stack: buffer 0 freed while free (freed twice)") != NULL);
+}
+#endif
+
 int main(void)
 {
     RUN(create);
     RUN(alloc_and_free);
     RUN(mixed_pools);
     RUN(double_free_panics);
+#ifdef MEMPOOL_CHECKS
+    RUN(checks_catch);
+#endif
     return test_finish();
 }
