@@ -21,7 +21,6 @@
 _Static_assert(PKT_DATA_ROOM == INTEL_SRRCTL_BSIZEPKT_2K * 1024, "a buffer holds what SRRCTL says");
 
 #define TX_CLEAN 32 /* buffers freed together once the device is done with them */
-#define RX_BATCH_MAX 256
 
 bool intel_trace_regs;
 uint64_t intel_test_rx_pa;
@@ -175,7 +174,7 @@ int intel_rx_setup(struct intel_dev *d, int qi, uint16_t size, struct mempool *p
             return -1;
         }
         q->bufs[i] = b;
-        q->ring[i].read.pkt_addr = pkt_phys(b);
+        q->ring[i].read.pkt_addr = pkt_phys_fresh(b);
         q->ring[i].read.hdr_addr = 0;
     }
     if (qi == 0 && intel_test_rx_pa) { /* the test hook: its own buffer stays in bufs[0] */
@@ -255,10 +254,11 @@ int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
     return 0;
 }
 
-/* Hands descriptor i, with the buffer it has, back to the device. */
+/* Hands descriptor i, with the buffer it has, back to the device: the
+ * device writes a frame at data[PKT_HEADROOM] (pkt_received says so). */
 static inline void rx_recycle(volatile union intel_rx_desc *desc, struct pkt_buf *b)
 {
-    desc->read.pkt_addr = pkt_phys(b);
+    desc->read.pkt_addr = pkt_phys_fresh(b);
     desc->read.hdr_addr = 0; /* also clears DD: the write-back's status word */
 }
 
@@ -362,61 +362,76 @@ uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
 {
     struct intel_dev *d = (struct intel_dev *)nic;
     struct intel_rxq *q = &d->rxq[queue];
-    if (n > RX_BATCH_MAX)
-        n = RX_BATCH_MAX;
-    /* The queue's fields in locals: the barrier below makes the compiler
-     * reload anything in memory, and so would every store through a
-     * descriptor or a buffer that might alias them. */
+    /* The queue's fields in locals, indices and counts as wide as
+     * pointers: the barrier below makes the compiler reload anything in
+     * memory, and so would every store through a descriptor or a buffer
+     * that might alias them. */
     volatile union intel_rx_desc *ring = q->ring;
     struct pkt_buf **held = q->bufs;
-    struct pkt_buf *fresh[RX_BATCH_MAX];
-    uint32_t nfresh = 0, got = 0, mask = q->size - 1u, i = q->next;
+    struct mempool *pool = q->pool;
+    size_t size = q->size, mask = size - 1u, i = q->next;
+    /* Each frame taken leaves its descriptor a buffer off the top of the
+     * pool's stack, read in place: no more frames than the pool has
+     * buffers (an empty pool leaves frames for the next poll). */
+    struct pkt_buf *const *top = pkt_stack_top(pool);
+    struct pkt_buf **out = bufs, **end;
     uint64_t bytes = 0;
+    if (n > pool->nfree)
+        n = pool->nfree;
     if (__builtin_expect(q->split, 0)) { /* inside a frame spread over buffers */
-        i = rx_skip_split(q, i);
+        i = rx_skip_split(q, (uint32_t)i);
         if (q->split)
             n = 0; /* its end has not arrived: nothing more to take yet */
     }
-    if (__builtin_expect(q->test_armed, 0))
-        n = rx_test_slot(q, &i, n);
-    while (got < n) {
-        volatile union intel_rx_desc *desc = &ring[i];
-        uint64_t wb = intel_rx_wb_status(desc); /* DD, then the rest */
-        uint32_t status = (uint32_t)wb;
-        if (!(status & INTEL_RXD_DD))
-            break;
-        if (!nfresh) { /* replacements, a batch at a time */
-            nfresh = pkt_alloc_batch(q->pool, fresh, n - got);
-            if (!nfresh)
-                break; /* the pool is empty: leave the frame for the next poll */
-        }
-        struct pkt_buf *b = held[i];
-        uint32_t len = INTEL_RXD_LEN(wb);
-        if (__builtin_expect(
-                !(status & INTEL_RXD_EOP) || len < PKT_MIN_FRAME || len > PKT_MAX_FRAME, 0)) {
-            i = rx_drop(q, i, wb);
-            if (q->split)
-                break; /* the frame's end is still to come: the next poll */
-            continue;
-        }
-        b->len = (uint16_t)len;
-        bytes += len;
-        bufs[got++] = b;
-        b = fresh[--nfresh];
-        held[i] = b;
-        rx_recycle(desc, b);
-        i = (i + 1) & mask;
+    if (__builtin_expect(q->test_armed, 0)) {
+        uint32_t at = (uint32_t)i; /* a copy: i itself stays in a register */
+        n = rx_test_slot(q, &at, n);
+        i = at;
     }
-    if (nfresh)
-        pkt_free_batch(fresh, nfresh);
+    for (end = bufs + n; out < end;) {
+        /* A run of descriptors up to the batch's or the ring's end, so
+         * that no index wraps inside the loop over it. */
+        size_t k, run = (size_t)(end - out) < size - i ? (size_t)(end - out) : size - i;
+        volatile union intel_rx_desc *desc = ring + i;
+        struct pkt_buf **h = held + i;
+        uint64_t wb = 0;
+        for (k = 0; k < run; k++) {
+            wb = intel_rx_wb_status(&desc[k]); /* DD, then the rest */
+            uint32_t len = desc[k].wb.length; /* the same qword, loaded again: one move */
+            /* not done yet, or not a frame to take: after the loop */
+            if ((~wb & (INTEL_RXD_DD | INTEL_RXD_EOP)) ||
+                len - PKT_MIN_FRAME > PKT_MAX_FRAME - PKT_MIN_FRAME)
+                break;
+            struct pkt_buf *b = h[k];
+            pkt_received(b, len);
+            bytes += len;
+            out[k] = b;
+            b = top[-1 - (ptrdiff_t)k];
+            h[k] = b;
+            desc[k].read.pkt_addr = pkt_phys_fresh(b);
+            desc[k].read.hdr_addr = 0; /* also clears DD: the write-back's status word */
+        }
+        out += k;
+        top -= k;
+        i = (i + k) & mask;
+        if (k == run)
+            continue; /* the ring's end: on from its start */
+        if (!(wb & INTEL_RXD_DD))
+            break; /* nothing more from the device */
+        i = rx_drop(q, (uint32_t)i, wb);
+        if (q->split)
+            break; /* the frame's end is still to come: the next poll */
+    }
+    uint32_t got = (uint32_t)(out - bufs);
+    pkt_stack_taken(pool, got);
     q->bytes += bytes;
     if (i != q->next) {
         q->next = (uint16_t)i;
         q->packets += got;
         dma_wmb(); /* the descriptors before the tail that hands them over */
-        mmio_write32(q->tail, (i - 1) & mask);
+        mmio_write32(q->tail, (uint32_t)((i - 1) & mask));
         if (__builtin_expect(intel_trace_regs, 0))
-            intel_trace(d, 'W', rxq_reg(d, queue, INTEL_Q_TAIL), (i - 1) & mask);
+            intel_trace(d, 'W', rxq_reg(d, queue, INTEL_Q_TAIL), (uint32_t)((i - 1) & mask));
     }
     return got;
 }
@@ -547,6 +562,25 @@ static void tx_clean(struct intel_dev *d, int qi)
     }
 }
 
+/* Descriptors from desc on, and the ring's record of their buffers from
+ * held on, for n frames with no wrap in between; returns their bytes. */
+static inline __attribute__((always_inline)) uint64_t
+tx_fill(volatile union intel_tx_desc *desc, struct pkt_buf **held, struct pkt_buf **bufs, size_t n)
+{
+    uint64_t bytes = 0;
+    for (size_t k = 0; k < n; k++) {
+        struct pkt_buf *b = bufs[k];
+        uint32_t len = b->len;
+        held[k] = b;
+        bytes += len;
+        desc[k].read.buf_addr = pkt_phys(b);
+        desc[k].read.cmd_type_len = INTEL_TXD_DTYP_DATA | INTEL_TXD_DEXT | INTEL_TXD_EOP |
+                                    INTEL_TXD_IFCS | INTEL_TXD_RS | len;
+        desc[k].read.olinfo_status = len << INTEL_TXD_PAYLEN_SHIFT;
+    }
+    return bytes;
+}
+
 uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
 {
     struct intel_dev *d = (struct intel_dev *)nic;
@@ -557,34 +591,25 @@ uint32_t intel_tx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, 
         q->dropped += n;
         return n;
     }
-    uint32_t mask = q->size - 1u, i = q->next;
-    uint32_t room = q->size - 1u - ((i - q->clean) & mask);
+    uint32_t size = q->size, mask = size - 1u, i = q->next;
+    uint32_t room = mask - ((i - q->clean) & mask);
     if (n > room)
         n = room;
-    volatile union intel_tx_desc *ring = q->ring; /* locals: see intel_rx_batch */
-    struct pkt_buf **held = q->bufs;
-    uint64_t bytes = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        struct pkt_buf *b = bufs[k];
-        volatile union intel_tx_desc *desc = &ring[i];
-        uint32_t len = b->len;
-        held[i] = b;
-        bytes += len;
-        desc->read.buf_addr = pkt_phys(b);
-        desc->read.cmd_type_len = INTEL_TXD_DTYP_DATA | INTEL_TXD_DEXT | INTEL_TXD_EOP |
-                                  INTEL_TXD_IFCS | INTEL_TXD_RS | len;
-        desc->read.olinfo_status = len << INTEL_TXD_PAYLEN_SHIFT;
-        i = (i + 1) & mask;
-    }
-    if (n) {
-        q->next = (uint16_t)i;
-        q->packets += n;
-        q->bytes += bytes;
-        dma_wmb(); /* the descriptors before the tail that hands them over */
-        mmio_write32(q->tail, i);
-        if (__builtin_expect(intel_trace_regs, 0))
-            intel_trace(d, 'W', txq_reg(d, queue, INTEL_Q_TAIL), i);
-    }
+    if (!n)
+        return 0;
+    /* up to the ring's end, then from its start: no index wraps inside a loop */
+    uint32_t first = n < size - i ? n : size - i;
+    uint64_t bytes = tx_fill(q->ring + i, q->bufs + i, bufs, first);
+    if (n > first)
+        bytes += tx_fill(q->ring, q->bufs, bufs + first, n - first);
+    i = (i + n) & mask;
+    q->next = (uint16_t)i;
+    q->packets += n;
+    q->bytes += bytes;
+    dma_wmb(); /* the descriptors before the tail that hands them over */
+    mmio_write32(q->tail, i);
+    if (__builtin_expect(intel_trace_regs, 0))
+        intel_trace(d, 'W', txq_reg(d, queue, INTEL_Q_TAIL), i);
     return n;
 }
 

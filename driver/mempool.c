@@ -27,6 +27,7 @@ struct mempool *mempool_create(const char *name, uint32_t count)
         bufs[i].phys = virt_to_phys(bufs[i].data);
         bufs[i].pool = mp;
         bufs[i].index = i;
+        bufs[i].on_stack = 1;
         mp->free[i] = &bufs[count - 1 - i]; /* buffer 0 on top */
     }
     mp->nfree = count;
@@ -46,6 +47,8 @@ uint32_t pkt_alloc_batch(struct mempool *mp, struct pkt_buf **bufs, uint32_t n)
         struct pkt_buf *b = free[--nfree];
         b->headroom = PKT_HEADROOM;
         b->len = 0;
+        if (MEMPOOL_CHECKED)
+            b->on_stack = 0;
         bufs[i] = b;
     }
     mp->nfree = nfree;
@@ -58,13 +61,47 @@ struct pkt_buf *pkt_alloc(struct mempool *mp)
     return pkt_alloc_batch(mp, &b, 1) ? b : NULL;
 }
 
+/* MEMPOOL_CHECKS (pktbuf.h): b is mp's, and not free already. */
+static inline void check_free(const struct mempool *mp, struct pkt_buf *b)
+{
+    if (!MEMPOOL_CHECKED)
+        return;
+    if (b->index >= mp->count || b != &mp->bufs[b->index])
+        panic("mempool %s: buffer %p freed into it is not its own (wrong pool)", mp->name,
+              (void *)b);
+    if (b->on_stack)
+        panic("mempool %s: buffer %u freed while free (freed twice)", mp->name, b->index);
+    b->on_stack = 1;
+}
+
+/* Each run of buffers of one pool goes onto its stack in one go: the
+ * pool's count and room are read once a run, and a buffer costs a look at
+ * its pool and a store. A run stops where its pool is full: a buffer for a
+ * full pool was freed twice. */
 void pkt_free_batch(struct pkt_buf **bufs, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        struct mempool *mp = bufs[i]->pool;
-        if (mp->nfree == mp->count)
+    for (size_t i = 0; i < n;) {
+        struct pkt_buf *b = bufs[i], **run = bufs + i;
+        struct mempool *mp = b->pool;
+        uint32_t nfree = mp->nfree, room = mp->count - nfree;
+        if (!room)
             panic("mempool %s: buffer %u freed into a full pool (freed twice?)", mp->name,
-                  bufs[i]->index);
-        mp->free[mp->nfree++] = bufs[i];
+                  b->index);
+        struct pkt_buf **top = mp->free + nfree;
+        size_t k = 1, max = n - i < room ? n - i : room;
+        check_free(mp, b);
+        top[0] = b;
+        /* unrolled: the loop's own compare, branch and count would
+         * otherwise be a third of what a buffer costs (make bench) */
+#pragma GCC unroll 4
+        for (; k < max; k++) {
+            b = run[k];
+            if (b->pool != mp)
+                break;
+            check_free(mp, b);
+            top[k] = b;
+        }
+        mp->nfree = nfree + (uint32_t)k;
+        i += k;
     }
 }

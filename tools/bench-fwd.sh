@@ -6,7 +6,8 @@
 #   1. a QEMU hub joining two dgram netdevs, no guest at all: the most QEMU's
 #      network path carries on this machine (the ceiling);
 #   2. a VM running app=fwd idle=0, polling without pause (a dedicated box);
-#   3. the same with idle=IDLE: the core halts when a pass finds nothing;
+#   3. the same with idle=IDLE: the core halts when a pass finds nothing,
+#      and then through two igb NICs (82576) instead of virtio-net;
 #   4. fwd idle=IDLE between two modern virtio-nets (iommu_platform=on) on
 #      q35, without an IOMMU and then behind QEMU's intel-iommu (every NIC's
 #      DMA confined, kernel/iommu.c): the guest's CPU time per frame should
@@ -132,6 +133,11 @@ echo "  (goal: 90% or more)"
 # Even a guest that cost nothing could not go faster than that thread.
 echo "  QEMU's main thread spends $main_ns ns per frame with the virtio-net model, $hub_ns as a hub:"
 echo "  any guest here is capped near $((hub_ns * 100 / main_ns))% of the ceiling by QEMU's own device model"
+# The same through two igb (82576) NICs: QEMU's igb sends inside the
+# guest's TDT write, on the vCPU thread, and receives on the main thread.
+dut "idle=$idle" "-M pc" "igb,romfile="
+echo "  dut VM, igb, app=fwd idle=$idle:    $rate frames/s = $((rate * 100 / ceiling))% of the ceiling   [$cost]"
+echo "  (goal: 90% or more; QEMU's main thread $main_ns ns/frame against $hub_ns as a hub)"
 
 # The IOMMU's cost: the same fwd, q35, without and with it, under
 # -icount shift=0, where the guest's TSC counts its instructions: fwd's

@@ -3,19 +3,20 @@
  * two 82599 model ports (tests/model/ixgbe_model.c) as the NICs. A
  * benchmark, not a test: it prints numbers to read (make bench).
  *
- *   bench-ixgbe threads W N  the model runs on a thread of its own as the
- *                           NICs' side, injecting frames of 64 UDP flows
- *                           into both ports and taking what they send; W
- *                           workers (this thread and W-1 more), each owning
- *                           one queue pair of both ports (RSS spreads the
- *                           flows), run apps/fwd.c's loop (batch 32, io
- *                           mode) until N frames are forwarded, each
- *                           counting TSC cycles per frame over its passes
- *                           that moved frames.
- *   bench-ixgbe single N [MODE]  one thread, one queue pair, in turns: the
- *                           model fills both receive rings, bench_fwd_pass()
- *                           forwards, the model sends. Deterministic, for
- *                           callgrind with --toggle-collect=bench_fwd_pass
+ *   bench-ixgbe threads W N [BATCH]  the model runs on a thread of its own
+ *                           as the NICs' side, injecting frames of 64 UDP
+ *                           flows into both ports and taking what they
+ *                           send; W workers (this thread and W-1 more), each
+ *                           owning one queue pair of both ports (RSS spreads
+ *                           the flows), run apps/fwd.c's loop (batch BATCH,
+ *                           32 by default, io mode) until N frames are
+ *                           forwarded, each counting TSC cycles per frame
+ *                           over its passes that moved frames.
+ *   bench-ixgbe single N [MODE [BATCH]]  one thread, one queue pair, in
+ *                           turns: the model puts BATCH frames into both
+ *                           receive rings, bench_fwd_pass() forwards, the
+ *                           model sends. Deterministic, for callgrind with
+ *                           --toggle-collect=bench_fwd_pass
  *                           (tools/bench-ixgbe.sh). MODE: fwd's mode= (io,
  *                           macswap or mac; io by default), rewriting each
  *                           frame with apps/fwd_rewrite.h as fwd does.
@@ -36,7 +37,7 @@
 #include "driver/platform.h"
 #include "tests/model/ixgbe_model.h"
 
-#define BATCH 32
+#define MAX_BATCH 256 /* apps/fwd.c's */
 #define WINDOW 448 /* frames in flight each way: under the 512-entry rings */
 #define FRAME_LEN 60
 #define FLOWS 64
@@ -113,6 +114,7 @@ void mmio_write32(uint64_t a, uint32_t v)
 /* --- the NICs' side ------------------------------------------------------------ */
 
 static uint8_t frames[FLOWS][FRAME_LEN]; /* IPv4/UDP, source ports 1024.. */
+static uint32_t batch = 32; /* fwd's batch=: frames a receive call asks for */
 static _Atomic uint64_t sunk[2];         /* frames out of port i */
 static uint64_t injected[2];             /* frames into port i */
 static atomic_bool done;
@@ -138,8 +140,8 @@ static void *model_thread(void *arg)
 {
     (void)arg;
     while (!atomic_load_explicit(&done, memory_order_relaxed)) {
-        feed(0, BATCH);
-        feed(1, BATCH);
+        feed(0, batch);
+        feed(1, batch);
         ixgbe_model_step(models[0]);
         ixgbe_model_step(models[1]);
     }
@@ -164,8 +166,8 @@ static atomic_bool workers_stop; /* set by worker 0 once they have */
 
 static uint32_t forward(struct worker *w, struct nic *in, struct nic *out)
 {
-    struct pkt_buf *bufs[BATCH];
-    uint32_t n = nic_rx_batch(in, w->queue, bufs, BATCH);
+    struct pkt_buf *bufs[MAX_BATCH];
+    uint32_t n = nic_rx_batch(in, w->queue, bufs, batch);
     if (!n)
         return 0;
     if (mode != FWD_IO)
@@ -258,7 +260,7 @@ static void *worker_main(void *arg)
         /* The model makes frames slower than a worker takes them: a pass
          * short of full batches waits (uncounted) for more, so the counted
          * passes are like those of a loaded port. */
-        if (n < 2 * BATCH)
+        if (n < 2 * batch)
             for (uint64_t t = rdtsc(); rdtsc() - t < SHORT_PASS_WAIT;)
                 __asm__ volatile("pause");
     }
@@ -267,17 +269,21 @@ static void *worker_main(void *arg)
 
 int main(int argc, char **argv)
 {
-    bool single = (argc == 3 || argc == 4) && !strcmp(argv[1], "single");
-    bool threads = argc == 4 && !strcmp(argv[1], "threads");
+    bool single = argc >= 3 && argc <= 5 && !strcmp(argv[1], "single");
+    bool threads = (argc == 4 || argc == 5) && !strcmp(argv[1], "threads");
     int nw = threads ? atoi(argv[2]) : 1;
-    if (single && argc == 4)
+    if (single && argc >= 4)
         mode = !strcmp(argv[3], "macswap") ? FWD_MACSWAP
                : !strcmp(argv[3], "mac")   ? FWD_MAC
                : !strcmp(argv[3], "io")    ? FWD_IO
                                            : -1;
-    if ((!single && !threads) || nw < 1 || nw > MAX_WORKERS || mode < 0) {
-        fprintf(stderr,
-                "usage: bench-ixgbe threads WORKERS FRAMES | single FRAMES [io|macswap|mac]\n");
+    if (argc == 5)
+        batch = (uint32_t)atoi(argv[4]);
+    if ((!single && !threads) || nw < 1 || nw > MAX_WORKERS || mode < 0 || batch < 1 ||
+        batch > MAX_BATCH) {
+        fprintf(stderr, "usage: bench-ixgbe threads WORKERS FRAMES [BATCH] | single FRAMES "
+                        "[io|macswap|mac [BATCH]]   (BATCH 1-%d)\n",
+                MAX_BATCH);
         return 2;
     }
     total = strtoull(argv[single ? 2 : 3], NULL, 10);
@@ -288,8 +294,8 @@ int main(int argc, char **argv)
     if (single) {
         struct worker *w = &workers[0];
         while (w->frames < total) {
-            feed(0, BATCH);
-            feed(1, BATCH);
+            feed(0, batch);
+            feed(1, batch);
             uint64_t c0 = rdtsc();
             uint32_t n = bench_fwd_pass(w);
             w->busy += rdtsc() - c0;
@@ -323,9 +329,9 @@ int main(int argc, char **argv)
         ports[i]->ops->read_stats(ports[i], &s);
         missed += s.rx_missed;
     }
-    printf("bench-ixgbe %s, %d worker%s: %llu frames forwarded (%d bytes, %d flows) in %.3f s, "
-           "%.2f Mpps; tx full %llu; missed %llu\n",
-           argv[1], nw, nw == 1 ? "" : "s", (unsigned long long)fwd, FRAME_LEN, FLOWS, dt,
+    printf("bench-ixgbe %s, %d worker%s, batch %u: %llu frames forwarded (%d bytes, %d flows) in "
+           "%.3f s, %.2f Mpps; tx full %llu; missed %llu\n",
+           argv[1], nw, nw == 1 ? "" : "s", batch, (unsigned long long)fwd, FRAME_LEN, FLOWS, dt,
            (double)fwd / dt / 1e6, (unsigned long long)tx_full, (unsigned long long)missed);
     for (int i = 0; i < nw; i++)
         printf("  worker %d (queue %u): %.1f TSC cycles per forwarded frame in the passes that "

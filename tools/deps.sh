@@ -3,7 +3,8 @@
 #
 #   tools/deps.sh           what make run, test, bench, iso, netboot and the tools run
 #   tools/deps.sh TARGET    what the rows marked TARGET need (make format: format;
-#                           make fuzz and make test: fuzz; make docs: docs)
+#                           make fuzz and make test: fuzz; make bench: bench;
+#                           make docs: docs)
 #   tools/deps.sh --list    the list below, one row a line (tests/test_deps.py reads it)
 #
 # Everything comes from Debian 12's own archive: QEMU 10 from bookworm-backports
@@ -47,6 +48,7 @@ git                 git           format
 clang               clang         fuzz         # make fuzz: the targets, with libFuzzer and the sanitizers
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a  libclang-rt-14-dev  fuzz  # libFuzzer itself
 clang-format        clang-format  format
+gnuplot             gnuplot-nox   bench        # make bench: the batch-size figure (tools/bench-ixgbe.sh)
 dot                 graphviz      docs         # make docs: the pictures in docs/ from their .dot
 gnuplot             gnuplot-nox   docs         # make docs: those from their .gp
 '

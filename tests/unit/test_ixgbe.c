@@ -946,6 +946,36 @@ static void rx_ring_overflow(void)
     teardown();
 }
 
+/* Every buffer a frame arrives in says where the frame is, whatever its
+ * header said when it was last freed: 1,100 frames, each buffer freed with
+ * a wrong headroom and length, so that from frame 512 on frames arrive in
+ * buffers the ring took back off the pool's stack. */
+static void rx_buffer_header_set(void)
+{
+    struct ixgbe_model *ma, *mb;
+    struct nic *a, *b;
+    if (!open_pair(&ma, &mb, &a, &b))
+        return teardown();
+    uint64_t seed = 5, check = 5, bad = 0;
+    uint8_t f[1514], want[1514];
+    for (uint64_t k = 0; k < 1100; k++) {
+        CHECK(ixgbe_model_inject(ma, f, make_frame(&seed, k, f)));
+        struct pkt_buf *got;
+        CHECK_EQ(a->ops->rx_batch(a, 0, &got, 1), 1);
+        uint32_t len = make_frame(&check, k, want);
+        if (got->headroom != PKT_HEADROOM || got->len != len || memcmp(pkt_data(got), want, len))
+            bad++;
+        got->headroom = 7;
+        got->len = 99;
+        pkt_free(got);
+    }
+    CHECK_EQ(bad, 0);
+    a->ops->stop(a);
+    b->ops->stop(b);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
+    teardown();
+}
+
 /* A frame longer than a buffer, spread over two descriptors (jumbo frames
  * turned on behind the driver's back): dropped and counted once, both
  * buffers back in the ring, and the frames around it delivered intact. */
@@ -1490,6 +1520,7 @@ int main(void)
     RUN(stop_with_unsent);
     RUN(rx_ring_overflow);
     RUN(rx_frame_over_buffers);
+    RUN(rx_buffer_header_set);
     RUN(rss_three_queues);
     RUN(rss_use_fewer_queues);
     RUN(rss_four_queues);

@@ -1,5 +1,7 @@
 /* tests/unit/test_mempool.c - driver/mempool.c: packet buffer pools. */
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "driver/pktbuf.h"
 #include "tests/unit/host.h"
@@ -78,10 +80,126 @@ static void mixed_pools(void)
     }
 }
 
+/* Runs fn in a child process and returns what it printed (up to 4 KiB) and
+ * its exit status: a panic ends the program (tests/unit/host.c). */
+static int in_child(void (*fn)(void), char *out, size_t size)
+{
+    int fds[2], status = -1;
+    if (pipe(fds))
+        return -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        fn();
+        fflush(stdout);
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    ssize_t r;
+    while (got < size - 1 && (r = read(fds[0], out + got, size - 1 - got)) > 0)
+        got += (size_t)r;
+    out[got] = '\0';
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+static void free_one_twice(void)
+{
+    struct mempool *mp = mempool_create("twice", 4);
+    struct pkt_buf *b = pkt_alloc(mp);
+    pkt_free(b);
+    pkt_free(b); /* the pool is full again: panic */
+}
+
+/* Inside a batch of one pool's buffers: the run fills the pool, and the
+ * next buffer of the same pool is one freed twice. */
+static void free_twice_in_a_batch(void)
+{
+    struct mempool *mp = mempool_create("batch", 4);
+    struct pkt_buf *b[5];
+    pkt_alloc_batch(mp, b, 4);
+    b[4] = b[1];
+    pkt_free_batch(b, 5);
+}
+
+/* A buffer freed into a full pool panics, alone or inside a batch, naming
+ * the pool and the buffer; a batch that only fills its pool does not. */
+static void double_free_panics(void)
+{
+    char out[4096];
+    int st = in_child(free_one_twice, out, sizeof(out));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(strstr(out, "mempool twice: buffer 0 freed into a full pool (freed twice?)") != NULL);
+    st = in_child(free_twice_in_a_batch, out, sizeof(out));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(strstr(out, "mempool batch: buffer 1 freed into a full pool (freed twice?)") != NULL);
+    struct mempool *mp = mempool_create("full", 4);
+    struct pkt_buf *b[4];
+    CHECK_EQ(pkt_alloc_batch(mp, b, 4), 4);
+    pkt_free_batch(b, 4);
+    CHECK_EQ(mp->nfree, 4);
+}
+
+#ifdef MEMPOOL_CHECKS
+static void free_into_wrong_pool(void)
+{
+    struct mempool *a = mempool_create("a", 4), *c = mempool_create("c", 4);
+    struct pkt_buf *b = pkt_alloc(a);
+    pkt_alloc(c);
+    b->pool = c; /* a header that names a pool not its own */
+    pkt_free(b);
+}
+
+static void free_twice_not_full(void)
+{
+    struct mempool *mp = mempool_create("half", 4);
+    struct pkt_buf *b[2];
+    pkt_alloc_batch(mp, b, 2);
+    pkt_free(b[1]);
+    pkt_free(b[1]); /* the pool has room: only the buffer's own flag tells */
+}
+
+/* A receive ring's way of taking buffers (pkt_stack_top, pkt_stack_taken)
+ * marks them taken too: freeing one is no double free. */
+static void free_after_stack_take(void)
+{
+    struct mempool *mp = mempool_create("stack", 4);
+    struct pkt_buf *b = pkt_stack_top(mp)[-1];
+    pkt_stack_taken(mp, 2);
+    pkt_free(b);
+    pkt_free(b); /* the pool has room for one more */
+}
+
+/* MEMPOOL_CHECKS: a buffer freed into a pool not its own, or freed while
+ * free though its pool has room, panics; so does a buffer a ring took off
+ * the stack and freed twice. Without the checks the image's data path pays
+ * for neither (test_mempool_nochecks does not run this case). */
+static void checks_catch(void)
+{
+    char out[4096];
+    int st = in_child(free_into_wrong_pool, out, sizeof(out));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(strstr(out, "mempool c: buffer ") && strstr(out, "is not its own (wrong pool)"));
+    st = in_child(free_twice_not_full, out, sizeof(out));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(strstr(out, "mempool half: buffer 1 freed while free (freed twice)") != NULL);
+    st = in_child(free_after_stack_take, out, sizeof(out));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(strstr(out, "mempool stack: buffer 0 freed while free (freed twice)") != NULL);
+}
+#endif
+
 int main(void)
 {
     RUN(create);
     RUN(alloc_and_free);
     RUN(mixed_pools);
+    RUN(double_free_panics);
+#ifdef MEMPOOL_CHECKS
+    RUN(checks_catch);
+#endif
     return test_finish();
 }
