@@ -40,15 +40,19 @@ void delay_us(uint64_t us)
     clock_ns += us * 1000;
 }
 
+/* Every block handed out and not given back (driver/platform.h: cpu_alloc
+ * is dma_alloc here), so a case can count what an open left taken. */
 static struct {
     uint8_t *p;
     size_t len;
 } dma[256];
 static int ndma;
+static unsigned dma_allocs;   /* calls since the case began */
+static unsigned dma_fail_at;  /* set: that call (1 = the first) returns NULL */
 
 void *dma_alloc(size_t size, size_t align)
 {
-    if (ndma == 256)
+    if (ndma == 256 || ++dma_allocs == dma_fail_at)
         return NULL;
     size_t rounded = (size + align - 1) / align * align;
     void *p = aligned_alloc(align, rounded);
@@ -60,10 +64,26 @@ void *dma_alloc(size_t size, size_t align)
     return p;
 }
 
+/* A block given back must be one handed out, whole, and given back once. */
+void dma_free(void *p, size_t size)
+{
+    for (int i = 0; i < ndma; i++)
+        if (dma[i].p == p) {
+            if (dma[i].len != size)
+                test_fail(__FILE__, __LINE__, "block of %zu bytes given back as %zu", dma[i].len,
+                          size);
+            free(p);
+            dma[i] = dma[--ndma];
+            return;
+        }
+    test_fail(__FILE__, __LINE__, "dma_free(%p, %zu): not a block handed out", p, size);
+}
+
 static void dma_free_all(void)
 {
     while (ndma)
         free(dma[--ndma].p);
+    dma_allocs = dma_fail_at = 0;
 }
 
 static bool dma_ok(uint64_t addr, uint64_t len)

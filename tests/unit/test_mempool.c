@@ -4,7 +4,7 @@
 #include "driver/pktbuf.h"
 #include "tests/unit/host.h"
 
-/* DMA memory, as in the kernel, is never given back: kept reachable here. */
+/* DMA memory: every block kept reachable here until given back. */
 static void *dma_blocks[64];
 static int ndma;
 
@@ -16,6 +16,18 @@ void *dma_alloc(size_t size, size_t align)
         dma_blocks[ndma++] = p;
     }
     return p;
+}
+
+void dma_free(void *p, size_t size)
+{
+    (void)size;
+    for (int i = 0; i < ndma; i++)
+        if (dma_blocks[i] == p) {
+            free(p);
+            dma_blocks[i] = dma_blocks[--ndma];
+            return;
+        }
+    test_fail(__FILE__, __LINE__, "dma_free(%p): not a block handed out", p);
 }
 
 /* A new pool: every buffer free, PKT_BUF_SIZE apart, its header pointing home and

@@ -34,9 +34,22 @@ void delay_us(uint64_t us)
     clock_ns += us * 1000;
 }
 
+/* DMA memory: a stack in one block below 4 GiB. A block given back while
+ * it is the last one handed out lowers the stack to where it was before
+ * it (a failed open unwinding in reverse gives its memory back so); the
+ * blocks outstanding are listed, so a case can count what an open left
+ * taken. cpu_alloc is dma_alloc here (driver/platform.h). */
 #define DMA_SIZE (16u << 20)
+#define DMA_BLOCKS 64
 static uint8_t *dma_base;
 static size_t dma_used;
+static struct {
+    uint8_t *p;
+    size_t len, below; /* below: dma_used before it was handed out */
+} blocks[DMA_BLOCKS];
+static int nblocks;
+static unsigned dma_allocs;  /* calls so far */
+static unsigned dma_fail_at; /* set: that call (1 = the first) returns NULL */
 
 void *dma_alloc(size_t size, size_t align)
 {
@@ -47,11 +60,31 @@ void *dma_alloc(size_t size, size_t align)
             return dma_base = NULL;
     }
     size_t at = (dma_used + align - 1) / align * align;
-    if (at + size > DMA_SIZE)
+    if (at + size > DMA_SIZE || nblocks == DMA_BLOCKS || ++dma_allocs == dma_fail_at)
         return NULL;
+    blocks[nblocks].p = dma_base + at;
+    blocks[nblocks].len = size;
+    blocks[nblocks++].below = dma_used;
     dma_used = at + size;
     memset(dma_base + at, 0, size);
     return dma_base + at;
+}
+
+/* A block given back must be one handed out, whole, and given back once. */
+void dma_free(void *p, size_t size)
+{
+    for (int i = nblocks - 1; i >= 0; i--) {
+        if (blocks[i].p != p)
+            continue;
+        if (blocks[i].len != size)
+            test_fail(__FILE__, __LINE__, "block of %zu bytes given back as %zu", blocks[i].len,
+                      size);
+        if (i == nblocks - 1)
+            dma_used = blocks[i].below;
+        memmove(&blocks[i], &blocks[i + 1], (size_t)(--nblocks - i) * sizeof(blocks[0]));
+        return;
+    }
+    test_fail(__FILE__, __LINE__, "dma_free(%p, %zu): not a block handed out", p, size);
 }
 
 /* Configuration space: all zeros (no capability list: a legacy device)
