@@ -20,7 +20,7 @@
 
 #ifdef IXM_HOST
 void *dma_alloc(size_t size, size_t align);
-/* Gives back what dma_alloc returned, size as asked (kernel/mem.h). */
+/* Gives back what dma_alloc returned, size as asked; NULL: nothing (kernel/mem.h). */
 void dma_free(void *p, size_t size);
 uint64_t now_ns(void);
 void delay_us(uint64_t us);

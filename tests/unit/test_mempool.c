@@ -20,6 +20,8 @@ void *dma_alloc(size_t size, size_t align)
 
 void dma_free(void *p, size_t size)
 {
+    if (!p) /* as the kernel's: nothing */
+        return;
     (void)size;
     for (int i = 0; i < ndma; i++)
         if (dma_blocks[i] == p) {

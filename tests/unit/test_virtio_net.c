@@ -73,6 +73,8 @@ void *dma_alloc(size_t size, size_t align)
 /* A block given back must be one handed out, whole, and given back once. */
 void dma_free(void *p, size_t size)
 {
+    if (!p) /* as the kernel's: nothing */
+        return;
     for (int i = nblocks - 1; i >= 0; i--) {
         if (blocks[i].p != p)
             continue;
