@@ -40,7 +40,7 @@ void delay_us(uint64_t us)
  * blocks outstanding are listed, so a case can count what an open left
  * taken. cpu_alloc is dma_alloc here (driver/platform.h). */
 #define DMA_SIZE (16u << 20)
-#define DMA_BLOCKS 64
+#define DMA_BLOCKS 128
 static uint8_t *dma_base;
 static size_t dma_used;
 static struct {
@@ -108,14 +108,20 @@ uint16_t pci_read16(const struct pci_dev *d, uint16_t off)
     return (uint16_t)(pci_read32(d, off & ~3) >> ((off & 2) * 8));
 }
 
+/* The function's Command register: what an open turns on, and off again
+ * when it fails. */
+static uint16_t pci_command;
+
 void pci_enable(const struct pci_dev *d, uint16_t bits)
 {
-    (void)d, (void)bits;
+    (void)d;
+    pci_command |= bits;
 }
 
 void pci_disable(const struct pci_dev *d, uint16_t bits)
 {
-    (void)d, (void)bits;
+    (void)d;
+    pci_command &= (uint16_t)~bits;
 }
 
 /* --- the fake device --------------------------------------------------------------- */
@@ -135,6 +141,8 @@ struct fq {
 
 static struct {
     uint8_t status;
+    bool reset_stuck;  /* set: a write of 0 to the status leaves it nonzero (§2.4 unfinished) */
+    bool failed_seen;  /* FAILED (0x80) was written to the status */
     uint32_t features;
     uint16_t sel;
     struct fq q[2];
@@ -231,6 +239,9 @@ static void io_out(uint16_t port, uint32_t v, int size)
         return;
     case 0x12:
         dev.status = (uint8_t)v;
+        dev.failed_seen |= (v & 0x80) != 0;
+        if (v == 0 && dev.reset_stuck)
+            dev.status = 0x01; /* still ACKNOWLEDGE: the reset never finishes */
         return;
     }
 }
@@ -473,11 +484,72 @@ static void capabilities_past_their_bar(void)
     pci.bar[4] = (struct pci_bar){ 0 };
 }
 
+/* The fake opened with pci_command cleared, the status and queue state of
+ * a device fresh from power-on; NULL if the open failed. */
+static struct nic *try_open(bool reset_stuck)
+{
+    memset(&dev, 0, sizeof(dev));
+    dev.reset_stuck = reset_stuck;
+    fake_io.in = io_in;
+    fake_io.out = io_out;
+    pci.bar[0] = (struct pci_bar){ .addr = FAKE_IO, .size = 32, .type = PCI_BAR_IO };
+    pci_command = 0;
+    return virtio_net_open(&pci, 1);
+}
+
+/* Each allocation of the open (the driver's state; the receive and the
+ * transmit queue, each its rings, buffer list and free-slot stack; the
+ * pool, two blocks: 9) made to fail in turn, k = 1, 2, ... until the open
+ * succeeds: every block given back (the count, and the stack's top, as
+ * before the open), FAILED said to the device and the device reset,
+ * its bus mastering off. */
+static void open_fails_at_each_allocation(void)
+{
+    unsigned k;
+    for (k = 1; k < 100; k++) {
+        int before = nblocks;
+        size_t used = dma_used;
+        dma_fail_at = dma_allocs + k;
+        struct nic *n = try_open(false);
+        dma_fail_at = 0;
+        if (n) {
+            CHECK_EQ(pci_command & PCI_CMD_BUS_MASTER, PCI_CMD_BUS_MASTER);
+            n->ops->stop(n);
+            break;
+        }
+        CHECK_EQ(nblocks, before);
+        CHECK_EQ(dma_used, used);
+        CHECK_EQ(pci_command & PCI_CMD_BUS_MASTER, 0);
+        CHECK(k == 1 || dev.failed_seen); /* the first fails before the device is touched */
+        CHECK_EQ(dev.status, 0);
+        if (test_case_failed) {
+            printf("     (allocation %u of the open failed)\n", k);
+            break;
+        }
+    }
+    CHECK_EQ(k, 10); /* allocations 1..9 each failed the open; with none failing it opens */
+}
+
+/* The open's bounded wait, the reset (§2.4), never finishing: the open
+ * fails, said, with nothing left taken and bus mastering off. */
+static void open_fails_when_reset_never_ends(void)
+{
+    int before = nblocks;
+    size_t used = dma_used;
+    CHECK(try_open(true) == NULL);
+    CHECK(console_contains("virtio-net 0000:00:03.0: reset did not finish within 1 s"));
+    CHECK_EQ(nblocks, before);
+    CHECK_EQ(dma_used, used);
+    CHECK_EQ(pci_command & PCI_CMD_BUS_MASTER, 0);
+}
+
 int main(void)
 {
     RUN(honest_device);
     RUN(lying_receive);
     RUN(lying_transmit);
     RUN(capabilities_past_their_bar);
+    RUN(open_fails_at_each_allocation);
+    RUN(open_fails_when_reset_never_ends);
     return test_finish();
 }
