@@ -279,14 +279,11 @@ static struct nic *open_at(struct pci_dev *pci, uint64_t bar, const void *queues
     intel_clear_stats(d); /* §4.5.8: read once to clear them */
 
     uint32_t thresholds = TXDCTL_PTHRESH | TXDCTL_HTHRESH << 8 | TXDCTL_WTHRESH << 16;
+    /* receive and transmit go on only once their queues are (rx_on, and
+     * TCTL.EN after tx_init's last wait): a failure before leaves them off */
     if (rx_init(d) || tx_init(d) || intel_queues_init(d, RX_RING, TX_RING, thresholds, rx_on))
-        goto quiet;
+        goto fail;
     return &d->nic; /* the link is waited for by nic_probe_all, all ports together */
-quiet:
-    /* receive and transmit off (rx_init and tx_init may have left their
-     * settings); no queue is enabled */
-    intel_write(d, RCTL, 0);
-    intel_clear(d, TCTL, TCTL_EN);
 fail:
     cpu_free(d, sizeof(*d));
     return NULL;
