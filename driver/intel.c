@@ -78,19 +78,19 @@ const char *intel_reg_name(const struct intel_dev *d, uint32_t off, char *buf, i
     if (name)
         return name;
     for (int tx = 0; tx < 2; tx++) {
-        uint32_t base = tx ? hw->tx_base : hw->rx_base, rel = (off - base) % hw->q_stride;
-        if (off < base || off >= base + hw->q_stride * NAMED_QUEUES)
+        uint32_t base = tx ? hw->tx_base : hw->rx_base, rel = (off - base) % INTEL_Q_STRIDE;
+        if (off < base || off >= base + INTEL_Q_STRIDE * NAMED_QUEUES)
             continue;
         for (unsigned k = 0; k < sizeof(queue_names) / sizeof(queue_names[0]); k++)
             if (queue_names[k].at == rel) {
                 ksnprintf(buf, (size_t)len, "%s(%u)", tx ? queue_names[k].tx : queue_names[k].rx,
-                          (off - base) / hw->q_stride);
+                          (off - base) / INTEL_Q_STRIDE);
                 return buf;
             }
     }
-    if (off >= hw->srrctl_base && off < hw->srrctl_base + hw->q_stride * NAMED_QUEUES &&
-        (off - hw->srrctl_base) % hw->q_stride == 0) {
-        ksnprintf(buf, (size_t)len, "SRRCTL(%u)", (off - hw->srrctl_base) / hw->q_stride);
+    if (off >= hw->srrctl_base && off < hw->srrctl_base + INTEL_Q_STRIDE * NAMED_QUEUES &&
+        (off - hw->srrctl_base) % INTEL_Q_STRIDE == 0) {
+        ksnprintf(buf, (size_t)len, "SRRCTL(%u)", (off - hw->srrctl_base) / INTEL_Q_STRIDE);
         return buf;
     }
     ksnprintf(buf, (size_t)len, "0x%05x", off);
@@ -127,18 +127,23 @@ int intel_wait(const struct intel_dev *d, uint32_t off, uint32_t mask, uint32_t 
 
 static uint32_t rxq_reg(const struct intel_dev *d, int q, uint32_t which)
 {
-    return d->hw->rx_base + (uint32_t)q * d->hw->q_stride + which;
+    return d->hw->rx_base + (uint32_t)q * INTEL_Q_STRIDE + which;
 }
 
 static uint32_t txq_reg(const struct intel_dev *d, int q, uint32_t which)
 {
-    return d->hw->tx_base + (uint32_t)q * d->hw->q_stride + which;
+    return d->hw->tx_base + (uint32_t)q * INTEL_Q_STRIDE + which;
 }
 
 /* Rings are 128-byte aligned, and their length a multiple of 128 bytes
- * (82599 §8.2.3.8.1 and §8.2.3.8.3; 82576 §8.10.1, §8.10.3). */
-static void *ring_alloc(struct intel_dev *d, uint16_t size, const char *what)
+ * (82599 §8.2.3.8.1 and §8.2.3.8.3; 82576 §8.10.1, §8.10.3). With the ring,
+ * its array of buffer pointers in *bufs, zeroed: a slot not yet filled
+ * holds NULL (rings_free). NULL in *bufs, said, if either cannot be had;
+ * what was had stays for rings_free. */
+static void *ring_alloc(struct intel_dev *d, uint16_t size, const char *what,
+                        struct pkt_buf ***bufs)
 {
+    *bufs = NULL;
     /* 64 at least: transmit buffers are freed TX_CLEAN at a time, and a
      * ring holds at most size - 1 */
     if (size < 64 || size > 4096 || (size & (size - 1))) {
@@ -147,10 +152,15 @@ static void *ring_alloc(struct intel_dev *d, uint16_t size, const char *what)
         return NULL;
     }
     void *ring = dma_alloc((size_t)size * 16, 128);
-    if (!ring)
+    if (!ring) {
         kprintf("%s %s: no memory for the %s ring\n", d->hw->driver, d->nic.name, what);
-    else
-        memset(ring, 0, (size_t)size * 16);
+        return NULL;
+    }
+    memset(ring, 0, (size_t)size * 16);
+    *bufs = cpu_alloc(size * sizeof((*bufs)[0]), 64);
+    if (!*bufs)
+        kprintf("%s %s: no memory for the %s ring's buffer list\n", d->hw->driver, d->nic.name,
+                what);
     return ring;
 }
 
@@ -165,23 +175,11 @@ static void program_ring(struct intel_dev *d, uint32_t base, const volatile void
      * is enabled would break 82599 §4.6.7, so none is made here. */
 }
 
-/* A ring's array of buffer pointers, zeroed: a slot not yet filled holds
- * NULL (rings_free). */
-static struct pkt_buf **bufs_alloc(struct intel_dev *d, uint16_t size, const char *what)
-{
-    struct pkt_buf **bufs = cpu_alloc(size * sizeof(bufs[0]), 64);
-    if (!bufs)
-        kprintf("%s %s: no memory for the %s ring's buffer list\n", d->hw->driver, d->nic.name,
-                what);
-    return bufs;
-}
-
 int intel_rx_setup(struct intel_dev *d, int qi, uint16_t size, struct mempool *pool)
 {
     struct intel_rxq *q = &d->rxq[qi];
     q->size = size; /* first: what rings_free gives back */
-    q->ring = ring_alloc(d, size, "receive");
-    q->bufs = q->ring ? bufs_alloc(d, size, "receive") : NULL;
+    q->ring = ring_alloc(d, size, "receive", &q->bufs);
     if (!q->bufs)
         return -1;
     q->pool = pool;
@@ -211,7 +209,7 @@ int intel_rx_setup(struct intel_dev *d, int qi, uint16_t size, struct mempool *p
      * than that would be spread over several, which intel_rx_batch drops,
      * but neither chip is set up to accept one (HLREG0.JUMBOEN, RCTL.LPE
      * clear: at most 1522 bytes). */
-    intel_write(d, d->hw->srrctl_base + (uint32_t)qi * d->hw->q_stride,
+    intel_write(d, d->hw->srrctl_base + (uint32_t)qi * INTEL_Q_STRIDE,
                 INTEL_SRRCTL_BSIZEPKT_2K | INTEL_SRRCTL_DESC_ADV | d->hw->srrctl_drop_en);
     program_ring(d, rxq_reg(d, qi, 0), q->ring, size);
     return 0;
@@ -243,8 +241,7 @@ int intel_tx_setup(struct intel_dev *d, int qi, uint16_t size, uint32_t txdctl_t
 {
     struct intel_txq *q = &d->txq[qi];
     q->size = size; /* first: what rings_free gives back */
-    q->ring = ring_alloc(d, size, "transmit");
-    q->bufs = q->ring ? bufs_alloc(d, size, "transmit") : NULL;
+    q->ring = ring_alloc(d, size, "transmit", &q->bufs);
     if (!q->bufs)
         return -1;
     q->next = q->clean = 0;

@@ -37,10 +37,11 @@ struct intel_hw {
      * link-status registers differ */
     int (*set_promisc)(struct intel_dev *d, bool on);
     struct nic_link (*link)(const struct intel_dev *d);
-    /* Queue n's registers: RDBAL(n) = rx_base + n * q_stride, TDBAL(n) = tx_base + n * q_stride;
-     * the others at the INTEL_Q_* distances from it. */
-    uint32_t rx_base, tx_base, q_stride;
-    uint32_t srrctl_base;      /* SRRCTL(n) = srrctl_base + n * q_stride */
+    /* Queue n's registers: RDBAL(n) = rx_base + n * INTEL_Q_STRIDE,
+     * TDBAL(n) = tx_base + n * INTEL_Q_STRIDE; the others at the INTEL_Q_*
+     * distances from it. */
+    uint32_t rx_base, tx_base;
+    uint32_t srrctl_base;      /* SRRCTL(n) = srrctl_base + n * INTEL_Q_STRIDE */
     uint32_t srrctl_drop_en;   /* the SRRCTL.DROP_EN bit: 28 on the 82599, 31 on the 82576 */
     uint32_t rx_on, rx_on_bit; /* receive on: RXCTRL.RXEN (82599), RCTL.EN (82576) */
     uint32_t tx_on, tx_on_bit; /* transmit on: DMATXCTL.TE (82599), TCTL.EN (82576) */
@@ -84,6 +85,10 @@ struct intel_hw {
 #define INTEL_GOTCH 0x04094
 #define INTEL_RUC 0x040A4
 #define INTEL_ROC 0x040AC
+
+/* Queue n's registers are n * 0x40 from queue 0's on both chips (the
+ * 82599's first 64 receive queues, §8.2.3.8; the 82576's 16, §8.10, §8.12). */
+#define INTEL_Q_STRIDE 0x40u
 
 /* Distances from a queue's RDBAL/TDBAL (82599 §8.2.3.8, §8.2.3.9; 82576 §8.10, §8.12). */
 #define INTEL_Q_BAL 0x00

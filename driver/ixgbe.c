@@ -134,7 +134,6 @@ static const struct intel_hw hw_82599 = {
     .link = ixgbe_link,
     .rx_base = RDBAL(0),
     .tx_base = TDBAL(0),
-    .q_stride = 0x40,
     .mrqc = MRQC,
     .mrqc_rss = MRQC_RSS,
     .reta0 = RETA(0),

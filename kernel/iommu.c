@@ -514,6 +514,18 @@ static void map_page(struct domain *dom, uint64_t pa, bool w)
     flush_entry(dom->unit, e);
 }
 
+/* [lo, hi) as a range of its own; counted in nmore when the list is full. */
+static void range_append(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
+{
+    if (dom->nranges == MAX_RANGES) {
+        dom->nmore++;
+        return;
+    }
+    dom->range_w[dom->nranges] = w;
+    dom->range[dom->nranges][0] = lo;
+    dom->range[dom->nranges++][1] = hi;
+}
+
 static void add_range(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
 {
     dom->bytes += hi - lo;
@@ -529,13 +541,7 @@ static void add_range(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
             return;
         }
     }
-    if (dom->nranges == MAX_RANGES) {
-        dom->nmore++;
-        return;
-    }
-    dom->range_w[dom->nranges] = w;
-    dom->range[dom->nranges][0] = lo;
-    dom->range[dom->nranges++][1] = hi;
+    range_append(dom, lo, hi, w);
 }
 
 static void domain_map(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
@@ -639,13 +645,7 @@ static void remove_range(struct domain *dom, uint64_t lo, uint64_t hi)
         dom->bytes -= cut_hi - cut_lo;
         if (cut_lo > a && cut_hi < b) { /* inside: two ranges where there was one */
             dom->range[i][1] = cut_lo;
-            if (dom->nranges == MAX_RANGES) {
-                dom->nmore++;
-                continue;
-            }
-            dom->range_w[dom->nranges] = true;
-            dom->range[dom->nranges][0] = cut_hi;
-            dom->range[dom->nranges++][1] = b;
+            range_append(dom, cut_hi, b, true);
         } else if (cut_lo > a) {
             dom->range[i][1] = cut_lo;
         } else if (cut_hi < b) {
