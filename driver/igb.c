@@ -8,7 +8,9 @@
  * again, the NVM auto-read, the link (§4.5.4), the statistics read once to
  * clear them, then receive (§4.5.9) and transmit (§4.5.10). The descriptor
  * rings are driver/intel.c's, shared with the 82599 (driver/ixgbe.c): the
- * same advanced descriptors, the queue registers at 0xC000 and 0xE000.
+ * same advanced descriptors, the queue registers at 0xC000 and 0xE000; so
+ * are the open through PCI, CTRL.RST and nic_ops. A failed open undoes its
+ * steps and gives back what it took.
  *
  * Tested under QEMU 10's `-device igb` (an 82576 model), never on silicon.
  * Where QEMU's model and the datasheet part ways, the comment says so.

@@ -1,6 +1,6 @@
 /*
- * driver/intel.c - the advanced-descriptor queues the 82599 and the 82576
- * share (see intel.h), and the register trace.
+ * driver/intel.c - what the 82599 and the 82576 share (see intel.h): the
+ * advanced-descriptor queues, the open, the register trace.
  *
  * Receive (82599 §7.1.6, 82576 §7.1.5): every descriptor in the ring points
  * at a buffer. The device fills the ones from RDH up to, not including, RDT

@@ -1,8 +1,9 @@
 /*
  * driver/intel.h - what Intel's 82599 (driver/ixgbe.c) and 82576
- * (driver/igb.c) share: the register door with its trace, the advanced
- * receive and transmit descriptors, and the queues built on them
- * (driver/intel.c).
+ * (driver/igb.c) share: the register door with its trace and the names of
+ * the registers both have, the open through PCI and the global reset, the
+ * advanced receive and transmit descriptors, the queues built on them
+ * (given back when an open fails), and nic_ops (driver/intel.c).
  *
  * The two chips use one descriptor format (82599 datasheet rev 3.3 §7.1.6
  * and §7.2.3.2.4; 82576 datasheet §7.1.5 and §7.2.2.3) and one layout of

@@ -8,7 +8,9 @@
  * interrupts again, wait for the EEPROM auto-read and the DMA init, set up
  * the link, clear the statistics, then receive (§4.6.7) and transmit
  * (§4.6.8), then enable the queues. The descriptor rings themselves are
- * driver/intel.c's, shared with the 82576 (driver/igb.c).
+ * driver/intel.c's, shared with the 82576 (driver/igb.c), as are the open
+ * through PCI, CTRL.RST and nic_ops. A failed open undoes its steps and
+ * gives back what it took.
  *
  * Tested against the 82599 model in tests/model/, never on silicon. The X540
  * and X550 take the same path but for the link set-up (a copper PHY
