@@ -36,17 +36,6 @@ static const struct intel_hw hw = {
 };
 
 static struct pci_dev pci = { .bus = 3 };
-
-/* intel.c's open through PCI (intel_open_pci) is not run here. */
-void pci_enable(const struct pci_dev *d, uint16_t bits)
-{
-    (void)d, (void)bits;
-}
-
-void pci_disable(const struct pci_dev *d, uint16_t bits)
-{
-    (void)d, (void)bits;
-}
 static struct intel_dev *dev;
 
 static void check_ours(const struct pkt_buf *b, const struct mempool *pool)
