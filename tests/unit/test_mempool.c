@@ -92,10 +92,28 @@ static void mixed_pools(void)
     }
 }
 
+/* mempool_destroy with every buffer back: both blocks given back (the
+ * buffers, then the pool's header and free stack); NULL: nothing. */
+static void destroy_gives_memory_back(void)
+{
+    int before = ndma;
+    struct mempool *mp = mempool_create("d", 8);
+    CHECK(mp != NULL);
+    CHECK_EQ(ndma, before + 2);
+    struct pkt_buf *b[8];
+    CHECK_EQ(pkt_alloc_batch(mp, b, 8), 8);
+    pkt_free_batch(b, 8);
+    mempool_destroy(mp);
+    CHECK_EQ(ndma, before);
+    mempool_destroy(NULL);
+    CHECK_EQ(ndma, before);
+}
+
 int main(void)
 {
     RUN(create);
     RUN(alloc_and_free);
     RUN(mixed_pools);
+    RUN(destroy_gives_memory_back);
     return test_finish();
 }
