@@ -248,6 +248,32 @@ static void open_ok(void)
     free_all();
 }
 
+/* trace=regs names: the registers both chips have (intel.c), at the
+ * 82576's offsets where they differ (§8.10), and the 82576's own. */
+static void register_names(void)
+{
+    struct nic *n = open_fake(NULL);
+    CHECK(n != NULL);
+    if (!n)
+        return free_all();
+    static const struct {
+        uint32_t off;
+        const char *name;
+    } regs[] = {
+        { 0x00000, "CTRL" },      { 0x00008, "STATUS" },    { 0x05000, "RXCSUM" },
+        { 0x05818, "MRQC" },      { 0x05C0C, "RETA(3)" },   { 0x05CA4, "RSSRK(9)" },
+        { 0x05478, "RAL(15)" },   { 0x05404, "RAH(0)" },    { 0x05480, "0x05480" },
+        { 0x00010, "EECD" },      { 0x0C070, "RQDPC(1)" },  { 0x04010, "MPC" },
+        { 0x0C068, "RXDCTL(1)" }, { 0x0E018, "TDT(0)" },    { 0x0C04C, "SRRCTL(1)" },
+    };
+    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+        char buf[32];
+        CHECK_STR(intel_reg_name((struct intel_dev *)n, regs[i].off, buf, sizeof(buf)),
+                  regs[i].name);
+    }
+    free_all();
+}
+
 /* Each allocation made to fail in turn, k = 1, 2, ... until the open
  * succeeds: 13 of them, each of which the open unwinds from. */
 static void open_fails_at_each_allocation(void)
@@ -308,6 +334,7 @@ static void open_fails_at_each_wait(void)
 int main(void)
 {
     RUN(open_ok);
+    RUN(register_names);
     RUN(open_fails_at_each_allocation);
     RUN(open_fails_at_each_wait);
     return test_finish();

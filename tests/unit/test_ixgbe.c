@@ -1404,6 +1404,35 @@ static void mac_loopback(void)
     teardown();
 }
 
+/* trace=regs names: the registers both chips have (intel.c), at the
+ * 82599's offsets where they differ (§8.2.3.7), and the 82599's own. */
+static void register_names(void)
+{
+    setup();
+    new_model(0, NULL);
+    struct ixgbe_options opt = { .no_link_wait = true };
+    struct nic *a = open_port(0, &opt);
+    CHECK(a != NULL);
+    if (!a)
+        return teardown();
+    static const struct {
+        uint32_t off;
+        const char *name;
+    } regs[] = {
+        { 0x00000, "CTRL" },        { 0x00008, "STATUS" },     { 0x05000, "RXCSUM" },
+        { 0x0EC80, "MRQC" },        { 0x0EB7C, "RETA(31)" },   { 0x0EB80, "RSSRK(0)" },
+        { 0x0A5F8, "RAL(127)" },    { 0x0A5FC, "RAH(127)" },   { 0x0A600, "0x0a600" },
+        { 0x10010, "EEC" },         { 0x01470, "QPRDC(1)" },   { 0x03FA4, "MPC(1)" },
+        { 0x01068, "RXDCTL(1)" },   { 0x06018, "TDT(0)" },     { 0x01054, "SRRCTL(1)" },
+    };
+    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+        char buf[32];
+        CHECK_STR(intel_reg_name((struct intel_dev *)a, regs[i].off, buf, sizeof(buf)),
+                  regs[i].name);
+    }
+    teardown();
+}
+
 /* trace=regs: every access by name, in the order the datasheet gives. */
 static void trace_regs(void)
 {
@@ -1504,6 +1533,7 @@ int main(void)
     RUN(open_fails_at_each_wait);
     RUN(mac_loopback);
     RUN(trace_regs);
+    RUN(register_names);
     RUN(selftest_pass);
     RUN(selftest_bad_register);
     RUN(selftest_no_loopback);
