@@ -294,9 +294,9 @@ static uint16_t *avail_event(struct vq *vq)
     return (uint16_t *)&vq->used->ring[vq->size];
 }
 
-/* Allocates a queue in the legacy layout (§2.7.2: descriptors, then the
- * available ring, then on the next 4096-byte boundary the used ring), which
- * also meets the modern alignment rules. */
+/* A queue of size entries in the legacy layout (§2.7.2: descriptors, then
+ * the available ring, then on the next 4096-byte boundary the used ring):
+ * where its used ring starts, and its length. */
 static size_t vq_used_off(uint16_t size)
 {
     size_t avail_bytes = 6 + 2u * size;
@@ -308,6 +308,8 @@ static size_t vq_bytes(uint16_t size)
     return vq_used_off(size) + 6 + 8u * size; /* the used ring last */
 }
 
+/* Allocates a queue in the legacy layout, which also meets the modern
+ * alignment rules; on failure, what it had stays for vq_free. */
 static int vq_alloc(struct vq *vq, uint16_t index, uint16_t size, uint16_t chain)
 {
     size_t used_off = vq_used_off(size);
