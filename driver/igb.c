@@ -86,9 +86,9 @@
 
 /* The 82576's own registers (the shared ones are named in intel.c). */
 static const struct intel_reg_name names[] = {
-    { EECD, 4, 1, "EECD" },   { MDIC, 4, 1, "MDIC" }, { IMC, 4, 1, "IMC" },
-    { EIMC, 4, 1, "EIMC" },   { RCTL, 4, 1, "RCTL" }, { TCTL, 4, 1, "TCTL" },
-    { RQDPC(0), 0x40, 16, "RQDPC" }, { MPC, 4, 1, "MPC" }, { 0, 0, 0, NULL },
+    { EECD, 4, 1, "EECD" },          { MDIC, 4, 1, "MDIC" }, { IMC, 4, 1, "IMC" },
+    { EIMC, 4, 1, "EIMC" },          { RCTL, 4, 1, "RCTL" }, { TCTL, 4, 1, "TCTL" },
+    { RQDPC(0), 0x40, 16, "RQDPC" }, { MPC, 4, 1, "MPC" },   { 0, 0, 0, NULL },
 };
 
 /* §8.10.1: RCTL.UPE and RCTL.MPE pass every unicast and multicast frame. */
@@ -269,8 +269,7 @@ static struct nic *open_at(struct pci_dev *pci, uint64_t bar, const void *queues
         kprintf("igb %s: no memory for the driver's state\n", pci_addr(addr, pci));
         return NULL;
     }
-    intel_dev_init(d, &hw_82576, pci, bar, NULL,
-                   queues > IGB_MAX_QUEUES ? IGB_MAX_QUEUES : queues);
+    intel_dev_init(d, &hw_82576, pci, bar, NULL, queues > IGB_MAX_QUEUES ? IGB_MAX_QUEUES : queues);
 
     if (reset(d) || wait_nvm(d))
         goto fail;

@@ -29,13 +29,19 @@ uint64_t intel_test_rx_pa;
 /* Names both chips share: the registers and statistics at the same
  * offsets, and each queue's registers at the same distances from its base. */
 static const struct intel_reg_name common_names[] = {
-    { INTEL_CTRL, 4, 1, "CTRL" },       { INTEL_STATUS, 4, 1, "STATUS" },
-    { INTEL_RXCSUM, 4, 1, "RXCSUM" },   { INTEL_CRCERRS, 4, 1, "CRCERRS" },
+    { INTEL_CTRL, 4, 1, "CTRL" },
+    { INTEL_STATUS, 4, 1, "STATUS" },
+    { INTEL_RXCSUM, 4, 1, "RXCSUM" },
+    { INTEL_CRCERRS, 4, 1, "CRCERRS" },
     { INTEL_GPRC, 4, 1, "GPRC" },
-    { INTEL_GPTC, 4, 1, "GPTC" },       { INTEL_GORCL, 4, 1, "GORCL" },
-    { INTEL_GORCH, 4, 1, "GORCH" },     { INTEL_GOTCL, 4, 1, "GOTCL" },
-    { INTEL_GOTCH, 4, 1, "GOTCH" },     { INTEL_RUC, 4, 1, "RUC" },
-    { INTEL_ROC, 4, 1, "ROC" },         { 0, 0, 0, NULL },
+    { INTEL_GPTC, 4, 1, "GPTC" },
+    { INTEL_GORCL, 4, 1, "GORCL" },
+    { INTEL_GORCH, 4, 1, "GORCH" },
+    { INTEL_GOTCL, 4, 1, "GOTCL" },
+    { INTEL_GOTCH, 4, 1, "GOTCH" },
+    { INTEL_RUC, 4, 1, "RUC" },
+    { INTEL_ROC, 4, 1, "ROC" },
+    { 0, 0, 0, NULL },
 };
 
 static const struct {
@@ -66,8 +72,8 @@ const char *intel_reg_name(const struct intel_dev *d, uint32_t off, char *buf, i
     const struct intel_hw *hw = d->hw;
     /* Both chips have these, at offsets of their own (intel_hw) */
     const struct intel_reg_name at_hw[] = {
-        { hw->mrqc, 4, 1, "MRQC" },         { hw->reta0, 4, 32, "RETA" },
-        { hw->rssrk0, 4, 10, "RSSRK" },     { hw->ral0, 8, hw->nral, "RAL" },
+        { hw->mrqc, 4, 1, "MRQC" },           { hw->reta0, 4, 32, "RETA" },
+        { hw->rssrk0, 4, 10, "RSSRK" },       { hw->ral0, 8, hw->nral, "RAL" },
         { hw->ral0 + 4, 8, hw->nral, "RAH" }, { 0, 0, 0, NULL },
     };
     const char *name = table_name(hw->names, off, buf, len);

@@ -1014,8 +1014,7 @@ fail:
     if (quiet)
         queues_free(v);
     else
-        kprintf("virtio-net %s: the queues and pools of the failed open stay taken\n",
-                v->nic.name);
+        kprintf("virtio-net %s: the queues and pools of the failed open stay taken\n", v->nic.name);
 free_state:
     cpu_free(v, sizeof(*v));
     return NULL;

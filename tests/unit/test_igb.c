@@ -126,7 +126,7 @@ static struct {
 static void fake_reset(void)
 {
     memset(fake.reg, 0, sizeof(fake.reg));
-    fake.reg[RAL0 / 4] = 0x00005402;                            /* 02:54:00:00 */
+    fake.reg[RAL0 / 4] = 0x00005402;                               /* 02:54:00:00 */
     fake.reg[RAH0 / 4] = 0x7600 | (fake.f.nvm_blank ? 0 : RAH_AV); /* 00:76 */
     fake.reg[RXDCTL(0) / 4] = ENABLE;
     fake.reg[TXDCTL(0) / 4] = ENABLE;
@@ -260,11 +260,11 @@ static void register_names(void)
         uint32_t off;
         const char *name;
     } regs[] = {
-        { 0x00000, "CTRL" },      { 0x00008, "STATUS" },    { 0x05000, "RXCSUM" },
-        { 0x05818, "MRQC" },      { 0x05C0C, "RETA(3)" },   { 0x05CA4, "RSSRK(9)" },
-        { 0x05478, "RAL(15)" },   { 0x05404, "RAH(0)" },    { 0x05480, "0x05480" },
-        { 0x00010, "EECD" },      { 0x0C070, "RQDPC(1)" },  { 0x04010, "MPC" },
-        { 0x0C068, "RXDCTL(1)" }, { 0x0E018, "TDT(0)" },    { 0x0C04C, "SRRCTL(1)" },
+        { 0x00000, "CTRL" },      { 0x00008, "STATUS" },   { 0x05000, "RXCSUM" },
+        { 0x05818, "MRQC" },      { 0x05C0C, "RETA(3)" },  { 0x05CA4, "RSSRK(9)" },
+        { 0x05478, "RAL(15)" },   { 0x05404, "RAH(0)" },   { 0x05480, "0x05480" },
+        { 0x00010, "EECD" },      { 0x0C070, "RQDPC(1)" }, { 0x04010, "MPC" },
+        { 0x0C068, "RXDCTL(1)" }, { 0x0E018, "TDT(0)" },   { 0x0C04C, "SRRCTL(1)" },
     };
     for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
         char buf[32];

@@ -47,8 +47,8 @@ static struct {
     size_t len;
 } dma[256];
 static int ndma;
-static unsigned dma_allocs;   /* calls since the case began */
-static unsigned dma_fail_at;  /* set: that call (1 = the first) returns NULL */
+static unsigned dma_allocs;  /* calls since the case began */
+static unsigned dma_fail_at; /* set: that call (1 = the first) returns NULL */
 
 void *dma_alloc(size_t size, size_t align)
 {
@@ -1419,11 +1419,11 @@ static void register_names(void)
         uint32_t off;
         const char *name;
     } regs[] = {
-        { 0x00000, "CTRL" },        { 0x00008, "STATUS" },     { 0x05000, "RXCSUM" },
-        { 0x0EC80, "MRQC" },        { 0x0EB7C, "RETA(31)" },   { 0x0EB80, "RSSRK(0)" },
-        { 0x0A5F8, "RAL(127)" },    { 0x0A5FC, "RAH(127)" },   { 0x0A600, "0x0a600" },
-        { 0x10010, "EEC" },         { 0x01470, "QPRDC(1)" },   { 0x03FA4, "MPC(1)" },
-        { 0x01068, "RXDCTL(1)" },   { 0x06018, "TDT(0)" },     { 0x01054, "SRRCTL(1)" },
+        { 0x00000, "CTRL" },      { 0x00008, "STATUS" },   { 0x05000, "RXCSUM" },
+        { 0x0EC80, "MRQC" },      { 0x0EB7C, "RETA(31)" }, { 0x0EB80, "RSSRK(0)" },
+        { 0x0A5F8, "RAL(127)" },  { 0x0A5FC, "RAH(127)" }, { 0x0A600, "0x0a600" },
+        { 0x10010, "EEC" },       { 0x01470, "QPRDC(1)" }, { 0x03FA4, "MPC(1)" },
+        { 0x01068, "RXDCTL(1)" }, { 0x06018, "TDT(0)" },   { 0x01054, "SRRCTL(1)" },
     };
     for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
         char buf[32];

@@ -260,8 +260,8 @@ static void freed_blocks_merge_back(void)
 {
     palloc_init(&pa);
     palloc_add(&pa, 1 * MiB, 1 * MiB);
-    uint64_t a = palloc_alloc(&pa, 0x1800, PAGE_SIZE, NO_LIMIT);  /* 2 pages */
-    uint64_t b = palloc_alloc(&pa, 0x3000, 0x10000, NO_LIMIT);    /* leaves a gap above */
+    uint64_t a = palloc_alloc(&pa, 0x1800, PAGE_SIZE, NO_LIMIT);    /* 2 pages */
+    uint64_t b = palloc_alloc(&pa, 0x3000, 0x10000, NO_LIMIT);      /* leaves a gap above */
     uint64_t c = palloc_alloc(&pa, PAGE_SIZE, PAGE_SIZE, NO_LIMIT); /* from the gap */
     CHECK_EQ(a, 0x1FE000);
     CHECK_EQ(b, 0x1F0000);

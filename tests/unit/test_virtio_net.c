@@ -129,10 +129,10 @@ struct fq {
 
 static struct {
     uint8_t status;
-    bool reset_stuck;  /* set: a write of 0 to the status leaves it nonzero (§2.4 unfinished) */
-    bool failed_seen;  /* FAILED (0x80) was written to the status */
-    bool mq;           /* offer MQ and the control queue: 2 pairs, queue 4 the control one */
-    bool ctrl_silent;  /* set: a control command is never answered */
+    bool reset_stuck; /* set: a write of 0 to the status leaves it nonzero (§2.4 unfinished) */
+    bool failed_seen; /* FAILED (0x80) was written to the status */
+    bool mq;          /* offer MQ and the control queue: 2 pairs, queue 4 the control one */
+    bool ctrl_silent; /* set: a control command is never answered */
     uint32_t features;
     uint16_t sel;
     struct fq q[5];
