@@ -84,12 +84,14 @@
 #define TX_RING 512
 #define AUTO_RD_WAIT_US 10000ul
 
-/* The 82576's own registers (the shared ones are named in intel.c). */
+/* The 82576's own registers (the shared ones are named in intel.c),
+ * several a line. */
+/* clang-format off */
 static const struct intel_reg_name names[] = {
-    { EECD, 4, 1, "EECD" },          { MDIC, 4, 1, "MDIC" }, { IMC, 4, 1, "IMC" },
-    { EIMC, 4, 1, "EIMC" },          { RCTL, 4, 1, "RCTL" }, { TCTL, 4, 1, "TCTL" },
-    { RQDPC(0), 0x40, 16, "RQDPC" }, { MPC, 4, 1, "MPC" },   { 0, 0, 0, NULL },
+    INTEL_REG(EECD), INTEL_REG(MDIC), INTEL_REG(IMC), INTEL_REG(EIMC), INTEL_REG(RCTL),
+    INTEL_REG(TCTL), INTEL_REGS(RQDPC, 0x40, 16), INTEL_REG(MPC), { 0, 0, 0, NULL },
 };
+/* clang-format on */
 
 /* §8.10.1: RCTL.UPE and RCTL.MPE pass every unicast and multicast frame. */
 static int igb_set_promisc(struct intel_dev *d, bool on)

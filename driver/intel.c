@@ -27,22 +27,17 @@ bool intel_trace_regs;
 uint64_t intel_test_rx_pa;
 
 /* Names both chips share: the registers and statistics at the same
- * offsets, and each queue's registers at the same distances from its base. */
+ * offsets (several a line), and each queue's registers at the same
+ * distances from its base. */
+/* clang-format off */
 static const struct intel_reg_name common_names[] = {
-    { INTEL_CTRL, 4, 1, "CTRL" },
-    { INTEL_STATUS, 4, 1, "STATUS" },
-    { INTEL_RXCSUM, 4, 1, "RXCSUM" },
-    { INTEL_CRCERRS, 4, 1, "CRCERRS" },
-    { INTEL_GPRC, 4, 1, "GPRC" },
-    { INTEL_GPTC, 4, 1, "GPTC" },
-    { INTEL_GORCL, 4, 1, "GORCL" },
-    { INTEL_GORCH, 4, 1, "GORCH" },
-    { INTEL_GOTCL, 4, 1, "GOTCL" },
-    { INTEL_GOTCH, 4, 1, "GOTCH" },
-    { INTEL_RUC, 4, 1, "RUC" },
-    { INTEL_ROC, 4, 1, "ROC" },
-    { 0, 0, 0, NULL },
+    { INTEL_CTRL, 4, 1, "CTRL" }, { INTEL_STATUS, 4, 1, "STATUS" },
+    { INTEL_RXCSUM, 4, 1, "RXCSUM" }, { INTEL_CRCERRS, 4, 1, "CRCERRS" },
+    { INTEL_GPRC, 4, 1, "GPRC" }, { INTEL_GPTC, 4, 1, "GPTC" }, { INTEL_GORCL, 4, 1, "GORCL" },
+    { INTEL_GORCH, 4, 1, "GORCH" }, { INTEL_GOTCL, 4, 1, "GOTCL" }, { INTEL_GOTCH, 4, 1, "GOTCH" },
+    { INTEL_RUC, 4, 1, "RUC" }, { INTEL_ROC, 4, 1, "ROC" }, { 0, 0, 0, NULL },
 };
+/* clang-format on */
 
 static const struct {
     uint32_t at;

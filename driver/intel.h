@@ -28,6 +28,16 @@ struct intel_reg_name {
     uint32_t base, stride, count;
     const char *name;
 };
+/* An entry named as the driver's own macro for the register: INTEL_REG(EEC);
+ * INTEL_REGS(MPC, 4, 8) for MPC(0) .. MPC(7), 4 bytes apart. */
+#define INTEL_REG(r)                                                                               \
+    {                                                                                              \
+        r, 4, 1, #r                                                                                \
+    }
+#define INTEL_REGS(r, stride, count)                                                               \
+    {                                                                                              \
+        r(0), stride, count, #r                                                                    \
+    }
 
 struct intel_dev;
 

@@ -110,32 +110,18 @@
 #define MASTER_DISABLE_US 100000 /* pending PCIe requests to end (§5.2.5.3.2) */
 #define SECRX_RDY_US 100000      /* the receive security path to halt (SECRXSTAT.SECRX_RDY) */
 
-/* The 82599's own registers (the shared ones are named in intel.c). */
+/* The 82599's own registers (the shared ones are named in intel.c),
+ * several a line. */
+/* clang-format off */
 static const struct intel_reg_name names[] = {
-    { CTRL_EXT, 4, 1, "CTRL_EXT" },
-    { EIMC, 4, 1, "EIMC" },
-    { EEC, 4, 1, "EEC" },
-    { RDRXCTL, 4, 1, "RDRXCTL" },
-    { AUTOC, 4, 1, "AUTOC" },
-    { LINKS, 4, 1, "LINKS" },
-    { HLREG0, 4, 1, "HLREG0" },
-    { RXCTRL, 4, 1, "RXCTRL" },
-    { RXPBSIZE(0), 4, 8, "RXPBSIZE" },
-    { FCRTH(0), 4, 8, "FCRTH" },
-    { FCTRL, 4, 1, "FCTRL" },
-    { DCA_RXCTRL(0), 0x40, 64, "DCA_RXCTRL" },
-    { TXPBSIZE(0), 4, 8, "TXPBSIZE" },
-    { DTXMXSZRQ, 4, 1, "DTXMXSZRQ" },
-    { MTQC, 4, 1, "MTQC" },
-    { RTTDCS, 4, 1, "RTTDCS" },
-    { DMATXCTL, 4, 1, "DMATXCTL" },
-    { SECRXCTRL, 4, 1, "SECRXCTRL" },
-    { SECRXSTAT, 4, 1, "SECRXSTAT" },
-    { MPC(0), 4, 8, "MPC" },
-    { QPRDC(0), 0x40, 16, "QPRDC" },
-    { MACC, 4, 1, "MACC" },
-    { 0, 0, 0, NULL },
+    INTEL_REG(CTRL_EXT), INTEL_REG(EIMC), INTEL_REG(EEC), INTEL_REG(RDRXCTL), INTEL_REG(AUTOC),
+    INTEL_REG(LINKS), INTEL_REG(HLREG0), INTEL_REG(RXCTRL), INTEL_REGS(RXPBSIZE, 4, 8),
+    INTEL_REGS(FCRTH, 4, 8), INTEL_REG(FCTRL), INTEL_REGS(DCA_RXCTRL, 0x40, 64),
+    INTEL_REGS(TXPBSIZE, 4, 8), INTEL_REG(DTXMXSZRQ), INTEL_REG(MTQC), INTEL_REG(RTTDCS),
+    INTEL_REG(DMATXCTL), INTEL_REG(SECRXCTRL), INTEL_REG(SECRXSTAT), INTEL_REGS(MPC, 4, 8),
+    INTEL_REGS(QPRDC, 0x40, 16), INTEL_REG(MACC), { 0, 0, 0, NULL },
 };
+/* clang-format on */
 
 static int ixgbe_set_promisc(struct intel_dev *d, bool on);
 static struct nic_link ixgbe_link(const struct intel_dev *d);
