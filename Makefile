@@ -165,6 +165,7 @@ UNIT_pci      := kernel/pci.c kernel/kprintf.c
 UNIT_mempool  := driver/mempool.c kernel/kprintf.c
 UNIT_ixgbe_model := tests/model/ixgbe_model.c
 UNIT_virtio_net := driver/virtio_net.c driver/mempool.c kernel/kprintf.c
+UNIT_igb      := driver/igb.c driver/intel.c driver/link.c driver/mempool.c kernel/kprintf.c
 UNIT_ixgbe    := driver/ixgbe.c driver/ixgbe_sfp.c driver/intel.c driver/link.c driver/mempool.c kernel/kprintf.c apps/selftest.c \
 	tests/model/ixgbe_model.c
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))

@@ -8,7 +8,9 @@
  * again, the NVM auto-read, the link (§4.5.4), the statistics read once to
  * clear them, then receive (§4.5.9) and transmit (§4.5.10). The descriptor
  * rings are driver/intel.c's, shared with the 82599 (driver/ixgbe.c): the
- * same advanced descriptors, the queue registers at 0xC000 and 0xE000.
+ * same advanced descriptors, the queue registers at 0xC000 and 0xE000; so
+ * are the open through PCI, CTRL.RST and nic_ops. A failed open undoes its
+ * steps and gives back what it took.
  *
  * Tested under QEMU 10's `-device igb` (an 82576 model), never on silicon.
  * Where QEMU's model and the datasheet part ways, the comment says so.
@@ -19,10 +21,9 @@
 #include "driver/platform.h"
 
 /* Registers, with their datasheet sections (chapter 8). */
-#define CTRL 0x00000 /* §8.2.1 Device Control */
+#define CTRL INTEL_CTRL /* §8.2.1 Device Control (RST: intel.c) */
 #define CTRL_SLU (1u << 6)
-#define CTRL_RST (1u << 26)
-#define STATUS 0x00008 /* §8.2.2 Device Status */
+#define STATUS INTEL_STATUS /* §8.2.2 Device Status */
 #define STATUS_LU (1u << 1)
 #define STATUS_SPEED_SHIFT 6
 #define EECD 0x00010 /* §8.4 EEPROM/Flash Control */
@@ -83,32 +84,39 @@
 #define TX_RING 512
 #define AUTO_RD_WAIT_US 10000ul
 
+/* The 82576's own registers (the shared ones are named in intel.c),
+ * several a line. */
+/* clang-format off */
 static const struct intel_reg_name names[] = {
-    { CTRL, 4, 1, "CTRL" },
-    { STATUS, 4, 1, "STATUS" },
-    { EECD, 4, 1, "EECD" },
-    { MDIC, 4, 1, "MDIC" },
-    { IMC, 4, 1, "IMC" },
-    { EIMC, 4, 1, "EIMC" },
-    { RCTL, 4, 1, "RCTL" },
-    { TCTL, 4, 1, "TCTL" },
-    { RAL(0), 8, 16, "RAL" },
-    { RAH(0), 8, 16, "RAH" },
-    { RQDPC(0), 0x40, 16, "RQDPC" },
-    { INTEL_RXCSUM, 4, 1, "RXCSUM" },
-    { MRQC, 4, 1, "MRQC" },
-    { RETA(0), 4, 32, "RETA" },
-    { RSSRK(0), 4, 10, "RSSRK" },
-    { MPC, 4, 1, "MPC" },
-    { 0, 0, 0, NULL },
+    INTEL_REG(EECD), INTEL_REG(MDIC), INTEL_REG(IMC), INTEL_REG(EIMC), INTEL_REG(RCTL),
+    INTEL_REG(TCTL), INTEL_REGS(RQDPC, 0x40, 16), INTEL_REG(MPC), { 0, 0, 0, NULL },
 };
+/* clang-format on */
+
+/* §8.10.1: RCTL.UPE and RCTL.MPE pass every unicast and multicast frame. */
+static int igb_set_promisc(struct intel_dev *d, bool on)
+{
+    if (on)
+        intel_set(d, RCTL, RCTL_UPE | RCTL_MPE);
+    else
+        intel_clear(d, RCTL, RCTL_UPE | RCTL_MPE);
+    return 0;
+}
+
+static struct nic_link igb_link(const struct intel_dev *d)
+{
+    static const uint32_t mbps[4] = { 10, 100, 1000, 1000 }; /* STATUS.SPEED, §8.2.2 */
+    uint32_t v = intel_read(d, STATUS);
+    return (struct nic_link){ (v & STATUS_LU) != 0, mbps[(v >> STATUS_SPEED_SHIFT) & 3] };
+}
 
 static const struct intel_hw hw_82576 = {
     .driver = "igb",
     .model = "82576",
+    .set_promisc = igb_set_promisc,
+    .link = igb_link,
     .rx_base = RDBAL(0),
     .tx_base = TDBAL(0),
-    .q_stride = 0x40,
     .mrqc = MRQC,
     .mrqc_rss = MRQC_RSS,
     .reta0 = RETA(0),
@@ -120,39 +128,10 @@ static const struct intel_hw hw_82576 = {
     .tx_on = TCTL,
     .tx_on_bit = TCTL_EN,
     .ral0 = RAL(0),
+    .nral = 16,
     .missed = { MPC, RQDPC(0), 0 },
     .octets_at_stop = true, /* see intel.h */
     .names = names,
-};
-
-/* §8.10.1: RCTL.UPE and RCTL.MPE pass every unicast and multicast frame. */
-static int igb_set_promisc(struct nic *nic, bool on)
-{
-    struct intel_dev *d = (struct intel_dev *)nic;
-    if (on)
-        intel_set(d, RCTL, RCTL_UPE | RCTL_MPE);
-    else
-        intel_clear(d, RCTL, RCTL_UPE | RCTL_MPE);
-    return 0;
-}
-
-static struct nic_link igb_link(struct nic *nic)
-{
-    static const uint32_t mbps[4] = { 10, 100, 1000, 1000 }; /* STATUS.SPEED, §8.2.2 */
-    uint32_t v = intel_read((struct intel_dev *)nic, STATUS);
-    return (struct nic_link){ (v & STATUS_LU) != 0, mbps[(v >> STATUS_SPEED_SHIFT) & 3] };
-}
-
-static const struct nic_ops igb_ops = {
-    .rx_batch = intel_rx_batch,
-    .tx_batch = intel_tx_batch,
-    .read_stats = intel_read_stats,
-    .set_promisc = igb_set_promisc,
-    .use_queues = intel_use_queues,
-    .link = igb_link,
-    .tx_watch = intel_tx_watch,
-    .ring_state = intel_ring_state,
-    .stop = intel_stop,
 };
 
 /* §4.5.1 and §4.5.2: interrupts off, a global reset, interrupts off again. */
@@ -160,11 +139,7 @@ static int reset(struct intel_dev *d)
 {
     intel_write(d, IMC, 0xFFFFFFFF);
     intel_write(d, EIMC, 0xFFFFFFFF);
-    intel_set(d, CTRL, CTRL_RST);
-    delay_us(1000); /* §4.5.2: at least 1 ms before looking at the device again */
-    if (intel_wait(d, CTRL, CTRL_RST, 0, INTEL_RESET_US, "global reset (CTRL.RST)",
-                   "the device did not come out of reset; check that it is powered (D0) and "
-                   "that its BAR is mapped"))
+    if (intel_global_reset(d, 0))
         return -1;
     intel_write(d, IMC, 0xFFFFFFFF);
     intel_write(d, EIMC, 0xFFFFFFFF);
@@ -285,37 +260,38 @@ bool igb_supports(uint16_t vendor, uint16_t device)
     return vendor == 0x8086 && device == 0x10C9; /* 82576, copper */
 }
 
-static struct nic *open_at(struct pci_dev *pci, uint64_t bar, int queues)
+/* §4.5 in order; on a failure the steps taken are undone (the queues'
+ * by intel_queues_init itself) and d given back. */
+static struct nic *open_at(struct pci_dev *pci, uint64_t bar, const void *queues_arg)
 {
+    int queues = *(const int *)queues_arg;
     struct intel_dev *d = cpu_alloc(sizeof(*d), 64);
-    if (!d)
+    if (!d) {
+        char addr[PCI_ADDR_LEN];
+        kprintf("igb %s: no memory for the driver's state\n", pci_addr(addr, pci));
         return NULL;
-    intel_dev_init(d, &hw_82576, pci, bar, &igb_ops, NULL,
-                   queues > IGB_MAX_QUEUES ? IGB_MAX_QUEUES : queues);
+    }
+    intel_dev_init(d, &hw_82576, pci, bar, NULL, queues > IGB_MAX_QUEUES ? IGB_MAX_QUEUES : queues);
 
     if (reset(d) || wait_nvm(d))
-        return NULL;
+        goto fail;
     intel_read_mac(d);
     if (link_setup(d))
-        return NULL;
+        goto fail;
     intel_clear_stats(d); /* §4.5.8: read once to clear them */
 
     uint32_t thresholds = TXDCTL_PTHRESH | TXDCTL_HTHRESH << 8 | TXDCTL_WTHRESH << 16;
+    /* receive and transmit go on only once their queues are (rx_on, and
+     * TCTL.EN after tx_init's last wait): a failure before leaves them off */
     if (rx_init(d) || tx_init(d) || intel_queues_init(d, RX_RING, TX_RING, thresholds, rx_on))
-        return NULL;
+        goto fail;
     return &d->nic; /* the link is waited for by nic_probe_all, all ports together */
+fail:
+    cpu_free(d, sizeof(*d));
+    return NULL;
 }
 
 struct nic *igb_open(struct pci_dev *pci, int queues)
 {
-    if (pci->bar[0].type != PCI_BAR_MEM32 && pci->bar[0].type != PCI_BAR_MEM64) {
-        char addr[PCI_ADDR_LEN];
-        kprintf("igb %s: BAR0 is not memory\n", pci_addr(addr, pci));
-        return NULL;
-    }
-    pci_enable(pci, PCI_CMD_MEMORY | PCI_CMD_BUS_MASTER);
-    struct nic *nic = open_at(pci, pci->bar[0].addr, queues);
-    if (!nic)
-        pci_disable(pci, PCI_CMD_BUS_MASTER);
-    return nic;
+    return intel_open_pci(pci, "igb", open_at, &queues);
 }

@@ -1,6 +1,6 @@
 /*
- * driver/intel.c - the advanced-descriptor queues the 82599 and the 82576
- * share (see intel.h), and the register trace.
+ * driver/intel.c - what the 82599 and the 82576 share (see intel.h): the
+ * advanced-descriptor queues, the open, the register trace.
  *
  * Receive (82599 §7.1.6, 82576 §7.1.5): every descriptor in the ring points
  * at a buffer. The device fills the ones from RDH up to, not including, RDT
@@ -25,15 +25,18 @@ _Static_assert(PKT_DATA_ROOM == INTEL_SRRCTL_BSIZEPKT_2K * 1024, "a buffer holds
 bool intel_trace_regs;
 uint64_t intel_test_rx_pa;
 
-/* Names both chips share: the statistics at the same offsets, and each
- * queue's registers at the same distances from its base. */
+/* Names both chips share: the registers and statistics at the same
+ * offsets (several a line), and each queue's registers at the same
+ * distances from its base. */
+/* clang-format off */
 static const struct intel_reg_name common_names[] = {
-    { INTEL_CRCERRS, 4, 1, "CRCERRS" }, { INTEL_GPRC, 4, 1, "GPRC" },
-    { INTEL_GPTC, 4, 1, "GPTC" },       { INTEL_GORCL, 4, 1, "GORCL" },
-    { INTEL_GORCH, 4, 1, "GORCH" },     { INTEL_GOTCL, 4, 1, "GOTCL" },
-    { INTEL_GOTCH, 4, 1, "GOTCH" },     { INTEL_RUC, 4, 1, "RUC" },
-    { INTEL_ROC, 4, 1, "ROC" },         { 0, 0, 0, NULL },
+    { INTEL_CTRL, 4, 1, "CTRL" }, { INTEL_STATUS, 4, 1, "STATUS" },
+    { INTEL_RXCSUM, 4, 1, "RXCSUM" }, { INTEL_CRCERRS, 4, 1, "CRCERRS" },
+    { INTEL_GPRC, 4, 1, "GPRC" }, { INTEL_GPTC, 4, 1, "GPTC" }, { INTEL_GORCL, 4, 1, "GORCL" },
+    { INTEL_GORCH, 4, 1, "GORCH" }, { INTEL_GOTCL, 4, 1, "GOTCL" }, { INTEL_GOTCH, 4, 1, "GOTCH" },
+    { INTEL_RUC, 4, 1, "RUC" }, { INTEL_ROC, 4, 1, "ROC" }, { 0, 0, 0, NULL },
 };
+/* clang-format on */
 
 static const struct {
     uint32_t at;
@@ -61,25 +64,33 @@ static const char *table_name(const struct intel_reg_name *r, uint32_t off, char
 const char *intel_reg_name(const struct intel_dev *d, uint32_t off, char *buf, int len)
 {
     const struct intel_hw *hw = d->hw;
+    /* Both chips have these, at offsets of their own (intel_hw) */
+    const struct intel_reg_name at_hw[] = {
+        { hw->mrqc, 4, 1, "MRQC" },           { hw->reta0, 4, 32, "RETA" },
+        { hw->rssrk0, 4, 10, "RSSRK" },       { hw->ral0, 8, hw->nral, "RAL" },
+        { hw->ral0 + 4, 8, hw->nral, "RAH" }, { 0, 0, 0, NULL },
+    };
     const char *name = table_name(hw->names, off, buf, len);
     if (!name)
         name = table_name(common_names, off, buf, len);
+    if (!name)
+        name = table_name(at_hw, off, buf, len);
     if (name)
         return name;
     for (int tx = 0; tx < 2; tx++) {
-        uint32_t base = tx ? hw->tx_base : hw->rx_base, rel = (off - base) % hw->q_stride;
-        if (off < base || off >= base + hw->q_stride * NAMED_QUEUES)
+        uint32_t base = tx ? hw->tx_base : hw->rx_base, rel = (off - base) % INTEL_Q_STRIDE;
+        if (off < base || off >= base + INTEL_Q_STRIDE * NAMED_QUEUES)
             continue;
         for (unsigned k = 0; k < sizeof(queue_names) / sizeof(queue_names[0]); k++)
             if (queue_names[k].at == rel) {
                 ksnprintf(buf, (size_t)len, "%s(%u)", tx ? queue_names[k].tx : queue_names[k].rx,
-                          (off - base) / hw->q_stride);
+                          (off - base) / INTEL_Q_STRIDE);
                 return buf;
             }
     }
-    if (off >= hw->srrctl_base && off < hw->srrctl_base + hw->q_stride * NAMED_QUEUES &&
-        (off - hw->srrctl_base) % hw->q_stride == 0) {
-        ksnprintf(buf, (size_t)len, "SRRCTL(%u)", (off - hw->srrctl_base) / hw->q_stride);
+    if (off >= hw->srrctl_base && off < hw->srrctl_base + INTEL_Q_STRIDE * NAMED_QUEUES &&
+        (off - hw->srrctl_base) % INTEL_Q_STRIDE == 0) {
+        ksnprintf(buf, (size_t)len, "SRRCTL(%u)", (off - hw->srrctl_base) / INTEL_Q_STRIDE);
         return buf;
     }
     ksnprintf(buf, (size_t)len, "0x%05x", off);
@@ -116,18 +127,23 @@ int intel_wait(const struct intel_dev *d, uint32_t off, uint32_t mask, uint32_t 
 
 static uint32_t rxq_reg(const struct intel_dev *d, int q, uint32_t which)
 {
-    return d->hw->rx_base + (uint32_t)q * d->hw->q_stride + which;
+    return d->hw->rx_base + (uint32_t)q * INTEL_Q_STRIDE + which;
 }
 
 static uint32_t txq_reg(const struct intel_dev *d, int q, uint32_t which)
 {
-    return d->hw->tx_base + (uint32_t)q * d->hw->q_stride + which;
+    return d->hw->tx_base + (uint32_t)q * INTEL_Q_STRIDE + which;
 }
 
 /* Rings are 128-byte aligned, and their length a multiple of 128 bytes
- * (82599 §8.2.3.8.1 and §8.2.3.8.3; 82576 §8.10.1, §8.10.3). */
-static void *ring_alloc(struct intel_dev *d, uint16_t size, const char *what)
+ * (82599 §8.2.3.8.1 and §8.2.3.8.3; 82576 §8.10.1, §8.10.3). With the ring,
+ * its array of buffer pointers in *bufs, zeroed: a slot not yet filled
+ * holds NULL (rings_free). NULL in *bufs, said, if either cannot be had;
+ * what was had stays for rings_free. */
+static void *ring_alloc(struct intel_dev *d, uint16_t size, const char *what,
+                        struct pkt_buf ***bufs)
 {
+    *bufs = NULL;
     /* 64 at least: transmit buffers are freed TX_CLEAN at a time, and a
      * ring holds at most size - 1 */
     if (size < 64 || size > 4096 || (size & (size - 1))) {
@@ -136,10 +152,15 @@ static void *ring_alloc(struct intel_dev *d, uint16_t size, const char *what)
         return NULL;
     }
     void *ring = dma_alloc((size_t)size * 16, 128);
-    if (!ring)
+    if (!ring) {
         kprintf("%s %s: no memory for the %s ring\n", d->hw->driver, d->nic.name, what);
-    else
-        memset(ring, 0, (size_t)size * 16);
+        return NULL;
+    }
+    memset(ring, 0, (size_t)size * 16);
+    *bufs = cpu_alloc(size * sizeof((*bufs)[0]), 64);
+    if (!*bufs)
+        kprintf("%s %s: no memory for the %s ring's buffer list\n", d->hw->driver, d->nic.name,
+                what);
     return ring;
 }
 
@@ -157,11 +178,10 @@ static void program_ring(struct intel_dev *d, uint32_t base, const volatile void
 int intel_rx_setup(struct intel_dev *d, int qi, uint16_t size, struct mempool *pool)
 {
     struct intel_rxq *q = &d->rxq[qi];
-    q->ring = ring_alloc(d, size, "receive");
-    q->bufs = cpu_alloc(size * sizeof(q->bufs[0]), 64);
-    if (!q->ring || !q->bufs)
+    q->size = size; /* first: what rings_free gives back */
+    q->ring = ring_alloc(d, size, "receive", &q->bufs);
+    if (!q->bufs)
         return -1;
-    q->size = size;
     q->pool = pool;
     q->dev = d;
     q->next = 0;
@@ -189,19 +209,28 @@ int intel_rx_setup(struct intel_dev *d, int qi, uint16_t size, struct mempool *p
      * than that would be spread over several, which intel_rx_batch drops,
      * but neither chip is set up to accept one (HLREG0.JUMBOEN, RCTL.LPE
      * clear: at most 1522 bytes). */
-    intel_write(d, d->hw->srrctl_base + (uint32_t)qi * d->hw->q_stride,
+    intel_write(d, d->hw->srrctl_base + (uint32_t)qi * INTEL_Q_STRIDE,
                 INTEL_SRRCTL_BSIZEPKT_2K | INTEL_SRRCTL_DESC_ADV | d->hw->srrctl_drop_en);
     program_ring(d, rxq_reg(d, qi, 0), q->ring, size);
     return 0;
 }
 
-int intel_rx_start(struct intel_dev *d, int q)
+/* Sets a queue's [RT]XDCTL.ENABLE and waits for it to read 1 (82599
+ * §8.2.3.8.6, §8.2.3.9.10; 82576 §8.10.10, §8.12.13). */
+static int queue_enable(struct intel_dev *d, uint32_t dctl, const char *what, int q,
+                        const char *hint)
 {
     char step[32];
-    ksnprintf(step, sizeof(step), "enabling receive queue %d", q);
-    intel_set(d, rxq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
-    if (intel_wait(d, rxq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE,
-                   INTEL_QUEUE_ON_OFF_US, step, "the queue's base, length and SRRCTL may be wrong"))
+    ksnprintf(step, sizeof(step), "enabling %s queue %d", what, q);
+    intel_set(d, dctl, INTEL_DCTL_ENABLE);
+    return intel_wait(d, dctl, INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE, INTEL_QUEUE_ON_OFF_US, step,
+                      hint);
+}
+
+int intel_rx_start(struct intel_dev *d, int q)
+{
+    if (queue_enable(d, rxq_reg(d, q, INTEL_Q_DCTL), "receive", q,
+                     "the queue's base, length and SRRCTL may be wrong"))
         return -1;
     /* Only now may RDT move (82599 §4.6.7): all descriptors but one. */
     intel_write(d, rxq_reg(d, q, INTEL_Q_TAIL), (uint32_t)d->rxq[q].size - 1);
@@ -211,11 +240,10 @@ int intel_rx_start(struct intel_dev *d, int q)
 int intel_tx_setup(struct intel_dev *d, int qi, uint16_t size, uint32_t txdctl_thresholds)
 {
     struct intel_txq *q = &d->txq[qi];
-    q->ring = ring_alloc(d, size, "transmit");
-    q->bufs = cpu_alloc(size * sizeof(q->bufs[0]), 64);
-    if (!q->ring || !q->bufs)
+    q->size = size; /* first: what rings_free gives back */
+    q->ring = ring_alloc(d, size, "transmit", &q->bufs);
+    if (!q->bufs)
         return -1;
-    q->size = size;
     q->next = q->clean = 0;
     q->tail = d->bar + txq_reg(d, qi, INTEL_Q_TAIL);
     program_ring(d, txq_reg(d, qi, 0), q->ring, size);
@@ -225,12 +253,61 @@ int intel_tx_setup(struct intel_dev *d, int qi, uint16_t size, uint32_t txdctl_t
 
 int intel_tx_start(struct intel_dev *d, int q)
 {
-    char step[32];
-    ksnprintf(step, sizeof(step), "enabling transmit queue %d", q);
-    intel_set(d, txq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE);
-    return intel_wait(d, txq_reg(d, q, INTEL_Q_DCTL), INTEL_DCTL_ENABLE, INTEL_DCTL_ENABLE,
-                      INTEL_QUEUE_ON_OFF_US, step,
-                      "the queue's base and length, or the transmit enable, may be wrong");
+    return queue_enable(d, txq_reg(d, q, INTEL_Q_DCTL), "transmit", q,
+                        "the queue's base and length, or the transmit enable, may be wrong");
+}
+
+static int queue_disable(struct intel_dev *d, uint32_t dctl, const char *step);
+
+/* Gives back what queue qi's set-up took, in reverse: its receive buffers
+ * to the pool, then the arrays, the rings and the pool. */
+static void rings_free(struct intel_dev *d, int qi)
+{
+    struct intel_rxq *rq = &d->rxq[qi];
+    struct intel_txq *tq = &d->txq[qi];
+    if (tq->bufs)
+        cpu_free(tq->bufs, tq->size * sizeof(tq->bufs[0]));
+    if (tq->ring)
+        dma_free((void *)tq->ring, (size_t)tq->size * 16);
+    if (rq->bufs) {
+        for (uint32_t i = 0; i < rq->size; i++)
+            if (rq->bufs[i])
+                pkt_free(rq->bufs[i]);
+        cpu_free(rq->bufs, rq->size * sizeof(rq->bufs[0]));
+    }
+    if (rq->ring)
+        dma_free((void *)rq->ring, (size_t)rq->size * 16);
+    mempool_destroy(d->nic.pool[qi]);
+    *rq = (struct intel_rxq){ 0 };
+    *tq = (struct intel_txq){ 0 };
+    d->nic.pool[qi] = NULL;
+}
+
+/* intel_queues_init failed: receive off, every queue set up turned off,
+ * transmit off, then their memory given back, the last queue's first. A
+ * queue that does not read disabled may still reach its memory: then all
+ * of it stays taken, said. */
+static void queues_unwind(struct intel_dev *d)
+{
+    bool stuck = false;
+    char step[40];
+    intel_clear(d, d->hw->rx_on, d->hw->rx_on_bit);
+    for (int qi = d->nq - 1; qi >= 0; qi--) {
+        ksnprintf(step, sizeof(step), "turning transmit queue %d off", qi);
+        if (d->txq[qi].ring && queue_disable(d, txq_reg(d, qi, INTEL_Q_DCTL), step))
+            stuck = true;
+        ksnprintf(step, sizeof(step), "turning receive queue %d off", qi);
+        if (d->rxq[qi].ring && queue_disable(d, rxq_reg(d, qi, INTEL_Q_DCTL), step))
+            stuck = true;
+    }
+    intel_clear(d, d->hw->tx_on, d->hw->tx_on_bit);
+    if (stuck) {
+        kprintf("%s %s: the rings and pools of the failed open stay taken\n", d->hw->driver,
+                d->nic.name);
+        return;
+    }
+    for (int qi = d->nq - 1; qi >= 0; qi--)
+        rings_free(d, qi);
 }
 
 int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
@@ -242,16 +319,19 @@ int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
         d->nic.pool[q] = mempool_create(name, 2u * rx_ring + 2u * tx_ring);
         if (!d->nic.pool[q] || intel_rx_setup(d, q, rx_ring, d->nic.pool[q]) ||
             intel_tx_setup(d, q, tx_ring, txdctl_thresholds))
-            return -1;
+            goto unwind;
     }
     for (int q = 0; q < d->nq; q++)
         if (intel_rx_start(d, q))
-            return -1;
+            goto unwind;
     rx_on(d);
     for (int q = 0; q < d->nq; q++)
         if (intel_tx_start(d, q))
-            return -1;
+            goto unwind;
     return 0;
+unwind:
+    queues_unwind(d);
+    return -1;
 }
 
 /* Hands descriptor i, with the buffer it has, back to the device: the
@@ -729,8 +809,69 @@ void intel_stop(struct nic *nic)
     accumulate_stats(d, true); /* the last read: what moved while the rings drained */
 }
 
+static int intel_set_promisc(struct nic *nic, bool on)
+{
+    struct intel_dev *d = (struct intel_dev *)nic;
+    return d->hw->set_promisc(d, on);
+}
+
+static struct nic_link intel_link(struct nic *nic)
+{
+    const struct intel_dev *d = (const struct intel_dev *)nic;
+    return d->hw->link(d);
+}
+
+static int intel_register_test(struct nic *nic, char *why, int len)
+{
+    const struct intel_dev *d = (const struct intel_dev *)nic;
+    if (d->hw->register_test)
+        return d->hw->register_test(nic, why, len);
+    ksnprintf(why, (size_t)len, "no register test for the %s", d->hw->model);
+    return 0;
+}
+
+const struct nic_ops intel_ops = {
+    .rx_batch = intel_rx_batch,
+    .tx_batch = intel_tx_batch,
+    .read_stats = intel_read_stats,
+    .set_promisc = intel_set_promisc,
+    .use_queues = intel_use_queues,
+    .link = intel_link,
+    .tx_watch = intel_tx_watch,
+    .ring_state = intel_ring_state,
+    .stop = intel_stop,
+    .register_test = intel_register_test,
+};
+
+struct nic *intel_open_pci(struct pci_dev *pci, const char *driver,
+                           struct nic *(*open_at)(struct pci_dev *pci, uint64_t bar,
+                                                  const void *arg),
+                           const void *arg)
+{
+    if (pci->bar[0].type != PCI_BAR_MEM32 && pci->bar[0].type != PCI_BAR_MEM64) {
+        char addr[PCI_ADDR_LEN];
+        kprintf("%s %s: BAR0 is not memory\n", driver, pci_addr(addr, pci));
+        return NULL;
+    }
+    pci_enable(pci, PCI_CMD_MEMORY | PCI_CMD_BUS_MASTER);
+    struct nic *nic = open_at(pci, pci->bar[0].addr, arg);
+    if (!nic)
+        pci_disable(pci, PCI_CMD_BUS_MASTER);
+    return nic;
+}
+
+int intel_global_reset(struct intel_dev *d, uint32_t extra)
+{
+    intel_write(d, INTEL_CTRL, intel_read(d, INTEL_CTRL) | INTEL_CTRL_RST | extra);
+    delay_us(1000); /* 82599 §4.6.3.2, 82576 §4.5.2: at least 1 ms before looking again */
+    return intel_wait(d, INTEL_CTRL, INTEL_CTRL_RST | extra, 0, INTEL_RESET_US,
+                      "global reset (CTRL.RST)",
+                      "the device did not come out of reset; check that it is powered (D0) and "
+                      "that its BAR is mapped");
+}
+
 void intel_dev_init(struct intel_dev *d, const struct intel_hw *hw, struct pci_dev *pci,
-                    uint64_t bar, const struct nic_ops *ops, const char *model, int queues)
+                    uint64_t bar, const char *model, int queues)
 {
     memset(d, 0, sizeof(*d));
     d->hw = hw;
@@ -738,7 +879,7 @@ void intel_dev_init(struct intel_dev *d, const struct intel_hw *hw, struct pci_d
     d->nic.driver = hw->driver;
     d->nic.model = model ? model : hw->model;
     d->nic.pci = pci;
-    d->nic.ops = ops;
+    d->nic.ops = &intel_ops;
     d->nq = queues < 1 ? 1 : queues > NIC_MAX_QUEUES ? NIC_MAX_QUEUES : queues;
     d->nic.rx_queues = d->nic.tx_queues = (uint16_t)d->nq;
     pci_addr(d->nic.name, pci);

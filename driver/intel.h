@@ -1,8 +1,9 @@
 /*
  * driver/intel.h - what Intel's 82599 (driver/ixgbe.c) and 82576
- * (driver/igb.c) share: the register door with its trace, the advanced
- * receive and transmit descriptors, and the queues built on them
- * (driver/intel.c).
+ * (driver/igb.c) share: the register door with its trace and the names of
+ * the registers both have, the open through PCI and the global reset, the
+ * advanced receive and transmit descriptors, the queues built on them
+ * (given back when an open fails), and nic_ops (driver/intel.c).
  *
  * The two chips use one descriptor format (82599 datasheet rev 3.3 §7.1.6
  * and §7.2.3.2.4; 82576 datasheet §7.1.5 and §7.2.2.3) and one layout of
@@ -27,18 +28,39 @@ struct intel_reg_name {
     uint32_t base, stride, count;
     const char *name;
 };
+/* An entry named as the driver's own macro for the register: INTEL_REG(EEC);
+ * INTEL_REGS(MPC, 4, 8) for MPC(0) .. MPC(7), 4 bytes apart. */
+#define INTEL_REG(r)                                                                               \
+    {                                                                                              \
+        r, 4, 1, #r                                                                                \
+    }
+#define INTEL_REGS(r, stride, count)                                                               \
+    {                                                                                              \
+        r(0), stride, count, #r                                                                    \
+    }
+
+struct intel_dev;
 
 struct intel_hw {
     const char *driver; /* "ixgbe", "igb" */
     const char *model;  /* when the driver's table names none */
-    /* Queue n's registers: RDBAL(n) = rx_base + n * q_stride, TDBAL(n) = tx_base + n * q_stride;
-     * the others at the INTEL_Q_* distances from it. */
-    uint32_t rx_base, tx_base, q_stride;
-    uint32_t srrctl_base;      /* SRRCTL(n) = srrctl_base + n * q_stride */
+    /* nic_ops set_promisc and link (intel_ops calls them): the filter and
+     * link-status registers differ */
+    int (*set_promisc)(struct intel_dev *d, bool on);
+    struct nic_link (*link)(const struct intel_dev *d);
+    /* nic_ops register_test, where the chip has one (the 82599's) */
+    int (*register_test)(struct nic *nic, char *why, int len);
+    /* Queue n's registers: RDBAL(n) = rx_base + n * INTEL_Q_STRIDE,
+     * TDBAL(n) = tx_base + n * INTEL_Q_STRIDE; the others at the INTEL_Q_*
+     * distances from it. */
+    uint32_t rx_base, tx_base;
+    uint32_t srrctl_base;      /* SRRCTL(n) = srrctl_base + n * INTEL_Q_STRIDE */
     uint32_t srrctl_drop_en;   /* the SRRCTL.DROP_EN bit: 28 on the 82599, 31 on the 82576 */
     uint32_t rx_on, rx_on_bit; /* receive on: RXCTRL.RXEN (82599), RCTL.EN (82576) */
     uint32_t tx_on, tx_on_bit; /* transmit on: DMATXCTL.TE (82599), TCTL.EN (82576) */
-    uint32_t ral0;             /* RAL(0), the MAC's low 4 bytes; RAH(0) follows */
+    /* RAL(0), the MAC's low 4 bytes, with RAH(0) 4 bytes on; nral such
+     * pairs, 8 bytes apart (82599 128, §8.2.3.7.8; 82576 16, §8.10) */
+    uint32_t ral0, nral;
     /* Clear-on-read counters of frames dropped for want of room: the packet
      * buffer full (MPC) or queue 0 without a free descriptor (82599 QPRDC,
      * 82576 RQDPC); 0 ends the list. */
@@ -53,8 +75,16 @@ struct intel_hw {
     /* RSS: MRQC and the value of its RSS-only mode, the redirection
      * table's first register (RETA(0)) and the key's (RSSRK(0)). */
     uint32_t mrqc, mrqc_rss, reta0, rssrk0;
-    const struct intel_reg_name *names; /* ends with a NULL name */
+    /* The chip's own registers' names (trace=regs); those at the offsets
+     * above and those both chips have (intel.c) are named there. Ends with
+     * a NULL name. */
+    const struct intel_reg_name *names;
 };
+
+/* Registers at the same offsets, with the same bits used, on both chips. */
+#define INTEL_CTRL 0x00000 /* 82599 §8.2.3.1.1, 82576 §8.2.1: Device Control */
+#define INTEL_CTRL_RST (1u << 26)
+#define INTEL_STATUS 0x00008 /* 82599 §8.2.3.1.2, 82576 §8.2.2: Device Status */
 
 /* Statistics registers at the same offsets on both chips (82599 §8.2.3.23,
  * 82576 §8.19), all clear on read; the octet counters' low half is read
@@ -68,6 +98,10 @@ struct intel_hw {
 #define INTEL_GOTCH 0x04094
 #define INTEL_RUC 0x040A4
 #define INTEL_ROC 0x040AC
+
+/* Queue n's registers are n * 0x40 from queue 0's on both chips (the
+ * 82599's first 64 receive queues, §8.2.3.8; the 82576's 16, §8.10, §8.12). */
+#define INTEL_Q_STRIDE 0x40u
 
 /* Distances from a queue's RDBAL/TDBAL (82599 §8.2.3.8, §8.2.3.9; 82576 §8.10, §8.12). */
 #define INTEL_Q_BAL 0x00
@@ -264,7 +298,10 @@ int intel_tx_start(struct intel_dev *d, int q);
 
 /* Sets up and starts queues 0..d->nq-1, each with a pool of its own
  * (2 * rx_ring + 2 * tx_ring buffers, nic.pool[q]); rx_on() is called after
- * the receive queues are enabled, before the transmit queues are. */
+ * the receive queues are enabled, before the transmit queues are. On
+ * failure, receive, transmit and every queue it touched are turned off and
+ * the rings, arrays and pools it took given back (a queue that does not
+ * read disabled keeps them, said: the device may still reach them). */
 int intel_queues_init(struct intel_dev *d, uint16_t rx_ring, uint16_t tx_ring,
                       uint32_t txdctl_thresholds, void (*rx_on)(struct intel_dev *d));
 
@@ -305,16 +342,32 @@ void intel_rss_init(struct intel_dev *d);
  * queues 0..n-1, for when fewer cores poll than the NIC has queues. */
 void intel_use_queues(struct nic *nic, uint16_t n);
 
+/* nic_ops for both chips: set_promisc and link go to intel_hw's. */
+extern const struct nic_ops intel_ops;
+
 /* nic_ops read_stats and stop for both chips. stop turns receive off, stops
  * the queues (intel_queues_stop), turns transmit off and reads the
  * statistics for the last time. */
 void intel_read_stats(struct nic *nic, struct nic_stats *out);
 void intel_stop(struct nic *nic);
 
+/* A driver's open through PCI: BAR0 must be memory; memory decoding and bus
+ * mastering on, then open_at(pci, BAR0's address, arg); if that fails (it
+ * has given back what it took), bus mastering off again. */
+struct nic *intel_open_pci(struct pci_dev *pci, const char *driver,
+                           struct nic *(*open_at)(struct pci_dev *pci, uint64_t bar,
+                                                  const void *arg),
+                           const void *arg);
+
 /* The start of an open: fills d's fields (name from the PCI address, the
- * model from hw unless model is given, queues pairs of queues). */
+ * model from hw unless model is given, queues pairs of queues, intel_ops). */
 void intel_dev_init(struct intel_dev *d, const struct intel_hw *hw, struct pci_dev *pci,
-                    uint64_t bar, const struct nic_ops *ops, const char *model, int queues);
+                    uint64_t bar, const char *model, int queues);
+
+/* 82599 §4.6.3.2, 82576 §4.5.2: CTRL.RST, with extra (more self-clearing
+ * CTRL bits), set; 1 ms, then a bounded wait for them to read 0. 0, or -1
+ * said. */
+int intel_global_reset(struct intel_dev *d, uint32_t extra);
 
 /* After the reset: the MAC address from RAL(0)/RAH(0), and the statistics
  * read once so that they count from here. */

@@ -8,7 +8,9 @@
  * interrupts again, wait for the EEPROM auto-read and the DMA init, set up
  * the link, clear the statistics, then receive (§4.6.7) and transmit
  * (§4.6.8), then enable the queues. The descriptor rings themselves are
- * driver/intel.c's, shared with the 82576 (driver/igb.c).
+ * driver/intel.c's, shared with the 82576 (driver/igb.c), as are the open
+ * through PCI, CTRL.RST and nic_ops. A failed open undoes its steps and
+ * gives back what it took.
  *
  * Tested against the 82599 model in tests/model/, never on silicon. The X540
  * and X550 take the same path but for the link set-up (a copper PHY
@@ -21,11 +23,10 @@
 #include "driver/ixgbe_sfp.h"
 
 /* Registers, with their datasheet sections (§8.2.3). */
-#define CTRL 0x00000 /* §8.2.3.1.1 Device Control */
+#define CTRL INTEL_CTRL /* §8.2.3.1.1 Device Control (RST: intel.c) */
 #define CTRL_PCIE_MASTER_DISABLE (1u << 2)
 #define CTRL_LRST (1u << 3)
-#define CTRL_RST (1u << 26)
-#define STATUS 0x00008 /* §8.2.3.1.2 Device Status */
+#define STATUS INTEL_STATUS /* §8.2.3.1.2 Device Status */
 #define STATUS_PCIE_MASTER_ENABLE (1u << 19)
 #define CTRL_EXT 0x00018 /* §8.2.3.1.3 Extended Device Control */
 #define CTRL_EXT_NS_DIS (1u << 16)
@@ -109,46 +110,30 @@
 #define MASTER_DISABLE_US 100000 /* pending PCIe requests to end (§5.2.5.3.2) */
 #define SECRX_RDY_US 100000      /* the receive security path to halt (SECRXSTAT.SECRX_RDY) */
 
+/* The 82599's own registers (the shared ones are named in intel.c),
+ * several a line. */
+/* clang-format off */
 static const struct intel_reg_name names[] = {
-    { CTRL, 4, 1, "CTRL" },
-    { STATUS, 4, 1, "STATUS" },
-    { CTRL_EXT, 4, 1, "CTRL_EXT" },
-    { EIMC, 4, 1, "EIMC" },
-    { EEC, 4, 1, "EEC" },
-    { RDRXCTL, 4, 1, "RDRXCTL" },
-    { AUTOC, 4, 1, "AUTOC" },
-    { LINKS, 4, 1, "LINKS" },
-    { HLREG0, 4, 1, "HLREG0" },
-    { RXCTRL, 4, 1, "RXCTRL" },
-    { RXPBSIZE(0), 4, 8, "RXPBSIZE" },
-    { FCRTH(0), 4, 8, "FCRTH" },
-    { FCTRL, 4, 1, "FCTRL" },
-    { DCA_RXCTRL(0), 0x40, 64, "DCA_RXCTRL" },
-    { TXPBSIZE(0), 4, 8, "TXPBSIZE" },
-    { DTXMXSZRQ, 4, 1, "DTXMXSZRQ" },
-    { MTQC, 4, 1, "MTQC" },
-    { RTTDCS, 4, 1, "RTTDCS" },
-    { DMATXCTL, 4, 1, "DMATXCTL" },
-    { INTEL_RXCSUM, 4, 1, "RXCSUM" },
-    { MRQC, 4, 1, "MRQC" },
-    { RETA(0), 4, 32, "RETA" },
-    { RSSRK(0), 4, 10, "RSSRK" },
-    { SECRXCTRL, 4, 1, "SECRXCTRL" },
-    { SECRXSTAT, 4, 1, "SECRXSTAT" },
-    { RAL(0), 8, 128, "RAL" },
-    { RAH(0), 8, 128, "RAH" },
-    { MPC(0), 4, 8, "MPC" },
-    { QPRDC(0), 0x40, 16, "QPRDC" },
-    { MACC, 4, 1, "MACC" },
-    { 0, 0, 0, NULL },
+    INTEL_REG(CTRL_EXT), INTEL_REG(EIMC), INTEL_REG(EEC), INTEL_REG(RDRXCTL), INTEL_REG(AUTOC),
+    INTEL_REG(LINKS), INTEL_REG(HLREG0), INTEL_REG(RXCTRL), INTEL_REGS(RXPBSIZE, 4, 8),
+    INTEL_REGS(FCRTH, 4, 8), INTEL_REG(FCTRL), INTEL_REGS(DCA_RXCTRL, 0x40, 64),
+    INTEL_REGS(TXPBSIZE, 4, 8), INTEL_REG(DTXMXSZRQ), INTEL_REG(MTQC), INTEL_REG(RTTDCS),
+    INTEL_REG(DMATXCTL), INTEL_REG(SECRXCTRL), INTEL_REG(SECRXSTAT), INTEL_REGS(MPC, 4, 8),
+    INTEL_REGS(QPRDC, 0x40, 16), INTEL_REG(MACC), { 0, 0, 0, NULL },
 };
+/* clang-format on */
+
+static int ixgbe_set_promisc(struct intel_dev *d, bool on);
+static struct nic_link ixgbe_link(const struct intel_dev *d);
 
 static const struct intel_hw hw_82599 = {
     .driver = "ixgbe",
     .model = "82599",
+    .set_promisc = ixgbe_set_promisc,
+    .link = ixgbe_link,
+    .register_test = ixgbe_register_test,
     .rx_base = RDBAL(0),
     .tx_base = TDBAL(0),
-    .q_stride = 0x40,
     .mrqc = MRQC,
     .mrqc_rss = MRQC_RSS,
     .reta0 = RETA(0),
@@ -160,6 +145,7 @@ static const struct intel_hw hw_82599 = {
     .tx_on = DMATXCTL,
     .tx_on_bit = DMATXCTL_TE,
     .ral0 = RAL(0),
+    .nral = 128,
     .missed = { MPC(0), MPC(1), MPC(2), MPC(3), MPC(4), MPC(5), MPC(6), MPC(7), QPRDC(0), 0 },
     .names = names,
 };
@@ -208,9 +194,8 @@ static void rx_enable(struct intel_dev *d)
 }
 
 /* §8.2.3.7.1: the filters change only while receive is off. */
-static int ixgbe_set_promisc(struct nic *nic, bool on)
+static int ixgbe_set_promisc(struct intel_dev *d, bool on)
 {
-    struct intel_dev *d = (struct intel_dev *)nic;
     intel_clear(d, RXCTRL, RXCTRL_RXEN);
     if (on)
         intel_set(d, FCTRL, FCTRL_MPE | FCTRL_UPE);
@@ -220,25 +205,12 @@ static int ixgbe_set_promisc(struct nic *nic, bool on)
     return 0;
 }
 
-static struct nic_link ixgbe_link(struct nic *nic)
+static struct nic_link ixgbe_link(const struct intel_dev *d)
 {
     static const uint32_t mbps[4] = { 0, 100, 1000, 10000 }; /* LINKS.LINK_SPEED, §8.2.3.22.20 */
-    uint32_t v = intel_read((struct intel_dev *)nic, LINKS);
+    uint32_t v = intel_read(d, LINKS);
     return (struct nic_link){ (v & LINKS_UP) != 0, mbps[(v >> LINKS_SPEED_SHIFT) & 3] };
 }
-
-static const struct nic_ops ixgbe_ops = {
-    .rx_batch = intel_rx_batch,
-    .tx_batch = intel_tx_batch,
-    .read_stats = intel_read_stats,
-    .set_promisc = ixgbe_set_promisc,
-    .use_queues = intel_use_queues,
-    .link = ixgbe_link,
-    .tx_watch = intel_tx_watch,
-    .ring_state = intel_ring_state,
-    .stop = intel_stop,
-    .register_test = ixgbe_register_test,
-};
 
 /* §5.2.5.3.2: no new PCIe requests, then wait for those pending to end.
  * False if they did not end. */
@@ -260,14 +232,9 @@ static int reset(struct intel_dev *d)
 {
     intel_write(d, EIMC, EIMC_ALL);
     int resets = master_disable(d) ? 1 : 2;
-    for (int i = 0; i < resets; i++) {
-        intel_write(d, CTRL, intel_read(d, CTRL) | CTRL_RST | CTRL_LRST);
-        delay_us(1000); /* §4.6.3.2: at least 1 ms before looking at CTRL again */
-        if (intel_wait(d, CTRL, CTRL_RST | CTRL_LRST, 0, INTEL_RESET_US, "global reset (CTRL.RST)",
-                       "the device did not come out of reset; check that it is powered (D0) "
-                       "and that its BAR is mapped"))
+    for (int i = 0; i < resets; i++)
+        if (intel_global_reset(d, CTRL_LRST))
             return -1;
-    }
     delay_us(RESET_SETTLE_US); /* §4.6.3.2: at least 10 ms after the reset before going on */
     intel_write(d, EIMC, EIMC_ALL);
     return 0;
@@ -352,11 +319,16 @@ bool ixgbe_supports(uint16_t vendor, uint16_t device)
     return false;
 }
 
+/* §4.6.3 in order; on a failure the steps taken are undone (the queues'
+ * by intel_queues_init itself) and x given back. */
 struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_options *opt)
 {
     struct ixgbe *x = cpu_alloc(sizeof(*x), 64);
-    if (!x)
+    if (!x) {
+        char addr[PCI_ADDR_LEN];
+        kprintf("ixgbe %s: no memory for the driver's state\n", pci_addr(addr, pci));
         return NULL;
+    }
     x->copper = x->sfp = false;
     struct intel_dev *d = &x->dev;
     const char *model = NULL;
@@ -366,17 +338,17 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
             x->copper = models[i].copper;
             x->sfp = models[i].sfp;
         }
-    intel_dev_init(d, &hw_82599, pci, bar, &ixgbe_ops, model, opt ? opt->queues : 1);
+    intel_dev_init(d, &hw_82599, pci, bar, model, opt ? opt->queues : 1);
 
     if (reset(d))
-        return NULL;
+        goto fail;
     if (intel_wait(d, EEC, EEC_ARD, EEC_ARD, INTEL_RESET_US, "EEPROM auto-read (EEC.ARD)",
                    "the NVM may be blank or damaged; check the card's EEPROM with the vendor's "
                    "tool") ||
         intel_wait(d, RDRXCTL, RDRXCTL_DMAIDONE, RDRXCTL_DMAIDONE, INTEL_RESET_US,
                    "DMA initialization (RDRXCTL.DMAIDONE)",
                    "the device did not finish its DMA init after reset; check its PCIe link"))
-        return NULL;
+        goto fail;
     intel_read_mac(d);
     /* a module that cannot be set up is said; the port opens without link */
     if (x->sfp && !(opt && opt->loopback))
@@ -389,7 +361,7 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
     tx_init(d);
     uint32_t thresholds = TXDCTL_PTHRESH | TXDCTL_HTHRESH << 8 | TXDCTL_WTHRESH << 16;
     if (intel_queues_init(d, RX_RING, TX_RING, thresholds, rx_enable))
-        return NULL;
+        goto fail; /* receive, transmit and the queues off: intel_queues_init */
     if (opt && opt->loopback)
         loopback_on(x);
     else if (!(opt && opt->no_link_wait))
@@ -398,20 +370,19 @@ struct nic *ixgbe_open_at(struct pci_dev *pci, uint64_t bar, const struct ixgbe_
                    "waiting for the link",
                    "check the cable or SFP+ module, and that the other end is up");
     return &d->nic;
+fail:
+    cpu_free(x, sizeof(*x));
+    return NULL;
+}
+
+static struct nic *open_at(struct pci_dev *pci, uint64_t bar, const void *opt)
+{
+    return ixgbe_open_at(pci, bar, opt);
 }
 
 struct nic *ixgbe_open_opts(struct pci_dev *pci, const struct ixgbe_options *opt)
 {
-    if (pci->bar[0].type != PCI_BAR_MEM32 && pci->bar[0].type != PCI_BAR_MEM64) {
-        char addr[PCI_ADDR_LEN];
-        kprintf("ixgbe %s: BAR0 is not memory\n", pci_addr(addr, pci));
-        return NULL;
-    }
-    pci_enable(pci, PCI_CMD_MEMORY | PCI_CMD_BUS_MASTER);
-    struct nic *nic = ixgbe_open_at(pci, pci->bar[0].addr, opt);
-    if (!nic)
-        pci_disable(pci, PCI_CMD_BUS_MASTER);
-    return nic;
+    return intel_open_pci(pci, "ixgbe", open_at, opt);
 }
 
 struct nic *ixgbe_open(struct pci_dev *pci, int queues)

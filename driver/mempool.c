@@ -17,6 +17,7 @@ struct mempool *mempool_create(const char *name, uint32_t count)
     struct pkt_buf *bufs = mp ? dma_alloc(bytes, 4096) : NULL;
     if (!bufs) {
         kprintf("mempool %s: no memory for %u buffers (%zu KiB)\n", name, count, bytes >> 10);
+        cpu_free(mp, sizeof(*mp) + count * sizeof(struct pkt_buf *));
         return NULL;
     }
     ksnprintf(mp->name, sizeof(mp->name), "%s", name);
@@ -32,6 +33,18 @@ struct mempool *mempool_create(const char *name, uint32_t count)
     }
     mp->nfree = count;
     return mp;
+}
+
+void mempool_destroy(struct mempool *mp)
+{
+    if (!mp)
+        return;
+    if (mp->nfree != mp->count)
+        panic("mempool %s: destroyed with %u of its %u buffers out", mp->name,
+              mp->count - mp->nfree, mp->count);
+    uint32_t count = mp->count;
+    dma_free(mp->bufs, (size_t)count * sizeof(struct pkt_buf));
+    cpu_free(mp, sizeof(*mp) + count * sizeof(struct pkt_buf *));
 }
 
 /* The pool's count of free buffers lives in a local while a batch is

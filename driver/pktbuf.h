@@ -77,6 +77,11 @@ struct mempool {
  * if memory ran out. */
 struct mempool *mempool_create(const char *name, uint32_t count);
 
+/* Gives a pool's memory back (a failed open unwinding): every buffer must
+ * be back in it, else it panics (a buffer still in a ring or in flight).
+ * NULL: nothing. */
+void mempool_destroy(struct mempool *mp);
+
 /* Up to n buffers, headroom and length reset; returns how many. */
 uint32_t pkt_alloc_batch(struct mempool *mp, struct pkt_buf **bufs, uint32_t n);
 struct pkt_buf *pkt_alloc(struct mempool *mp);

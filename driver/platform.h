@@ -20,12 +20,18 @@
 
 #ifdef IXM_HOST
 void *dma_alloc(size_t size, size_t align);
+/* Gives back what dma_alloc returned, size as asked; NULL: nothing (kernel/mem.h). */
+void dma_free(void *p, size_t size);
 uint64_t now_ns(void);
 void delay_us(uint64_t us);
 /* Memory no device is given (kernel/mem.h): on the host, any memory. */
 static inline void *cpu_alloc(size_t size, size_t align)
 {
     return dma_alloc(size, align);
+}
+static inline void cpu_free(void *p, size_t size)
+{
+    dma_free(p, size);
 }
 #else
 #include "kernel/mem.h"

@@ -294,24 +294,36 @@ static uint16_t *avail_event(struct vq *vq)
     return (uint16_t *)&vq->used->ring[vq->size];
 }
 
-/* Allocates a queue in the legacy layout (§2.7.2: descriptors, then the
- * available ring, then on the next 4096-byte boundary the used ring), which
- * also meets the modern alignment rules. */
+/* A queue of size entries in the legacy layout (§2.7.2: descriptors, then
+ * the available ring, then on the next 4096-byte boundary the used ring):
+ * where its used ring starts, and its length. */
+static size_t vq_used_off(uint16_t size)
+{
+    size_t avail_bytes = 6 + 2u * size;
+    return (16u * size + avail_bytes + L_QUEUE_ALIGN - 1) & ~(size_t)(L_QUEUE_ALIGN - 1);
+}
+
+static size_t vq_bytes(uint16_t size)
+{
+    return vq_used_off(size) + 6 + 8u * size; /* the used ring last */
+}
+
+/* Allocates a queue in the legacy layout, which also meets the modern
+ * alignment rules; on failure, what it had stays for vq_free. */
 static int vq_alloc(struct vq *vq, uint16_t index, uint16_t size, uint16_t chain)
 {
-    size_t avail_bytes = 6 + 2u * size, used_bytes = 6 + 8u * size;
-    size_t used_off = (16u * size + avail_bytes + L_QUEUE_ALIGN - 1) & ~(size_t)(L_QUEUE_ALIGN - 1);
-    uint8_t *mem = dma_alloc(used_off + used_bytes, L_QUEUE_ALIGN);
-    vq->bufs = cpu_alloc(sizeof(*vq->bufs) * size, 64);
-    vq->free_slots = cpu_alloc(sizeof(uint16_t) * size, 64);
-    if (!mem || !vq->bufs || !vq->free_slots)
+    size_t used_off = vq_used_off(size);
+    vq->size = size; /* first: what vq_free gives back */
+    uint8_t *mem = dma_alloc(vq_bytes(size), L_QUEUE_ALIGN);
+    vq->desc = (struct vq_desc *)mem;
+    vq->bufs = mem ? cpu_alloc(sizeof(*vq->bufs) * size, 64) : NULL;
+    vq->free_slots = vq->bufs ? cpu_alloc(sizeof(uint16_t) * size, 64) : NULL;
+    if (!vq->free_slots)
         return -1;
     vq->index = index;
-    vq->size = size;
     vq->mask = size - 1;
     vq->chain = chain;
     vq->chain_shift = chain == 2;
-    vq->desc = (struct vq_desc *)mem;
     vq->avail = (struct vq_avail *)(mem + 16u * size);
     vq->used = (struct vq_used *)(mem + used_off);
     vq->avail->flags = AVAIL_F_NO_INTERRUPT; /* poll mode, §2.7.10 */
@@ -325,6 +337,18 @@ static int vq_alloc(struct vq *vq, uint16_t index, uint16_t size, uint16_t chain
         }
     }
     return 0;
+}
+
+/* Gives back what vq_alloc took, in reverse (its buffers are the caller's). */
+static void vq_free(struct vq *vq)
+{
+    if (vq->free_slots)
+        cpu_free(vq->free_slots, sizeof(uint16_t) * vq->size);
+    if (vq->bufs)
+        cpu_free(vq->bufs, sizeof(*vq->bufs) * vq->size);
+    if (vq->desc)
+        dma_free(vq->desc, vq_bytes(vq->size));
+    *vq = (struct vq){ 0 };
 }
 
 /* Points slot s's descriptors at b: header in the headroom, then the frame. */
@@ -963,11 +987,35 @@ static int setup_queues(struct vnet *v, uint16_t chain)
     return 0;
 }
 
+/* A failed open, the device reset (so it forgets its queues, §2.4) and
+ * its bus mastering off: the queues and pools go back, the control
+ * queue's first, each pair's receive buffers into their pool first. */
+static void queues_free(struct vnet *v)
+{
+    if (v->ctrl_buf)
+        dma_free(v->ctrl_buf, CTRL_BUF);
+    vq_free(&v->ctrl);
+    for (int k = NIC_MAX_QUEUES - 1; k >= 0; k--) {
+        struct vq_pair *qp = &v->qp[k];
+        if (qp->rx.chain) /* set up whole: its slots may hold buffers */
+            for (uint16_t s = 0; s < qp->rx.size / qp->rx.chain; s++)
+                if (qp->rx.bufs[s])
+                    pkt_free(qp->rx.bufs[s]);
+        mempool_destroy(v->nic.pool[k]);
+        v->nic.pool[k] = NULL;
+        vq_free(&qp->tx);
+        vq_free(&qp->rx);
+    }
+}
+
 struct nic *virtio_net_open(struct pci_dev *d, int queues)
 {
     struct vnet *v = cpu_alloc(sizeof(*v), 64);
-    if (!v)
+    if (!v) {
+        char addr[PCI_ADDR_LEN];
+        kprintf("virtio-net %s: no memory for the driver's state\n", pci_addr(addr, d));
         return NULL;
+    }
     v->nic.driver = "virtio-net";
     v->nic.pci = d;
     v->nic.ops = &vnet_ops;
@@ -978,21 +1026,28 @@ struct nic *virtio_net_open(struct pci_dev *d, int queues)
     if (!v->modern && d->bar[0].type != PCI_BAR_IO) {
         kprintf("virtio-net %s: neither virtio 1.x capabilities nor a legacy I/O BAR\n",
                 v->nic.name);
-        return NULL;
+        goto free_state;
     }
     v->nic.model = v->modern ? "modern" : "legacy";
     v->io = (uint16_t)d->bar[0].addr;
     pci_enable(d, (v->modern ? PCI_CMD_MEMORY : PCI_CMD_IO) | PCI_CMD_BUS_MASTER);
     int chain = negotiate(v, queues);
-    if (chain < 0 || setup_queues(v, (uint16_t)chain) != 0) {
-        /* §2.1.2: FAILED tells the device we gave up; a reset makes it
-         * forget the queues, and without bus mastering it cannot reach
-         * memory that may be handed out again. The memory itself stays:
-         * the allocator has no free. */
-        status_write(v, STATUS_FAILED);
-        reset(v);
-        pci_disable(d, PCI_CMD_BUS_MASTER);
-        return NULL;
-    }
+    if (chain < 0 || setup_queues(v, (uint16_t)chain) != 0)
+        goto fail;
     return &v->nic;
+fail:
+    /* §2.1.2: FAILED tells the device we gave up; a reset makes it forget
+     * the queues, and without bus mastering it cannot reach memory handed
+     * out again. A device that does not finish its reset may still use its
+     * queues: their memory then stays taken. */
+    status_write(v, STATUS_FAILED);
+    bool quiet = reset(v) == 0;
+    pci_disable(d, PCI_CMD_BUS_MASTER);
+    if (quiet)
+        queues_free(v);
+    else
+        kprintf("virtio-net %s: the queues and pools of the failed open stay taken\n", v->nic.name);
+free_state:
+    cpu_free(v, sizeof(*v));
+    return NULL;
 }

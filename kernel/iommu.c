@@ -514,6 +514,18 @@ static void map_page(struct domain *dom, uint64_t pa, bool w)
     flush_entry(dom->unit, e);
 }
 
+/* [lo, hi) as a range of its own; counted in nmore when the list is full. */
+static void range_append(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
+{
+    if (dom->nranges == MAX_RANGES) {
+        dom->nmore++;
+        return;
+    }
+    dom->range_w[dom->nranges] = w;
+    dom->range[dom->nranges][0] = lo;
+    dom->range[dom->nranges++][1] = hi;
+}
+
 static void add_range(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
 {
     dom->bytes += hi - lo;
@@ -529,13 +541,7 @@ static void add_range(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
             return;
         }
     }
-    if (dom->nranges == MAX_RANGES) {
-        dom->nmore++;
-        return;
-    }
-    dom->range_w[dom->nranges] = w;
-    dom->range[dom->nranges][0] = lo;
-    dom->range[dom->nranges++][1] = hi;
+    range_append(dom, lo, hi, w);
 }
 
 static void domain_map(struct domain *dom, uint64_t lo, uint64_t hi, bool w)
@@ -625,6 +631,62 @@ void iommu_map(uint64_t pa, uint64_t len)
 {
     if (open_domain)
         domain_map(open_domain, pa, pa + len, true);
+}
+
+/* Takes [lo, hi) out of dom's list of writable ranges, splitting a range
+ * it falls inside (a split with the list full is counted in nmore). */
+static void remove_range(struct domain *dom, uint64_t lo, uint64_t hi)
+{
+    for (int i = 0; i < dom->nranges; i++) {
+        uint64_t a = dom->range[i][0], b = dom->range[i][1];
+        if (!dom->range_w[i] || hi <= a || lo >= b)
+            continue;
+        uint64_t cut_lo = lo > a ? lo : a, cut_hi = hi < b ? hi : b;
+        dom->bytes -= cut_hi - cut_lo;
+        if (cut_lo > a && cut_hi < b) { /* inside: two ranges where there was one */
+            dom->range[i][1] = cut_lo;
+            range_append(dom, cut_hi, b, true);
+        } else if (cut_lo > a) {
+            dom->range[i][1] = cut_lo;
+        } else if (cut_hi < b) {
+            dom->range[i][0] = cut_hi;
+        } else { /* all of it: the last range takes its place */
+            dom->range_w[i] = dom->range_w[dom->nranges - 1];
+            dom->range[i][0] = dom->range[dom->nranges - 1][0];
+            dom->range[i][1] = dom->range[--dom->nranges][1];
+            i--;
+        }
+    }
+}
+
+/* Clears the leaf entry of the page at pa (§9.8: R and W both 0, not
+ * present); the tables above it stay. */
+static void unmap_page(struct domain *dom, uint64_t pa)
+{
+    uint64_t *t = dom->top;
+    for (int level = dom->unit->levels; level > 1; level--) {
+        uint64_t e = t[(pa >> (12 + 9 * (level - 1))) & 511];
+        if (!(e & (SL_R | SL_W)))
+            return; /* never mapped */
+        t = (uint64_t *)(uintptr_t)(e & SL_ADDR);
+    }
+    t[(pa >> 12) & 511] = 0;
+    flush_entry(dom->unit, &t[(pa >> 12) & 511]);
+}
+
+void iommu_unmap(uint64_t pa, uint64_t len)
+{
+    struct domain *dom = open_domain;
+    if (!dom)
+        return;
+    uint64_t lo = pa & ~0xFFFull, hi = (pa + len + 0xFFF) & ~0xFFFull;
+    for (uint64_t p = lo; p < hi; p += 4096)
+        unmap_page(dom, p);
+    remove_range(dom, lo, hi);
+    /* §6.5.2: the IOTLB may hold the old translations; gone before the
+     * pages can be handed out again */
+    if (invalidate(dom->unit))
+        dom->unit->up = false;
 }
 
 void iommu_lend(const struct pci_dev *d, uint64_t pa, uint64_t len)

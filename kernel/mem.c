@@ -132,6 +132,27 @@ void *cpu_alloc(size_t size, size_t align)
     return alloc(size, align);
 }
 
+/* palloc handed out whole pages whatever the size asked; they all go back
+ * (palloc_add merges them with the free ranges they touch). */
+static uint64_t block_bytes(size_t size)
+{
+    return ((uint64_t)size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+}
+
+void dma_free(void *p, size_t size)
+{
+    if (!p)
+        return;
+    iommu_unmap((uint64_t)(uintptr_t)p, block_bytes(size));
+    palloc_add(&phys, (uint64_t)(uintptr_t)p, block_bytes(size));
+}
+
+void cpu_free(void *p, size_t size)
+{
+    if (p)
+        palloc_add(&phys, (uint64_t)(uintptr_t)p, block_bytes(size));
+}
+
 uint64_t mem_alloc_low_page(void)
 {
     uint64_t pa = palloc_alloc(&phys, PAGE_SIZE, PAGE_SIZE, BOOT_MAP_END);

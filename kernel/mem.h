@@ -26,6 +26,14 @@ void *dma_alloc(size_t size, size_t align);
  * arrays of buffer pointers): never mapped for a device. */
 void *cpu_alloc(size_t size, size_t align);
 
+/* Gives back a block dma_alloc or cpu_alloc returned, size as asked then:
+ * its whole pages go back to the free list, and a DMA block freed while its
+ * NIC is still being opened (a failed open unwinding) is first unmapped
+ * from that NIC's IOMMU domain. The caller makes sure no device still
+ * reaches it. */
+void dma_free(void *p, size_t size);
+void cpu_free(void *p, size_t size);
+
 /*
  * NUMA. Between mem_node_begin(node) and mem_node_end(), dma_alloc takes
  * memory only from that node's ranges in the SRAT (kernel/acpi.h), and

@@ -3,9 +3,10 @@
  *
  * Hands out page-aligned, physically contiguous blocks (what DMA rings and
  * packet buffer pools need), top-down: the highest free memory goes first,
- * which keeps memory below 4 GiB for what must live there. Memory is handed
- * out for the life of the boot; a forwarding box allocates its rings and pools
- * once and never gives them back, so there is no free().
+ * which keeps memory below 4 GiB for what must live there. A forwarding box
+ * allocates its rings and pools once; a block is given back (palloc_add, which
+ * merges it with the free ranges it touches) only when a failed open unwinds
+ * (kernel/mem.c dma_free).
  */
 #ifndef KERNEL_PALLOC_H
 #define KERNEL_PALLOC_H
@@ -23,8 +24,9 @@ struct palloc {
 };
 
 void palloc_init(struct palloc *pa);
-/* Adds the whole pages inside [base, base+len) to the free list; page 0
- * never (an address of 0 is how palloc_alloc says it failed). */
+/* Adds the whole pages inside [base, base+len) to the free list, merged
+ * with any free range they touch or overlap; page 0 never (an address of 0
+ * is how palloc_alloc says it failed). Also how an allocated block goes back. */
 void palloc_add(struct palloc *pa, uint64_t base, uint64_t len);
 /* Removes every page touching [base, base+len) from the free list. */
 void palloc_reserve(struct palloc *pa, uint64_t base, uint64_t len);

@@ -86,6 +86,12 @@ void *dma_alloc(size_t size, size_t align)
     return p;
 }
 
+void dma_free(void *p, size_t size)
+{
+    (void)size;
+    free(p);
+}
+
 void pci_enable(const struct pci_dev *d, uint16_t bits)
 {
     (void)d, (void)bits;

@@ -31,7 +31,6 @@ static const struct intel_hw hw = {
     .model = "fuzz",
     .rx_base = RDBAL0,
     .tx_base = 0x06000,
-    .q_stride = 0x40,
     .srrctl_base = 0x01014,
     .srrctl_drop_en = 1u << 28,
 };
@@ -52,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_io_reset(); /* registers read all ones: every enable bit is seen set */
     fuzz_dma_reset();
     dev = dma_alloc(sizeof(*dev), 64);
-    intel_dev_init(dev, &hw, &pci, BAR, NULL, NULL, 1);
+    intel_dev_init(dev, &hw, &pci, BAR, NULL, 1);
     uint16_t ring = (uint16_t)(64u << (data[0] % 4));
     struct mempool *pool = mempool_create("fuzz", ring + data[1]);
     FUZZ_CHECK(pool && intel_rx_setup(dev, 0, ring, pool) == 0 && intel_rx_start(dev, 0) == 0);

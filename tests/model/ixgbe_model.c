@@ -254,6 +254,7 @@ struct queue {
     uint32_t bsize; /* RX: packet buffer size in bytes */
     bool legacy;    /* RX: SRRCTL.DESCTYPE = 000b */
     bool frozen;    /* TX: ixgbe_model_freeze_tx: sends nothing until disabled */
+    bool never;     /* ENABLE never reads 1 (config rx_never, tx_never) */
 };
 
 struct ixgbe_model {
@@ -705,7 +706,7 @@ static bool rx_setup(struct ixgbe_model *m, uint32_t n)
 
 static bool queue_ready(const struct ixgbe_model *m, const struct queue *q)
 {
-    return q->enabled && elapsed(m, q->t_enable, m->cfg.queue_ns);
+    return q->enabled && !q->never && elapsed(m, q->t_enable, m->cfg.queue_ns);
 }
 
 /* §7.1.1.1 L2 filtering: broadcast with BAM (or MPE), multicast with MPE,
@@ -1728,7 +1729,21 @@ struct ixgbe_model *ixgbe_model_new(const struct ixgbe_model_config *cfg)
     /* Power-on: the device comes up as if a reset had just completed. */
     device_reset(m, now(m));
     m->t_rst_write = NEVER;
+    for (uint32_t n = 0; n < IXGBE_MODEL_QUEUES && n < 32; n++) {
+        m->rxq[n].never = cfg->rx_never >> n & 1;
+        m->txq[n].never = cfg->tx_never >> n & 1;
+    }
     return m;
+}
+
+unsigned ixgbe_model_queues_enabled(const struct ixgbe_model *m)
+{
+    unsigned n = 0;
+    lock();
+    for (int i = 0; i < IXGBE_MODEL_QUEUES; i++)
+        n += m->rxq[i].enabled + m->txq[i].enabled;
+    unlock();
+    return n;
 }
 
 void ixgbe_model_free(struct ixgbe_model *m)

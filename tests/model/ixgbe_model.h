@@ -72,6 +72,9 @@ struct ixgbe_model_config {
      * the CTRL.RST write to the bit reading 0. */
     uint64_t reset_ns, eeprom_ns, dmainit_ns, link_ns;
     uint64_t queue_ns; /* RXDCTL/TXDCTL.ENABLE reads 1 this long after being set */
+    /* Bit n set: RXDCTL(n).ENABLE (rx_never) or TXDCTL(n).ENABLE (tx_never)
+     * never reads 1 once set, as a queue whose enable does not complete. */
+    uint32_t rx_never, tx_never;
     /* STATUS.PCIE_MASTER_ENABLE never clears after CTRL.PCIE_MASTER_DISABLE, as
      * on a port with flow control or the link down (82599 specification update,
      * clarification 9): a driver must then issue two software resets. */
@@ -127,6 +130,10 @@ void ixgbe_model_set_sink(struct ixgbe_model *m,
 
 /* Strict mode: how many violations so far, the most recent message, and the
  * i-th most recent (0 = latest; NULL past IXGBE_MODEL_LOG or the count). */
+/* How many receive and transmit queues have ENABLE set (whether or not it
+ * reads 1 yet): 0 once a driver has turned every queue off. */
+unsigned ixgbe_model_queues_enabled(const struct ixgbe_model *m);
+
 unsigned ixgbe_model_violations(const struct ixgbe_model *m);
 const char *ixgbe_model_last_violation(const struct ixgbe_model *m);
 const char *ixgbe_model_violation(const struct ixgbe_model *m, unsigned i);

@@ -9,6 +9,7 @@
 
 #include "kernel/console.h"
 #include "kernel/io.h"
+#include "kernel/pci.h"
 #include "kernel/phys.h"
 
 /* --- framework ------------------------------------------------------------ */
@@ -249,4 +250,19 @@ void mmio_wc_flush(void)
 {
     if (fake_io.wc_flush)
         fake_io.wc_flush();
+}
+
+/* --- fake PCI Command registers --------------------------------------------------- */
+
+uint16_t fake_pci_command[8];
+
+/* Weak: kernel/pci.c's, where a test links it, take their place. */
+__attribute__((weak)) void pci_enable(const struct pci_dev *d, uint16_t bits)
+{
+    fake_pci_command[d->fn & 7] |= bits;
+}
+
+__attribute__((weak)) void pci_disable(const struct pci_dev *d, uint16_t bits)
+{
+    fake_pci_command[d->fn & 7] &= (uint16_t)~bits;
 }

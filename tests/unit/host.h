@@ -93,4 +93,11 @@ struct fake_io {
 extern struct fake_io fake_io;
 void fake_io_reset(void);
 
+/* --- fake PCI Command registers (kernel/pci.h pci_enable, pci_disable) ------ */
+
+/* The Command register of function fn (0..7) of any device: what a driver's
+ * open turns on, and off again when the open fails. A test that links
+ * kernel/pci.c gets the real pci_enable and pci_disable instead. */
+extern uint16_t fake_pci_command[8];
+
 #endif

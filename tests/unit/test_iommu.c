@@ -329,6 +329,43 @@ static void nic_reaches_its_own_memory_only(void)
     CHECK_STR(buf, "DMA not confined (no unit of the DMAR translates it, or it failed)");
 }
 
+/* A failed open giving blocks back (kernel/mem.c dma_free, inside the
+ * open): their pages unreachable again, the IOTLB invalidated before they
+ * can be handed out, the rest still mapped, the ranges and bytes that
+ * app=info shows less what went. */
+static void unmapped_pages_unreachable(void)
+{
+    fresh();
+    up(IOMMU_TEST_OFF);
+    uint8_t *ring = block(1), *pool = block(3);
+    CHECK(iommu_attach(&devs[0]));
+    iommu_map((uint64_t)(uintptr_t)ring, 4096);
+    iommu_map((uint64_t)(uintptr_t)pool, 3 * 4096);
+    size_t logged = strlen(m.log);
+    iommu_unmap((uint64_t)(uintptr_t)pool + 4096, 4096); /* the pool's middle page */
+    CHECK_STR(m.log + logged, "ccmd iotlb ");
+    uint64_t mid = (uint64_t)(uintptr_t)pool + 4096;
+    CHECK_EQ(translate(0, DEVFN3, mid, true), 5);
+    CHECK_EQ(translate(0, DEVFN3, mid, false), 6);
+    CHECK_EQ(translate(0, DEVFN3, (uint64_t)(uintptr_t)pool, true), 0);
+    CHECK_EQ(translate(0, DEVFN3, mid + 4096, true), 0);
+    CHECK_EQ(translate(0, DEVFN3, (uint64_t)(uintptr_t)ring, true), 0);
+    char buf[160];
+    iommu_describe(&devs[0], buf, sizeof(buf)); /* the pool's range split in two */
+    CHECK_STR(buf, "DMA confined by the IOMMU at 0xfed90000 (domain 1): 3 ranges, 12 KiB, "
+                   "nothing else");
+    iommu_unmap((uint64_t)(uintptr_t)pool, 100); /* whole pages: the first */
+    iommu_unmap((uint64_t)(uintptr_t)pool + 2 * 4096, 4096);
+    iommu_unmap((uint64_t)(uintptr_t)ring, 4096);
+    iommu_detach();
+    for (int pg = 0; pg < 3; pg++)
+        CHECK_EQ(translate(0, DEVFN3, (uint64_t)(uintptr_t)pool + 4096u * (unsigned)pg, false), 6);
+    CHECK_EQ(translate(0, DEVFN3, (uint64_t)(uintptr_t)ring, false), 6);
+    iommu_describe(&devs[0], buf, sizeof(buf));
+    CHECK_STR(buf, "DMA confined by the IOMMU at 0xfed90000 (domain 1): 0 ranges, 0 KiB, nothing "
+                   "else");
+}
+
 static void fault(int i, uint64_t addr, uint16_t sid, bool read, uint8_t reason)
 {
     m.rec[i][0] = (uint32_t)addr;
@@ -454,6 +491,7 @@ int main(void)
 {
     RUN(bring_up_in_order);
     RUN(nic_reaches_its_own_memory_only);
+    RUN(unmapped_pages_unreachable);
     RUN(faults_polled_counted_cleared);
     RUN(unit_never_answers);
     RUN(firmware_left_translation_on);

@@ -40,15 +40,19 @@ void delay_us(uint64_t us)
     clock_ns += us * 1000;
 }
 
+/* Every block handed out and not given back (driver/platform.h: cpu_alloc
+ * is dma_alloc here), so a case can count what an open left taken. */
 static struct {
     uint8_t *p;
     size_t len;
 } dma[256];
 static int ndma;
+static unsigned dma_allocs;  /* calls since the case began */
+static unsigned dma_fail_at; /* set: that call (1 = the first) returns NULL */
 
 void *dma_alloc(size_t size, size_t align)
 {
-    if (ndma == 256)
+    if (ndma == 256 || ++dma_allocs == dma_fail_at)
         return NULL;
     size_t rounded = (size + align - 1) / align * align;
     void *p = aligned_alloc(align, rounded);
@@ -60,10 +64,28 @@ void *dma_alloc(size_t size, size_t align)
     return p;
 }
 
+/* A block given back must be one handed out, whole, and given back once. */
+void dma_free(void *p, size_t size)
+{
+    if (!p) /* as the kernel's: nothing */
+        return;
+    for (int i = 0; i < ndma; i++)
+        if (dma[i].p == p) {
+            if (dma[i].len != size)
+                test_fail(__FILE__, __LINE__, "block of %zu bytes given back as %zu", dma[i].len,
+                          size);
+            free(p);
+            dma[i] = dma[--ndma];
+            return;
+        }
+    test_fail(__FILE__, __LINE__, "dma_free(%p, %zu): not a block handed out", p, size);
+}
+
 static void dma_free_all(void)
 {
     while (ndma)
         free(dma[--ndma].p);
+    dma_allocs = dma_fail_at = 0;
 }
 
 static bool dma_ok(uint64_t addr, uint64_t len)
@@ -81,17 +103,10 @@ static uint64_t model_clock(void)
     return clock_ns;
 }
 
-/* ixgbe_open (the kernel's path, not these tests') enables the device in
- * PCI config space; here the BAR is given to ixgbe_open_at directly. */
-void pci_enable(const struct pci_dev *d, uint16_t bits)
-{
-    (void)d, (void)bits;
-}
-
-void pci_disable(const struct pci_dev *d, uint16_t bits)
-{
-    (void)d, (void)bits;
-}
+/* Each port's PCI Command register is host.c's fake_pci_command[fn]:
+ * what ixgbe_open_opts turns on and, when the open fails, off again. Most
+ * cases give the BAR to ixgbe_open_at directly, which touches neither. */
+#define pci_command fake_pci_command
 
 /* selftest_main walks the PCI functions and opens ports through
  * driver/nic.c, which is not built here: the cases here open the port
@@ -1304,6 +1319,104 @@ static void queue_never_enables(void)
     teardown();
 }
 
+/* After a failed open of port 0 through ixgbe_open_opts: every block it
+ * took given back (outstanding is the count before the open), its bus
+ * mastering off, receive and transmit off, no queue enabled, no rule of
+ * the model broken. */
+static void nothing_left_taken(int outstanding)
+{
+    CHECK_EQ(ndma, outstanding);
+    CHECK_EQ(pci_command[0] & PCI_CMD_BUS_MASTER, 0);
+    CHECK_EQ(ixgbe_model_read(models[0], 0x03000) & 1, 0); /* RXCTRL.RXEN */
+    CHECK_EQ(ixgbe_model_read(models[0], 0x04A80) & 1, 0); /* DMATXCTL.TE */
+    CHECK_EQ(ixgbe_model_queues_enabled(models[0]), 0);
+    CHECK_EQ(ixgbe_model_violations(models[0]), 0);
+}
+
+static struct nic *open_opts_port0(const struct ixgbe_options *opt)
+{
+    pcis[0] = (struct pci_dev){ .bus = 3, .vendor = 0x8086, .device = 0x10FB };
+    pcis[0].bar[0] = (struct pci_bar){ .addr = BAR(0), .size = 0x80000, .type = PCI_BAR_MEM64 };
+    pci_command[0] = 0;
+    return ixgbe_open_opts(&pcis[0], opt);
+}
+
+/* Each allocation of an open with two queue pairs made to fail in turn,
+ * the k-th for k = 1, 2, ... until the open succeeds: the port's state,
+ * then for each queue its pool (two blocks), receive ring and its buffer
+ * list, transmit ring and its list: 13 allocations, each of which the open
+ * unwinds from. */
+static void open_fails_at_each_allocation(void)
+{
+    struct ixgbe_options opt = { .queues = 2, .no_link_wait = true };
+    unsigned k;
+    for (k = 1; k < 100; k++) {
+        setup();
+        new_model(0, NULL);
+        int before = ndma;
+        dma_fail_at = dma_allocs + k;
+        struct nic *n = open_opts_port0(&opt);
+        if (n) {
+            CHECK_EQ(pci_command[0] & PCI_CMD_BUS_MASTER, PCI_CMD_BUS_MASTER);
+            teardown();
+            break;
+        }
+        CHECK(console_contains("no memory"));
+        nothing_left_taken(before);
+        teardown();
+        if (test_case_failed) {
+            printf("     (allocation %u of the open failed)\n", k);
+            break;
+        }
+    }
+    CHECK_EQ(k, 14); /* allocations 1..13 each failed the open; with none failing it opens */
+}
+
+/* Each bounded wait of the open that fails it, made to time out: the reset,
+ * the EEPROM auto-read, the DMA init, and each of two receive and two
+ * transmit queues' enable. */
+static void open_fails_at_each_wait(void)
+{
+    static const struct {
+        uint64_t reset_ns, eeprom_ns, dmainit_ns;
+        uint32_t rx_never, tx_never;
+        const char *said;
+    } waits[] = {
+        { IXGBE_MODEL_NEVER, 1000, 1000, 0, 0, "global reset (CTRL.RST): CTRL is" },
+        { 1000, IXGBE_MODEL_NEVER, 1000, 0, 0, "EEPROM auto-read (EEC.ARD): EEC is" },
+        { 1000, 1000, IXGBE_MODEL_NEVER, 0, 0, "DMA initialization (RDRXCTL.DMAIDONE)" },
+        { 1000, 1000, 1000, 1, 0, "enabling receive queue 0: RXDCTL(0) is" },
+        { 1000, 1000, 1000, 2, 0, "enabling receive queue 1: RXDCTL(1) is" },
+        { 1000, 1000, 1000, 0, 1, "enabling transmit queue 0: TXDCTL(0) is" },
+        { 1000, 1000, 1000, 0, 2, "enabling transmit queue 1: TXDCTL(1) is" },
+    };
+    struct ixgbe_options opt = { .queues = 2, .no_link_wait = true };
+    for (unsigned i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+        setup();
+        struct ixgbe_model_config c = model_delays();
+        c.reset_ns = waits[i].reset_ns;
+        c.eeprom_ns = waits[i].eeprom_ns;
+        c.dmainit_ns = waits[i].dmainit_ns;
+        c.strict = true;
+        c.now_ns = model_clock;
+        c.dma_ok = dma_ok;
+        c.on_violation = on_violation;
+        c.sfp = IXGBE_MODEL_SFP_SR;
+        c.rx_never = waits[i].rx_never;
+        c.tx_never = waits[i].tx_never;
+        models[0] = ixgbe_model_new(&c);
+        int before = ndma;
+        CHECK(open_opts_port0(&opt) == NULL);
+        CHECK(console_contains(waits[i].said));
+        nothing_left_taken(before);
+        teardown();
+        if (test_case_failed) {
+            printf("     (wait: %s)\n", waits[i].said);
+            break;
+        }
+    }
+}
+
 /* HLREG0.LPBK: what the port sends comes back to it, byte for byte. */
 static void mac_loopback(void)
 {
@@ -1412,6 +1525,35 @@ static void ring_state_exact(void)
     CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
     CHECK_EQ(b->pool[0]->nfree, b->pool[0]->count);
     CHECK_EQ(violations_seen, 0);
+    teardown();
+}
+
+/* trace=regs names: the registers both chips have (intel.c), at the
+ * 82599's offsets where they differ (§8.2.3.7), and the 82599's own. */
+static void register_names(void)
+{
+    setup();
+    new_model(0, NULL);
+    struct ixgbe_options opt = { .no_link_wait = true };
+    struct nic *a = open_port(0, &opt);
+    CHECK(a != NULL);
+    if (!a)
+        return teardown();
+    static const struct {
+        uint32_t off;
+        const char *name;
+    } regs[] = {
+        { 0x00000, "CTRL" },      { 0x00008, "STATUS" },   { 0x05000, "RXCSUM" },
+        { 0x0EC80, "MRQC" },      { 0x0EB7C, "RETA(31)" }, { 0x0EB80, "RSSRK(0)" },
+        { 0x0A5F8, "RAL(127)" },  { 0x0A5FC, "RAH(127)" }, { 0x0A600, "0x0a600" },
+        { 0x10010, "EEC" },       { 0x01470, "QPRDC(1)" }, { 0x03FA4, "MPC(1)" },
+        { 0x01068, "RXDCTL(1)" }, { 0x06018, "TDT(0)" },   { 0x01054, "SRRCTL(1)" },
+    };
+    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+        char buf[32];
+        CHECK_STR(intel_reg_name((struct intel_dev *)a, regs[i].off, buf, sizeof(buf)),
+                  regs[i].name);
+    }
     teardown();
 }
 
@@ -1529,9 +1671,12 @@ int main(void)
     RUN(dmaidone_never_sets);
     RUN(link_never_comes);
     RUN(queue_never_enables);
+    RUN(open_fails_at_each_allocation);
+    RUN(open_fails_at_each_wait);
     RUN(mac_loopback);
     RUN(trace_regs);
     RUN(ring_state_exact);
+    RUN(register_names);
     RUN(selftest_pass);
     RUN(selftest_bad_register);
     RUN(selftest_no_loopback);

@@ -253,6 +253,28 @@ static void adding_merges(void)
     CHECK_RANGE(0, 0x1000, 0x100000);
 }
 
+/* Blocks given back (kernel/mem.c dma_free: palloc_add of the block's whole
+ * pages), in reverse as a failed open unwinds: the free list is again the
+ * one range it was, alignment gaps included. */
+static void freed_blocks_merge_back(void)
+{
+    palloc_init(&pa);
+    palloc_add(&pa, 1 * MiB, 1 * MiB);
+    uint64_t a = palloc_alloc(&pa, 0x1800, PAGE_SIZE, NO_LIMIT);    /* 2 pages */
+    uint64_t b = palloc_alloc(&pa, 0x3000, 0x10000, NO_LIMIT);      /* leaves a gap above */
+    uint64_t c = palloc_alloc(&pa, PAGE_SIZE, PAGE_SIZE, NO_LIMIT); /* from the gap */
+    CHECK_EQ(a, 0x1FE000);
+    CHECK_EQ(b, 0x1F0000);
+    CHECK_EQ(c, 0x1FD000);
+    CHECK_EQ(pa.n, 2);
+    palloc_add(&pa, c, PAGE_SIZE);
+    palloc_add(&pa, b, 0x3000);
+    palloc_add(&pa, a, 0x2000);
+    CHECK_EQ(pa.n, 1);
+    CHECK_RANGE(0, 0x100000, 0x200000);
+    CHECK(!list_broken(&pa));
+}
+
 /* Allocating until nothing is left: every page exactly once, then 0, and
  * the bytes reconcile: allocated + free == added - reserved. */
 static void exhaustion_and_accounting(void)
@@ -527,6 +549,7 @@ int main(void)
     RUN(reserve_splits_a_range);
     RUN(reserve_spans_ranges);
     RUN(adding_merges);
+    RUN(freed_blocks_merge_back);
     RUN(exhaustion_and_accounting);
     RUN(full_array_keeps_larger_piece);
     RUN(random_allocations_are_disjoint);

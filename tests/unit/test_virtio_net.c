@@ -34,9 +34,22 @@ void delay_us(uint64_t us)
     clock_ns += us * 1000;
 }
 
-#define DMA_SIZE (16u << 20)
+/* DMA memory: a stack in one block below 4 GiB. A block given back while
+ * it is the last one handed out lowers the stack to where it was before
+ * it (a failed open unwinding in reverse gives its memory back so); the
+ * blocks outstanding are listed, so a case can count what an open left
+ * taken. cpu_alloc is dma_alloc here (driver/platform.h). */
+#define DMA_SIZE (64u << 20)
+#define DMA_BLOCKS 128
 static uint8_t *dma_base;
 static size_t dma_used;
+static struct {
+    uint8_t *p;
+    size_t len, below; /* below: dma_used before it was handed out */
+} blocks[DMA_BLOCKS];
+static int nblocks;
+static unsigned dma_allocs;  /* calls so far */
+static unsigned dma_fail_at; /* set: that call (1 = the first) returns NULL */
 
 void *dma_alloc(size_t size, size_t align)
 {
@@ -47,11 +60,33 @@ void *dma_alloc(size_t size, size_t align)
             return dma_base = NULL;
     }
     size_t at = (dma_used + align - 1) / align * align;
-    if (at + size > DMA_SIZE)
+    if (at + size > DMA_SIZE || nblocks == DMA_BLOCKS || ++dma_allocs == dma_fail_at)
         return NULL;
+    blocks[nblocks].p = dma_base + at;
+    blocks[nblocks].len = size;
+    blocks[nblocks++].below = dma_used;
     dma_used = at + size;
     memset(dma_base + at, 0, size);
     return dma_base + at;
+}
+
+/* A block given back must be one handed out, whole, and given back once. */
+void dma_free(void *p, size_t size)
+{
+    if (!p) /* as the kernel's: nothing */
+        return;
+    for (int i = nblocks - 1; i >= 0; i--) {
+        if (blocks[i].p != p)
+            continue;
+        if (blocks[i].len != size)
+            test_fail(__FILE__, __LINE__, "block of %zu bytes given back as %zu", blocks[i].len,
+                      size);
+        if (i == nblocks - 1)
+            dma_used = blocks[i].below;
+        memmove(&blocks[i], &blocks[i + 1], (size_t)(--nblocks - i) * sizeof(blocks[0]));
+        return;
+    }
+    test_fail(__FILE__, __LINE__, "dma_free(%p, %zu): not a block handed out", p, size);
 }
 
 /* Configuration space: all zeros (no capability list: a legacy device)
@@ -73,15 +108,7 @@ uint16_t pci_read16(const struct pci_dev *d, uint16_t off)
     return (uint16_t)(pci_read32(d, off & ~3) >> ((off & 2) * 8));
 }
 
-void pci_enable(const struct pci_dev *d, uint16_t bits)
-{
-    (void)d, (void)bits;
-}
-
-void pci_disable(const struct pci_dev *d, uint16_t bits)
-{
-    (void)d, (void)bits;
-}
+#define pci_command fake_pci_command[0] /* the function's Command register (host.c) */
 
 /* --- the fake device --------------------------------------------------------------- */
 
@@ -92,6 +119,8 @@ void pci_disable(const struct pci_dev *d, uint16_t bits)
 #define F_MRG_RXBUF (1u << 15)
 #define F_STATUS (1u << 16)
 #define F_ANY_LAYOUT (1u << 27)
+#define F_CTRL_VQ (1u << 17)
+#define F_MQ (1u << 22)
 
 struct fq {
     uint8_t *mem;        /* descriptors, available ring, then (4096-aligned) used ring */
@@ -100,9 +129,13 @@ struct fq {
 
 static struct {
     uint8_t status;
+    bool reset_stuck; /* set: a write of 0 to the status leaves it nonzero (§2.4 unfinished) */
+    bool failed_seen; /* FAILED (0x80) was written to the status */
+    bool mq;          /* offer MQ and the control queue: 2 pairs, queue 4 the control one */
+    bool ctrl_silent; /* set: a control command is never answered */
     uint32_t features;
     uint16_t sel;
-    struct fq q[2];
+    struct fq q[5];
     uint8_t frames[64][1600]; /* what the driver transmitted */
     uint32_t lens[64];
     unsigned sent;
@@ -155,14 +188,32 @@ static void tx_notify(void)
     }
 }
 
+/* The driver notified the control queue (§5.1.6.5): each command taken
+ * and acknowledged OK in its last descriptor, the device-writable ack. */
+static void ctrl_notify(void)
+{
+    struct fq *q = &dev.q[4];
+    while (q->last_avail != *avail(q, 1)) {
+        uint16_t id = *avail(q, 2 + q->last_avail++ % QSIZE), at = id, flags;
+        uint64_t addr;
+        while (memcpy(&flags, desc(q, at) + 12, 2), flags & 1) /* NEXT */
+            memcpy(&at, desc(q, at) + 14, 2);
+        memcpy(&addr, desc(q, at), 8);
+        *(uint8_t *)(uintptr_t)addr = 0; /* VIRTIO_NET_OK */
+        push_used(q, id, 1);
+    }
+}
+
 static uint32_t io_in(uint16_t port, int size)
 {
     (void)size;
     switch (port - FAKE_IO) {
     case 0x00: /* device features */
-        return F_MAC | F_STATUS | F_MRG_RXBUF | F_ANY_LAYOUT;
+        return F_MAC | F_STATUS | F_MRG_RXBUF | F_ANY_LAYOUT | (dev.mq ? F_CTRL_VQ | F_MQ : 0);
     case 0x0C: /* queue size */
-        return dev.sel < 2 ? QSIZE : 0;
+        return dev.sel < (dev.mq ? 5 : 2) ? QSIZE : 0;
+    case 0x14 + 8: /* max_virtqueue_pairs (§5.1.4) */
+        return dev.mq ? 2 : 0;
     case 0x12:
         return dev.status;
     case 0x14 + 5: /* MAC 52:54:00:12:34:56 */
@@ -184,7 +235,7 @@ static void io_out(uint16_t port, uint32_t v, int size)
         dev.features = v;
         return;
     case 0x08: /* the selected queue's page frame number */
-        if (dev.sel < 2)
+        if (dev.sel < 5)
             dev.q[dev.sel] = (struct fq){ (uint8_t *)(uintptr_t)((uint64_t)v * 4096), 0 };
         return;
     case 0x0E:
@@ -193,9 +244,14 @@ static void io_out(uint16_t port, uint32_t v, int size)
     case 0x10:
         if (v == 1)
             tx_notify();
+        if (v == 4 && dev.mq && !dev.ctrl_silent)
+            ctrl_notify();
         return;
     case 0x12:
         dev.status = (uint8_t)v;
+        dev.failed_seen |= (v & 0x80) != 0;
+        if (v == 0 && dev.reset_stuck)
+            dev.status = 0x01; /* still ACKNOWLEDGE: the reset never finishes */
         return;
     }
 }
@@ -438,11 +494,105 @@ static void capabilities_past_their_bar(void)
     pci.bar[4] = (struct pci_bar){ 0 };
 }
 
+/* The fake opened with pci_command cleared, the status and queue state of
+ * a device fresh from power-on; NULL if the open failed. */
+static struct nic *try_open(bool reset_stuck, bool mq, bool ctrl_silent)
+{
+    memset(&dev, 0, sizeof(dev));
+    dev.reset_stuck = reset_stuck;
+    dev.mq = mq;
+    dev.ctrl_silent = ctrl_silent;
+    fake_io.in = io_in;
+    fake_io.out = io_out;
+    pci.bar[0] = (struct pci_bar){ .addr = FAKE_IO, .size = 32, .type = PCI_BAR_IO };
+    pci_command = 0;
+    return virtio_net_open(&pci, mq ? 2 : 1);
+}
+
+/* Each allocation of the open made to fail in turn, k = 1, 2, ... until
+ * the open succeeds: every block given back (the count, and the stack's
+ * top, as before the open), FAILED said to the device and the device
+ * reset, its bus mastering off. One pair: the driver's state; the receive
+ * and the transmit queue, each its rings, buffer list and free-slot stack;
+ * the pool, two blocks: 9. With MQ, two pairs, the control queue and its
+ * command buffer: 1 + 2 * 8 + 3 + 1 = 21. */
+static void fail_each_allocation(bool mq, unsigned allocations)
+{
+    unsigned k;
+    for (k = 1; k < 100; k++) {
+        int before = nblocks;
+        size_t used = dma_used;
+        dma_fail_at = dma_allocs + k;
+        struct nic *n = try_open(false, mq, false);
+        dma_fail_at = 0;
+        if (n) {
+            CHECK_EQ(pci_command & PCI_CMD_BUS_MASTER, PCI_CMD_BUS_MASTER);
+            n->ops->stop(n);
+            break;
+        }
+        CHECK_EQ(nblocks, before);
+        CHECK_EQ(dma_used, used);
+        CHECK_EQ(pci_command & PCI_CMD_BUS_MASTER, 0);
+        CHECK(k == 1 || dev.failed_seen); /* the first fails before the device is touched */
+        CHECK_EQ(dev.status, 0);
+        if (test_case_failed) {
+            printf("     (allocation %u of the open failed)\n", k);
+            break;
+        }
+    }
+    CHECK_EQ(k, allocations + 1); /* each failed the open; with none failing it opens */
+}
+
+static void open_fails_at_each_allocation(void)
+{
+    fail_each_allocation(false, 9);
+}
+
+static void open_fails_at_each_allocation_mq(void)
+{
+    fail_each_allocation(true, 21);
+}
+
+/* The open's bounded wait, the reset (§2.4), never finishing: the open
+ * fails, said, with nothing left taken and bus mastering off. */
+static void open_fails_when_reset_never_ends(void)
+{
+    int before = nblocks;
+    size_t used = dma_used;
+    CHECK(try_open(true, false, false) == NULL);
+    CHECK(console_contains("virtio-net 0000:00:03.0: reset did not finish within 1 s"));
+    CHECK_EQ(nblocks, before);
+    CHECK_EQ(dma_used, used);
+    CHECK_EQ(pci_command & PCI_CMD_BUS_MASTER, 0);
+}
+
+/* The open's other bounded wait, the control queue's answer to
+ * VQ_PAIRS_SET (§5.1.6.5.5), never coming: the open fails, said, with
+ * nothing left taken (the device reset first, so it forgets the command
+ * it holds) and bus mastering off. */
+static void open_fails_when_ctrl_never_answers(void)
+{
+    int before = nblocks;
+    size_t used = dma_used;
+    CHECK(try_open(false, true, true) == NULL);
+    CHECK(console_contains("virtio-net 0000:00:03.0: the device did not answer VQ_PAIRS_SET 2 "
+                           "within 1 s"));
+    CHECK(dev.failed_seen);
+    CHECK_EQ(dev.status, 0);
+    CHECK_EQ(nblocks, before);
+    CHECK_EQ(dma_used, used);
+    CHECK_EQ(pci_command & PCI_CMD_BUS_MASTER, 0);
+}
+
 int main(void)
 {
     RUN(honest_device);
     RUN(lying_receive);
     RUN(lying_transmit);
     RUN(capabilities_past_their_bar);
+    RUN(open_fails_at_each_allocation);
+    RUN(open_fails_at_each_allocation_mq);
+    RUN(open_fails_when_reset_never_ends);
+    RUN(open_fails_when_ctrl_never_answers);
     return test_finish();
 }
