@@ -27,12 +27,13 @@ struct nic *ixgbe_open(struct pci_dev *d, int queues);
 /* ixgbe_open with options: enables the device and opens it at its BAR0. */
 struct nic *ixgbe_open_opts(struct pci_dev *d, const struct ixgbe_options *opt);
 
-/* ixgbe_open with BAR0 at bar, already enabled: for app=selftest and the
- * host tests, where bar leads to the device model. */
+/* ixgbe_open with BAR0 at bar, already enabled: for the host tests, where
+ * bar leads to the device model. */
 struct nic *ixgbe_open_at(struct pci_dev *d, uint64_t bar, const struct ixgbe_options *opt);
 
 /* Writes patterns to registers the running port does not use and reads
- * them back: 0, or -1 with why filled in (app=selftest). */
+ * them back: 0, or -1 with why filled in (nic_ops.register_test, through
+ * intel_ops, for app=selftest). */
 int ixgbe_register_test(struct nic *nic, char *why, int len);
 
 #endif
