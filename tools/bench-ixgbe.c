@@ -3,13 +3,13 @@
  * two 82599 model ports (tests/model/ixgbe_model.c) as the NICs. A
  * benchmark, not a test: it prints numbers to read (make bench).
  *
- *   bench-ixgbe threads W N [BATCH]  the model runs on a thread of its own
+ *   bench-ixgbe threads W N [BATCH [MODE]]  the model runs on a thread of its own
  *                           as the NICs' side, injecting frames of 64 UDP
  *                           flows into both ports and taking what they
  *                           send; W workers (this thread and W-1 more), each
  *                           owning one queue pair of both ports (RSS spreads
  *                           the flows), run apps/fwd.c's loop (batch BATCH,
- *                           32 by default, io mode) until N frames are
+ *                           32 by default, MODE as below) until N frames are
  *                           forwarded, each counting TSC cycles per frame
  *                           over its passes that moved frames.
  *   bench-ixgbe single N [MODE [BATCH]]  one thread, one queue pair, in
@@ -276,18 +276,21 @@ static void *worker_main(void *arg)
 int main(int argc, char **argv)
 {
     bool single = argc >= 3 && argc <= 5 && !strcmp(argv[1], "single");
-    bool threads = (argc == 4 || argc == 5) && !strcmp(argv[1], "threads");
+    bool threads = argc >= 4 && argc <= 6 && !strcmp(argv[1], "threads");
     int nw = threads ? atoi(argv[2]) : 1;
-    if (single && argc >= 4)
-        mode = !strcmp(argv[3], "macswap") ? FWD_MACSWAP
-               : !strcmp(argv[3], "mac")   ? FWD_MAC
-               : !strcmp(argv[3], "io")    ? FWD_IO
-                                           : -1;
-    if (argc == 5)
+    const char *mode_arg = single && argc >= 4 ? argv[3] : threads && argc == 6 ? argv[5] : NULL;
+    if (mode_arg)
+        mode = !strcmp(mode_arg, "macswap") ? FWD_MACSWAP
+               : !strcmp(mode_arg, "mac")   ? FWD_MAC
+               : !strcmp(mode_arg, "io")    ? FWD_IO
+                                            : -1;
+    if (single && argc == 5)
+        batch = (uint32_t)atoi(argv[4]);
+    if (threads && argc >= 5)
         batch = (uint32_t)atoi(argv[4]);
     if ((!single && !threads) || nw < 1 || nw > MAX_WORKERS || mode < 0 || batch < 1 ||
         batch > MAX_BATCH) {
-        fprintf(stderr, "usage: bench-ixgbe threads WORKERS FRAMES [BATCH] | single FRAMES "
+        fprintf(stderr, "usage: bench-ixgbe threads WORKERS FRAMES [BATCH [io|macswap|mac]] | single FRAMES "
                         "[io|macswap|mac [BATCH]]   (BATCH 1-%d)\n",
                 MAX_BATCH);
         return 2;

@@ -7,6 +7,8 @@
 #     app's loop), less the model's own instructions behind the tail-register
 #     writes (ixgbe_model_write), which on hardware are one store each: in io
 #     and macswap mode, by function, at batch 32;
+#   - TSC cycles per frame in io and macswap mode, batch 32, the model on a
+#     CPU of its own, the least of 5 runs;
 #   - both, in io mode, for batch sizes 1, 2, 4, ... 256, as a table and as a
 #     figure drawn by gnuplot (build/bench-batch.png).
 # Anchors (FACTS.md): ixy's C driver 127 instructions and ~94-104 cycles per
@@ -88,6 +90,19 @@ for mode in io macswap; do
 done
 awk -v io="$per_io" -v ms="$per_macswap" \
     'BEGIN { printf "  macswap costs %.1f instructions per frame more than io (goal: 5 or fewer)\n", ms - io }'
+# The same two modes' TSC cycles per frame, batch 32, the model on a CPU of
+# its own (so the headers macswap reads come from another core's cache):
+# the least of 5 runs (docs/speed.md: what this showed of prefetching and
+# of macswap's store-forwarding wait).
+least5() {
+    for run in 1 2 3 4 5; do
+        "$bin" "$@" 2>/dev/null | sed -n 's/.*: \([0-9.]*\) TSC cycles per forwarded frame.*/\1/p'
+    done | sort -n | head -1
+}
+if [ "$cpus" -ge 2 ]; then
+    echo "  TSC cycles per frame, batch 32, the model on another CPU, least of 5 runs:" \
+        "io $(least5 threads 1 2000000 32 io), macswap $(least5 threads 1 2000000 32 macswap)"
+fi
 # The batch-size sweep (the ixy paper's figure 6), io mode: per forwarded
 # frame, instructions (callgrind, single mode) and TSC cycles two ways: in
 # single mode (the model writes the descriptors on the same CPU just before,
