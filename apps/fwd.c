@@ -133,6 +133,8 @@ int fwd_main(const struct app_args *args)
     if (ports_open(app_config.ports, 2, 2, app_workers(args), ports) != 2)
         return 1;
     ports_promisc(ports, 2, "fwd");
+    for (int i = 0; i < 2; i++) /* macswap and mac read each frame's headers */
+        ports[i].nic->rx_headers_read = app_config.mode != FWD_IO;
     /* One worker per core, each with its own queue pair on both ports. */
     static struct workers ws;
     if (!workers_plan(&ws, "fwd", args, ports, 2))

@@ -108,6 +108,11 @@ struct nic {
     uint32_t link_downs;    /* times the link went down since open */
     uint64_t down_since_ns; /* when it was seen down (link_down set) */
     uint64_t down_total_ns; /* the link's time down, up to its last coming up */
+    /* Set by an app that reads or rewrites each received frame's headers
+     * (fwd's macswap and mac modes): the Intel drivers' rx_batch then
+     * prefetches each frame's first line as it takes the frame
+     * (driver/intel.c; docs/speed.md); virtio-net's does not look. */
+    bool rx_headers_read;
 };
 
 /* In tx_batch: has the reporting core seen the link down? One load a batch. */

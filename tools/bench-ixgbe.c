@@ -3,7 +3,8 @@
  * two 82599 model ports (tests/model/ixgbe_model.c) as the NICs. A
  * benchmark, not a test: it prints numbers to read (make bench).
  *
- *   bench-ixgbe threads W N [BATCH [MODE]]  the model runs on a thread of its own
+ *   bench-ixgbe threads W N [BATCH [MODE [cached|evict [prefetch|no-prefetch]]]]
+ *                           the model runs on a thread of its own
  *                           as the NICs' side, injecting frames of 64 UDP
  *                           flows into both ports and taking what they
  *                           send; W workers (this thread and W-1 more), each
@@ -11,7 +12,11 @@
  *                           the flows), run apps/fwd.c's loop (batch BATCH,
  *                           32 by default, MODE as below) until N frames are
  *                           forwarded, each counting TSC cycles per frame
- *                           over its passes that moved frames.
+ *                           over its passes that moved frames. evict: the
+ *                           models flush each line they write as DMA from
+ *                           the CPU caches (cfg.dma_evicts, as a DMA write
+ *                           without DDIO); no-prefetch: macswap and mac
+ *                           leave rx_headers_read off (docs/speed.md).
  *   bench-ixgbe single N [MODE [BATCH]]  one thread, one queue pair, in
  *                           turns: the model puts BATCH frames into both
  *                           receive rings, bench_fwd_pass() forwards, the
@@ -166,7 +171,9 @@ struct worker {
 } __attribute__((aligned(64)));
 
 static struct worker workers[MAX_WORKERS];
-static int mode = FWD_IO;        /* fwd's mode=, for single */
+static int mode = FWD_IO;        /* fwd's mode= */
+static bool dma_evicts;          /* the models' cfg.dma_evicts: threads ... evict */
+static bool no_prefetch;         /* rx_headers_read left off in macswap and mac mode */
 static uint64_t total;           /* frames to forward, all workers together */
 static atomic_bool workers_stop; /* set by worker 0 once they have */
 
@@ -220,6 +227,7 @@ static void open_ports(int queues)
             .queue_ns = 1000,
             .sfp = IXGBE_MODEL_SFP_SR, /* 0x10FB: an X520 with SR optics */
             .lan_id = (uint8_t)i,
+            .dma_evicts = dma_evicts,
         };
         models[i] = ixgbe_model_new(&c);
         ixgbe_model_set_sink(models[i], sink, (void *)(uintptr_t)i);
@@ -276,27 +284,34 @@ static void *worker_main(void *arg)
 int main(int argc, char **argv)
 {
     bool single = argc >= 3 && argc <= 5 && !strcmp(argv[1], "single");
-    bool threads = argc >= 4 && argc <= 6 && !strcmp(argv[1], "threads");
+    bool threads = argc >= 4 && argc <= 8 && !strcmp(argv[1], "threads");
     int nw = threads ? atoi(argv[2]) : 1;
-    const char *mode_arg = single && argc >= 4 ? argv[3] : threads && argc == 6 ? argv[5] : NULL;
+    const char *mode_arg = single && argc >= 4 ? argv[3] : threads && argc >= 6 ? argv[5] : NULL;
+
     if (mode_arg)
         mode = !strcmp(mode_arg, "macswap") ? FWD_MACSWAP
                : !strcmp(mode_arg, "mac")   ? FWD_MAC
                : !strcmp(mode_arg, "io")    ? FWD_IO
                                             : -1;
+    if (threads && argc >= 7 && strcmp(argv[6], "cached"))
+        dma_evicts = true, mode = !strcmp(argv[6], "evict") ? mode : -1;
+    if (threads && argc == 8 && strcmp(argv[7], "prefetch"))
+        no_prefetch = true, mode = !strcmp(argv[7], "no-prefetch") ? mode : -1;
     if (single && argc == 5)
         batch = (uint32_t)atoi(argv[4]);
     if (threads && argc >= 5)
         batch = (uint32_t)atoi(argv[4]);
     if ((!single && !threads) || nw < 1 || nw > MAX_WORKERS || mode < 0 || batch < 1 ||
         batch > MAX_BATCH) {
-        fprintf(stderr, "usage: bench-ixgbe threads WORKERS FRAMES [BATCH [io|macswap|mac]] | single FRAMES "
+        fprintf(stderr, "usage: bench-ixgbe threads WORKERS FRAMES [BATCH [io|macswap|mac [cached|evict [prefetch|no-prefetch]]]] | single FRAMES "
                         "[io|macswap|mac [BATCH]]   (BATCH 1-%d)\n",
                 MAX_BATCH);
         return 2;
     }
     total = strtoull(argv[single ? 2 : 3], NULL, 10);
     open_ports(nw);
+    for (int i = 0; i < 2; i++) /* as fwd_main: macswap and mac read the headers */
+        ports[i]->rx_headers_read = mode != FWD_IO && !no_prefetch;
     for (int i = 0; i < nw; i++)
         workers[i].queue = (uint16_t)i;
     double t0 = seconds();

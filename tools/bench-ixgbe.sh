@@ -8,7 +8,9 @@
 #     writes (ixgbe_model_write), which on hardware are one store each: in io
 #     and macswap mode, by function, at batch 32;
 #   - TSC cycles per frame in io and macswap mode, batch 32, the model on a
-#     CPU of its own, the least of 5 runs;
+#     CPU of its own, the least of 5 runs; then with the models flushing
+#     what they write as DMA from the caches, macswap with and without the
+#     prefetch of each frame's headers;
 #   - both, in io mode, for batch sizes 1, 2, 4, ... 256, as a table and as a
 #     figure drawn by gnuplot (build/bench-batch.png).
 # Anchors (FACTS.md): ixy's C driver 127 instructions and ~94-104 cycles per
@@ -102,6 +104,13 @@ least5() {
 if [ "$cpus" -ge 2 ]; then
     echo "  TSC cycles per frame, batch 32, the model on another CPU, least of 5 runs:" \
         "io $(least5 threads 1 2000000 32 io), macswap $(least5 threads 1 2000000 32 macswap)"
+    # The same with every line the models write as DMA flushed from the
+    # caches (a DMA write without DDIO), macswap with and without the
+    # headers' prefetch (nic.rx_headers_read): the reason it is there.
+    echo "  the same, the models' DMA writes flushed from the caches (no DDIO):" \
+        "io $(least5 threads 1 2000000 32 io evict)," \
+        "macswap $(least5 threads 1 2000000 32 macswap evict prefetch) with the headers' prefetch," \
+        "$(least5 threads 1 2000000 32 macswap evict no-prefetch) without"
 fi
 # The batch-size sweep (the ixy paper's figure 6), io mode: per forwarded
 # frame, instructions (callgrind, single mode) and TSC cycles two ways: in

@@ -753,11 +753,23 @@ static uint64_t *desc_at(const struct queue *q, uint32_t i)
 
 /* Writes qword 0, then qword 1 (which holds DD) with release ordering, so a
  * reader that sees DD sees the buffer and the rest of the descriptor. */
-static void write_back(uint64_t *d, uint64_t q0, uint64_t q1, bool write_q0)
+/* cfg.dma_evicts: the lines of [p, p + len) out of every CPU cache. */
+static void dma_evict(const struct ixgbe_model *m, const void *p, uint32_t len)
+{
+    if (!m->cfg.dma_evicts)
+        return;
+    uintptr_t a = (uintptr_t)p & ~(uintptr_t)63;
+    for (; a < (uintptr_t)p + len; a += 64)
+        __asm__ volatile("clflush (%0)" : : "r"(a) : "memory");
+}
+
+static void write_back(const struct ixgbe_model *m, uint64_t *d, uint64_t q0, uint64_t q1,
+                       bool write_q0)
 {
     if (write_q0)
         d[0] = q0;
     __atomic_store_n(&d[1], q1, __ATOMIC_RELEASE);
+    dma_evict(m, d, 16);
 }
 
 /* Places a frame in queue n: one buffer per BSIZEPACKET bytes, EOP on the
@@ -795,6 +807,7 @@ static bool rx_dma(struct ixgbe_model *m, uint32_t n, const uint8_t *f, uint32_t
         uint32_t chunk = k + 1 < need ? q->bsize : len - k * q->bsize;
         uint64_t status = RXD_STAT_DD | (k + 1 == need ? RXD_STAT_EOP : 0);
         memcpy((void *)(uintptr_t)d[0], f + k * q->bsize, chunk);
+        dma_evict(m, (void *)(uintptr_t)d[0], chunk);
         if (m->lies_left && k + 1 == need) { /* the buffer as it is; the write-back lies */
             if (m->lie == IXGBE_MODEL_LIE_LENGTH)
                 chunk = 2 * q->bsize;
@@ -803,9 +816,9 @@ static bool rx_dma(struct ixgbe_model *m, uint32_t n, const uint8_t *f, uint32_t
             m->lies_left--;
         }
         if (q->legacy) /* §7.1.5: length 15:0, status 39:32; the address stays; no RSS */
-            write_back(d, 0, chunk | status << RXD_LEGACY_STAT_SHIFT, false);
+            write_back(m, d, 0, chunk | status << RXD_LEGACY_STAT_SHIFT, false);
         else /* §7.1.6.2: RSS Type and Hash (packet type 0), then status and PKT_LEN */
-            write_back(d, q0, status | (uint64_t)chunk << RXD_PKT_LEN_SHIFT, true);
+            write_back(m, d, q0, status | (uint64_t)chunk << RXD_PKT_LEN_SHIFT, true);
     }
     atomic_store_explicit(&q->head, (head + need) % size, memory_order_release);
     return true;
@@ -1173,7 +1186,7 @@ static unsigned tx_queue(struct ixgbe_model *m, uint32_t n)
         for (uint32_t k = 0; k < cnt && !(wbal & TDWBAL_HEAD_WB_EN); k++) {
             uint64_t *d = desc_at(q, (head + k) % size);
             if (d[1] & TXD_CMD_RS)
-                write_back(d, 0, TXD_STAT_DD, false);
+                write_back(m, d, 0, TXD_STAT_DD, false);
         }
         head = (head + cnt) % size;
         atomic_store_explicit(&q->head, head, memory_order_release);

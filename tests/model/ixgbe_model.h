@@ -81,6 +81,13 @@ struct ixgbe_model_config {
     bool master_stuck;
     enum ixgbe_model_sfp sfp; /* IXGBE_MODEL_NO_CAGE: the link comes up as before */
     uint8_t lan_id;           /* STATUS.LAN_ID: the port's function, 0 or 1 */
+    /* Each cache line the model writes as DMA (frames, receive write-backs,
+     * transmit DD) is flushed from the CPU caches (CLFLUSH) once written, as
+     * a device's memory write leaves it on a platform without DDIO (Intel
+     * Data Direct I/O, which writes into the last-level cache instead): the
+     * driver's next read of it goes to memory. For make bench's cycles;
+     * x86 hosts only. */
+    bool dma_evicts;
     void (*on_violation)(void *ctx, const char *msg); /* optional, strict mode */
     void *ctx;
 };
