@@ -31,7 +31,10 @@ int fault_main(const struct app_args *args)
     else
         kprintf("fault: writing to 0x%lx, which is not mapped, on core %d (apic id %u)\n",
                 UNMAPPED_ADDRESS, core, smp_apic_id(core));
-    if (!smp_call(core, fault_write, NULL, CORE_ANSWER_NS)) {
+    enum smp_call_result r = smp_call(core, fault_write, NULL, CORE_ANSWER_NS);
+    if (r == SMP_CALL_NOT_STARTED)
+        return 1; /* smp_run said why */
+    if (r == SMP_CALL_LATE) {
         kprintf("fault: core %d did not come back (its report is above)\n", core);
         return 1;
     }

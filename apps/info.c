@@ -121,10 +121,11 @@ static void print_pat(void)
         return;
     }
     for (int core = 0; core < smp_cores(); core++) {
-        if (!smp_call(core, read_pat, (void *)(intptr_t)core, CORE_ANSWER_NS)) {
+        enum smp_call_result r = smp_call(core, read_pat, (void *)(intptr_t)core, CORE_ANSWER_NS);
+        if (r == SMP_CALL_LATE)
             kprintf("pat: core %d did not answer within 1 s\n", core);
-            continue;
-        }
+        if (r != SMP_CALL_DONE)
+            continue; /* NOT_STARTED: smp_run said why */
         kprintf("pat: core %d 0x%016lx%s\n", core, pat_of[core],
                 pat_of[core] == cpu_pat ? "" : " (not what the kernel set)");
     }

@@ -110,18 +110,18 @@ bool smp_run(int core, void (*fn)(void *), void *arg)
     return false;
 }
 
-bool smp_call(int core, void (*fn)(void *), void *arg, uint64_t ns)
+enum smp_call_result smp_call(int core, void (*fn)(void *), void *arg, uint64_t ns)
 {
     if (core == 0) {
         fn(arg);
-        return true;
+        return SMP_CALL_DONE;
     }
     if (!smp_run(core, fn, arg))
-        return false;
+        return SMP_CALL_NOT_STARTED;
     uint64_t end = now_ns() + ns;
     while (!smp_done(core) && now_ns() < end)
         cpu_pause();
-    return smp_done(core);
+    return smp_done(core) ? SMP_CALL_DONE : SMP_CALL_LATE;
 }
 
 bool smp_done(int core)

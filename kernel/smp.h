@@ -38,10 +38,11 @@ bool smp_run(int core, void (*fn)(void *), void *arg);
 bool smp_done(int core);
 
 /* From the boot core: runs fn(arg) on core and waits at most ns for it to
- * return; on core 0 (the boot core itself) a plain call. True once fn has
- * returned; false if the core could not be woken (smp_run said so) or fn
- * had not returned within ns (the caller says so). */
-bool smp_call(int core, void (*fn)(void *), void *arg, uint64_t ns);
+ * return; on core 0 (the boot core itself) a plain call. DONE once fn has
+ * returned; NOT_STARTED if the core could not be woken (smp_run said so);
+ * LATE if fn had not returned within ns (the caller says so). */
+enum smp_call_result { SMP_CALL_DONE, SMP_CALL_NOT_STARTED, SMP_CALL_LATE };
+enum smp_call_result smp_call(int core, void (*fn)(void *), void *arg, uint64_t ns);
 
 /* After a fault (kernel/trap.c): sends every other running core an NMI,
  * which stops it for good (smp_stop_here), waits at most SMP_STOP_MS for

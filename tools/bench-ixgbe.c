@@ -303,8 +303,10 @@ int main(int argc, char **argv)
         batch = (uint32_t)atoi(argv[4]);
     if ((!single && !threads) || nw < 1 || nw > MAX_WORKERS || mode < 0 || batch < 1 ||
         batch > MAX_BATCH) {
-        fprintf(stderr, "usage: bench-ixgbe threads WORKERS FRAMES [BATCH [io|macswap|mac [cached|evict [prefetch|no-prefetch]]]] | single FRAMES "
-                        "[io|macswap|mac [BATCH]]   (BATCH 1-%d)\n",
+        fprintf(stderr,
+                "usage: bench-ixgbe threads WORKERS FRAMES [BATCH [io|macswap|mac "
+                "[cached|evict [prefetch|no-prefetch]]]] | single FRAMES "
+                "[io|macswap|mac [BATCH]]   (BATCH 1-%d)\n",
                 MAX_BATCH);
         return 2;
     }
