@@ -387,9 +387,11 @@ def check_gdb_frames():
             src = GDB_SOURCE_RE.match(line)
             if src and frame:
                 lines, at = frame
-                if int(src.group(1)) != at or at > len(lines) or \
-                        lines[at - 1].rstrip() != src.group(2).rstrip():
-                    problems.append(f"{rel(md)}:{n}: gdb printed line {src.group(1)} as "
+                if int(src.group(1)) != at:
+                    problems.append(f"{rel(md)}:{n}: gdb printed line {src.group(1)} after a "
+                                    f"frame at line {at}")
+                elif at > len(lines) or lines[at - 1].rstrip() != src.group(2).rstrip():
+                    problems.append(f"{rel(md)}:{n}: gdb printed line {at} as "
                                     f"'{src.group(2).strip()}', not what the file has there")
             frame = None
             m = GDB_FRAME_RE.match(line.rstrip())
