@@ -23,6 +23,15 @@ Reads the Markdown (outside fenced code blocks) and checks:
              functions: its body, the comment above it, or the head comment
              of its file (a stop naming only a file: anywhere in that file);
              a stop about code no document describes says "**Spec:** none"
+  gdb        every frame gdb printed in a session the pages show (fenced
+             code included), "FUNC (args) at FILE:LINE", after "#N ",
+             "#N 0x... in " or "Breakpoint N, ", names a LINE inside FUNC's
+             definition in FILE (a leading ./ dropped): from the line that
+             defines it to its closing '}' at column 0; or inside a function
+             of FILE that FUNC's body calls, since at the first instruction
+             of an inlined call gdb names the caller with the callee's line.
+             Where gdb printed the source line after the frame ("624\t..."),
+             it is that line of FILE.
 
 Output as the unit tests': "PASS test_docs: CASE" or "FAIL test_docs: CASE"
 followed by indented details, read by tests/run.py.
@@ -351,12 +360,72 @@ def check_tour(show=False):
     return problems
 
 
+# A frame as gdb prints it: "#1  0x... in nic_tx_batch (...) at ./driver/nic.h:126",
+# "#2  forward (...) at apps/fwd.c:60", "Breakpoint 1, kmain (...) at kernel/kmain.c:212".
+GDB_FRAME_RE = re.compile(r"^(?:Thread \d+ hit )?(?:Breakpoint \d+, |#\d+\s+(?:0x[0-9a-f]+ in )?)"
+                          r"([A-Za-z_]\w*) \(.*\) at (\S+):(\d+)$")
+GDB_SOURCE_RE = re.compile(r"^(\d+)\t(.*)$")
+
+
+def c_extent(lines, name, path):
+    """The lines (1-based, inclusive) of a C function's definition, from
+    the line that defines it to its closing '}' at column 0, or None."""
+    i = definition_line(lines, name, path)
+    if i is None:
+        return None
+    j = i + 1
+    while j < len(lines) and not lines[j].startswith("}"):
+        j += 1
+    return i + 1, j + 1
+
+
+def check_gdb_frames():
+    problems = []
+    for md, text in md_texts():
+        frame = None  # (file's lines, line number) of the frame just read
+        for n, line in enumerate(text.split("\n"), 1):
+            src = GDB_SOURCE_RE.match(line)
+            if src and frame:
+                lines, at = frame
+                if int(src.group(1)) != at:
+                    problems.append(f"{rel(md)}:{n}: gdb printed line {src.group(1)} after a "
+                                    f"frame at line {at}")
+                elif at > len(lines) or lines[at - 1].rstrip() != src.group(2).rstrip():
+                    problems.append(f"{rel(md)}:{n}: gdb printed line {at} as "
+                                    f"'{src.group(2).strip()}', not what the file has there")
+            frame = None
+            m = GDB_FRAME_RE.match(line.rstrip())
+            if not m:
+                continue
+            name, f, at = m.group(1), re.sub(r"^\./", "", m.group(2)), int(m.group(3))
+            p = os.path.join(ROOT, f)
+            if not (os.path.isfile(p) and f.endswith((".c", ".h"))):
+                problems.append(f"{rel(md)}:{n}: frame {name} at {f}:{at}: no C file {f}")
+                continue
+            lines = lines_of(p)
+            ext = c_extent(lines, name, p)
+            if ext is None:
+                problems.append(f"{rel(md)}:{n}: frame {name} at {f}:{at}: {name} is not "
+                                f"defined in {f}")
+                continue
+            body = "\n".join(lines[ext[0] - 1:ext[1]])
+            inlined = [g for g in set(re.findall(r"\b([A-Za-z_]\w*)\(", body)) if g != name]
+            inside = ext[0] <= at <= ext[1] or any(
+                e and e[0] <= at <= e[1] for e in (c_extent(lines, g, p) for g in inlined))
+            if not inside:
+                problems.append(f"{rel(md)}:{n}: frame {name} at {f}:{at}: line {at} is outside "
+                                f"{name}() (lines {ext[0]}-{ext[1]}) and the functions it calls")
+            frame = (lines, at)
+    return problems
+
+
 def main():
     show = "--show" in sys.argv[1:]
     failed = 0
     for case, fn in (("links resolve", check_links), ("paths exist", check_paths),
                      ("functions are defined where named", check_functions),
-                     ("tour stops match the code", lambda: check_tour(show))):
+                     ("tour stops match the code", lambda: check_tour(show)),
+                     ("gdb frames name lines of their functions", check_gdb_frames)):
         problems = fn()
         if problems:
             failed += 1
