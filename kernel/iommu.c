@@ -674,19 +674,22 @@ static void unmap_page(struct domain *dom, uint64_t pa)
     flush_entry(dom->unit, &t[(pa >> 12) & 511]);
 }
 
-void iommu_unmap(uint64_t pa, uint64_t len)
+bool iommu_unmap(uint64_t pa, uint64_t len)
 {
     struct domain *dom = open_domain;
     if (!dom)
-        return;
+        return true;
     uint64_t lo = pa & ~0xFFFull, hi = (pa + len + 0xFFF) & ~0xFFFull;
     for (uint64_t p = lo; p < hi; p += 4096)
         unmap_page(dom, p);
     remove_range(dom, lo, hi);
     /* §6.5.2: the IOTLB may hold the old translations; gone before the
      * pages can be handed out again */
-    if (invalidate(dom->unit))
+    if (invalidate(dom->unit)) {
         dom->unit->up = false;
+        return false;
+    }
+    return true;
 }
 
 void iommu_lend(const struct pci_dev *d, uint64_t pa, uint64_t len)

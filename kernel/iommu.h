@@ -56,8 +56,11 @@ bool iommu_mapping(void);
 void iommu_map(uint64_t pa, uint64_t len);
 /* For dma_free, inside the open that took the block: [pa, pa+len) (whole
  * pages) unmapped from the open domain and the IOTLB invalidated, before
- * the pages go back to the allocator. Nothing outside an open. */
-void iommu_unmap(uint64_t pa, uint64_t len);
+ * the pages go back to the allocator. Nothing outside an open. False if
+ * the invalidation did not finish (said; the unit is then down): the
+ * device may still reach the pages through stale translations, so they
+ * must stay taken. */
+bool iommu_unmap(uint64_t pa, uint64_t len);
 
 /* Lets d read (not write) [pa, pa+len) too, whole pages: the buffers of
  * another NIC's pool that d transmits from (fwd), or an app's own pool

@@ -143,7 +143,8 @@ void dma_free(void *p, size_t size)
 {
     if (!p)
         return;
-    iommu_unmap((uint64_t)(uintptr_t)p, block_bytes(size));
+    if (!iommu_unmap((uint64_t)(uintptr_t)p, block_bytes(size)))
+        return; /* stale translations may remain (said): the pages stay taken */
     palloc_add(&phys, (uint64_t)(uintptr_t)p, block_bytes(size));
 }
 

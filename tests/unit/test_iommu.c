@@ -77,7 +77,8 @@ static struct {
     uint32_t gsts, fsts, fectl;
     uint64_t rtaddr, iqa, iqt, iqh;
     uint32_t rec[NFR][4];
-    bool dead; /* SRTP never completes */
+    bool dead;         /* SRTP never completes */
+    bool iotlb_stuck;  /* an IOTLB invalidation never completes (IVT stays 1) */
     char log[256];
 } m;
 
@@ -131,6 +132,8 @@ static uint32_t model_read(uint64_t addr, int size)
     case 0x90:
     case 0x94:
         return get64(m.iqa, off);
+    case 0xFC: /* IOTLB's high half: IVT */
+        return m.iotlb_stuck ? (uint32_t)(IOTLB_IVT >> 32) : 0;
     default:
         return 0; /* CCMD and IOTLB: done at once; PMEN: off */
     }
@@ -366,6 +369,28 @@ static void unmapped_pages_unreachable(void)
                    "else");
 }
 
+/* An IOTLB invalidation that never completes while a failed open gives a
+ * block back: stale translations may remain, so iommu_unmap says the pages
+ * must stay taken (dma_free keeps them), and the unit is down. */
+static void unmap_invalidation_never_ends(void)
+{
+    fresh();
+    up(IOMMU_TEST_OFF);
+    uint8_t *pool = block(2);
+    CHECK(iommu_attach(&devs[0]));
+    iommu_map((uint64_t)(uintptr_t)pool, 2 * 4096);
+    CHECK(iommu_unmap((uint64_t)(uintptr_t)pool, 4096));
+    m.iotlb_stuck = true;
+    CHECK(!iommu_unmap((uint64_t)(uintptr_t)pool + 4096, 4096));
+    CHECK(console_contains("iommu: unit at 0xfed90000: global IOTLB invalidation (IOTLB.IVT) did "
+                           "not finish within 100 ms (register 0xf8 reads 0x8000000000000000); "
+                           "ECAP.IRO may point at the wrong register. Its devices' DMA is not "
+                           "confined\n"));
+    CHECK(!iommu_attach(&devs[0])); /* the unit is down */
+    iommu_detach();
+    m.iotlb_stuck = false;
+}
+
 static void fault(int i, uint64_t addr, uint16_t sid, bool read, uint8_t reason)
 {
     m.rec[i][0] = (uint32_t)addr;
@@ -492,6 +517,7 @@ int main(void)
     RUN(bring_up_in_order);
     RUN(nic_reaches_its_own_memory_only);
     RUN(unmapped_pages_unreachable);
+    RUN(unmap_invalidation_never_ends);
     RUN(faults_polled_counted_cleared);
     RUN(unit_never_answers);
     RUN(firmware_left_translation_on);
