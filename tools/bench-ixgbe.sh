@@ -96,21 +96,23 @@ awk -v io="$per_io" -v ms="$per_macswap" \
 # its own (so the headers macswap reads come from another core's cache):
 # the least of 5 runs (docs/speed.md: what this showed of prefetching and
 # of macswap's store-forwarding wait).
-least5() {
-    for run in 1 2 3 4 5; do
+least() { # least RUNS ARGS...: the bench's TSC cycles per frame, the least of RUNS runs
+    local runs=$1 run
+    shift
+    for run in $(seq "$runs"); do
         "$bin" "$@" 2>/dev/null | sed -n 's/.*: \([0-9.]*\) TSC cycles per forwarded frame.*/\1/p'
     done | sort -n | head -1
 }
 if [ "$cpus" -ge 2 ]; then
     echo "  TSC cycles per frame, batch 32, the model on another CPU, least of 5 runs:" \
-        "io $(least5 threads 1 2000000 32 io), macswap $(least5 threads 1 2000000 32 macswap)"
+        "io $(least 5 threads 1 2000000 32 io), macswap $(least 5 threads 1 2000000 32 macswap)"
     # The same with every line the models write as DMA flushed from the
     # caches (a DMA write without DDIO), macswap with and without the
     # headers' prefetch (nic.rx_headers_read): the reason it is there.
     echo "  the same, the models' DMA writes flushed from the caches (no DDIO):" \
-        "io $(least5 threads 1 2000000 32 io evict)," \
-        "macswap $(least5 threads 1 2000000 32 macswap evict prefetch) with the headers' prefetch," \
-        "$(least5 threads 1 2000000 32 macswap evict no-prefetch) without"
+        "io $(least 5 threads 1 2000000 32 io evict)," \
+        "macswap $(least 5 threads 1 2000000 32 macswap evict prefetch) with the headers' prefetch," \
+        "$(least 5 threads 1 2000000 32 macswap evict no-prefetch) without"
 fi
 # The batch-size sweep (the ixy paper's figure 6), io mode: per forwarded
 # frame, instructions (callgrind, single mode) and TSC cycles two ways: in
@@ -121,19 +123,14 @@ fi
 # them, and they still move with the machine's load. The table goes into
 # build/bench-batch.dat, the figure (gnuplot) into build/bench-batch.png.
 dat=build/bench-batch.dat
-least_cycles() { # least_cycles ARGS...: the bench's TSC cycles per frame, least of 3 runs
-    for run in 1 2 3; do
-        "$bin" "$@" 2>/dev/null | sed -n 's/.*: \([0-9.]*\) TSC cycles per forwarded frame.*/\1/p'
-    done | sort -n | head -1
-}
 echo "  batch-size sweep, io mode (TSC cycles: the least of 3 runs; they move with the machine's load):"
 printf "    %5s %14s %26s %26s\n" batch instructions "cycles, model on this CPU" "cycles, model on another"
 echo "# batch instructions cycles_model_same_cpu cycles_model_other_cpu (per forwarded frame; bench-ixgbe, io mode, 60-byte frames)" >"$dat"
 for b in 1 2 4 8 16 32 64 128 256; do
     read -r per _ <<<"$(count io "$b" 100000)"
-    same=$(least_cycles single 500000 io "$b")
+    same=$(least 3 single 500000 io "$b")
     other=NaN
-    [ "$cpus" -ge 2 ] && other=$(least_cycles threads 1 500000 "$b")
+    [ "$cpus" -ge 2 ] && other=$(least 3 threads 1 500000 "$b")
     printf "    %5d %14s %26s %26s\n" "$b" "$per" "$same" "$other"
     echo "$b $per $same $other" >>"$dat"
 done
