@@ -5,7 +5,9 @@
  *
  * mode=io leaves frames untouched; mode=macswap swaps destination and source
  * MAC; mode=mac does what l2fwd does: source = the sending port's MAC,
- * destination = 02:00:00:00:00:<sending port's index>.
+ * destination = 02:00:00:00:00:<sending port's index>. The receiving
+ * driver rewrites each frame as it takes it, by a table fwd gives it
+ * (apps/fwd_rewrite.h), so the loop below passes frames on as they come.
  *
  * With cores=N (default: every core running), N > 1, the boot core only
  * reports and N-1 worker cores forward at once, worker w on core w+1 and on
@@ -55,8 +57,6 @@ static uint32_t forward(struct worker *w, int in, int out)
     uint32_t n = nic_rx_batch(w->ports[in].nic, w->queue, bufs, w->batch);
     if (!n)
         return 0;
-    if (app_config.mode != FWD_IO)
-        fwd_rewrite(bufs, n, app_config.mode, out_nic->mac, (uint8_t)out);
     uint32_t sent = nic_tx_batch(out_nic, w->queue, bufs, n);
     if (sent < n) { /* TX ring full: drop the rest, as a NIC would */
         pkt_free_batch(bufs + sent, n - sent);
@@ -133,8 +133,12 @@ int fwd_main(const struct app_args *args)
     if (ports_open(app_config.ports, 2, 2, app_workers(args), ports) != 2)
         return 1;
     ports_promisc(ports, 2, "fwd");
-    for (int i = 0; i < 2; i++) /* macswap and mac read each frame's headers */
-        ports[i].nic->rx_headers_read = app_config.mode != FWD_IO;
+    /* macswap and mac: each port's receive rewrites its frames for the
+     * other port, which sends them (driver/rewrite.h) */
+    static struct pkt_rewrite rewrite[2];
+    for (int i = 0; i < 2; i++)
+        if (fwd_rewrite_table(&rewrite[i], app_config.mode, ports[1 - i].nic->mac, (uint8_t)(1 - i)))
+            ports[i].nic->rx_rewrite = &rewrite[i];
     /* One worker per core, each with its own queue pair on both ports. */
     static struct workers ws;
     if (!workers_plan(&ws, "fwd", args, ports, 2))
@@ -151,6 +155,9 @@ int fwd_main(const struct app_args *args)
             : app_config.mode == FWD_MAC ? "mac"
                                          : "macswap",
             nworkers, nworkers == 1 ? "" : "s");
+    if (app_config.mode != FWD_IO)
+        kprintf("fwd: each frame rewritten as it is received, %s\n",
+                rewrite[0].pshufb ? "with PSHUFB" : "a byte at a time (the CPU has no SSSE3)");
     for (int i = 0; i < nworkers; i++)
         workers[i] = (struct worker){ .core = ws.core[i],
                                       .queue = (uint16_t)i,

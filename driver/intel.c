@@ -438,15 +438,19 @@ __attribute__((cold, noinline)) static uint32_t rx_test_slot(struct intel_rxq *q
     return n;
 }
 
+/* How rx_batch leaves each frame: as it came, or rewritten by the nic's
+ * rx_rewrite (driver/rewrite.h) with PSHUFB or a byte at a time. */
+enum rx_rewrite { RX_AS_IS, RX_PSHUFB, RX_BYTES };
+
 /*
- * intel_rx_batch's work. headers is a constant where it is called, so the
- * function is compiled twice and io mode pays nothing for it: it prefetches
- * each frame's first line for writing, for an app that reads and rewrites
- * the headers (struct nic's rx_headers_read; docs/speed.md has the
- * measurement).
+ * intel_rx_batch's work. how is a constant where it is called, so the
+ * function is compiled three times and a receive without a rewrite pays
+ * nothing for it. With one, each frame is rewritten as it is taken, in the
+ * loop that already holds its buffer: with PSHUFB 4 instructions a frame,
+ * and no second pass over the batch (docs/speed.md).
  */
 static inline __attribute__((always_inline)) uint32_t
-rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n, bool headers)
+rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n, enum rx_rewrite how)
 {
     struct intel_dev *d = (struct intel_dev *)nic;
     struct intel_rxq *q = &d->rxq[queue];
@@ -457,6 +461,7 @@ rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n, boo
     volatile union intel_rx_desc *ring = q->ring;
     struct pkt_buf **held = q->bufs;
     struct mempool *pool = q->pool;
+    const struct pkt_rewrite *rw = nic->rx_rewrite;
     size_t size = q->size, mask = size - 1u, i = q->next;
     /* Each frame taken leaves its descriptor a buffer off the top of the
      * pool's stack, read in place: no more frames than the pool has
@@ -492,8 +497,10 @@ rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n, boo
                 break;
             struct pkt_buf *b = h[k];
             pkt_received(b, len);
-            if (headers)
-                __builtin_prefetch(b->data + PKT_HEADROOM, 1);
+            if (how == RX_PSHUFB)
+                pkt_rewrite_pshufb(pkt_rx_data(b), rw);
+            else if (how == RX_BYTES)
+                pkt_rewrite_bytes(pkt_rx_data(b), rw);
             bytes += len;
             out[k] = b;
             b = top[-1 - (ptrdiff_t)k];
@@ -528,8 +535,10 @@ rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n, boo
 
 uint32_t intel_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n)
 {
-    return nic->rx_headers_read ? rx_batch(nic, queue, bufs, n, true)
-                                : rx_batch(nic, queue, bufs, n, false);
+    if (!nic->rx_rewrite)
+        return rx_batch(nic, queue, bufs, n, RX_AS_IS);
+    return nic->rx_rewrite->pshufb ? rx_batch(nic, queue, bufs, n, RX_PSHUFB)
+                                   : rx_batch(nic, queue, bufs, n, RX_BYTES);
 }
 
 #define TX_STALL_NS 1000000000ull

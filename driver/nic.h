@@ -5,8 +5,9 @@
  *
  * rx_batch and tx_batch are the data path: they never block and never
  * panic. rx_batch hands over up to n received buffers (the caller owns them
- * and must send or free them). tx_batch takes up to n buffers and returns
- * how many it took; the ones it did not take stay the caller's.
+ * and must send or free them), each frame at data[PKT_HEADROOM] and
+ * rewritten as the nic's rx_rewrite says. tx_batch takes up to n buffers
+ * and returns how many it took; the ones it did not take stay the caller's.
  */
 #ifndef DRIVER_NIC_H
 #define DRIVER_NIC_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "driver/pktbuf.h"
+#include "driver/rewrite.h"
 #include "kernel/pci.h"
 
 struct nic;
@@ -108,11 +110,11 @@ struct nic {
     uint32_t link_downs;    /* times the link went down since open */
     uint64_t down_since_ns; /* when it was seen down (link_down set) */
     uint64_t down_total_ns; /* the link's time down, up to its last coming up */
-    /* Set by an app that reads or rewrites each received frame's headers
-     * (fwd's macswap and mac modes): the Intel drivers' rx_batch then
-     * prefetches each frame's first line as it takes the frame
-     * (driver/intel.c; docs/speed.md); virtio-net's does not look. */
-    bool rx_headers_read;
+    /* Set by an app that rewrites each received frame's first bytes
+     * (fwd's macswap and mac modes), before its first rx_batch: rx_batch
+     * then rewrites each frame it returns so (driver/rewrite.h). NULL:
+     * frames as they came. Read-only while the nic is in use. */
+    const struct pkt_rewrite *rx_rewrite;
 };
 
 /* In tx_batch: has the reporting core seen the link down? One load a batch. */

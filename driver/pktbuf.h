@@ -43,6 +43,13 @@ static inline uint8_t *pkt_data(struct pkt_buf *b)
     return b->data + b->headroom;
 }
 
+/* The frame of a buffer a receive has just taken: every driver's is at
+ * data[PKT_HEADROOM] (driver/nic.h), found without a load of headroom. */
+static inline uint8_t *pkt_rx_data(struct pkt_buf *b)
+{
+    return b->data + PKT_HEADROOM;
+}
+
 static inline uint64_t pkt_phys(const struct pkt_buf *b)
 {
     return b->phys + b->headroom;

@@ -466,6 +466,7 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
     struct vnet *v = (struct vnet *)nic;
     struct vq_pair *qp = &v->qp[queue];
     struct vq *vq = &qp->rx;
+    const struct pkt_rewrite *rw = nic->rx_rewrite;
     uint16_t used_idx = *(volatile uint16_t *)&vq->used->idx, old = vq->avail_idx;
     dma_rmb(); /* the index before the entries it covers */
     uint16_t pending = used_pending(v, vq, used_idx);
@@ -515,6 +516,8 @@ static uint32_t vnet_rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **
             break; /* no buffer to put in its place: leave it for the next poll */
         vq->last_used++, pending--;
         b->len = (uint16_t)len;
+        if (rw)
+            pkt_rewrite(pkt_rx_data(b), rw);
         bufs[got++] = b;
         qp->stats.rx_bytes += len;
         vq_fill(v, vq, (uint16_t)s, fresh[got - 1], DESC_F_WRITE);

@@ -3,7 +3,7 @@
  * two 82599 model ports (tests/model/ixgbe_model.c) as the NICs. A
  * benchmark, not a test: it prints numbers to read (make bench).
  *
- *   bench-ixgbe threads W N [BATCH [MODE [cached|evict [prefetch|no-prefetch]]]]
+ *   bench-ixgbe threads W N [BATCH [MODE [cached|evict]]]
  *                           the model runs on a thread of its own
  *                           as the NICs' side, injecting frames of 64 UDP
  *                           flows into both ports and taking what they
@@ -15,16 +15,18 @@
  *                           over its passes that moved frames. evict: the
  *                           models flush each line they write as DMA from
  *                           the CPU caches (cfg.dma_evicts, as a DMA write
- *                           without DDIO); no-prefetch: macswap and mac
- *                           leave rx_headers_read off (docs/speed.md).
+ *                           without DDIO; docs/speed.md).
  *   bench-ixgbe single N [MODE [BATCH]]  one thread, one queue pair, in
  *                           turns: the model puts BATCH frames into both
  *                           receive rings, bench_fwd_pass() forwards, the
  *                           model sends. Deterministic, for callgrind with
  *                           --toggle-collect=bench_fwd_pass
  *                           (tools/bench-ixgbe.sh). MODE: fwd's mode= (io,
- *                           macswap or mac; io by default), rewriting each
- *                           frame with apps/fwd_rewrite.h as fwd does.
+ *                           macswap or mac; io by default), the receive
+ *                           rewriting each frame by apps/fwd_rewrite.h's
+ *                           table as fwd's does; macswap-bytes and
+ *                           mac-bytes rewrite a byte at a time, as on a
+ *                           CPU without SSSE3.
  *
  * The driver is the kernel's source, built for the host (IXM_HOST): its
  * register door leads to the models through mmio_read32/mmio_write32 below.
@@ -173,7 +175,8 @@ struct worker {
 static struct worker workers[MAX_WORKERS];
 static int mode = FWD_IO;        /* fwd's mode= */
 static bool dma_evicts;          /* the models' cfg.dma_evicts: threads ... evict */
-static bool no_prefetch;         /* rx_headers_read left off in macswap and mac mode */
+static bool bytes;               /* MODE-bytes: the rewrite a byte at a time, not with PSHUFB */
+static struct pkt_rewrite rewrite[2]; /* as fwd_main sets them */
 static uint64_t total;           /* frames to forward, all workers together */
 static atomic_bool workers_stop; /* set by worker 0 once they have */
 
@@ -183,8 +186,6 @@ static uint32_t forward(struct worker *w, struct nic *in, struct nic *out)
     uint32_t n = nic_rx_batch(in, w->queue, bufs, batch);
     if (!n)
         return 0;
-    if (mode != FWD_IO)
-        fwd_rewrite(bufs, n, mode, out->mac, out == ports[1]);
     uint32_t sent = nic_tx_batch(out, w->queue, bufs, n);
     if (sent < n) {
         pkt_free_batch(bufs + sent, n - sent);
@@ -284,19 +285,21 @@ static void *worker_main(void *arg)
 int main(int argc, char **argv)
 {
     bool single = argc >= 3 && argc <= 5 && !strcmp(argv[1], "single");
-    bool threads = argc >= 4 && argc <= 8 && !strcmp(argv[1], "threads");
+    bool threads = argc >= 4 && argc <= 7 && !strcmp(argv[1], "threads");
     int nw = threads ? atoi(argv[2]) : 1;
     const char *mode_arg = single && argc >= 4 ? argv[3] : threads && argc >= 6 ? argv[5] : NULL;
 
-    if (mode_arg)
-        mode = !strcmp(mode_arg, "macswap") ? FWD_MACSWAP
-               : !strcmp(mode_arg, "mac")   ? FWD_MAC
-               : !strcmp(mode_arg, "io")    ? FWD_IO
-                                            : -1;
-    if (threads && argc >= 7 && strcmp(argv[6], "cached"))
+    if (mode_arg) {
+        size_t len = strlen(mode_arg);
+        bytes = len > 6 && !strcmp(mode_arg + len - 6, "-bytes");
+        len -= bytes ? 6 : 0;
+        mode = !strncmp(mode_arg, "macswap", len) && len == 7 ? FWD_MACSWAP
+               : !strncmp(mode_arg, "mac", len) && len == 3   ? FWD_MAC
+               : !strcmp(mode_arg, "io")                      ? FWD_IO
+                                                              : -1;
+    }
+    if (threads && argc == 7 && strcmp(argv[6], "cached"))
         dma_evicts = true, mode = !strcmp(argv[6], "evict") ? mode : -1;
-    if (threads && argc == 8 && strcmp(argv[7], "prefetch"))
-        no_prefetch = true, mode = !strcmp(argv[7], "no-prefetch") ? mode : -1;
     if (single && argc == 5)
         batch = (uint32_t)atoi(argv[4]);
     if (threads && argc >= 5)
@@ -304,16 +307,20 @@ int main(int argc, char **argv)
     if ((!single && !threads) || nw < 1 || nw > MAX_WORKERS || mode < 0 || batch < 1 ||
         batch > MAX_BATCH) {
         fprintf(stderr,
-                "usage: bench-ixgbe threads WORKERS FRAMES [BATCH [io|macswap|mac "
-                "[cached|evict [prefetch|no-prefetch]]]] | single FRAMES "
-                "[io|macswap|mac [BATCH]]   (BATCH 1-%d)\n",
+                "usage: bench-ixgbe threads WORKERS FRAMES [BATCH [MODE [cached|evict]]] | "
+                "single FRAMES [MODE [BATCH]]   (MODE io, macswap, mac, macswap-bytes or "
+                "mac-bytes; BATCH 1-%d)\n",
                 MAX_BATCH);
         return 2;
     }
     total = strtoull(argv[single ? 2 : 3], NULL, 10);
     open_ports(nw);
-    for (int i = 0; i < 2; i++) /* as fwd_main: macswap and mac read the headers */
-        ports[i]->rx_headers_read = mode != FWD_IO && !no_prefetch;
+    for (int i = 0; i < 2; i++) { /* as fwd_main: each port's receive rewrites for the other */
+        if (!fwd_rewrite_table(&rewrite[i], mode, ports[1 - i]->mac, (uint8_t)(1 - i)))
+            continue;
+        rewrite[i].pshufb &= !bytes;
+        ports[i]->rx_rewrite = &rewrite[i];
+    }
     for (int i = 0; i < nw; i++)
         workers[i].queue = (uint16_t)i;
     double t0 = seconds();

@@ -5,12 +5,12 @@
 #   - instructions per forwarded frame, counted by valgrind's callgrind in
 #     bench_fwd_pass (both ports' rx_batch and tx_batch, the mempool, the
 #     app's loop), less the model's own instructions behind the tail-register
-#     writes (ixgbe_model_write), which on hardware are one store each: in io
-#     and macswap mode, by function, at batch 32;
+#     writes (ixgbe_model_write), which on hardware are one store each: in io,
+#     macswap and mac mode, by function, at batch 32, and macswap a byte at
+#     a time (no SSSE3);
 #   - TSC cycles per frame in io and macswap mode, batch 32, the model on a
 #     CPU of its own, the least of 5 runs; then with the models flushing
-#     what they write as DMA from the caches, macswap with and without the
-#     prefetch of each frame's headers;
+#     what they write as DMA from the caches;
 #   - both, in io mode, for batch sizes 1, 2, 4, ... 256, as a table and as a
 #     figure drawn by gnuplot (build/bench-batch.png).
 # Anchors (FACTS.md): ixy's C driver 127 instructions and ~94-104 cycles per
@@ -82,20 +82,24 @@ by_function() {
             if (other) printf "    %-46s %5.1f\n", "other", other / frames
         }'
 }
-# io then macswap (each frame's two MAC fields exchanged, apps/fwd_rewrite.h),
-# batch 32, with the breakdown by function.
-for mode in io macswap; do
+# io, macswap and mac (the receive rewriting each frame as it takes it:
+# driver/rewrite.h, apps/fwd_rewrite.h), batch 32, with the breakdown by
+# function; then macswap a byte at a time, as on a CPU without SSSE3.
+for mode in io macswap mac; do
     read -r per frames <<<"$(count "$mode" 32 200000)"
     eval "per_$mode=$per"
     echo "  callgrind, mode $mode, batch 32: $per instructions per forwarded frame, the model's left out (goal: 60 or fewer; ixy: 127)"
     by_function "$frames"
 done
-awk -v io="$per_io" -v ms="$per_macswap" \
-    'BEGIN { printf "  macswap costs %.1f instructions per frame more than io (goal: 5 or fewer)\n", ms - io }'
-# The same two modes' TSC cycles per frame, batch 32, the model on a CPU of
-# its own (so the headers macswap reads come from another core's cache):
-# the least of 5 runs (docs/speed.md: what this showed of prefetching and
-# of macswap's store-forwarding wait).
+read -r per_bytes _ <<<"$(count macswap-bytes 32 200000)"
+awk -v io="$per_io" -v ms="$per_macswap" -v mac="$per_mac" -v by="$per_bytes" 'BEGIN {
+    printf "  macswap costs %.1f instructions per frame more than io (goal: 5 or fewer), mac %.1f\n", ms - io, mac - io
+    printf "  macswap a byte at a time (a CPU without SSSE3): %.1f instructions per frame\n", by }'
+# io's and macswap's TSC cycles per frame, batch 32, the model on a CPU of
+# its own (so the frames macswap rewrites come from another core's cache),
+# the least of 5 runs; then with every line the models write as DMA
+# flushed from the caches (a DMA write without DDIO). docs/speed.md says
+# what these showed.
 least() { # least RUNS ARGS...: the bench's TSC cycles per frame, the least of RUNS runs
     local runs=$1 run
     shift
@@ -106,13 +110,8 @@ least() { # least RUNS ARGS...: the bench's TSC cycles per frame, the least of R
 if [ "$cpus" -ge 2 ]; then
     echo "  TSC cycles per frame, batch 32, the model on another CPU, least of 5 runs:" \
         "io $(least 5 threads 1 2000000 32 io), macswap $(least 5 threads 1 2000000 32 macswap)"
-    # The same with every line the models write as DMA flushed from the
-    # caches (a DMA write without DDIO), macswap with and without the
-    # headers' prefetch (nic.rx_headers_read): the reason it is there.
     echo "  the same, the models' DMA writes flushed from the caches (no DDIO):" \
-        "io $(least 5 threads 1 2000000 32 io evict)," \
-        "macswap $(least 5 threads 1 2000000 32 macswap evict prefetch) with the headers' prefetch," \
-        "$(least 5 threads 1 2000000 32 macswap evict no-prefetch) without"
+        "io $(least 5 threads 1 2000000 32 io evict), macswap $(least 5 threads 1 2000000 32 macswap evict)"
 fi
 # The batch-size sweep (the ixy paper's figure 6), io mode: per forwarded
 # frame, instructions (callgrind, single mode) and TSC cycles two ways: in

@@ -7,7 +7,10 @@
  * or twice. The queue is set up by the driver itself (intel_rx_setup,
  * intel_rx_start) behind a register file that says yes to everything.
  *
- * Input: byte 0 the ring size (64 << (b % 4)), byte 1 the pool's buffers
+ * Input: byte 0 the ring size (64 << (b % 4)) and how frames are handed
+ * out (b / 4 % 3: as they came, or with their first 16 bytes reversed by
+ * the receive's rewrite, driver/rewrite.h, with PSHUFB or a byte at a
+ * time), byte 1 the pool's buffers
  * beyond the ring (too few leaves frames for the next poll), then steps of
  * 4 bytes {op, a, b, c}:
  *   op % 4 == 0, 1  the device writes back descriptor head + (op == 1 ? a : 0)
@@ -56,6 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct mempool *pool = mempool_create("fuzz", ring + data[1]);
     FUZZ_CHECK(pool && intel_rx_setup(dev, 0, ring, pool) == 0 && intel_rx_start(dev, 0) == 0);
     struct intel_rxq *q = &dev->rxq[0];
+    static struct pkt_rewrite reverse;
+    if (data[0] / 4 % 3) {
+        pkt_rewrite_init(&reverse);
+        for (int j = 0; j < 16; j++)
+            reverse.map[j] = (uint8_t)(15 - j);
+        reverse.pshufb &= data[0] / 4 % 3 == 1;
+        dev->nic.rx_rewrite = &reverse;
+    }
 
     uint32_t head = 0, mask = ring - 1u;
     for (size_t at = 2; at + 4 <= size; at += 4) {

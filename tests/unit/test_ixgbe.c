@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "apps/fwd_rewrite.h"
 #include "apps/selftest.h"
 #include "driver/intel.h"
 #include "driver/ixgbe.h"
@@ -991,6 +992,106 @@ static void rx_buffer_header_set(void)
     teardown();
 }
 
+/* What a frame's first 16 bytes become by PSHUFB's rule (driver/rewrite.h):
+ * byte j is old byte map[j] & 15, or 0 if map[j] has bit 7 set; then ORed
+ * with set[j]. */
+static void rewritten(uint8_t *f, const struct pkt_rewrite *rw)
+{
+    uint8_t old[16];
+    memcpy(old, f, 16);
+    for (int j = 0; j < 16; j++)
+        f[j] = (uint8_t)((rw->map[j] >= 0x80 ? 0 : old[rw->map[j] % 16]) | rw->set[j]);
+}
+
+/* 700 frames of 60-1514 bytes taken in batches of 1 to 32 (so that runs
+ * meet the ring's end), rewritten by rw as received: each frame's every byte
+ * and length as expected. */
+static void rx_rewritten(const struct pkt_rewrite *rw, void (*expect)(uint8_t *f))
+{
+    struct ixgbe_model *ma, *mb;
+    struct nic *a, *b;
+    if (!open_pair(&ma, &mb, &a, &b))
+        return teardown();
+    a->rx_rewrite = rw;
+    uint64_t seed = 9, check = 9, k = 0, got_k = 0, bad = 0;
+    uint8_t f[1514], want[1514];
+    while (got_k < 700) {
+        uint32_t batch = 1 + (uint32_t)(k % 32);
+        for (uint32_t i = 0; i < batch && k < 700; i++, k++)
+            CHECK(ixgbe_model_inject(ma, f, make_frame(&seed, k, f)));
+        struct pkt_buf *got[32];
+        uint32_t n = a->ops->rx_batch(a, 0, got, 32);
+        CHECK(n > 0);
+        if (!n)
+            break;
+        for (uint32_t i = 0; i < n; i++, got_k++) {
+            uint32_t len = make_frame(&check, got_k, want);
+            expect(want);
+            if (got[i]->len != len || memcmp(pkt_data(got[i]), want, len))
+                bad++;
+        }
+        pkt_free_batch(got, n);
+    }
+    CHECK_EQ(got_k, 700);
+    CHECK_EQ(bad, 0);
+    a->ops->stop(a);
+    b->ops->stop(b);
+    CHECK_EQ(a->pool[0]->nfree, a->pool[0]->count);
+    CHECK_EQ(violations_seen, 0);
+    teardown();
+}
+
+static const uint8_t out_mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
+static struct pkt_rewrite random_rw; /* random_table's */
+
+static void swapped(uint8_t *f)
+{
+    uint8_t dst[6];
+    memcpy(dst, f, 6);
+    memmove(f, f + 6, 6);
+    memcpy(f + 6, dst, 6);
+}
+
+static void l2fwd(uint8_t *f)
+{
+    static const uint8_t to[6] = { 0x02, 0, 0, 0, 0, 1 };
+    memcpy(f, to, 6);
+    memcpy(f + 6, out_mac, 6);
+}
+
+static void random_table(uint8_t *f)
+{
+    rewritten(f, &random_rw);
+}
+
+/* The receive's rewrite (driver/rewrite.h), with PSHUFB and a byte at a
+ * time: fwd's macswap and mac tables (apps/fwd_rewrite.h), and a random
+ * table with zeroed and set bytes and bytes 12-15 moved too. */
+static void rx_rewrite_exact(void)
+{
+    struct pkt_rewrite rw;
+    uint64_t seed = 77;
+    CHECK(fwd_rewrite_table(&rw, FWD_MACSWAP, out_mac, 1));
+    CHECK(rw.pshufb); /* the host's CPU has SSSE3: both ways are tested */
+    for (int way = 0; way < 2; way++) {
+        CHECK(fwd_rewrite_table(&rw, FWD_MACSWAP, out_mac, 1));
+        rw.pshufb = way == 0;
+        rx_rewritten(&rw, swapped);
+        CHECK(fwd_rewrite_table(&rw, FWD_MAC, out_mac, 1));
+        rw.pshufb = way == 0;
+        rx_rewritten(&rw, l2fwd);
+        pkt_rewrite_init(&random_rw);
+        for (int j = 0; j < 16; j++) {
+            uint64_t r = rng(&seed);
+            random_rw.map[j] = (uint8_t)(r % 4 == 0 ? 0x80 | (r >> 8) : (r >> 8) % 16);
+            random_rw.set[j] = (uint8_t)(r % 3 == 0 ? r >> 16 : 0);
+        }
+        random_rw.pshufb = way == 0;
+        rx_rewritten(&random_rw, random_table);
+    }
+    CHECK(!fwd_rewrite_table(&rw, FWD_IO, out_mac, 1)); /* io: no table */
+}
+
 /* A frame longer than a buffer, spread over two descriptors (jumbo frames
  * turned on behind the driver's back): dropped and counted once, both
  * buffers back in the ring, and the frames around it delivered intact. */
@@ -1663,6 +1764,7 @@ int main(void)
     RUN(rx_ring_overflow);
     RUN(rx_frame_over_buffers);
     RUN(rx_buffer_header_set);
+    RUN(rx_rewrite_exact);
     RUN(rss_three_queues);
     RUN(rss_use_fewer_queues);
     RUN(rss_four_queues);
