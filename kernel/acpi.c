@@ -452,6 +452,15 @@ static void srat_ignored(struct acpi_info *ai, const char *why, uint32_t off)
     ai->nnodes = ai->nmem = ai->ncpu_aff = 0;
 }
 
+/* Has the SRAT named this core already? */
+static int srat_named(const struct acpi_info *ai, uint32_t apic_id)
+{
+    for (int i = 0; i < ai->ncpu_aff; i++)
+        if (ai->cpu_aff_apic[i] == apic_id)
+            return 1;
+    return 0;
+}
+
 /* §5.2.16: which memory ranges and cores each proximity domain holds. A
  * structure that runs past the table, or more nodes, ranges or cores than
  * the kernel keeps, and the whole table is ignored: a partial picture of
@@ -491,7 +500,10 @@ static void parse_srat(const struct sdt_header *h, struct acpi_info *ai)
                 apic_id = e->x2apic_id;
                 flags = e->flags;
             }
-            if (flags & SRAT_ENABLED) {
+            if ((flags & SRAT_ENABLED) && srat_named(ai, apic_id)) {
+                /* named again (firmware may list a core in both kinds of
+                 * structure): the first naming holds */
+            } else if (flags & SRAT_ENABLED) {
                 int node = node_of_domain(ai, domain);
                 if (node < 0 || ai->ncpu_aff == ACPI_MAX_CPUS) {
                     srat_ignored(ai, "has more nodes or cores than kept", off);

@@ -942,7 +942,8 @@ static void srat_memory(uint32_t domain, uint64_t base, uint64_t len, uint32_t f
 }
 
 /* Two nodes: domain 7 first (node 0), then domain 3 (node 1); one memory
- * range is disabled, one core too. */
+ * range is disabled, one core too, and core 1 is named a second time, by
+ * an x2APIC structure that says domain 3 (the first naming holds). */
 static void build_srat(void)
 {
     srat_begin();
@@ -954,6 +955,7 @@ static void build_srat(void)
     srat_memory(3, 0x200000000, 0x40000000, 0); /* disabled */
     srat_x2apic(3, 0x100, 1);
     srat_cpu(3, 2, 0); /* disabled */
+    srat_x2apic(3, 1, 1); /* core 1 again */
     tb_end();
 }
 
