@@ -137,7 +137,8 @@ int fwd_main(const struct app_args *args)
      * other port, which sends them (driver/rewrite.h) */
     static struct pkt_rewrite rewrite[2];
     for (int i = 0; i < 2; i++)
-        if (fwd_rewrite_table(&rewrite[i], app_config.mode, ports[1 - i].nic->mac, (uint8_t)(1 - i)))
+        if (fwd_rewrite_table(&rewrite[i], app_config.mode, ports[1 - i].nic->mac,
+                              (uint8_t)(1 - i)))
             ports[i].nic->rx_rewrite = &rewrite[i];
     /* One worker per core, each with its own queue pair on both ports. */
     static struct workers ws;

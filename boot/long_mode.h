@@ -9,6 +9,7 @@
 
 #define CR0_MP (1 << 1)
 #define CR0_EM (1 << 2)
+#define CR0_TS (1 << 3)
 #define CR0_WP (1 << 16) /* SDM vol. 3A §2.5: read-only pages hold against ring 0 too */
 #define CR0_PG (1 << 31)
 #define CR4_PAE (1 << 5)
@@ -24,7 +25,8 @@
  * far jump to a 64-bit code segment (L=1) of its GDT enters 64-bit mode.
  * On the way SSE is turned on as SDM vol. 3A says ("Initialization of the
  * SSE Extensions", in its chapter on instruction set extensions): CR4.OSFXSR
- * and OSXMMEXCPT set, CR0.EM clear, CR0.MP set. Every 64-bit CPU has SSE
+ * and OSXMMEXCPT set, CR0.EM (and TS, which would make the first SSE
+ * instruction fault) clear, CR0.MP set. Every 64-bit CPU has SSE
  * and SSE2; their one user, driver/rewrite.h's PSHUFB, also needs SSSE3 and
  * asks CPUID first. */
 .macro ENTER_LONG_MODE pml4
@@ -38,7 +40,7 @@
     or $EFER_LME, %eax
     wrmsr
     mov %cr0, %eax
-    and $~CR0_EM, %eax
+    and $~(CR0_EM | CR0_TS), %eax
     or $(CR0_PG | CR0_WP | CR0_MP), %eax
     mov %eax, %cr0
 .endm

@@ -11,9 +11,11 @@
 #ifndef DRIVER_PLATFORM_H
 #define DRIVER_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/cpu.h"
 #include "kernel/io.h"
 #include "kernel/kprintf.h"
 #include "kernel/string.h"
@@ -37,6 +39,13 @@ static inline void cpu_free(void *p, size_t size)
 #include "kernel/mem.h"
 #include "kernel/tsc.h"
 #endif
+
+/* SSSE3 (CPUID.01H:ECX[9], SDM vol. 2A, CPUID): PSHUFB, for
+ * driver/rewrite.h. The same instruction on the host. */
+static inline bool cpu_has_ssse3(void)
+{
+    return (cpuid(1, 0).ecx >> 9) & 1;
+}
 
 /* Memory is identity-mapped (kernel/paging.c): a buffer's address is what a
  * device is given. In the host build, a device model reads host memory the

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "driver/platform.h"
+
 #define REWRITE_ZERO 0x80 /* a map byte that makes its byte 0 (before set) */
 
 /* 16-byte aligned: PSHUFB and POR take map and set from memory, which SSE
@@ -30,17 +32,16 @@ struct pkt_rewrite {
      * CPU has no SSSE3). pkt_rewrite_init sets it. */
     bool pshufb;
 };
+_Static_assert(_Alignof(struct pkt_rewrite) == 16, "PSHUFB's and POR's operands");
 
 /* map: every byte where it is (no set bytes); pshufb as the CPU has it. */
 static inline void pkt_rewrite_init(struct pkt_rewrite *rw)
 {
-    uint32_t a = 1, b, c = 0, d;
-    __asm__("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
     for (int j = 0; j < 16; j++) {
         rw->map[j] = (uint8_t)j;
         rw->set[j] = 0;
     }
-    rw->pshufb = (c >> 9) & 1;
+    rw->pshufb = cpu_has_ssse3();
 }
 
 struct pkt_bytes16 {
@@ -49,17 +50,19 @@ struct pkt_bytes16 {
 
 /* The kernel is built with -mgeneral-regs-only, so its compiler keeps
  * nothing in an XMM register that the asm below could overwrite (and GCC
- * refuses to hear of XMM0 there); the host builds' compiler may, so there
- * the asm says it uses XMM0. The kernel turns SSE on (boot/long_mode.h);
- * no interrupt or fault handler uses XMM registers, so none saves them. */
+ * refuses to hear of XMM0 there): the asm names only the flags, which an
+ * x86 asm clobbers anyway. The host builds' compiler may keep things in
+ * XMM0, so there the asm names it. The kernel turns SSE on
+ * (boot/long_mode.h); no interrupt or fault handler uses XMM registers, so
+ * none saves them. */
 #ifdef IXM_HOST
-#define REWRITE_XMM_CLOBBER : "xmm0"
+#define REWRITE_CLOBBER "xmm0"
 #else
-#define REWRITE_XMM_CLOBBER
+#define REWRITE_CLOBBER "cc"
 #endif
 
 static inline __attribute__((always_inline)) void pkt_rewrite_pshufb(uint8_t *f,
-                                                                      const struct pkt_rewrite *rw)
+                                                                     const struct pkt_rewrite *rw)
 {
     __asm__("movdqu %0, %%xmm0\n\t"
             "pshufb %1, %%xmm0\n\t"
@@ -67,7 +70,7 @@ static inline __attribute__((always_inline)) void pkt_rewrite_pshufb(uint8_t *f,
             "movdqu %%xmm0, %0"
             : "+m"(*(struct pkt_bytes16 *)f)
             : "m"(*(const struct pkt_bytes16 *)rw->map), "m"(*(const struct pkt_bytes16 *)rw->set)
-                  REWRITE_XMM_CLOBBER);
+            : REWRITE_CLOBBER);
 }
 
 static inline void pkt_rewrite_bytes(uint8_t *f, const struct pkt_rewrite *rw)

@@ -200,13 +200,6 @@ __attribute__((noinline)) uint32_t bench_fwd_pass(struct worker *w)
     return forward(w, ports[0], ports[1]) + forward(w, ports[1], ports[0]);
 }
 
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return (uint64_t)hi << 32 | lo;
-}
-
 static double seconds(void)
 {
     struct timespec t;
