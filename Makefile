@@ -177,11 +177,11 @@ NOCHECKS_BINS := $(patsubst %,$(BUILD)/unit/test_%_nochecks,$(NOCHECKS_TESTS))
 UNIT_BINS += $(NOCHECKS_BINS)
 
 .SECONDEXPANSION:
-$(NOCHECKS_BINS): $(BUILD)/unit/test_%_nochecks: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h tests/model/*.h tests/model/*.def tests/unit/*.h)
+$(NOCHECKS_BINS): $(BUILD)/unit/test_%_nochecks: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h apps/*.h tests/model/*.h tests/model/*.def tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -DMEMPOOL_CHECKS,$(HOST_CFLAGS)) -o $@ $< tests/unit/host.c $(UNIT_$*)
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h tests/model/*.h tests/model/*.def tests/unit/*.h)
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/host.c tests/unit/host.h $$(UNIT_$$*) $$(wildcard kernel/*.h boot/*.h driver/*.h apps/*.h tests/model/*.h tests/model/*.def tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $< tests/unit/host.c $(UNIT_$*)
 

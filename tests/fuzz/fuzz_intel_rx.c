@@ -19,7 +19,9 @@
  *   op % 4 == 2     rx_batch for up to a + 1 frames
  *   op % 4 == 3     rx_batch for 256, then the device skips b descriptors
  * Every frame handed out is checked (60 to 1518 bytes, a buffer of the
- * pool's) and freed; at the end every buffer is in the ring or the pool.
+ * pool's, its first 16 bytes a pattern of its buffer's, reversed if
+ * rewritten, never rewritten twice or not at all) and freed; at the end
+ * every buffer is in the ring or the pool.
  */
 #include "driver/intel.h"
 #include "driver/pktbuf.h"
@@ -46,6 +48,19 @@ static void check_ours(const struct pkt_buf *b, const struct mempool *pool)
     FUZZ_CHECK(b->pool == pool && b >= pool->bufs && b < pool->bufs + pool->count);
 }
 
+/* Byte j of buffer b's pattern: the device writes no frame data, so a
+ * frame's first 16 bytes are its buffer's pattern, or the rewrite of it. */
+static uint8_t pattern(const struct pkt_buf *b, int j)
+{
+    return (uint8_t)(b->index * 16 + (uint32_t)j);
+}
+
+static void set_pattern(struct pkt_buf *b)
+{
+    for (int j = 0; j < 16; j++)
+        pkt_rx_data(b)[j] = pattern(b, j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
@@ -59,8 +74,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct mempool *pool = mempool_create("fuzz", ring + data[1]);
     FUZZ_CHECK(pool && intel_rx_setup(dev, 0, ring, pool) == 0 && intel_rx_start(dev, 0) == 0);
     struct intel_rxq *q = &dev->rxq[0];
+    for (uint32_t i = 0; i < pool->count; i++)
+        set_pattern(&pool->bufs[i]);
     static struct pkt_rewrite reverse;
-    if (data[0] / 4 % 3) {
+    bool rewrites = data[0] / 4 % 3;
+    if (rewrites) {
         pkt_rewrite_init(&reverse);
         for (int j = 0; j < 16; j++)
             reverse.map[j] = (uint8_t)(15 - j);
@@ -87,6 +105,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (uint32_t i = 0; i < got; i++) {
             check_ours(bufs[i], pool);
             FUZZ_CHECK(bufs[i]->len >= PKT_MIN_FRAME && bufs[i]->len <= PKT_MAX_FRAME);
+            for (int j = 0; j < 16; j++)
+                FUZZ_CHECK(pkt_rx_data(bufs[i])[j] == pattern(bufs[i], rewrites ? 15 - j : j));
+            set_pattern(bufs[i]);
         }
         pkt_free_batch(bufs, got);
         if (op % 4 == 3)

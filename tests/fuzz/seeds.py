@@ -175,6 +175,9 @@ def rx(n):
 def intel_rx():
     good = b"".join(wb(60 + 97 * k) for k in range(8)) + rx(32)
     write("intel_rx", "frames", b"\x00\x40" + good + good)
+    # byte 0 / 4 % 3: 1 rewrites with PSHUFB, 2 a byte at a time
+    write("intel_rx", "frames-pshufb", b"\x04\x40" + good + good)
+    write("intel_rx", "frames-bytes", b"\x08\x40" + good + good)
     split = wb(2048, False) + wb(2048, False) + wb(100) + rx(8) + wb(64) + rx(8)
     lies = (wb(3000) + wb(20) + wb(1600) + wb(100, False) + wb(64) + rx(8) +
             bytes([1, 5, 0x10, 0x02]) + rx(8) + bytes([3, 0, 3, 0]) + wb(64) + rx(8))
