@@ -5,8 +5,11 @@
  *
  * Every one of the 256 vectors has a handler (kernel/isr.S) that ends in
  * trap(): an exception, a stray interrupt or an NMI is always reported, never
- * a silent triple fault. Double fault, NMI and machine check run on their own
- * stack (IST1), so even a blown kernel stack is reported.
+ * a silent triple fault. Double fault, NMI and machine check each run on a
+ * stack of their own (IST1, IST2, IST3: SDM vol. 3A §7.14.5), so even a
+ * blown kernel stack is reported, and an NMI or machine check that arrives
+ * while another of the three is being handled does not start again at the
+ * top of the stack that handler is using.
  */
 #include "kernel/cpu.h"
 
@@ -31,6 +34,7 @@
 #define VEC_DOUBLE_FAULT 8
 #define VEC_MACHINE_CHECK 18
 #define IST_STACK_SIZE 8192
+enum { IST_DOUBLE_FAULT = 1, IST_NMI, IST_MACHINE_CHECK, IST_STACKS = IST_MACHINE_CHECK };
 
 /* SDM vol. 3A §8.7, Figure 8-11: the 64-bit TSS. */
 struct tss {
@@ -68,7 +72,7 @@ struct cpu_tables {
     uint64_t gdt[5];
     struct tss tss;
     struct idt_gate idt[256];
-    uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+    uint8_t ist_stack[IST_STACKS][IST_STACK_SIZE] __attribute__((aligned(16)));
 };
 const size_t cpu_tables_size = sizeof(struct cpu_tables);
 
@@ -110,7 +114,10 @@ static void idt_init(struct cpu_tables *t)
     struct idt_gate *idt = t->idt;
     for (int v = 0; v < 256; v++) {
         uint64_t h = (uint64_t)(uintptr_t)isr_stubs + (uint64_t)v * ISR_STUB_SIZE;
-        int ist = (v == VEC_NMI || v == VEC_DOUBLE_FAULT || v == VEC_MACHINE_CHECK) ? 1 : 0;
+        int ist = v == VEC_DOUBLE_FAULT    ? IST_DOUBLE_FAULT
+                  : v == VEC_NMI           ? IST_NMI
+                  : v == VEC_MACHINE_CHECK ? IST_MACHINE_CHECK
+                                           : 0;
         idt[v] = (struct idt_gate){
             .offset_lo = h & 0xFFFF,
             .selector = SEL_CODE,
@@ -128,7 +135,8 @@ static void idt_init(struct cpu_tables *t)
 static void load_tables(struct cpu_tables *t)
 {
     memset(&t->tss, 0, sizeof(t->tss));
-    t->tss.ist[0] = (uint64_t)(uintptr_t)(t->ist_stack + sizeof(t->ist_stack));
+    for (int i = 0; i < IST_STACKS; i++) /* ist[0] is IST1; stacks grow down */
+        t->tss.ist[i] = (uint64_t)(uintptr_t)(t->ist_stack[i] + IST_STACK_SIZE);
     t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
     gdt_init(t);
     idt_init(t);

@@ -2287,6 +2287,50 @@ def t_exception_halt():
     return c.problems, q
 
 
+def t_ist_stacks():
+    """Each core's double fault, NMI and machine check run on three stacks of
+    their own (kernel/cpu.c): in each core's IDT (as QEMU's monitor shows
+    its base and reads the memory) gates 8, 2 and 18 name IST1, IST2 and
+    IST3, every other gate none, and its TSS gives each a top of stack,
+    16-byte aligned, 8 KiB or more from every other, the other core's too."""
+    q = Qemu(["-M", "pc", "-m", "128M", "-smp", "2"] + DEBUG_EXIT + VIRTIO_NET
+             + kernel("app=info end=halt"), 30)
+    halted = q.wait_line(r"^power: halted \(end=halt\)")
+    not_halted = q.wait_vcpus_halted(HALT_WAIT_S) if halted else "no 'power: halted' line"
+    c = Checks(q.lines())
+    if not_halted:
+        c.problems.append(not_halted)
+        return c.problems, q
+    mon = q.monitor()
+    regs = mon.hmp("info registers -a")
+    idts = [int(b, 16) for b in re.findall(r"^IDT=\s+([0-9a-f]+) ", regs, re.M)]
+    tsss = [int(b, 16) for b in re.findall(r"^TR =0018 ([0-9a-f]+) ", regs, re.M)]
+    c.equal("cores with an IDT and a TSS", (len(idts), len(tsss)), (2, 2))
+
+    def qwords(addr, n):
+        out = mon.hmp(f"xp /{n}gx {addr:#x}")
+        return [int(v, 16) for v in re.findall(r"0x([0-9a-f]{16})", out)]
+
+    tops = []
+    for core, (idt, tss) in enumerate(zip(idts, tsss)):
+        gates = qwords(idt, 512)[0::2]  # each gate's first qword: IST in bits 32-34
+        ist = {v: (g >> 32) & 7 for v, g in enumerate(gates)}
+        c.equal(f"core {core}: IST of gates 8, 2, 18", (ist.get(8), ist.get(2), ist.get(18)),
+                (1, 2, 3))
+        c.equal(f"core {core}: gates with an IST", sorted(v for v, i in ist.items() if i), [2, 8, 18])
+        words = qwords(tss, 13)  # the TSS's 104 bytes; IST1-3 at offsets 36, 44, 52
+        raw = b"".join(struct.pack("<Q", w) for w in words)
+        tops += [struct.unpack_from("<Q", raw, 36 + 8 * i)[0] for i in range(3)]
+    for t in tops:
+        if t == 0 or t % 16:
+            c.problems.append(f"an IST top of stack 0x{t:x}: zero or not 16-byte aligned")
+    tops.sort()
+    for a, b in zip(tops, tops[1:]):
+        if b - a < 8192:
+            c.problems.append(f"IST tops of stack 0x{a:x} and 0x{b:x} are under 8 KiB apart")
+    return c.problems, q
+
+
 def t_exception_on_ap():
     """app=fault with two cores: the fault is taken on the application core,
     the report says which core, the boot core is stopped by an NMI, and the
@@ -2904,6 +2948,7 @@ BOOT_TESTS = [
     ("boot/x2apic-firmware", t_x2apic_firmware),
     ("boot/cores-288", t_cores_288),
     ("boot/nmi-report", t_nmi_report),
+    ("boot/ist-stacks", t_ist_stacks),
     ("boot/acpi-corrupt-madt", t_corrupt_madt),
     ("net/fwd-virtio-legacy", fwd_test("disable-modern=on", 100000, "io")),
     # idle=200: the core halts on the local APIC timer between empty passes.
