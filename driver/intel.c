@@ -445,9 +445,9 @@ enum rx_rewrite { RX_AS_IS, RX_PSHUFB, RX_BYTES };
 /*
  * intel_rx_batch's work. how is a constant where it is called, so the
  * function is compiled three times and a receive without a rewrite pays
- * one test a call for it. With one, each frame is rewritten as it is taken, in the
- * loop that already holds its buffer: with PSHUFB 4 instructions a frame,
- * and no second pass over the batch (docs/speed.md).
+ * one test a call for it. With one, each frame is rewritten as it is
+ * taken, in the loop that already holds its buffer: with PSHUFB 4
+ * instructions a frame, and no second pass over the batch (docs/speed.md).
  */
 static inline __attribute__((always_inline)) uint32_t
 rx_batch(struct nic *nic, uint16_t queue, struct pkt_buf **bufs, uint32_t n, enum rx_rewrite how)

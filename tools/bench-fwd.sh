@@ -54,6 +54,24 @@ for s in ss: s.bind(('127.0.0.1', 0))
 print(' '.join(str(s.getsockname()[1]) for s in ss))"
 }
 nd() { echo "dgram,id=$1,local.type=inet,local.host=127.0.0.1,local.port=$2,remote.type=inet,remote.host=127.0.0.1,remote.port=$3"; }
+# Waits until process $1 (QEMU) has bound UDP ports $2... on 127.0.0.1, as
+# /proc/net/udp lists them (local address 0100007F:port, in hex), at most
+# 10 s; says so and fails if it has not, or has exited.
+bound() {
+    local pid=$1 p missing
+    shift
+    for _ in $(seq 200); do
+        kill -0 "$pid" 2>/dev/null || { echo "bench-fwd: QEMU exited before binding its sockets"; return 1; }
+        missing=
+        for p in "$@"; do
+            grep -q " 0100007F:$(printf %04X "$p") " /proc/net/udp || missing=$p
+        done
+        [ -z "$missing" ] && return 0
+        sleep 0.05
+    done
+    echo "bench-fwd: QEMU had not bound UDP ports $* after 10 s"
+    return 1
+}
 
 # Nanoseconds on CPU so far: "main vcpus" of QEMU process $1.
 cpu_ns() {
@@ -90,7 +108,7 @@ hub() {
         -netdev "$(nd a "$qa" "$ha")" -netdev "$(nd b "$qb" "$hb")" \
         -netdev hubport,id=pa,hubid=0,netdev=a -netdev hubport,id=pb,hubid=0,netdev=b 2>/dev/null &
     child=$!
-    sleep 0.5
+    bound "$child" "$qa" "$qb" || exit 1
     rmem_restore
     measure "$child" "$qa" "$ha" "$qb" "$hb"
     kill "$child"; wait "$child" 2>/dev/null || true; child=
