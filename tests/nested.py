@@ -28,7 +28,7 @@ import time
 
 sys.dont_write_bytecode = True  # importing tests/run.py leaves no __pycache__
 import run  # noqa: E402  (tests/run.py: Qemu, Checks, the traffic checks)
-from run import Checks, Qemu, free_port, report  # noqa: E402
+from run import Checks, Qemu, report, udp_ports  # noqa: E402
 
 IMAGE = os.path.join(run.BUILD, "nested")
 TOOL = os.path.join(run.ROOT, "tools", "passthrough")
@@ -113,7 +113,7 @@ def initrd(tmp, plan):
 def boot_l1(plan, iommu, extra, timeout):
     """L1 under TCG with the IOMMU, the two igbs cabled to this machine and
     extra devices; returns the run and the igbs' (QEMU port, harness port)."""
-    ports = [free_port() for _ in range(4)]
+    ports = udp_ports(4)
     q0, h0, q1, h1 = ports
     tmp = os.path.join(run.BUILD, "nested", "run")
     os.makedirs(tmp, exist_ok=True)

@@ -128,9 +128,24 @@ def run_fuzz(targets):
 # --- QEMU plumbing -------------------------------------------------------------
 
 def free_port():
+    """A TCP port on 127.0.0.1 free now (for QEMU's gdb stub)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def udp_ports(n):
+    """n different UDP ports on 127.0.0.1 free now, for QEMU's dgram netdevs
+    and the harness: all held bound until all are chosen, so no two are the
+    same (ports of one kind: a free TCP port may be a UDP one in use)."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def clean_lines(raw):
@@ -1304,7 +1319,7 @@ def fwd_vm(machine, smp, props, device, duration, mode, extra, timeout):
     this machine, started and waited for until it says `fwd:`. Returns the
     run, its ports (q0, h0, q1, h1: QEMU's and the harness's for NIC 0, then
     NIC 1) and checks holding a problem if fwd never started."""
-    ports = [free_port() for _ in range(4)]
+    ports = udp_ports(4)
     q0, h0, q1, h1 = ports
     q = Qemu(list(machine) + ["-smp", str(smp)] + DEBUG_EXIT
              + dgram_nic(0, q0, h0, props, device) + dgram_nic(1, q1, h1, props, device)
@@ -1430,7 +1445,7 @@ def link_test(props, device="virtio-net-pci"):
     for 0.5 s before set_link off and resume once the guest has said
     "down" (docs/limits.md)."""
     def test():
-        q0, h0, q1, h1 = (free_port() for _ in range(4))
+        q0, h0, q1, h1 = udp_ports(4)
         p0, p1 = nic_pci(0, device), nic_pci(1, device)
         q = Qemu(["-M", "pc", "-m", "256M"] + DEBUG_EXIT
                  + dgram_nic(0, q0, h0, props, device) + dgram_nic(1, q1, h1, props, device)
@@ -1790,7 +1805,7 @@ def pktgen_test(props, count, size, flows, device="virtio-net-pci", smp=1, extra
     workers = smp - 1 if smp > 1 else 1
     shares = pktgen_shares(workers, flows, count)
     def test():
-        q0, h0 = free_port(), free_port()
+        q0, h0 = udp_ports(2)
         cmdline = kernel(f"app=pktgen count={count} size={size} flows={flows} duration=30 {extra}")
         capture = ["capture", "--count", str(count), "--size", str(size), "--timeout", "20",
                    "--drain", "1", "--flows", str(flows)]
@@ -1880,7 +1895,7 @@ def t_iommu_dma_fault():
     page unchanged as QEMU's monitor reads it, and every other frame
     forwarded."""
     count = 2000
-    ports = [free_port() for _ in range(4)]
+    ports = udp_ports(4)
     q0, h0, q1, h1 = ports
     p0, p1 = nic_pci(0, "igb"), nic_pci(1, "igb")
     q = Qemu(list(IOMMU_MACHINE) + DEBUG_EXIT + dgram_nic(0, q0, h0, "", "igb")
@@ -1941,7 +1956,7 @@ def pktgen_round_trip(props="disable-legacy=on", device="virtio-net-pci", smp=1,
     queues: each some, all of them in all."""
     workers = smp - 1 if smp > 1 else 1
     def test():
-        q0, h0 = free_port(), free_port()
+        q0, h0 = udp_ports(2)
         ref = subprocess.Popen([HARNESS, "reflect", "--port", f"0={h0}:{q0}", "--count", "4000",
                                 "--timeout", "20"], stdout=subprocess.PIPE, text=True)
         q = Qemu(["-M", "pc", "-m", "256M", "-smp", str(smp)] + DEBUG_EXIT
