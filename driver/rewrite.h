@@ -22,8 +22,9 @@
 
 #define REWRITE_ZERO 0x80 /* a map byte that makes its byte 0 (before set) */
 
-/* 16-byte aligned: PSHUFB and POR take map and set from memory, which SSE
- * requires aligned (SDM vol. 1, "Alignment of 128-bit data"). */
+/* 16-byte aligned: PSHUFB and POR take map and set from memory, and a
+ * legacy-SSE 128-bit memory operand off a 16-byte boundary is a #GP (SDM
+ * vol. 2B, PSHUFB and POR, their exceptions). */
 struct pkt_rewrite {
     uint8_t map[16] __attribute__((aligned(16)));
     uint8_t set[16] __attribute__((aligned(16)));
